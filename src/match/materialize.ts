@@ -1,0 +1,25 @@
+/**
+ * Turns a backend's answer (route index + capture offsets) into a `RouteMatch`. Shared by
+ * both backends, so they cannot differ in how values are sliced or decoded.
+ */
+import type { CompiledRoute, RouteMatch } from './types.js';
+
+/** Parameter values are percent-decoded; a value that cannot be decoded stays as sent. */
+function decodeParam(value: string): string {
+  if (value.indexOf('%') < 0) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+export function materialize(route: CompiledRoute, path: string, offsets: Int32Array): RouteMatch {
+  const names = route.paramNames;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) params[names[i]!] = decodeParam(path.slice(offsets[2 * i], offsets[2 * i + 1]));
+  if (route.catchAll) {
+    return { pattern: route.pattern, target: route.target, params, remainder: path.slice(offsets[2 * names.length]), route };
+  }
+  return { pattern: route.pattern, target: route.target, params, route };
+}

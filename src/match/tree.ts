@@ -1,0 +1,178 @@
+/**
+ * The TypeScript matcher: a radix tree over path characters (SPEC sections 2, 3, 5).
+ *
+ * Invariants:
+ *  - A node's `prefix` is static text consumed on entering it; siblings never share a first
+ *    character (children are split at the first difference), so at most one static child
+ *    can continue a path.
+ *  - A parameter child hangs only under a node whose text ends at a segment start (after
+ *    `/`); its own prefix is empty and its children all start with `/`.
+ *  - The catch-all of `/api/*` hangs at the node for `/api` (before the `/`): it matches when
+ *    the path ends there or continues with `/`, and the remainder starts there.
+ *  - Depth-first order static > parameter > catch-all gives SPEC section 3's precedence; each
+ *    node is visited at most once per lookup, so a lookup costs at most the tree's size and
+ *    usually the path's length, never more than one pass over the path per tree level.
+ *
+ * Per lookup it allocates nothing: captures go into a preallocated Int32Array.
+ */
+import { offsetsLength, type BackendOptions, type MatcherBackend } from './core.js';
+
+class Node {
+  prefix: string;
+  /** Static children; `first[i]` is `children[i].prefix.charCodeAt(0)`. */
+  children: Node[] = [];
+  first: number[] = [];
+  /** Dense index by first character (ASCII), built when a node has many children. */
+  index: (Node | undefined)[] | null = null;
+  param: Node | null = null;
+  /** Route index of a catch-all hanging here, or -1. */
+  catchAll = -1;
+  /** Route index of a route ending here, or -1. */
+  route = -1;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+}
+
+const DENSE_INDEX_AT = 6;
+
+/** Inserts static `text` below `node` and returns the node where it ends. */
+function insertStatic(node: Node, text: string): Node {
+  while (text.length > 0) {
+    const c = text.charCodeAt(0);
+    const i = node.first.indexOf(c);
+    if (i < 0) {
+      const child = new Node(text);
+      node.children.push(child);
+      node.first.push(c);
+      return child;
+    }
+    const child = node.children[i]!;
+    const p = child.prefix;
+    let common = 1;
+    const max = Math.min(p.length, text.length);
+    while (common < max && p.charCodeAt(common) === text.charCodeAt(common)) common++;
+    if (common < p.length) {
+      // Split: the child keeps what it owns below the first difference.
+      const upper = new Node(p.slice(0, common));
+      child.prefix = p.slice(common);
+      upper.children.push(child);
+      upper.first.push(child.prefix.charCodeAt(0));
+      node.children[i] = upper;
+      node = upper;
+    } else {
+      node = child;
+    }
+    text = text.slice(common);
+  }
+  return node;
+}
+
+function finalize(node: Node): void {
+  if (node.children.length >= DENSE_INDEX_AT) {
+    node.index = [];
+    for (let i = 0; i < node.children.length; i++) if (node.first[i]! < 128) node.index[node.first[i]!] = node.children[i];
+  }
+  for (const child of node.children) finalize(child);
+  if (node.param !== null) finalize(node.param);
+}
+
+function startsWithFolded(path: string, prefix: string, pos: number): boolean {
+  for (let i = 0; i < prefix.length; i++) {
+    let c = path.charCodeAt(pos + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== prefix.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+class JsMatcher implements MatcherBackend {
+  readonly name = 'js' as const;
+  readonly offsets: Int32Array;
+  readonly conflicts: [number, number][] = [];
+  private readonly root = new Node('');
+  private readonly fold: boolean;
+  private readonly ignoreTrailingSlash: boolean;
+
+  constructor(shapes: readonly (readonly string[])[], options: BackendOptions) {
+    this.fold = !options.caseSensitive;
+    this.ignoreTrailingSlash = options.ignoreTrailingSlash;
+    this.offsets = new Int32Array(offsetsLength(shapes));
+    shapes.forEach((shape, index) => this.insert(shape, index));
+    finalize(this.root);
+  }
+
+  private insert(shape: readonly string[], index: number): void {
+    let node = this.root;
+    let text = '';
+    for (let i = 0; i < shape.length; i++) {
+      const seg = shape[i]!;
+      if (seg === '*') {
+        node = insertStatic(node, text);
+        if (node.catchAll >= 0) this.conflicts.push([node.catchAll, index]);
+        else node.catchAll = index;
+        return;
+      }
+      text += '/';
+      if (seg === ':') {
+        node = insertStatic(node, text);
+        text = '';
+        node = node.param ??= new Node('');
+      } else {
+        text += seg;
+      }
+    }
+    node = insertStatic(node, text);
+    if (node.route >= 0) this.conflicts.push([node.route, index]);
+    else node.route = index;
+  }
+
+  lookup(path: string): number {
+    if (path.charCodeAt(0) !== 0x2f) return -1;
+    let end = path.length;
+    if (this.ignoreTrailingSlash && end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
+    return this.walk(this.root, path, 0, end, 0);
+  }
+
+  private walk(node: Node, path: string, pos: number, end: number, nparams: number): number {
+    if (pos === end) {
+      if (node.route >= 0) return node.route;
+      if (node.catchAll >= 0) {
+        this.offsets[2 * nparams] = pos;
+        return node.catchAll;
+      }
+      return -1;
+    }
+    let c = path.charCodeAt(pos);
+    if (this.fold && c >= 65 && c <= 90) c += 32;
+    const child = node.index !== null ? node.index[c] : node.children[node.first.indexOf(c)];
+    if (child !== undefined) {
+      const p = child.prefix;
+      if (pos + p.length <= end && (this.fold ? startsWithFolded(path, p, pos) : path.startsWith(p, pos))) {
+        const r = this.walk(child, path, pos + p.length, end, nparams);
+        if (r >= 0) return r;
+      }
+    }
+    if (node.param !== null && c !== 0x2f) {
+      let e = path.indexOf('/', pos);
+      if (e < 0 || e > end) e = end;
+      const r = this.walk(node.param, path, e, end, nparams + 1);
+      if (r >= 0) {
+        // Written after the deeper match succeeded, so a failed branch never leaves stale offsets.
+        this.offsets[2 * nparams] = pos;
+        this.offsets[2 * nparams + 1] = e;
+        return r;
+      }
+    }
+    if (node.catchAll >= 0 && c === 0x2f) {
+      this.offsets[2 * nparams] = pos;
+      return node.catchAll;
+    }
+    return -1;
+  }
+}
+
+export function createJsBackend(shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend {
+  return new JsMatcher(shapes, options);
+}

@@ -1,0 +1,36 @@
+/**
+ * Builds the forwarded URL from a match (SPEC section 6), on demand: the hot path of
+ * matching never does this. The origin is always the target's; the path is built from the
+ * template and the normalized request path's captures, so nothing in a request can move
+ * the request to another host.
+ */
+import type { RouteMatch } from '../match/types.js';
+
+/** Characters that would end a path or change its meaning if a non-normalized path got here. */
+const UNSAFE_IN_PATH = /[?#\\\s]/;
+
+function escapeUnsafe(path: string): string {
+  return UNSAFE_IN_PATH.test(path) ? path.replace(/[?#\\\s]/g, (c) => encodeURIComponent(c)) : path;
+}
+
+/** The URL a request that produced `match` is forwarded to; `query` is the request's (no `?`). */
+export function buildForwardUrl(match: RouteMatch, query = ''): string {
+  const route = match.route;
+  const t = route.template;
+  let path: string;
+  if (t.parts !== null) {
+    path = '';
+    for (const part of t.parts) {
+      if (part.kind === 'text') path += part.text;
+      else if (part.kind === 'param') path += encodeURIComponent(match.params[route.paramNames[part.index]!] ?? '');
+      else path += escapeUnsafe(match.remainder ?? '');
+    }
+  } else if (route.catchAll) {
+    path = t.basePath + escapeUnsafe(match.remainder ?? '');
+  } else {
+    path = t.path;
+  }
+  if (path === '' || path.charCodeAt(0) !== 0x2f) path = '/' + path;
+  const q = t.query && query ? t.query + '&' + query : t.query || query;
+  return t.origin + path + (q ? '?' + q : '');
+}

@@ -1,0 +1,161 @@
+/**
+ * Parses one route pattern (SPEC section 2) into its canonical segments, or the issues that
+ * make it invalid. Canonicalization uses the same segment rules as request paths
+ * (src/normalize/escape.ts), plus raw non-ASCII text, which is percent-encoded.
+ */
+import { canonicalizeSegment, type SegmentError } from '../normalize/escape.js';
+import type { ResolvedMatchOptions } from '../options.js';
+import { error, type RouteIssue } from './issues.js';
+
+export type PatternSegment =
+  | { kind: 'static'; text: string }
+  | { kind: 'param'; name: string; anonymous: boolean } // `:id`, or `*` not last (named "0", "1", ...)
+  | { kind: 'catchAll' };
+
+export interface ParsedPattern {
+  /** Segments after the leading `/` (the pattern `/` is one empty static segment). */
+  segments: PatternSegment[];
+  /** Parameter names in path order (anonymous ones are "0", "1", ...). */
+  paramNames: string[];
+  /** Names written `:name`; anonymous `*` captures cannot be referenced by a target. */
+  namedParams: Set<string>;
+  catchAll: boolean;
+  /** What the matchers see (src/match/core.ts): static text, ":" or "*", option-dependent. */
+  shape: string[];
+}
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const ESCAPE_PROBLEMS: Record<SegmentError, { code: RouteIssue['code']; what: string }> = {
+  'bad-escape': { code: 'pattern-invalid-escape', what: 'a "%" that is not followed by two hex digits' },
+  'bad-utf8': { code: 'pattern-invalid-escape', what: 'percent-escapes that do not decode as UTF-8' },
+  nul: { code: 'pattern-invalid-escape', what: 'an encoded NUL (%00)' },
+  'encoded-slash': { code: 'pattern-invalid-escape', what: 'an encoded slash or backslash (%2F, %5C)' },
+  'invalid-char': { code: 'pattern-invalid-character', what: 'a space, control character or "\\"' },
+};
+
+/** Folds ASCII letters only: non-ASCII text is percent-encoded by now. */
+export function foldAscii(text: string): string {
+  return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+export function parsePattern(pattern: string, options: ResolvedMatchOptions): ParsedPattern | RouteIssue[] {
+  const issues: RouteIssue[] = [];
+  const at = { pattern };
+  if (pattern.length > options.limits.maxPatternLength) {
+    return [
+      error('pattern-too-long', `Path pattern "${pattern.slice(0, 64)}..." is ${pattern.length} characters long; the limit is ${options.limits.maxPatternLength}`, {
+        ...at,
+        hint: 'Shorten the pattern or raise limits.maxPatternLength',
+      }),
+    ];
+  }
+  if (!pattern.startsWith('/')) {
+    return [error('pattern-no-leading-slash', `Invalid path pattern "${pattern}". Path patterns must start with "/"`, at)];
+  }
+  const rawSegments = pattern.slice(1).split('/');
+  const segments: PatternSegment[] = [];
+  const paramNames: string[] = [];
+  const namedParams = new Set<string>();
+  let anonymous = 0;
+  for (let i = 0; i < rawSegments.length; i++) {
+    const raw = rawSegments[i]!;
+    const last = i === rawSegments.length - 1;
+    if (raw === '' && !last) continue; // runs of `/` merge, as in request paths
+    if (raw === '*') {
+      if (last) segments.push({ kind: 'catchAll' });
+      else {
+        const name = String(anonymous++);
+        paramNames.push(name);
+        segments.push({ kind: 'param', name, anonymous: true });
+      }
+      continue;
+    }
+    if (raw.includes('*')) {
+      issues.push(
+        error('wildcard-misplaced', `Invalid path pattern "${pattern}": "*" must be a whole segment, not part of "${raw}"`, {
+          ...at,
+          hint: 'Use "/*" for the rest of the path, or a ":name" parameter for one segment; write a literal "*" as %2A',
+        }),
+      );
+      continue;
+    }
+    if (raw.startsWith(':')) {
+      const name = raw.slice(1);
+      if (!PARAM_NAME.test(name) || name === '__proto__') {
+        issues.push(
+          error('param-name-invalid', `Invalid parameter "${raw}" in path pattern "${pattern}": names match [A-Za-z_][A-Za-z0-9_]* and are not "__proto__"`, {
+            ...at,
+            hint: 'Rename the parameter, or write a literal leading colon as %3A',
+          }),
+        );
+      } else if (namedParams.has(name)) {
+        issues.push(
+          error('param-name-duplicate', `Parameter ":${name}" appears twice in path pattern "${pattern}"`, {
+            ...at,
+            hint: 'Give each parameter of a pattern its own name',
+          }),
+        );
+      } else {
+        namedParams.add(name);
+        paramNames.push(name);
+        segments.push({ kind: 'param', name, anonymous: false });
+      }
+      continue;
+    }
+    for (const ch of ['?', '#']) {
+      if (raw.includes(ch)) {
+        issues.push(
+          error('pattern-invalid-character', `Path pattern "${pattern}" holds "${ch}": patterns match paths only, never queries or fragments`, {
+            ...at,
+            hint: `Remove "${ch}..." from the pattern, or write a literal "${ch}" as ${ch === '?' ? '%3F' : '%23'}`,
+          }),
+        );
+      }
+    }
+    if (raw.includes('?') || raw.includes('#')) continue;
+    const text = canonicalizeSegment(raw, true, false);
+    if (typeof text !== 'string') {
+      const problem = ESCAPE_PROBLEMS[text.error];
+      issues.push(
+        error(problem.code, `Path pattern "${pattern}" holds ${problem.what} in segment "${raw}"`, {
+          ...at,
+          hint: 'Percent-encode the character (a space is %20), and use only valid UTF-8 escapes',
+        }),
+      );
+      continue;
+    }
+    if (text === '.' || text === '..') {
+      issues.push(
+        error('pattern-dot-segment', `Path pattern "${pattern}" holds a "${raw}" segment, which request paths never keep`, {
+          ...at,
+          hint: 'Remove the dot segment: requests are normalized before matching, so it could never match',
+        }),
+      );
+      continue;
+    }
+    segments.push({ kind: 'static', text });
+  }
+  if (segments.length > options.limits.maxSegments) {
+    issues.push(
+      error('pattern-too-many-segments', `Path pattern "${pattern}" has ${segments.length} segments; the limit is ${options.limits.maxSegments}`, {
+        ...at,
+        hint: 'Use a catch-all "/*" or raise limits.maxSegments',
+      }),
+    );
+  }
+  if (issues.length > 0) return issues;
+  return { segments, paramNames, namedParams, catchAll: segments.at(-1)?.kind === 'catchAll', shape: shapeOf(segments, options) };
+}
+
+/** The shape the matchers see; equal shapes conflict (SPEC section 3). */
+function shapeOf(segments: PatternSegment[], options: ResolvedMatchOptions): string[] {
+  const shape = segments.map((s) => (s.kind === 'param' ? ':' : s.kind === 'catchAll' ? '*' : options.caseSensitive ? s.text : foldAscii(s.text)));
+  if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
+  return shape;
+}
+
+/** The canonical pattern text (`/caf%C3%A9`, `/users/:id/*`). */
+export function canonicalPattern(parsed: ParsedPattern): string {
+  return '/' + parsed.segments.map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' && !s.anonymous ? ':' + s.name : '*')).join('/');
+}

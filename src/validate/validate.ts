@@ -1,0 +1,119 @@
+/**
+ * The one validator (SPEC section 7), shared by backend, CLI and runtime. `compile` uses the
+ * same analysis, so a table validates under some options exactly when it compiles under them.
+ */
+import type { CompiledRoute } from '../match/types.js';
+import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
+import { parseTarget } from '../target/template.js';
+import { error, RoutesValidationError, type RouteIssue } from './issues.js';
+import { canonicalPattern, parsePattern } from './pattern.js';
+
+export interface ValidationResult {
+  valid: boolean;
+  /** Every problem, in table order, then conflicts and limits. */
+  errors: RouteIssue[];
+  warnings: RouteIssue[];
+}
+
+export interface Analysis extends ValidationResult {
+  /** The routes that parsed, in table order (complete only when `valid`). */
+  routes: CompiledRoute[];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): Analysis {
+  const errors: RouteIssue[] = [];
+  const warnings: RouteIssue[] = [];
+  const routes: CompiledRoute[] = [];
+  if (input === null || input === undefined) return { valid: true, errors, warnings, routes };
+  if (!isPlainObject(input)) {
+    errors.push(error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
+      hint: 'Pass an object such as { "/api/*": "https://api.example.com" }',
+    }));
+    return { valid: false, errors, warnings, routes };
+  }
+  const entries = Object.entries(input);
+  if (entries.length === 0) {
+    errors.push(error('routes-empty', 'Routes object cannot be empty', { hint: 'Add a route, or pass null for no routes' }));
+    return { valid: false, errors, warnings, routes };
+  }
+  if (entries.length > resolved.limits.maxRoutes) {
+    errors.push(error('too-many-routes', `Routes object has ${entries.length} routes; the limit is ${resolved.limits.maxRoutes}`, {
+      hint: 'Merge routes with parameters or catch-alls, or raise limits.maxRoutes',
+    }));
+    return { valid: false, errors, warnings, routes };
+  }
+  const byShape = new Map<string, string>();
+  for (const [pattern, target] of entries) {
+    const parsed = parsePattern(pattern, resolved);
+    if (typeof target !== 'string') {
+      if (Array.isArray(parsed)) errors.push(...parsed);
+      errors.push(error('target-not-string', `Invalid target URL for path "${pattern}". Target must be a string`, {
+        pattern,
+        hint: 'Write the target as a URL string such as "https://api.example.com"',
+      }));
+      continue;
+    }
+    if (Array.isArray(parsed)) {
+      errors.push(...parsed);
+      continue;
+    }
+    const t = parseTarget(target, pattern, parsed, resolved.limits.maxTargetLength);
+    if (Array.isArray(t)) {
+      errors.push(...t);
+      continue;
+    }
+    warnings.push(...t.warnings);
+    const key = parsed.shape.join('/');
+    const earlier = byShape.get(key);
+    if (earlier !== undefined) {
+      errors.push(error('conflict', `Path patterns "${earlier}" and "${pattern}" have the same shape, so "${pattern}" could never win`, {
+        pattern,
+        target,
+        conflictsWith: earlier,
+        hint: 'Remove one of them, or make them differ in a static segment',
+      }));
+      continue;
+    }
+    byShape.set(key, pattern);
+    routes.push({
+      index: routes.length,
+      pattern,
+      canonical: canonicalPattern(parsed),
+      target,
+      paramNames: parsed.paramNames,
+      catchAll: parsed.catchAll,
+      shape: parsed.shape,
+      template: t.template,
+    });
+  }
+  return { valid: errors.length === 0, errors, warnings, routes };
+}
+
+/** Every problem of a route table (never throws, whatever value it is given). */
+export function validateRoutes(input: unknown, options: MatchOptions = {}): ValidationResult {
+  try {
+    const { valid, errors, warnings } = analyzeRoutes(input, resolveMatchOptions(options));
+    return { valid, errors, warnings };
+  } catch (cause) {
+    // Only hostile objects get here (a getter that throws, a revoked proxy): still an answer.
+    return {
+      valid: false,
+      errors: [error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
+        hint: `Reading the routes failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      })],
+      warnings: [],
+    };
+  }
+}
+
+/** Throws a `RoutesValidationError` carrying every issue when the table is invalid. */
+export function assertValidRoutes(input: unknown, options: MatchOptions = {}): void {
+  const result = validateRoutes(input, options);
+  if (!result.valid) throw new RoutesValidationError(result.errors, result.warnings);
+}
