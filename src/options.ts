@@ -35,6 +35,11 @@ export type BackendChoice = 'auto' | 'js' | 'native';
 export interface CompileOptions extends MatchOptions {
   /** Which matcher serves: `auto` (default) prefers the native addon when it loads. */
   backend?: BackendChoice;
+  /**
+   * TypeScript backend: generate a matcher specialized to the table (default true). Where
+   * the runtime forbids code generation from strings, the interpreter serves regardless.
+   */
+  codegen?: boolean;
 }
 
 export interface ResolvedMatchOptions {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, validateRoutes, type Router } from '../src/index.js';
 import { optionsArb, pathsFor, tableArb } from './arbitraries.js';
+import { BACKENDS, summary } from './helpers.js';
 import { oracleMatch } from './oracle.js';
 
 /** Keeps the first route of each shape, so the table compiles. */
@@ -17,13 +18,7 @@ function oracleFor(router: Router, path: string) {
   return m.remainder === undefined ? { pattern, params: m.params } : { pattern, params: m.params, remainder: m.remainder };
 }
 
-function plain(router: Router, path: string) {
-  const m = router.match(path);
-  if (!m) return null;
-  return m.remainder === undefined ? { pattern: m.pattern, params: { ...m.params } } : { pattern: m.pattern, params: { ...m.params }, remainder: m.remainder };
-}
-
-describe('the TypeScript radix matcher', () => {
+describe.each(BACKENDS)('the $name matcher', (backend) => {
   it('equals the reference oracle on random tables and near-miss paths', () => {
     fc.assert(
       fc.property(
@@ -32,14 +27,16 @@ describe('the TypeScript radix matcher', () => {
         (options, [table, paths]) => {
           const clean = withoutConflicts(table, options);
           if (Object.keys(clean).length === 0) return;
-          const router = compile(clean, { ...options, backend: 'js' });
-          for (const path of paths) expect(plain(router, path), `${path} in ${JSON.stringify(Object.keys(clean))} ${JSON.stringify(options)}`).toEqual(oracleFor(router, path));
+          const router = compile(clean, { ...options, ...backend.options });
+          for (const path of paths) expect(summary(router, path), `${path} in ${JSON.stringify(Object.keys(clean))} ${JSON.stringify(options)}`).toEqual(oracleFor(router, path));
         },
       ),
       { numRuns: 3_000 },
     );
   });
+});
 
+describe('tables and URLs', () => {
   it('every table that validates compiles, and every table that compiles validates', () => {
     fc.assert(
       fc.property(optionsArb, tableArb(), (options, table) => {

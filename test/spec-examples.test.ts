@@ -8,7 +8,7 @@ const SEED = {
   '/*': 'https://default.com',
 };
 
-describe.each(BACKENDS)('SPEC examples, %s backend', (backend) => {
+describe.each(BACKENDS)('SPEC examples, $name backend', (backend) => {
   it('section 2: a catch-all matches zero or more segments, never a longer segment', () => {
     const r = routerFor({ '/api/*': 'https://a.svc' }, backend);
     expect(summary(r, '/api')).toEqual({ pattern: '/api/*', params: {}, remainder: '' });

@@ -2,10 +2,11 @@
  * Turns a backend's answer (route index + capture offsets) into a `RouteMatch`. Shared by
  * both backends, so they cannot differ in how values are sliced or decoded.
  */
+import { generateMatchFactories } from './codegen.js';
 import type { CompiledRoute, RouteMatch } from './types.js';
 
 /** Parameter values are percent-decoded; a value that cannot be decoded stays as sent. */
-function decodeParam(value: string): string {
+export function decodeParam(value: string): string {
   if (value.indexOf('%') < 0) return value;
   try {
     return decodeURIComponent(value);
@@ -22,4 +23,10 @@ export function materialize(route: CompiledRoute, path: string, offsets: Int32Ar
     return { pattern: route.pattern, target: route.target, params, remainder: path.slice(offsets[2 * names.length]), route };
   }
   return { pattern: route.pattern, target: route.target, params, route };
+}
+
+/** The per-route match builders: generated where code generation is allowed, else `materialize`. */
+export function matchBuilders(routes: readonly CompiledRoute[], codegen: boolean): ((path: string, offsets: Int32Array) => RouteMatch)[] {
+  const generated = codegen ? generateMatchFactories(routes, decodeParam) : null;
+  return generated ?? routes.map((route) => (path: string, offsets: Int32Array) => materialize(route, path, offsets));
 }

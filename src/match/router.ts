@@ -8,7 +8,8 @@ import { buildForwardUrl } from '../target/url.js';
 import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import type { MatcherBackend } from './core.js';
-import { materialize } from './materialize.js';
+import { codegenAvailable } from './codegen.js';
+import { matchBuilders } from './materialize.js';
 import { loadNativeBackend } from './native.js';
 import { createJsBackend } from './tree.js';
 import type { CompiledRoute, RouteMatch, Router } from './types.js';
@@ -20,8 +21,10 @@ class RouterImpl implements Router {
     readonly options: ResolvedMatchOptions,
     readonly warnings: readonly RouteIssue[],
     private readonly matcher: MatcherBackend,
-    /** Fully static paths answered without walking the tree (null when case-insensitive). */
+    /** Fully static paths answered without a lookup (null where it would not pay; see `compile`). */
     private readonly statics: Map<string, CompiledRoute> | null,
+    /** Builds the match of route i from the lookup's offsets. */
+    private readonly builders: ((path: string, offsets: Int32Array) => RouteMatch)[],
   ) {
     this.backend = matcher.name;
   }
@@ -33,7 +36,7 @@ class RouterImpl implements Router {
       if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route };
     }
     const index = this.matcher.lookup(path);
-    return index < 0 ? null : materialize(this.routes[index]!, path, this.matcher.offsets);
+    return index < 0 ? null : this.builders[index]!(path, this.matcher.offsets);
   }
 
   url(match: RouteMatch, query = ''): string {
@@ -82,8 +85,12 @@ export function compile(routes: unknown, options: CompileOptions = {}): Router {
   if (!analysis.valid) throw new RoutesValidationError(analysis.errors, analysis.warnings);
   const shapes = analysis.routes.map((r) => r.shape);
   const backendOptions = { caseSensitive: resolved.caseSensitive, ignoreTrailingSlash: resolved.ignoreTrailingSlash };
+  const codegen = options.codegen !== false && codegenAvailable();
   const selected = selectBackend(options.backend);
-  const matcher = selected.kind === 'native' ? selected.create.create(shapes, backendOptions) : createJsBackend(shapes, backendOptions);
-  const statics = resolved.caseSensitive ? staticIndex(analysis.routes, resolved.ignoreTrailingSlash) : null;
-  return new RouterImpl(analysis.routes, resolved, analysis.warnings, matcher, statics);
+  const matcher = selected.kind === 'native' ? selected.create.create(shapes, backendOptions) : createJsBackend(shapes, { ...backendOptions, codegen });
+  // The Map answers static paths without crossing into native code; the generated JS
+  // matcher answers them faster than hashing a fresh request string, so it goes without.
+  const useStatics = resolved.caseSensitive && (selected.kind === 'native' || !codegen);
+  const statics = useStatics ? staticIndex(analysis.routes, resolved.ignoreTrailingSlash) : null;
+  return new RouterImpl(analysis.routes, resolved, analysis.warnings, matcher, statics, matchBuilders(analysis.routes, codegen));
 }

@@ -15,9 +15,10 @@
  *
  * Per lookup it allocates nothing: captures go into a preallocated Int32Array.
  */
+import { generateLookup, type GeneratedLookup } from './codegen.js';
 import { offsetsLength, type BackendOptions, type MatcherBackend } from './core.js';
 
-class Node {
+export class Node {
   prefix: string;
   /** Static children; `first[i]` is `children[i].prefix.charCodeAt(0)`. */
   children: Node[] = [];
@@ -71,14 +72,14 @@ function insertStatic(node: Node, text: string): Node {
 
 function finalize(node: Node): void {
   if (node.children.length >= DENSE_INDEX_AT) {
-    node.index = [];
+    node.index = new Array<Node | undefined>(128).fill(undefined);
     for (let i = 0; i < node.children.length; i++) if (node.first[i]! < 128) node.index[node.first[i]!] = node.children[i];
   }
   for (const child of node.children) finalize(child);
   if (node.param !== null) finalize(node.param);
 }
 
-function startsWithFolded(path: string, prefix: string, pos: number): boolean {
+export function startsWithFolded(path: string, prefix: string, pos: number): boolean {
   for (let i = 0; i < prefix.length; i++) {
     let c = path.charCodeAt(pos + i);
     if (c >= 65 && c <= 90) c += 32;
@@ -94,13 +95,20 @@ class JsMatcher implements MatcherBackend {
   private readonly root = new Node('');
   private readonly fold: boolean;
   private readonly ignoreTrailingSlash: boolean;
+  private readonly generated: GeneratedLookup | null;
 
-  constructor(shapes: readonly (readonly string[])[], options: BackendOptions) {
+  constructor(shapes: readonly (readonly string[])[], options: BackendOptions & { codegen?: boolean }) {
     this.fold = !options.caseSensitive;
     this.ignoreTrailingSlash = options.ignoreTrailingSlash;
     this.offsets = new Int32Array(offsetsLength(shapes));
     shapes.forEach((shape, index) => this.insert(shape, index));
     finalize(this.root);
+    this.generated = options.codegen === false ? null : generateLookup(this.root, this.fold, this.ignoreTrailingSlash);
+  }
+
+  /** True when lookups run generated code rather than the interpreter. */
+  get usesCodegen(): boolean {
+    return this.generated !== null;
   }
 
   private insert(shape: readonly string[], index: number): void {
@@ -132,47 +140,56 @@ class JsMatcher implements MatcherBackend {
     if (path.charCodeAt(0) !== 0x2f) return -1;
     let end = path.length;
     if (this.ignoreTrailingSlash && end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
-    return this.walk(this.root, path, 0, end, 0);
+    if (this.generated !== null) return this.generated(path, end, this.offsets);
+    return walk(this.root, path, 0, end, 0, this.offsets, this.fold);
   }
+}
 
-  private walk(node: Node, path: string, pos: number, end: number, nparams: number): number {
-    if (pos === end) {
-      if (node.route >= 0) return node.route;
-      if (node.catchAll >= 0) {
-        this.offsets[2 * nparams] = pos;
-        return node.catchAll;
-      }
-      return -1;
-    }
-    let c = path.charCodeAt(pos);
-    if (this.fold && c >= 65 && c <= 90) c += 32;
-    const child = node.index !== null ? node.index[c] : node.children[node.first.indexOf(c)];
-    if (child !== undefined) {
-      const p = child.prefix;
-      if (pos + p.length <= end && (this.fold ? startsWithFolded(path, p, pos) : path.startsWith(p, pos))) {
-        const r = this.walk(child, path, pos + p.length, end, nparams);
-        if (r >= 0) return r;
-      }
-    }
-    if (node.param !== null && c !== 0x2f) {
-      let e = path.indexOf('/', pos);
-      if (e < 0 || e > end) e = end;
-      const r = this.walk(node.param, path, e, end, nparams + 1);
-      if (r >= 0) {
-        // Written after the deeper match succeeded, so a failed branch never leaves stale offsets.
-        this.offsets[2 * nparams] = pos;
-        this.offsets[2 * nparams + 1] = e;
-        return r;
-      }
-    }
-    if (node.catchAll >= 0 && c === 0x2f) {
-      this.offsets[2 * nparams] = pos;
+/** The static child that can continue at character `c` (already folded), if any. */
+function childAt(node: Node, c: number): Node | undefined {
+  if (node.index !== null) return c < 128 ? node.index[c] : undefined;
+  const first = node.first;
+  for (let i = 0; i < first.length; i++) if (first[i] === c) return node.children[i];
+  return undefined;
+}
+
+function walk(node: Node, path: string, pos: number, end: number, nparams: number, offsets: Int32Array, fold: boolean): number {
+  if (pos === end) {
+    if (node.route >= 0) return node.route;
+    if (node.catchAll >= 0) {
+      offsets[2 * nparams] = pos;
       return node.catchAll;
     }
     return -1;
   }
+  let c = path.charCodeAt(pos);
+  if (fold && c >= 65 && c <= 90) c += 32;
+  const child = childAt(node, c);
+  if (child !== undefined) {
+    const p = child.prefix;
+    if (pos + p.length <= end && (fold ? startsWithFolded(path, p, pos) : path.startsWith(p, pos))) {
+      const r = walk(child, path, pos + p.length, end, nparams, offsets, fold);
+      if (r >= 0) return r;
+    }
+  }
+  if (node.param !== null && c !== 0x2f) {
+    let e = path.indexOf('/', pos);
+    if (e < 0 || e > end) e = end;
+    const r = walk(node.param, path, e, end, nparams + 1, offsets, fold);
+    if (r >= 0) {
+      // Written after the deeper match succeeded, so a failed branch never leaves stale offsets.
+      offsets[2 * nparams] = pos;
+      offsets[2 * nparams + 1] = e;
+      return r;
+    }
+  }
+  if (node.catchAll >= 0 && c === 0x2f) {
+    offsets[2 * nparams] = pos;
+    return node.catchAll;
+  }
+  return -1;
 }
 
-export function createJsBackend(shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend {
+export function createJsBackend(shapes: readonly (readonly string[])[], options: BackendOptions & { codegen?: boolean }): MatcherBackend {
   return new JsMatcher(shapes, options);
 }

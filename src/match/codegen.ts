@@ -1,0 +1,147 @@
+/**
+ * Optional code generation for the TypeScript matcher: the radix tree of src/match/tree.ts
+ * emitted as straight-line JavaScript, so a lookup is a chain of `charCodeAt` comparisons
+ * and `startsWith` calls with every branch, route index and capture slot a constant.
+ *
+ * It implements exactly the interpreter's walk (same tree, same order: static, parameter,
+ * catch-all; a failed branch falls through to the next alternative), and the agreement
+ * properties run against both. Runtimes that forbid code generation from strings
+ * (`--disallow-code-generation-from-strings`, CSP, some enclaves) keep the interpreter:
+ * `generateLookup` returns null there.
+ *
+ * Large trees are split into several functions (a subtree past INLINE_NODES gets its own),
+ * so each stays small enough for V8 to optimize.
+ */
+import type { RouteMatch } from './types.js';
+import type { CompiledRoute } from './types.js';
+import { startsWithFolded, type Node } from './tree.js';
+
+export type GeneratedLookup = (path: string, end: number, offsets: Int32Array) => number;
+
+const INLINE_NODES = 200;
+/** Past this many nodes the generated source would cost more to compile than it saves. */
+const MAX_NODES = 200_000;
+
+let available: boolean | undefined;
+
+/** Whether `new Function` works here (it throws EvalError where code generation is forbidden). */
+export function codegenAvailable(): boolean {
+  if (available === undefined) {
+    try {
+      available = new Function('return 1')() === 1;
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+function subtreeSize(node: Node, sizes: Map<Node, number>): number {
+  let n = 1;
+  for (const child of node.children) n += subtreeSize(child, sizes);
+  if (node.param !== null) n += subtreeSize(node.param, sizes);
+  sizes.set(node, n);
+  return n;
+}
+
+class Emitter {
+  private readonly functions: string[] = [];
+  private readonly sizes = new Map<Node, number>();
+  private nextFn = 0;
+  private nextVar = 0;
+
+  constructor(
+    private readonly fold: boolean,
+    private readonly boundedEnd: boolean,
+  ) {}
+
+  program(root: Node): string | null {
+    if (subtreeSize(root, this.sizes) > MAX_NODES) return null;
+    const main = this.function(root, 0);
+    return `"use strict";\n${this.functions.join('\n')}\nreturn ${main};`;
+  }
+
+  /** A separate function that continues at `node` with the position in `p`. */
+  private function(node: Node, nparams: number): string {
+    const name = `n${this.nextFn++}`;
+    const body = this.node(node, 'p', nparams);
+    this.functions.push(`function ${name}(path, p, end, o) {\n${body}\nreturn -1;\n}`);
+    return name;
+  }
+
+  /** Code that matches below `node` (its prefix already consumed, position in `pos`); it returns on success and falls through on failure. */
+  private node(node: Node, pos: string, nparams: number): string {
+    const atEnd: string[] = [];
+    if (node.route >= 0) atEnd.push(`return ${node.route};`);
+    if (node.catchAll >= 0) atEnd.push(`o[${2 * nparams}] = ${pos}; return ${node.catchAll};`);
+    const alternatives: string[] = [];
+    const c = `c${this.nextVar++}`;
+    if (node.children.length > 0) {
+      const cases = node.children.map((child) => {
+        const code = child.prefix.charCodeAt(0);
+        const len = child.prefix.length;
+        const next = `p${this.nextVar++}`;
+        const checks: string[] = [];
+        if (this.boundedEnd && len > 1) checks.push(`${pos} + ${len} <= end`);
+        else if (this.boundedEnd) checks.push(`${pos} < end`);
+        if (len > 1) {
+          checks.push(this.fold ? `sw(path, ${JSON.stringify(child.prefix)}, ${pos})` : `path.startsWith(${JSON.stringify(child.prefix.slice(1))}, ${pos} + 1)`);
+        }
+        const inner = `const ${next} = ${pos} + ${len};\n${this.continueAt(child, next, nparams)}`;
+        return { code, body: checks.length > 0 ? `if (${checks.join(' && ')}) {\n${inner}\n}` : `{\n${inner}\n}` };
+      });
+      if (cases.length === 1) alternatives.push(`if (${c} === ${cases[0]!.code}) ${cases[0]!.body}`);
+      else alternatives.push(`switch (${c}) {\n${cases.map((k) => `case ${k.code}: ${k.body}\nbreak;`).join('\n')}\n}`);
+    }
+    if (node.param !== null) {
+      const e = `e${this.nextVar++}`;
+      alternatives.push(
+        `if (${c} !== 47) {\nlet ${e} = path.indexOf('/', ${pos});\nif (${e} < 0 || ${e} > end) ${e} = end;\n` +
+          `o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1)}\n}`,
+      );
+    }
+    if (node.catchAll >= 0) alternatives.push(`if (${c} === 47) { o[${2 * nparams}] = ${pos}; return ${node.catchAll}; }`);
+    let code = atEnd.length > 0 ? `if (${pos} === end) { ${atEnd.join(' ')} }\n` : '';
+    if (alternatives.length > 0) {
+      const read = this.fold ? `let ${c} = path.charCodeAt(${pos}); if (${c} >= 65 && ${c} <= 90) ${c} += 32;` : `const ${c} = path.charCodeAt(${pos});`;
+      code += `if (${pos} < end) {\n${read}\n${alternatives.join('\n')}\n}`;
+    }
+    return code;
+  }
+
+  private continueAt(node: Node, pos: string, nparams: number): string {
+    if (this.sizes.get(node)! <= INLINE_NODES) return this.node(node, pos, nparams);
+    const fn = this.function(node, nparams);
+    return `{ const r = ${fn}(path, ${pos}, end, o); if (r >= 0) return r; }`;
+  }
+}
+
+/** A lookup specialized to this tree, or null where code generation is unavailable or unwise. */
+export function generateLookup(root: Node, fold: boolean, ignoreTrailingSlash: boolean): GeneratedLookup | null {
+  if (!codegenAvailable()) return null;
+  const source = new Emitter(fold, ignoreTrailingSlash).program(root);
+  if (source === null) return null;
+  const entry = new Function('sw', source)(startsWithFolded) as (path: string, p: number, end: number, o: Int32Array) => number;
+  return (path, end, offsets) => entry(path, 0, end, offsets);
+}
+
+export type MatchFactory = (path: string, offsets: Int32Array) => RouteMatch;
+
+/**
+ * One factory per route that builds its match as an object literal with fixed keys (one
+ * hidden class per route instead of a dictionary grown key by key). Same slicing and
+ * decoding as `materialize`, which serves where code generation is unavailable.
+ */
+export function generateMatchFactories(routes: readonly CompiledRoute[], decode: (value: string) => string): MatchFactory[] | null {
+  if (!codegenAvailable()) return null;
+  const bodies = routes.map((route) => {
+    const names = route.paramNames;
+    const params = names.map((name, i) => `${JSON.stringify(name)}: d(path.slice(o[${2 * i}], o[${2 * i + 1}]))`).join(', ');
+    const rest = route.catchAll ? `, remainder: path.slice(o[${2 * names.length}])` : '';
+    return `function (path, o) { return { pattern: r[${route.index}].pattern, target: r[${route.index}].target, params: { ${params} }${rest}, route: r[${route.index}] }; }`;
+  });
+  return new Function('r', 'd', `"use strict";
+return [
+${bodies.join(',\n')}
+];`)(routes, decode) as MatchFactory[];
+}
