@@ -154,6 +154,23 @@ describe('properties', () => {
     );
   });
 
+  it('every issue says which route, which rule and what to do', () => {
+    const target = fc.oneof(fc.constantFrom('https://a.com', 'ftp://x', 'nope', 'https://a.com/:x', 'https://a.com/#f', 'https://u:p@a.com'), fc.jsonValue());
+    const pattern = fc.oneof(fc.constantFrom('/a', 'a', '/a/*', '/:x', '/:x/:x', '/f/*.png', '/a b', '/a/../b', '/%zz', '/:1'), fc.string());
+    fc.assert(
+      fc.property(fc.dictionary(pattern, target, { minKeys: 1, maxKeys: 6 }), (table) => {
+        const { errors, warnings } = validateRoutes(table);
+        for (const issue of [...errors, ...warnings]) {
+          expect(issue.code).toMatch(/^[a-z-]+$/);
+          expect(issue.message.length).toBeGreaterThan(10);
+          expect(issue.hint?.length, issue.code).toBeGreaterThan(5);
+          expect(issue.pattern, issue.code).toBeTypeOf('string');
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('validation never throws on hostile objects either', () => {
     const throwing = Object.defineProperty({}, '/a', { enumerable: true, get: () => { throw new Error('boom'); } });
     expect(validateRoutes(throwing).valid).toBe(false);

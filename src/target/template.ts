@@ -23,6 +23,8 @@ export interface TargetTemplate {
   parts: TargetPart[] | null;
 }
 
+const INVALID_URL_HINT = 'Write an absolute URL with a host, such as "https://api.example.com/v1"';
+
 export interface ParsedTarget {
   template: TargetTemplate;
   warnings: RouteIssue[];
@@ -42,13 +44,13 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
   try {
     url = new URL(target);
   } catch {
-    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, at)];
+    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return [error('target-bad-protocol', `Invalid target URL "${target}" for path "${pattern}". Must use http:// or https:// protocol`, at)];
+    return [error('target-bad-protocol', `Invalid target URL "${target}" for path "${pattern}". Must use http:// or https:// protocol`, { ...at, hint: 'Use an http:// or https:// URL' })];
   }
   if (url.host === '') {
-    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, at)];
+    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
   }
   const issues: RouteIssue[] = [];
   if (target.includes('#')) {

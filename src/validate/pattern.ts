@@ -51,7 +51,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions): Pa
     ];
   }
   if (!pattern.startsWith('/')) {
-    return [error('pattern-no-leading-slash', `Invalid path pattern "${pattern}". Path patterns must start with "/"`, at)];
+    return [error('pattern-no-leading-slash', `Invalid path pattern "${pattern}". Path patterns must start with "/"`, { ...at, hint: 'Start the pattern with "/"' })];
   }
   const rawSegments = pattern.slice(1).split('/');
   const segments: PatternSegment[] = [];

@@ -1,0 +1,131 @@
+/** Plain-text rendering shared by the commands. */
+import type { Candidate, Explanation } from '../match/explain.js';
+import type { CompiledRoute, Router } from '../match/types.js';
+import type { RouteIssue } from '../validate/issues.js';
+import { routesInPrecedenceOrder } from './precedence.js';
+
+/** An issue as JSON (every issue of the core carries its own hint). */
+export function issueJson(issue: RouteIssue): RouteIssue {
+  return { ...issue };
+}
+
+export function formatIssue(issue: RouteIssue): string {
+  const lines = [`  ${issue.severity} [${issue.code}]`];
+  if (issue.pattern !== undefined) lines.push(`    pattern: ${issue.pattern}`);
+  if (issue.target !== undefined) lines.push(`    target:  ${issue.target}`);
+  if (issue.conflictsWith !== undefined) lines.push(`    conflicts with: ${issue.conflictsWith}`);
+  lines.push(`    problem: ${issue.message}`);
+  if (issue.hint !== undefined) lines.push(`    fix:     ${issue.hint}`);
+  return lines.join('\n');
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The table in precedence order, one route a line: `  1. /api/users/*  ->  https://...`. */
+export function formatTable(routes: readonly CompiledRoute[], indent = '  '): string {
+  const ordered = routesInPrecedenceOrder(routes);
+  const width = Math.min(48, Math.max(0, ...ordered.map((r) => r.pattern.length)));
+  const digits = String(ordered.length).length;
+  return ordered
+    .map((r, i) => `${indent}${String(i + 1).padStart(digits)}. ${r.pattern.padEnd(width)}  ->  ${r.target}`)
+    .join('\n');
+}
+
+export function formatWarnings(router: Router): string {
+  return router.warnings.map(formatIssue).join('\n');
+}
+
+const KIND_NAMES = { static: 'static', param: 'parameter', catchAll: 'catch-all' } as const;
+
+function describeKinds(c: Candidate): string {
+  return c.kinds.map((k) => KIND_NAMES[k]).join(', ') || 'empty';
+}
+
+/** Why `loser` is behind `winner` for this path (both matched it on their own). */
+export function whyBehind(winner: Candidate, loser: Candidate, segments: readonly string[]): string {
+  const rank = { static: 0, param: 1, catchAll: 2 } as const;
+  const n = Math.min(winner.kinds.length, loser.kinds.length);
+  for (let i = 0; i < n; i++) {
+    const a = winner.kinds[i]!;
+    const b = loser.kinds[i]!;
+    if (a !== b && rank[a] < rank[b]) {
+      const seg = segments[i] ?? '';
+      return `at segment ${i + 1} "${seg}", ${KIND_NAMES[a]} beats ${KIND_NAMES[b]}`;
+    }
+  }
+  if (!winner.route.catchAll && loser.route.catchAll && loser.kinds.length > winner.kinds.length) {
+    return 'the path ends here: a route that ends with it beats a catch-all that would match nothing';
+  }
+  return 'it comes later in precedence order';
+}
+
+function formatParams(params: Record<string, string>): string {
+  const entries = Object.entries(params);
+  if (entries.length === 0) return '(none)';
+  return entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+}
+
+/** `display` is the path as the user typed it (a full URL, say); `x.input` the path explained. */
+export function formatExplanation(x: Explanation, display = x.input): string {
+  const lines: string[] = [display];
+  if (!x.normalized.ok) {
+    lines.push(`  rejected: ${x.normalized.status} (${x.normalized.code}) ${x.normalized.message}`);
+    lines.push('  A gateway answers this request itself; no route is tried.');
+    return lines.join('\n');
+  }
+  const { path, query } = x.normalized;
+  const asSent = x.input.split('#')[0]!;
+  const normalizedFull = query ? `${path}?${query}` : path;
+  if (normalizedFull !== asSent) lines.push(`  normalized: ${normalizedFull}`);
+  const segments = path.slice(1).split('/');
+  if (!x.winner) {
+    lines.push('  no route matches: the function\'s own code would run (a standalone gateway answers 404)');
+    return lines.join('\n');
+  }
+  const w = x.winner;
+  lines.push(`  route:      ${w.pattern}  ->  ${w.target}`);
+  lines.push(`  params:     ${formatParams(w.params)}`);
+  if (w.remainder !== undefined) lines.push(`  remainder:  ${JSON.stringify(w.remainder)}`);
+  lines.push(`  forwards:   ${x.url}`);
+  const winner = x.candidates.find((c) => c.route.pattern === w.pattern);
+  lines.push(`  candidates, in precedence order:`);
+  const width = Math.min(40, Math.max(...x.candidates.map((c) => c.route.pattern.length)));
+  x.candidates.forEach((c, i) => {
+    const mark = c === winner ? 'wins' : winner ? `behind: ${whyBehind(winner, c, segments)}` : '';
+    lines.push(`    ${i + 1}. ${c.route.pattern.padEnd(width)}  [${describeKinds(c)}]  ${mark}`);
+  });
+  return lines.join('\n');
+}
+
+/** An explanation as plain JSON. */
+export function explanationJson(x: Explanation, display = x.input): Record<string, unknown> {
+  const base: Record<string, unknown> = { input: display };
+  if (!x.normalized.ok) {
+    base.rejected = { status: x.normalized.status, code: x.normalized.code, message: x.normalized.message };
+    base.match = null;
+    base.url = null;
+    base.candidates = [];
+    return base;
+  }
+  base.path = x.normalized.path;
+  base.query = x.normalized.query;
+  base.match = x.winner
+    ? {
+        pattern: x.winner.pattern,
+        target: x.winner.target,
+        params: x.winner.params,
+        ...(x.winner.remainder !== undefined ? { remainder: x.winner.remainder } : {}),
+      }
+    : null;
+  base.url = x.url;
+  base.candidates = x.candidates.map((c) => ({
+    pattern: c.route.pattern,
+    target: c.route.target,
+    segments: c.kinds,
+    params: c.params,
+    ...(c.remainder !== undefined ? { remainder: c.remainder } : {}),
+  }));
+  return base;
+}

@@ -1,0 +1,127 @@
+/**
+ * The HTTP side of `serve` and `demo`: a Node server around the proxy's gateway, listening
+ * with a fallback port, one access-log line per request, graceful shutdown on a signal.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Router } from '../match/types.js';
+import { createGateway, type AccessLogEntry } from '../proxy/index.js';
+import type { Io } from './commands.js';
+import { UsageError } from './source.js';
+
+export const DEFAULT_PORT = 8080;
+/** How long in-flight requests get to finish after a shutdown signal. */
+const DRAIN_MS = 5_000;
+
+function time(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+export function formatAccessLog(entry: AccessLogEntry): string {
+  const ms = entry.ms < 10 ? entry.ms.toFixed(1) : String(Math.round(entry.ms));
+  const upstream = entry.upstreamStatus === undefined ? '-' : String(entry.upstreamStatus);
+  const error = entry.error ? ` error=${entry.error}` : '';
+  return `${time()} ${entry.method} ${entry.path} -> ${entry.route ?? '(no route)'} ${entry.status} upstream=${upstream} ${ms}ms${error}`;
+}
+
+function listenOnce(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => {
+      server.off('listening', onListening);
+      reject(e);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/**
+ * Listens on `port`; when it is busy and was not given explicitly, tries the next few ports,
+ * then any free one. Returns the port listened on.
+ */
+export async function listenWithFallback(server: Server, host: string, port: number | undefined, io: Io, what = 'gateway'): Promise<number> {
+  const wanted = port ?? DEFAULT_PORT;
+  const tries = port === undefined ? [wanted, ...Array.from({ length: 9 }, (_, i) => wanted + 1 + i), 0] : [wanted];
+  for (const p of tries) {
+    try {
+      const actual = await listenOnce(server, p, host);
+      if (actual !== wanted && wanted !== 0) io.out(`Port ${wanted} is busy; the ${what} uses port ${actual} instead.`);
+      return actual;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' && port === undefined) continue;
+      if (code === 'EADDRINUSE') throw new UsageError(`Port ${p} on ${host} is in use: pick another with --port, or --port 0 for any free port`);
+      throw new UsageError(`Cannot listen on ${host}:${p}: ${(e as Error).message}`);
+    }
+  }
+  throw new UsageError(`No free port found on ${host}`);
+}
+
+export function urlOf(host: string, port: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (bounded), closes upstream pools. */
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: { router: () => Router; host: string; port: number | undefined; io: Io }): Promise<RunningGateway> {
+  const gateway = createGateway({
+    router: opts.router,
+    // Local development: targets on loopback/private networks are the point.
+    blockPrivateNetworks: false,
+    // Local development: error bodies may name the target, to help debugging.
+    exposeTargets: true,
+    onRequest: (entry) => opts.io.out(formatAccessLog(entry)),
+  });
+  const server = createServer(gateway.handler);
+  let port: number;
+  try {
+    port = await listenWithFallback(server, opts.host, opts.port, opts.io);
+  } catch (e) {
+    await gateway.close();
+    throw e;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    url: urlOf(opts.host, port),
+    port,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        await closed;
+        clearTimeout(force);
+        await gateway.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Resolves with the name of the first SIGINT/SIGTERM; a second one forces exit 130. */
+export function waitForSignal(io: Io): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const handler = (signal: NodeJS.Signals) => {
+      if (received) {
+        io.err(`${signal} again: exiting now`);
+        process.exit(130);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}

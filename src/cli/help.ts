@@ -1,0 +1,117 @@
+/** Help texts: `af-routes --help` and `af-routes <command> --help`. */
+
+const ROUTES_ARG = `<routes> is one of:
+  - a JSON string:            '{"/api/*": "https://api.example.com"}'
+  - a path to a JSON file:    examples/seed.json
+  - a path to a config file:  af.config.ts | af.config.js | af.config.json
+  - a directory holding one:  .   (af.config.ts, then .js, then .json)
+  A JSON string is tried first, then a file path.`;
+
+const MATCH_OPTIONS = `  --ignore-trailing-slash  /docs and /docs/ are the same path (as compile's ignoreTrailingSlash)
+  --case-insensitive       static text matches ignoring ASCII case (caseSensitive: false)`;
+
+export const HELP: Record<string, string> = {
+  main: `af-routes: validate, explain and serve route tables of @alternatefutures/routing-core
+
+Usage:
+  af-routes validate [<routes>] [--function <name>] [--json]
+  af-routes match <routes> <path>... [--function <name>] [--json]
+  af-routes serve [<routes>] [--port 8080] [--host 127.0.0.1] [--function <name>]
+  af-routes demo [--port 8080]
+  af-routes <command> --help
+  af-routes --version
+
+Commands:
+  validate  report every problem of a route table (exit 0 valid, 1 invalid, 2 unusable input)
+  match     which route each path goes to, why, and the URL it is forwarded to
+  serve     a local gateway that proxies requests by the table, reloading it on change
+  demo      demo services and a gateway in front of them, with curl commands to try
+
+${ROUTES_ARG}
+
+Docs: docs/cli.md`,
+
+  validate: `Usage: af-routes validate [<routes>] [options]
+
+Reports every problem of a route table: the pattern, the target, the rule (a stable code)
+and what to do, then the warnings. A valid table is listed in precedence order.
+Without <routes>, reads af.config.ts/js/json in the working directory.
+
+${ROUTES_ARG}
+
+Options:
+  -f, --function <name>    the function whose routes to read from an af.config.* with several
+      --json               print {"source","valid","routes","errors","warnings"} as JSON
+${MATCH_OPTIONS}
+  -h, --help               show this help
+
+Exit codes:
+  0  valid (warnings allowed)
+  1  invalid: every problem is printed
+  2  unusable input: not JSON, unreadable file, config that fails to load, bad options`,
+
+  match: `Usage: af-routes match <routes> <path>... [options]
+
+For each path: the normalized path, the route that wins and why (every route that matches the
+path on its own, in precedence order), the parameters, the catch-all remainder and the URL the
+request is forwarded to; or that no route matches (the function's own code would run), or
+that the path is rejected (400/414) before matching. A path may carry a query (quote it),
+or be a full URL (its origin is ignored).
+
+${ROUTES_ARG}
+
+Options:
+  -f, --function <name>    the function whose routes to read from an af.config.* with several
+      --json               print one JSON object per path, in an array
+${MATCH_OPTIONS}
+  -h, --help               show this help
+
+Exit codes:
+  0  the table is valid and every path was explained (matched, unmatched or rejected)
+  1  the table is invalid: its problems are printed, as by validate
+  2  unusable input or no path given`,
+
+  serve: `Usage: af-routes serve [<routes>] [options]
+
+A local gateway: proxies each request to the target of the route it matches (streaming,
+hop-by-hop headers stripped, X-Forwarded-* set). Prints the routes in precedence order at
+start and one access-log line per request:
+  HH:MM:SS METHOD /path -> /route/pattern STATUS upstream=STATUS 12ms
+Edits to the routes file are picked up at once; a table that fails validation is reported
+and the previous one keeps serving. Ctrl+C (SIGINT) or SIGTERM stops it gracefully.
+Local development only: targets on loopback and private networks are allowed, and error
+bodies show the target URL.
+Without <routes>, reads af.config.ts/js/json in the working directory.
+
+${ROUTES_ARG}
+
+Options:
+  -p, --port <port>        port to listen on (default 8080; when 8080 is busy and no port
+                           was given, a free one is used; 0 picks a free one)
+      --host <host>        address to listen on (default 127.0.0.1)
+  -f, --function <name>    the function whose routes to read from an af.config.* with several
+      --no-watch           do not reload the table when its file changes
+${MATCH_OPTIONS}
+  -h, --help               show this help
+
+Exit codes:
+  0  stopped by SIGINT/SIGTERM
+  1  the table is invalid at start: its problems are printed
+  2  unusable input, or the port given is in use`,
+
+  demo: `Usage: af-routes demo [options]      (also: npm start)
+
+Starts three small demo services on 127.0.0.1 (users, products, default; each answers JSON
+echoing the method, path, query, headers and body it received) and a gateway in front of them
+with an example route table, then prints curl commands that show routing at work. Needs no
+network and no set-up beyond building the package.
+
+Options:
+  -p, --port <port>        gateway port (default 8080; when busy and no port was given, a
+                           free one is used and printed)
+  -h, --help               show this help
+
+Exit codes:
+  0  stopped by SIGINT/SIGTERM
+  2  bad options, or the port given is in use`,
+};

@@ -1,0 +1,124 @@
+/** `af-routes serve`: a local gateway by a route table, reloaded when its file changes. */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { compile } from '../match/router.js';
+import type { Router } from '../match/types.js';
+import { validateRoutes } from '../validate/validate.js';
+import { matchOptions, type Io, type TableFlags } from './commands.js';
+import { formatIssue, formatTable, plural } from './format.js';
+import { startGateway, waitForSignal } from './gateway-server.js';
+import { resolveSource, type RoutesSource } from './source.js';
+
+export interface ServeFlags extends TableFlags {
+  port?: number | undefined;
+  host?: string;
+  watch?: boolean;
+}
+
+/** How long to wait for a burst of file events (an editor's save) to settle. */
+const DEBOUNCE_MS = 150;
+
+function describeTable(router: Router): string {
+  if (router.routes.length === 0) return '  (no routes: every request is answered 404)';
+  return formatTable(router.routes);
+}
+
+/**
+ * Watches the directory of `file` (robust to editors that save by renaming) and calls
+ * `onChange` once per burst of changes to that file.
+ */
+export function watchFile(file: string, onChange: () => void): FSWatcher {
+  const name = basename(file);
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dirname(file), { persistent: false }, (_event, filename) => {
+    if (filename !== null && filename !== name) return;
+    clearTimeout(timer);
+    timer = setTimeout(onChange, DEBOUNCE_MS);
+  });
+  watcher.on('close', () => clearTimeout(timer));
+  return watcher;
+}
+
+/** Loads a table for a reload: the router, or the problems to print. */
+async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: true; router: Router; key: string } | { ok: false; report: string; key: string }> {
+  let routes: unknown;
+  try {
+    routes = await source.load();
+  } catch (e) {
+    const message = (e as Error).message;
+    return { ok: false, report: `  ${message.split('\n').join('\n  ')}`, key: 'error:' + message };
+  }
+  const key = JSON.stringify(routes) ?? 'undefined';
+  const options = matchOptions(flags);
+  const result = validateRoutes(routes, options);
+  if (!result.valid) {
+    return { ok: false, report: [...result.errors, ...result.warnings].map(formatIssue).join('\n\n'), key };
+  }
+  return { ok: true, router: compile(routes ?? null, options), key };
+}
+
+export async function runServe(arg: string | undefined, flags: ServeFlags, io: Io): Promise<number> {
+  const source = await resolveSource(arg, flags.function);
+  const routes = await source.load();
+  const options = matchOptions(flags);
+  const result = validateRoutes(routes, options);
+  if (!result.valid) {
+    io.err(`${source.label}: invalid (${plural(result.errors.length, 'error')}, ${plural(result.warnings.length, 'warning')}); not serving\n`);
+    io.err([...result.errors, ...result.warnings].map(formatIssue).join('\n\n'));
+    return 1;
+  }
+  let router = compile(routes ?? null, options);
+  let lastKey = JSON.stringify(routes) ?? 'undefined';
+  io.out(`af-routes serve: ${source.label}, ${plural(router.routes.length, 'route')} (${router.backend} matcher)`);
+  io.out('Routes in precedence order:');
+  io.out(describeTable(router));
+  if (router.warnings.length) io.out('\n' + router.warnings.map(formatIssue).join('\n\n'));
+
+  const host = flags.host ?? '127.0.0.1';
+  const gateway = await startGateway({ router: () => router, host, port: flags.port, io });
+  io.out(`\nListening on ${gateway.url}`);
+
+  let watcher: FSWatcher | undefined;
+  if (source.file !== undefined && flags.watch !== false) {
+    let running = false;
+    let again = false;
+    const reload = async (): Promise<void> => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        const next = await tryLoad(source, flags);
+        if (next.key !== lastKey) {
+          lastKey = next.key;
+          if (next.ok) {
+            router = next.router;
+            io.out(`Reloaded ${source.label}: ${plural(router.routes.length, 'route')}, in precedence order:`);
+            io.out(describeTable(router));
+            if (router.warnings.length) io.out(router.warnings.map(formatIssue).join('\n\n'));
+          } else {
+            io.out(`Reload of ${source.label} failed; still serving the previous ${plural(router.routes.length, 'route')}:`);
+            io.out(next.report);
+          }
+        }
+      } finally {
+        running = false;
+        if (again) {
+          again = false;
+          void reload();
+        }
+      }
+    };
+    watcher = watchFile(source.file, () => void reload());
+    io.out(`Watching ${source.label} for changes.`);
+  }
+  io.out('Ctrl+C to stop.\n');
+
+  const signal = await waitForSignal(io);
+  io.out(`\n${signal}: shutting down (in-flight requests get up to 5 s)...`);
+  watcher?.close();
+  await gateway.close();
+  io.out('Stopped.');
+  return 0;
+}
