@@ -1,0 +1,133 @@
+/**
+ * Header plumbing shared by every proxy interface (SPEC section 8). Pure: no Node built-ins,
+ * so it runs in sandboxes, enclaves and edge runtimes.
+ */
+
+/** A header value as the proxy carries it: repeated headers stay separate (every Set-Cookie). */
+export type HeaderValue = string | string[];
+
+/** Header names in lower case. */
+export type HeaderRecord = Record<string, HeaderValue>;
+
+/** Anything with `forEach(value, name)`: a fetch `Headers`, undici's, a polyfill's. */
+export interface HeadersLike {
+  forEach(callback: (value: string, name: string) => void): void;
+  /** Fetch `Headers` fold repeated Set-Cookie; this returns them one by one. */
+  getSetCookie?(): string[];
+}
+
+/**
+ * Headers in any of the shapes hosts hand over: a plain record (Node's `req.headers`, the
+ * platform's invocation shape), a `Headers`-like object, Node's flat `rawHeaders` array
+ * (`[name, value, name, value, ...]`, which keeps every repeated header), or `[name, value]` pairs.
+ */
+export type HeadersInput =
+  | Readonly<Record<string, string | readonly string[] | number | undefined | null>>
+  | HeadersLike
+  | readonly string[]
+  | Iterable<readonly [string, string]>;
+
+/**
+ * Hop-by-hop headers (RFC 9110 section 7.6.1 and the ones every proxy drops), never forwarded
+ * in either direction. `proxy-connection` is the pre-standard spelling some clients still send;
+ * `expect` is answered by the host server (100-continue) and never forwarded; `http2-settings`
+ * belongs to an h2c upgrade.
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'http2-settings',
+]);
+
+function addValue(out: HeaderRecord, name: string, value: string): void {
+  const prev = out[name];
+  if (prev === undefined) out[name] = value;
+  else if (typeof prev === 'string') out[name] = [prev, value];
+  else prev.push(value);
+}
+
+function isHeadersLike(input: unknown): input is HeadersLike {
+  return typeof (input as HeadersLike).forEach === 'function' && !Array.isArray(input);
+}
+
+/** Every header as a record with lower-case names; repeated headers become arrays. */
+export function toHeaderRecord(input: HeadersInput | null | undefined): HeaderRecord {
+  const out: HeaderRecord = Object.create(null) as HeaderRecord;
+  if (input === null || input === undefined) return out;
+  if (Array.isArray(input)) {
+    const raw = input as readonly unknown[];
+    if (raw.length > 0 && Array.isArray(raw[0])) {
+      for (const pair of raw as readonly (readonly [string, string])[]) addValue(out, String(pair[0]).toLowerCase(), String(pair[1]));
+    } else {
+      for (let i = 0; i + 1 < raw.length; i += 2) addValue(out, String(raw[i]).toLowerCase(), String(raw[i + 1]));
+    }
+    return out;
+  }
+  if (isHeadersLike(input)) {
+    const cookies = typeof input.getSetCookie === 'function' ? input.getSetCookie() : null;
+    input.forEach((value, name) => {
+      const lower = name.toLowerCase();
+      if (cookies !== null && lower === 'set-cookie') return;
+      addValue(out, lower, value);
+    });
+    if (cookies !== null) for (const c of cookies) addValue(out, 'set-cookie', c);
+    return out;
+  }
+  if (typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function' && !isPlainRecord(input)) {
+    for (const [name, value] of input as Iterable<readonly [string, string]>) addValue(out, String(name).toLowerCase(), String(value));
+    return out;
+  }
+  for (const name of Object.keys(input)) {
+    const value = (input as Record<string, unknown>)[name];
+    if (value === undefined || value === null) continue;
+    const lower = name.toLowerCase();
+    if (Array.isArray(value)) for (const v of value) addValue(out, lower, String(v));
+    else addValue(out, lower, String(value));
+  }
+  return out;
+}
+
+function isPlainRecord(input: unknown): boolean {
+  const proto = Object.getPrototypeOf(input);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Adds the comma-separated tokens of a Connection header value to `into` (lower case). */
+export function addConnectionTokens(value: HeaderValue | undefined, into: Set<string>): void {
+  if (value === undefined) return;
+  const values = typeof value === 'string' ? [value] : value;
+  for (const v of values) {
+    for (const token of v.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t !== '') into.add(t);
+    }
+  }
+}
+
+/**
+ * Removes the hop-by-hop headers and every header named in `Connection`, in place, and returns
+ * the record. Used on upstream responses (the request side does it while building).
+ */
+export function stripHopByHop(headers: HeaderRecord): HeaderRecord {
+  const connection = headers['connection'];
+  if (connection !== undefined) {
+    const named = new Set<string>();
+    addConnectionTokens(connection, named);
+    for (const name of named) delete headers[name];
+  }
+  for (const name of HOP_BY_HOP_HEADERS) if (headers[name] !== undefined) delete headers[name];
+  return headers;
+}
+
+/** The first value of a header, or undefined. */
+export function firstValue(value: HeaderValue | undefined): string | undefined {
+  return value === undefined ? undefined : typeof value === 'string' ? value : value[0];
+}

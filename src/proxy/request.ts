@@ -1,0 +1,99 @@
+/**
+ * `buildProxyRequest(match, incoming, options)`: what a matched request becomes upstream
+ * (SPEC section 8). Pure and runtime-agnostic: the Node proxy, the fetch handler and the
+ * function runtime all go through it.
+ */
+import type { RouteMatch } from '../match/types.js';
+import { buildForwardUrl } from '../target/url.js';
+import { HOP_BY_HOP_HEADERS, addConnectionTokens, firstValue, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
+
+/** The request as it arrived at the proxy. */
+export interface IncomingRequest<B = unknown> {
+  /** The method as sent (`GET`, `POST`, ...). */
+  method: string;
+  /** The normalized request's query without `?` (`normalizePath(...).query`); '' or absent when none. */
+  query?: string;
+  /** The request's headers, in any shape `HeadersInput` names. */
+  headers: HeadersInput;
+  /** The client's address (`req.socket.remoteAddress`): appended to X-Forwarded-For. */
+  clientAddress?: string | null;
+  /** The scheme the client used: `http` (default) or `https`. Sets X-Forwarded-Proto. */
+  protocol?: string;
+  /** The host the client asked for, when the headers hold no `Host` (fetch `Request`s often do not). */
+  host?: string | null;
+  /** The body: passed through untouched (a stream, bytes, or null). */
+  body?: B;
+}
+
+export interface ProxyRequestOptions {
+  /** Add X-Forwarded-For/-Host/-Proto (default true). */
+  xForwarded?: boolean;
+  /**
+   * Keep X-Forwarded-Host/-Proto that arrived with the request instead of setting them from
+   * this hop (default false: only when the proxy sits behind another trusted proxy).
+   */
+  trustForwardedHeaders?: boolean;
+}
+
+/** What to send upstream. */
+export interface ProxyRequest<B = unknown> {
+  /** The forwarded URL (`buildForwardUrl`). */
+  url: string;
+  /** Scheme, host and port of the target: the connection pool key. */
+  origin: string;
+  /** The request-target sent upstream: path and query. */
+  path: string;
+  /** The target's host (with a non-default port): sent as `Host`. */
+  host: string;
+  method: string;
+  /** Lower-case names; repeated headers as arrays. */
+  headers: HeaderRecord;
+  body: B | undefined;
+}
+
+/** `::ffff:10.1.2.3` (a dual-stack socket's view of an IPv4 client) as `10.1.2.3`. */
+function clientAddressText(address: string): string {
+  return address.length > 7 && address.startsWith('::ffff:') && address.indexOf('.') > 0 ? address.slice(7) : address;
+}
+
+/** Builds the upstream request for a match. Never throws for any header input. */
+export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: IncomingRequest<B>, options: ProxyRequestOptions = {}): ProxyRequest<B> {
+  const origin = match.route.template.origin;
+  const url = buildForwardUrl(match, incoming.query ?? '');
+  const host = origin.slice(origin.indexOf('//') + 2);
+  const all = toHeaderRecord(incoming.headers);
+
+  // Every header named in Connection is hop-by-hop too.
+  const named = new Set<string>();
+  addConnectionTokens(all['connection'], named);
+  addConnectionTokens(all['proxy-connection'], named);
+
+  const headers: HeaderRecord = Object.create(null) as HeaderRecord;
+  for (const name in all) {
+    if (HOP_BY_HOP_HEADERS.has(name) || named.has(name) || name === 'host') continue;
+    headers[name] = all[name]!;
+  }
+  headers['host'] = host;
+
+  if (options.xForwarded !== false) {
+    const trust = options.trustForwardedHeaders === true;
+    const client = incoming.clientAddress ? clientAddressText(incoming.clientAddress) : '';
+    const prior = headers['x-forwarded-for'];
+    const priorText = prior === undefined ? '' : typeof prior === 'string' ? prior : prior.join(', ');
+    if (client !== '') headers['x-forwarded-for'] = priorText !== '' ? priorText + ', ' + client : client;
+    else if (priorText !== '') headers['x-forwarded-for'] = priorText;
+
+    const originalHost = firstValue(all['host']) ?? incoming.host ?? undefined;
+    if (!(trust && headers['x-forwarded-host'] !== undefined)) {
+      if (originalHost) headers['x-forwarded-host'] = originalHost;
+      else delete headers['x-forwarded-host'];
+    }
+    if (!(trust && headers['x-forwarded-proto'] !== undefined)) {
+      let proto = incoming.protocol ?? 'http';
+      if (proto.endsWith(':')) proto = proto.slice(0, -1);
+      headers['x-forwarded-proto'] = proto.toLowerCase();
+    }
+  }
+
+  return { url, origin, path: url.slice(origin.length) || '/', host, method: incoming.method, headers, body: incoming.body };
+}

@@ -1,0 +1,45 @@
+/**
+ * `createNodeRuntimeRouter`: the runtime router for Node hosts. Upstream requests go through
+ * undici (a keep-alive pool per upstream origin, bytes passed through, the outbound policy
+ * applied to the address each connection actually reaches), and `handleNodeRequest` serves a
+ * Node `http` request directly.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Agent } from 'undici';
+import { closeAgent, createNodeProxy, createUndiciTransport, createUpstreamAgent, type UpstreamOptions } from '../proxy/node.js';
+import { createRuntimeCore, runtimeRouterFrom, type RuntimeRouter, type RuntimeRouterOptions } from './router.js';
+
+export interface NodeRuntimeRouterOptions extends Omit<RuntimeRouterOptions, 'transport'>, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {}
+
+export interface NodeRuntimeRouter extends RuntimeRouter {
+  /**
+   * Serves a Node `http` request: resolves true when the request was proxied (or answered with
+   * an error), false, having touched nothing, when the function's own code should run.
+   */
+  handleNodeRequest(functionId: string, req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** The undici Agent: one keep-alive Pool per upstream origin. */
+  readonly agent: Agent;
+}
+
+/** The runtime router on Node: `handleRequest`/`handleInvocation` (fetch) and `handleNodeRequest` (http). */
+export function createNodeRuntimeRouter(options: NodeRuntimeRouterOptions): NodeRuntimeRouter {
+  const blockPrivateNetworks = options.blockPrivateNetworks !== false;
+  const agent = createUpstreamAgent({ ...options, blockPrivateNetworks });
+  const core = createRuntimeCore({ ...options, blockPrivateNetworks, transport: createUndiciTransport({ agent }) });
+  const proxy = createNodeProxy({ ...options, router: undefined, onRequest: undefined, blockPrivateNetworks, agent });
+  const fetchSide = runtimeRouterFrom(core);
+  return {
+    ...fetchSide,
+    agent,
+    async handleNodeRequest(functionId, req, res) {
+      const r = core.cache.get(functionId);
+      const router = r instanceof Promise ? await r : r;
+      if (router === null) return false;
+      return proxy.handle(req, res, router, true, core.logFor(functionId));
+    },
+    async close() {
+      core.cache.clear();
+      await closeAgent(agent);
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * `createRuntimeRouter`: the Functions runtime's entry (SPEC section 9). For each request to a
+ * function: load (cached) the function's routes, match, and either return the proxied
+ * `Response` or `null`, which means "run the user's function". Fetch-standard and free of Node
+ * built-ins, so it serves sandboxed and SGX runtimes with the TypeScript backend; on Node,
+ * `createNodeRuntimeRouter` (./node.ts) adds undici pools and a Node `http` variant.
+ */
+import type { Router } from '../match/types.js';
+import { fetchTransport, fromRequest, routeFetch, type ClientInfo, type FetchPipelineOptions, type FetchTransport } from '../proxy/fetch.js';
+import { errorBody, errorResponse, ERROR_MESSAGES } from '../proxy/errors.js';
+import { fromInvocation, type FunctionInvocation, type InvocationInfo } from '../proxy/invocation.js';
+import type { AccessLogEntry, ProxyCommonOptions } from '../proxy/types.js';
+import { RouterCache, type RouterCacheOptions, type RouterCacheStats } from './cache.js';
+
+/** An access-log entry of the runtime: which function it was for. */
+export interface RuntimeAccessLogEntry extends AccessLogEntry {
+  functionId: string;
+}
+
+export interface RuntimeRouterOptions extends RouterCacheOptions, Omit<ProxyCommonOptions, 'onRequest' | 'blockPrivateNetworks'> {
+  /**
+   * Refuse upstreams at loopback, private, link-local, CGNAT, unique-local or other non-public
+   * addresses. Default true: the runtime is multi-tenant.
+   */
+  blockPrivateNetworks?: boolean;
+  /** How requests reach upstreams. Default `fetchTransport()` (the platform's fetch). */
+  transport?: FetchTransport;
+  /** Called once per proxied request (not for requests that fall through to the function). */
+  onRequest?: (entry: RuntimeAccessLogEntry) => void;
+}
+
+export interface RuntimeRouter {
+  /** The proxied `Response` (or an error `Response`), or `null`: run the function's own code. Never rejects. */
+  handleRequest(functionId: string, request: Request, info?: ClientInfo): Promise<Response | null>;
+  /** The same for the platform's invocation shape `{ method, path, headers, query, body }`. */
+  handleInvocation(functionId: string, invocation: FunctionInvocation, info?: InvocationInfo): Promise<Response | null>;
+  /** The function's compiled router (null: no routes, or an invalid table). */
+  getRouter(functionId: string): Promise<Router | null>;
+  /** The function's routes changed: the next request loads them again. */
+  invalidate(functionId: string): void;
+  /** Forget every cached table. */
+  clear(): void;
+  stats(): RouterCacheStats;
+  /** Forgets cached tables and releases upstream connections the router opened itself. */
+  close(): Promise<void>;
+}
+
+/** Internal: the pieces the Node variant reuses. */
+export interface RuntimeCore {
+  cache: RouterCache;
+  pipeline(functionId: string): FetchPipelineOptions;
+  logFor(functionId: string): ((entry: AccessLogEntry) => void) | undefined;
+}
+
+export function createRuntimeCore(options: RuntimeRouterOptions): RuntimeCore {
+  const cache = new RouterCache(options);
+  const transport = options.transport ?? fetchTransport();
+  const onRequest = options.onRequest;
+  const logFor = (functionId: string): ((entry: AccessLogEntry) => void) | undefined =>
+    onRequest ? (entry) => onRequest({ ...entry, functionId }) : undefined;
+  const base: FetchPipelineOptions = {
+    transport,
+    blockPrivateNetworks: options.blockPrivateNetworks !== false,
+    exposeTargets: options.exposeTargets === true,
+    trustForwardedHeaders: options.trustForwardedHeaders === true,
+    allowEncodedSlashes: options.allowEncodedSlashes === true,
+  };
+  if (options.timeouts !== undefined) base.timeouts = options.timeouts;
+  return {
+    cache,
+    logFor,
+    pipeline: (functionId) => {
+      const log = logFor(functionId);
+      return log ? { ...base, onRequest: log } : base;
+    },
+  };
+}
+
+async function routerOf(cache: RouterCache, functionId: string): Promise<Router | null> {
+  const r = cache.get(functionId);
+  return r instanceof Promise ? await r : r;
+}
+
+/** The runtime router for fetch-standard hosts (sandboxes, SGX, edge, or Node with a transport). */
+export function createRuntimeRouter(options: RuntimeRouterOptions): RuntimeRouter {
+  return runtimeRouterFrom(createRuntimeCore(options));
+}
+
+/** Internal: the fetch-side methods on a core (the Node variant shares its cache). */
+export function runtimeRouterFrom(core: RuntimeCore): RuntimeRouter {
+  const { cache } = core;
+  return {
+    async handleRequest(functionId, request, info) {
+      const router = await routerOf(cache, functionId);
+      if (router === null) return null;
+      return routeFetch(core.pipeline(functionId), router, fromRequest(request, info), true);
+    },
+    async handleInvocation(functionId, invocation, info) {
+      const router = await routerOf(cache, functionId);
+      if (router === null) return null;
+      let incoming;
+      try {
+        incoming = fromInvocation(invocation, info);
+      } catch {
+        // A body that cannot be serialized (a cycle, a BigInt): the request cannot be forwarded.
+        return errorResponse(400, errorBody('invalid-request', ERROR_MESSAGES['invalid-request'], null), 'GET');
+      }
+      return routeFetch(core.pipeline(functionId), router, incoming, true);
+    },
+    getRouter: (functionId) => routerOf(cache, functionId),
+    invalidate: (functionId) => cache.invalidate(functionId),
+    clear: () => cache.clear(),
+    stats: () => cache.stats(),
+    async close() {
+      // A transport passed in belongs to the caller: it is not closed here.
+      cache.clear();
+    },
+  };
+}
