@@ -2,18 +2,21 @@
  * @alternatefutures/routing-core: route tables for serverless functions and gateways.
  * Every public type and function is exported from here.
  */
-export { compile, selectBackend } from './match/router.js';
-export type { CompiledRoute, RouteMatch, Router } from './match/types.js';
-export { explain, type Candidate, type Explanation } from './match/explain.js';
-export { normalizePath } from './normalize/path.js';
-export type { NormalizeOptions, NormalizeResult, NormalizedPath, PathError, PathErrorCode } from './normalize/path.js';
-export { buildForwardUrl } from './target/url.js';
-export type { TargetTemplate, TargetPart } from './target/template.js';
-export { validateRoutes, assertValidRoutes, type ValidationResult } from './validate/validate.js';
-export { RoutesValidationError, type IssueCode, type RouteIssue } from './validate/issues.js';
-export { DEFAULT_LIMITS } from './options.js';
-export type { BackendChoice, CompileOptions, Limits, MatchOptions } from './options.js';
+// Everything that runs without Node (the portable `./browser` entry): core, validation,
+// normalization, target URLs, JSON Schema, the fetch-standard proxy and runtime router.
+export * from './browser.js';
 
-/** A route table: path pattern to target URL (SPEC section 1). */
-export type RouteTarget = string;
-export type Routes = Record<string, RouteTarget>;
+// af CLI helpers: `--routes` parsing and af.config.* loading, shared with the `af` CLI.
+// (jiti, for af.config.ts/js, is imported lazily: only when such a file is loaded.)
+export { parseRoutesOption, RoutesOptionError } from './cli/routes-option.js';
+export { loadRoutesFromConfig, ConfigError, CONFIG_FILE_NAMES, type ConfigErrorCode, type ConfigRoutes } from './cli/config.js';
+
+// proxy & runtime
+export * from './proxy/index.js';
+export * from './runtime/index.js';
+
+// schema & adapters (issue 6): the route table's JSON Schema (also `./schema.json`), and the
+// gateway adapters, a Fastify plugin and an Express middleware over the proxy (src/adapters/).
+export { fastifyRoutingPlugin, type FastifyRoutingPlugin, type FastifyRoutingOptions, type FastifyInstanceLike } from './adapters/fastify.js';
+export { expressRoutingMiddleware, type ExpressRoutingMiddleware } from './adapters/express.js';
+export type { RoutingAdapterOptions } from './adapters/node.js';

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as edge from '../src/runtime/edge.js';
-import * as portable from '../src/adapters/portable.js';
+import * as portable from '../src/browser.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -19,6 +19,10 @@ import { startsWithFolded, type Node } from './tree.js';
 export type GeneratedLookup = (path: string, end: number, offsets: Int32Array) => number;
 
 const INLINE_NODES = 200;
+/** Nesting depth (tree levels) at which a subtree moves into its own function, for V8's parser. */
+const MAX_NESTING = 40;
+/** Trees deeper than this are left to the interpreter (the emitter itself recurses per level). */
+const MAX_HEIGHT = 600;
 /** Past this many nodes the generated source would cost more to compile than it saves. */
 const MAX_NODES = 200_000;
 
@@ -36,12 +40,31 @@ export function codegenAvailable(): boolean {
   return available;
 }
 
-function subtreeSize(node: Node, sizes: Map<Node, number>): number {
-  let n = 1;
-  for (const child of node.children) n += subtreeSize(child, sizes);
-  if (node.param !== null) n += subtreeSize(node.param, sizes);
-  sizes.set(node, n);
-  return n;
+/** Subtree sizes of every node and the tree's height, computed without recursion. */
+function measure(root: Node, sizes: Map<Node, number>): { size: number; height: number } {
+  const order: Node[] = [];
+  const depth = new Map<Node, number>([[root, 1]]);
+  let height = 1;
+  const pending = [root];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    order.push(node);
+    const d = depth.get(node)!;
+    if (d > height) height = d;
+    const below = node.param !== null ? [...node.children, node.param] : node.children;
+    for (const child of below) {
+      depth.set(child, d + 1);
+      pending.push(child);
+    }
+  }
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    let n = 1;
+    for (const child of node.children) n += sizes.get(child)!;
+    if (node.param !== null) n += sizes.get(node.param)!;
+    sizes.set(node, n);
+  }
+  return { size: sizes.get(root)!, height };
 }
 
 class Emitter {
@@ -56,21 +79,22 @@ class Emitter {
   ) {}
 
   program(root: Node): string | null {
-    if (subtreeSize(root, this.sizes) > MAX_NODES) return null;
-    const main = this.function(root, 0);
+    const { size, height } = measure(root, this.sizes);
+    if (size > MAX_NODES || height > MAX_HEIGHT) return null;
+    const main = this.function(root, 0, 0);
     return `"use strict";\n${this.functions.join('\n')}\nreturn ${main};`;
   }
 
   /** A separate function that continues at `node` with the position in `p`. */
-  private function(node: Node, nparams: number): string {
+  private function(node: Node, nparams: number, nesting: number): string {
     const name = `n${this.nextFn++}`;
-    const body = this.node(node, 'p', nparams);
+    const body = this.node(node, 'p', nparams, nesting);
     this.functions.push(`function ${name}(path, p, end, o) {\n${body}\nreturn -1;\n}`);
     return name;
   }
 
   /** Code that matches below `node` (its prefix already consumed, position in `pos`); it returns on success and falls through on failure. */
-  private node(node: Node, pos: string, nparams: number): string {
+  private node(node: Node, pos: string, nparams: number, nesting: number): string {
     const atEnd: string[] = [];
     if (node.route >= 0) atEnd.push(`return ${node.route};`);
     if (node.catchAll >= 0) atEnd.push(`o[${2 * nparams}] = ${pos}; return ${node.catchAll};`);
@@ -87,7 +111,7 @@ class Emitter {
         if (len > 1) {
           checks.push(this.fold ? `sw(path, ${JSON.stringify(child.prefix)}, ${pos})` : `path.startsWith(${JSON.stringify(child.prefix.slice(1))}, ${pos} + 1)`);
         }
-        const inner = `const ${next} = ${pos} + ${len};\n${this.continueAt(child, next, nparams)}`;
+        const inner = `const ${next} = ${pos} + ${len};\n${this.continueAt(child, next, nparams, nesting + 1)}`;
         return { code, body: checks.length > 0 ? `if (${checks.join(' && ')}) {\n${inner}\n}` : `{\n${inner}\n}` };
       });
       if (cases.length === 1) alternatives.push(`if (${c} === ${cases[0]!.code}) ${cases[0]!.body}`);
@@ -97,7 +121,7 @@ class Emitter {
       const e = `e${this.nextVar++}`;
       alternatives.push(
         `if (${c} !== 47) {\nlet ${e} = path.indexOf('/', ${pos});\nif (${e} < 0 || ${e} > end) ${e} = end;\n` +
-          `o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1)}\n}`,
+          `o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1, nesting + 1)}\n}`,
       );
     }
     if (node.catchAll >= 0) alternatives.push(`if (${c} === 47) { o[${2 * nparams}] = ${pos}; return ${node.catchAll}; }`);
@@ -109,9 +133,9 @@ class Emitter {
     return code;
   }
 
-  private continueAt(node: Node, pos: string, nparams: number): string {
-    if (this.sizes.get(node)! <= INLINE_NODES) return this.node(node, pos, nparams);
-    const fn = this.function(node, nparams);
+  private continueAt(node: Node, pos: string, nparams: number, nesting: number): string {
+    if (this.sizes.get(node)! <= INLINE_NODES && nesting < MAX_NESTING) return this.node(node, pos, nparams, nesting);
+    const fn = this.function(node, nparams, 0);
     return `{ const r = ${fn}(path, ${pos}, end, o); if (r >= 0) return r; }`;
   }
 }

@@ -10,8 +10,9 @@
  *  - The catch-all of `/api/*` hangs at the node for `/api` (before the `/`): it matches when
  *    the path ends there or continues with `/`, and the remainder starts there.
  *  - Depth-first order static > parameter > catch-all gives SPEC section 3's precedence; each
- *    node is visited at most once per lookup, so a lookup costs at most the tree's size and
- *    usually the path's length, never more than one pass over the path per tree level.
+ *    node is visited at most once per lookup (a node is reached only from its parent, at the
+ *    one position its parent's text determines), so a lookup costs at most the tree's size
+ *    and never exponential backtracking.
  *
  * Per lookup it allocates nothing: captures go into a preallocated Int32Array.
  */
@@ -70,13 +71,18 @@ function insertStatic(node: Node, text: string): Node {
   return node;
 }
 
-function finalize(node: Node): void {
-  if (node.children.length >= DENSE_INDEX_AT) {
-    node.index = new Array<Node | undefined>(128).fill(undefined);
-    for (let i = 0; i < node.children.length; i++) if (node.first[i]! < 128) node.index[node.first[i]!] = node.children[i];
+/** Builds dense child indexes (iteratively: a tree may be as deep as the limits allow). */
+function finalize(root: Node): void {
+  const pending = [root];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node.children.length >= DENSE_INDEX_AT) {
+      node.index = new Array<Node | undefined>(128).fill(undefined);
+      for (let i = 0; i < node.children.length; i++) if (node.first[i]! < 128) node.index[node.first[i]!] = node.children[i];
+    }
+    pending.push(...node.children);
+    if (node.param !== null) pending.push(node.param);
   }
-  for (const child of node.children) finalize(child);
-  if (node.param !== null) finalize(node.param);
 }
 
 export function startsWithFolded(path: string, prefix: string, pos: number): boolean {
@@ -96,6 +102,7 @@ class JsMatcher implements MatcherBackend {
   private readonly fold: boolean;
   private readonly ignoreTrailingSlash: boolean;
   private readonly generated: GeneratedLookup | null;
+  private readonly walker: Walker;
 
   constructor(shapes: readonly (readonly string[])[], options: BackendOptions & { codegen?: boolean }) {
     this.fold = !options.caseSensitive;
@@ -103,6 +110,7 @@ class JsMatcher implements MatcherBackend {
     this.offsets = new Int32Array(offsetsLength(shapes));
     shapes.forEach((shape, index) => this.insert(shape, index));
     finalize(this.root);
+    this.walker = new Walker(this.root, this.offsets, this.fold);
     this.generated = options.codegen === false ? null : generateLookup(this.root, this.fold, this.ignoreTrailingSlash);
   }
 
@@ -141,7 +149,7 @@ class JsMatcher implements MatcherBackend {
     let end = path.length;
     if (this.ignoreTrailingSlash && end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
     if (this.generated !== null) return this.generated(path, end, this.offsets);
-    return walk(this.root, path, 0, end, 0, this.offsets, this.fold);
+    return this.walker.walk(path, end);
   }
 }
 
@@ -153,41 +161,80 @@ function childAt(node: Node, c: number): Node | undefined {
   return undefined;
 }
 
-function walk(node: Node, path: string, pos: number, end: number, nparams: number, offsets: Int32Array, fold: boolean): number {
-  if (pos === end) {
-    if (node.route >= 0) return node.route;
-    if (node.catchAll >= 0) {
-      offsets[2 * nparams] = pos;
-      return node.catchAll;
+/**
+ * The interpreter: depth-first over the tree with an explicit stack (no recursion, so no
+ * table the limits allow can overflow the call stack). Each frame tries its node's
+ * alternatives in precedence order: stage 0 the static child, 1 the parameter, 2 the
+ * catch-all. Capture offsets are written on the way down; the successful path overwrites
+ * every slot its route reads, so a failed branch's writes are never seen.
+ */
+class Walker {
+  private nodes: Node[] = [];
+  private positions: number[] = [];
+  private params: number[] = [];
+  private stages: number[] = [];
+
+  constructor(
+    private readonly root: Node,
+    private readonly offsets: Int32Array,
+    private readonly fold: boolean,
+  ) {}
+
+  private push(sp: number, node: Node, pos: number, nparams: number): number {
+    this.nodes[sp] = node;
+    this.positions[sp] = pos;
+    this.params[sp] = nparams;
+    this.stages[sp] = 0;
+    return sp + 1;
+  }
+
+  walk(path: string, end: number): number {
+    const { nodes, positions, params, stages, offsets, fold } = this;
+    let sp = this.push(0, this.root, 0, 0);
+    while (sp > 0) {
+      const top = sp - 1;
+      const node = nodes[top]!;
+      const pos = positions[top]!;
+      const nparams = params[top]!;
+      const stage = stages[top]!;
+      stages[top] = stage + 1;
+      if (stage === 0) {
+        if (pos === end) {
+          if (node.route >= 0) return node.route;
+          if (node.catchAll >= 0) {
+            offsets[2 * nparams] = pos;
+            return node.catchAll;
+          }
+          sp--;
+          continue;
+        }
+        let c = path.charCodeAt(pos);
+        if (fold && c >= 65 && c <= 90) c += 32;
+        const child = childAt(node, c);
+        if (child !== undefined) {
+          const p = child.prefix;
+          if (pos + p.length <= end && (fold ? startsWithFolded(path, p, pos) : path.startsWith(p, pos))) {
+            sp = this.push(sp, child, pos + p.length, nparams);
+          }
+        }
+      } else if (stage === 1) {
+        if (node.param !== null && path.charCodeAt(pos) !== 0x2f) {
+          let e = path.indexOf('/', pos);
+          if (e < 0 || e > end) e = end;
+          offsets[2 * nparams] = pos;
+          offsets[2 * nparams + 1] = e;
+          sp = this.push(sp, node.param, e, nparams + 1);
+        }
+      } else {
+        sp--;
+        if (node.catchAll >= 0 && path.charCodeAt(pos) === 0x2f) {
+          offsets[2 * nparams] = pos;
+          return node.catchAll;
+        }
+      }
     }
     return -1;
   }
-  let c = path.charCodeAt(pos);
-  if (fold && c >= 65 && c <= 90) c += 32;
-  const child = childAt(node, c);
-  if (child !== undefined) {
-    const p = child.prefix;
-    if (pos + p.length <= end && (fold ? startsWithFolded(path, p, pos) : path.startsWith(p, pos))) {
-      const r = walk(child, path, pos + p.length, end, nparams, offsets, fold);
-      if (r >= 0) return r;
-    }
-  }
-  if (node.param !== null && c !== 0x2f) {
-    let e = path.indexOf('/', pos);
-    if (e < 0 || e > end) e = end;
-    const r = walk(node.param, path, e, end, nparams + 1, offsets, fold);
-    if (r >= 0) {
-      // Written after the deeper match succeeded, so a failed branch never leaves stale offsets.
-      offsets[2 * nparams] = pos;
-      offsets[2 * nparams + 1] = e;
-      return r;
-    }
-  }
-  if (node.catchAll >= 0 && c === 0x2f) {
-    offsets[2 * nparams] = pos;
-    return node.catchAll;
-  }
-  return -1;
 }
 
 export function createJsBackend(shapes: readonly (readonly string[])[], options: BackendOptions & { codegen?: boolean }): MatcherBackend {

@@ -2,7 +2,7 @@
  * The proxy and runtime exports that run without Node (sandboxes, SGX enclaves, edge and worker
  * runtimes): nothing reachable from here imports a Node built-in or undici (test/runtime-edge
  * checks the import graph). Meant to be re-exported by the portable entry
- * (`@alternatefutures/routing-core/browser`, src/adapters/portable.ts), next to `compile`, whose
+ * (`@alternatefutures/routing-core/browser`, src/browser.ts), next to `compile`, whose
  * TypeScript backend serves where the native addon cannot load. Requests go out through the
  * platform's `fetch` (`fetchTransport`).
  */

@@ -27,6 +27,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): Analysis {
+  try {
+    return analyze(input, resolved);
+  } catch (cause) {
+    // Only hostile objects get here (a getter that throws, a revoked proxy): still an answer.
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return {
+      valid: false,
+      errors: [error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
+        hint: `Pass plain JSON data; reading the routes failed: ${reason}`,
+      })],
+      warnings: [],
+      routes: [],
+    };
+  }
+}
+
+function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
   const errors: RouteIssue[] = [];
   const warnings: RouteIssue[] = [];
   const routes: CompiledRoute[] = [];
@@ -97,19 +114,8 @@ export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): A
 
 /** Every problem of a route table (never throws, whatever value it is given). */
 export function validateRoutes(input: unknown, options: MatchOptions = {}): ValidationResult {
-  try {
-    const { valid, errors, warnings } = analyzeRoutes(input, resolveMatchOptions(options));
-    return { valid, errors, warnings };
-  } catch (cause) {
-    // Only hostile objects get here (a getter that throws, a revoked proxy): still an answer.
-    return {
-      valid: false,
-      errors: [error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
-        hint: `Reading the routes failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-      })],
-      warnings: [],
-    };
-  }
+  const { valid, errors, warnings } = analyzeRoutes(input, resolveMatchOptions(options));
+  return { valid, errors, warnings };
 }
 
 /** Throws a `RoutesValidationError` carrying every issue when the table is invalid. */

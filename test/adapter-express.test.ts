@@ -1,0 +1,119 @@
+/**
+ * The Express middleware against real Express 5 and a real upstream on 127.0.0.1: matched
+ * requests are proxied (streamed, forwarded headers, every Set-Cookie), everything else
+ * reaches the app's own routes, body parsers and 404 handler; mounted under a path it
+ * matches the path below the mount point.
+ */
+import type { Server } from 'node:http';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expressRoutingMiddleware, RoutesValidationError, type ExpressRoutingMiddleware } from '../src/index.js';
+import { closeServer, deadOrigin, payload, send, startUpstream, type Echo, type Upstream } from './support-browser/upstream.js';
+
+let upstream: Upstream;
+let server: Server;
+let origin: string;
+let dead: string;
+let middleware: ExpressRoutingMiddleware;
+let mounted: ExpressRoutingMiddleware;
+let getterCalls = 0;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  dead = await deadOrigin();
+  middleware = expressRoutingMiddleware({
+    routes: { '/api/users/*': `${upstream.origin}/users`, '/items/:id': `${upstream.origin}/v2/items/:id`, '/down/*': `${dead}/x`, '/Docs': `${upstream.origin}/docs` },
+    compileOptions: { caseSensitive: false },
+    timeouts: { connect: 2_000 },
+  });
+  mounted = expressRoutingMiddleware({ routes: { '/api/*': `${upstream.origin}/mounted` }, rejectInvalidPaths: true });
+  const app = express();
+  app.use('/gw', mounted);
+  app.use(middleware);
+  app.use(express.json()); // after the middleware: only the app's own requests are parsed
+  app.get('/health', (_req, res) => {
+    res.json({ ok: true, from: 'app' });
+  });
+  app.post('/local', (req, res) => {
+    res.json({ from: 'app', got: req.body });
+  });
+  app.use(
+    '/broken',
+    expressRoutingMiddleware({
+      router: () => {
+        getterCalls++;
+        throw new Error('the table store is down');
+      },
+    }),
+  );
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).json({ appError: err.message });
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+
+afterAll(async () => {
+  await middleware?.close();
+  await mounted?.close();
+  if (server) await closeServer(server);
+  await upstream?.close();
+});
+
+describe('expressRoutingMiddleware', () => {
+  it('proxies a matched GET with the target origin, the remainder, the query and forwarded headers', async () => {
+    const res = await send(origin, '/api/users/42/orders?page=2');
+    expect(res.status).toBe(200);
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    const echo = res.json<Echo>();
+    expect(echo).toMatchObject({ method: 'GET', url: '/users/42/orders?page=2', host: new URL(upstream.origin).host, forwardedHost: new URL(origin).host, forwardedProto: 'http' });
+    expect(echo.forwardedFor).toContain('127.0.0.1');
+  });
+
+  it('streams a 2 MB PUT body upstream untouched', async () => {
+    const { body, sha256 } = payload(2 * 1024 * 1024);
+    const res = await send(origin, '/items/9', { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.json<Echo>()).toMatchObject({ method: 'PUT', url: '/v2/items/9', bytes: body.length, sha256 });
+  });
+
+  it('matches with the compile options given (case-insensitive here)', async () => {
+    expect((await send(origin, '/docs')).json<Echo>().url).toBe('/docs');
+    expect((await send(origin, '/API/Users/x')).json<Echo>().url).toBe('/users/x');
+  });
+
+  it("falls through to the app's own routes, body parsers and 404 handler", async () => {
+    const before = upstream.count;
+    expect((await send(origin, '/health')).json()).toEqual({ ok: true, from: 'app' });
+    const local = await send(origin, '/local', { method: 'POST', body: JSON.stringify({ n: 1 }), headers: { 'content-type': 'application/json' } });
+    expect(local.json()).toEqual({ from: 'app', got: { n: 1 } });
+    const missing = await send(origin, '/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.text).toContain('Cannot GET /nope'); // Express's 404, not the gateway's
+    const invalid = await send(origin, '/api/users/%C3');
+    expect(invalid.headers['set-cookie']).toBeUndefined();
+    expect(upstream.count).toBe(before);
+  });
+
+  it('mounted under a path, matches the path below it; rejectInvalidPaths answers 400 JSON', async () => {
+    expect((await send(origin, '/gw/api/v1/x?q=1')).json<Echo>().url).toBe('/mounted/v1/x?q=1');
+    const invalid = await send(origin, '/gw/api/a%2Fb');
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toContain('encoded-slash');
+  });
+
+  it("answers an unreachable upstream 502 JSON; a failing router getter goes to Express's error handler", async () => {
+    const down = await send(origin, '/down/x');
+    expect(down.status).toBe(502);
+    expect(down.text).not.toContain(dead);
+    const broken = await send(origin, '/broken/x');
+    expect(broken.status).toBe(500);
+    expect(broken.json()).toEqual({ appError: 'the table store is down' });
+    expect(getterCalls).toBe(1);
+  });
+
+  it('refuses an invalid table when created, and a call with neither or both of routes and router', () => {
+    expect(() => expressRoutingMiddleware({ routes: { '/a/*.png': 'https://a.example' } })).toThrow(RoutesValidationError);
+    expect(() => expressRoutingMiddleware({})).toThrow(/exactly one of `routes`/);
+  });
+});

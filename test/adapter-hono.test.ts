@@ -1,0 +1,99 @@
+/**
+ * The fetch-standard handler (`createFetchHandler`) as Hono middleware, against real Hono on
+ * 127.0.0.1 (@hono/node-server) and a real upstream: matched requests are proxied, the rest
+ * reach the app's own routes and 404. Also Hono's `app.request` (no server: the edge/worker
+ * shape) with the platform-fetch transport.
+ */
+import { serve, type HttpBindings, type ServerType } from '@hono/node-server';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile, createFetchHandler, createUndiciTransport, fetchTransport, type FetchHandler, type UndiciTransport } from '../src/index.js';
+import { deadOrigin, payload, send, startUpstream, type Echo, type Upstream } from './support-browser/upstream.js';
+
+let upstream: Upstream;
+let dead: string;
+let transport: UndiciTransport;
+let server: ServerType;
+let origin: string;
+
+/** The whole integration: a Hono middleware around the fetch handler. */
+function routing(handler: FetchHandler): MiddlewareHandler<{ Bindings: Partial<HttpBindings> }> {
+  return async (c, next) => {
+    const response = await handler(c.req.raw, { clientAddress: c.env?.incoming?.socket.remoteAddress ?? null });
+    if (response !== null) return response;
+    await next();
+  };
+}
+
+function appWith(handler: FetchHandler) {
+  const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
+  app.use('*', routing(handler));
+  app.get('/health', (c) => c.json({ ok: true, from: 'app' }));
+  app.post('/local', async (c) => c.json({ from: 'app', got: await c.req.json() }));
+  return app;
+}
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  dead = await deadOrigin();
+  transport = createUndiciTransport({ timeouts: { connect: 2_000 } });
+  const router = compile({ '/api/users/*': `${upstream.origin}/users`, '/items/:id': `${upstream.origin}/v2/items/:id`, '/down/*': `${dead}/x` });
+  const app = appWith(createFetchHandler({ router, transport }));
+  await new Promise<void>((resolve) => {
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      origin = `http://127.0.0.1:${info.port}`;
+      resolve();
+    });
+  });
+});
+
+afterAll(async () => {
+  if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  await transport?.close();
+  await upstream?.close();
+});
+
+describe('the fetch handler in Hono (Node server)', () => {
+  it('proxies a matched GET with forwarded headers and every Set-Cookie', async () => {
+    const res = await send(origin, '/api/users/42/orders?page=2');
+    expect(res.status).toBe(200);
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    const echo = res.json<Echo>();
+    expect(echo).toMatchObject({ method: 'GET', url: '/users/42/orders?page=2', host: new URL(upstream.origin).host, forwardedHost: new URL(origin).host, forwardedProto: 'http' });
+    expect(echo.forwardedFor).toContain('127.0.0.1');
+  });
+
+  it('streams a 2 MB POST body upstream', async () => {
+    const { body, sha256 } = payload(2 * 1024 * 1024);
+    const res = await send(origin, '/items/5', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.json<Echo>()).toMatchObject({ method: 'POST', url: '/v2/items/5', bytes: body.length, sha256 });
+  });
+
+  it("falls through to the app's own routes and 404; an unreachable upstream is 502 JSON", async () => {
+    const before = upstream.count;
+    expect((await send(origin, '/health')).json()).toEqual({ ok: true, from: 'app' });
+    const local = await send(origin, '/local', { method: 'POST', body: JSON.stringify({ n: 1 }), headers: { 'content-type': 'application/json' } });
+    expect(local.json()).toEqual({ from: 'app', got: { n: 1 } });
+    const missing = await send(origin, '/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.text).toBe('404 Not Found'); // Hono's own
+    expect(upstream.count).toBe(before);
+    const down = await send(origin, '/down/x');
+    expect(down.status).toBe(502);
+    expect(down.headers['content-type']).toContain('json');
+    expect(down.text).not.toContain(dead);
+  });
+});
+
+describe('the fetch handler in Hono without a server (app.request, platform fetch)', () => {
+  it('proxies through the platform fetch and falls through to the app', async () => {
+    const router = compile({ '/api/*': `${upstream.origin}/edge` });
+    const app = appWith(createFetchHandler({ router, transport: fetchTransport() }));
+    const proxied = await app.request('http://edge.example/api/a/b?x=1');
+    expect(proxied.status).toBe(200);
+    const echo = (await proxied.json()) as Echo;
+    expect(echo).toMatchObject({ url: '/edge/a/b?x=1', host: new URL(upstream.origin).host, forwardedHost: 'edge.example', forwardedProto: 'http' });
+    const own = await app.request('http://edge.example/health');
+    expect(await own.json()).toEqual({ ok: true, from: 'app' });
+  });
+});

@@ -1,0 +1,286 @@
+/**
+ * The published shape, installed the way consumers install it: a copy of the project is
+ * built (`npm run build:ts`; the native addon comes from `npm run build:native`, which CI runs
+ * first) and packed (`npm pack`); publint and arethetypeswrong check the tarball; a fresh
+ * project installs it with no network (`npm install --offline` with an empty cache: its
+ * dependencies are packed from this project's node_modules); then ES module, CommonJS and
+ * TypeScript consumers use it, once with the native addon and once with it deleted.
+ *
+ * Everything happens in a temporary directory: the work tree's dist/ is never touched.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const NAME = '@alternatefutures/routing-core';
+const NPM_FLAGS = ['--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'];
+
+/** Every file the tarball may hold: what consumers load, and nothing else. */
+const ALLOWED = /^(package\.json|README\.md|LICENSE(\.md)?|dist\/(index|browser|cli)\.(js|cjs|d\.ts|d\.cts)(\.map)?|bindings\/index\.(js|d\.ts)|bindings\/routing-core\.[a-z0-9-]+\.node|src\/schema\/routes\.schema\.json)$/;
+const REQUIRED = [
+  'package.json',
+  'dist/index.js',
+  'dist/index.cjs',
+  'dist/index.d.ts',
+  'dist/index.d.cts',
+  'dist/browser.js',
+  'dist/browser.cjs',
+  'dist/browser.d.ts',
+  'dist/browser.d.cts',
+  'dist/cli.js',
+  'bindings/index.js',
+  'bindings/index.d.ts',
+  'src/schema/routes.schema.json',
+];
+
+let work: string;
+let tarball: string;
+let packed: { filename: string; size: number; unpackedSize: number; files: { path: string; size: number }[] };
+let withNative: string;
+let withoutNative: string;
+
+async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+  try {
+    const { stdout } = await exec(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+  }
+}
+
+/** The tarball's dependencies and theirs, packed from this project's node_modules (no network). */
+async function packDependencies(dest: string): Promise<string[]> {
+  const seen = new Set<string>();
+  const queue = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  const out: string[] = [];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const dir = join(ROOT, 'node_modules', name);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    queue.push(...Object.keys(manifest.dependencies ?? {}));
+    const [info] = JSON.parse(await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest, dir], dest)) as { filename: string }[];
+    out.push(join(dest, info!.filename));
+  }
+  return out;
+}
+
+const ESM_CONSUMER = `
+import * as rc from '${NAME}';
+import * as portable from '${NAME}/browser';
+import schema from '${NAME}/schema.json' with { type: 'json' };
+const table = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/v2/:id', '/*': 'https://default.com' };
+const router = rc.compile(table);
+const m = router.match('/api/users/42');
+let nativeChoice;
+try { nativeChoice = rc.selectBackend('native').kind; } catch (e) { nativeChoice = 'unavailable: ' + e.message; }
+console.log(JSON.stringify({
+  backend: router.backend,
+  match: { pattern: m.pattern, remainder: m.remainder, url: router.url(m, 'x=1') },
+  params: router.match('/u/7').params,
+  miss: rc.compile({ '/a': 'https://a.example' }).match('/b'),
+  valid: rc.validateRoutes(table).valid,
+  invalid: rc.validateRoutes({ api: 'ftp://x' }).errors.map((e) => e.code),
+  normalized: rc.normalizePath('/a//../b?q=1'),
+  nativeChoice,
+  portableBackend: portable.compile(table).backend,
+  schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
+  exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
+  from: import.meta.resolve('${NAME}'),
+}));
+`;
+
+const CJS_CONSUMER = `
+const rc = require('${NAME}');
+const portable = require('${NAME}/browser');
+const schema = require('${NAME}/schema.json');
+const table = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/v2/:id', '/*': 'https://default.com' };
+const router = rc.compile(table);
+const m = router.match('/api/users/42');
+let nativeChoice;
+try { nativeChoice = rc.selectBackend('native').kind; } catch (e) { nativeChoice = 'unavailable: ' + e.message; }
+console.log(JSON.stringify({
+  backend: router.backend,
+  match: { pattern: m.pattern, remainder: m.remainder, url: router.url(m, 'x=1') },
+  params: router.match('/u/7').params,
+  miss: rc.compile({ '/a': 'https://a.example' }).match('/b'),
+  valid: rc.validateRoutes(table).valid,
+  invalid: rc.validateRoutes({ api: 'ftp://x' }).errors.map((e) => e.code),
+  normalized: rc.normalizePath('/a//../b?q=1'),
+  nativeChoice,
+  portableBackend: portable.compile(table).backend,
+  schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
+  exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
+  from: require.resolve('${NAME}'),
+}));
+`;
+
+/** A TypeScript consumer of the main entry's types (compiled as CommonJS and as an ES module). */
+const TS_CONSUMER = `
+import { compile, validateRoutes, routesJsonSchema, fastifyRoutingPlugin, expressRoutingMiddleware, RoutesValidationError } from '${NAME}';
+import type { Routes, RouteTarget, RouteMatch, RouteIssue, IssueCode, ValidationResult, Router, CompileOptions, JsonSchema, RoutingAdapterOptions } from '${NAME}';
+const routes: Routes = { '/a/*': 'https://a.example' };
+const target: RouteTarget = routes['/a/*']!;
+const options: CompileOptions = { caseSensitive: false, backend: 'js' };
+const router: Router = compile(routes, options);
+const match: RouteMatch | null = router.match('/a/b');
+const remainder: string | undefined = match?.remainder;
+const result: ValidationResult = validateRoutes(routes);
+const issues: RouteIssue[] = result.errors;
+const codes: IssueCode[] = issues.map((i) => i.code);
+const schema: JsonSchema = routesJsonSchema;
+const adapter: RoutingAdapterOptions = { routes, rejectInvalidPaths: true };
+const err: RoutesValidationError | null = null;
+export const all = [target, remainder, codes, schema, adapter, err, fastifyRoutingPlugin, expressRoutingMiddleware];
+`;
+
+/** The portable entry's types, compiled for a browser: no Node types, the DOM library. */
+const BROWSER_TS_CONSUMER = `
+import { compile, validateRoutes, normalizePath, buildForwardUrl, routesJsonSchema } from '${NAME}/browser';
+import type { Routes, RouteMatch, RouteIssue, NormalizeResult } from '${NAME}/browser';
+const routes: Routes = { '/a/*': 'https://a.example' };
+const n: NormalizeResult = normalizePath(location.pathname);
+const m: RouteMatch | null = n.ok ? compile(routes).match(n.path) : null;
+const issues: RouteIssue[] = validateRoutes(routes).errors;
+document.title = m ? buildForwardUrl(m, '') : String(issues.length) + String(routesJsonSchema.title);
+`;
+
+function tsc(cwd: string, args: string[]): Promise<string> {
+  return run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), ...args], cwd);
+}
+
+async function consume(dir: string, file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await run(process.execPath, [file], dir, { ROUTING_CORE_BACKEND: '', ROUTING_CORE_NATIVE_PATH: '' })) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'routing-core-package-'));
+  // A copy of the project (sources, configs, the built addon), sharing node_modules.
+  const pkg = join(work, 'pkg');
+  const skip = new Set(['.git', 'dist', 'native/target', '.vitest-cache', 'bench/results']);
+  cpSync(ROOT, pkg, { recursive: true, filter: (src) => !skip.has(relative(ROOT, src)) && !src.endsWith('/node_modules') });
+  symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+  await run('npm', ['run', 'build:ts'], pkg);
+  packed = (JSON.parse(await run('npm', ['pack', '--json', ...NPM_FLAGS, '--pack-destination', work], pkg)) as (typeof packed)[])[0]!;
+  tarball = join(work, packed.filename);
+  const deps = join(work, 'deps');
+  mkdirSync(deps);
+  const depTarballs = await packDependencies(deps);
+
+  // A fresh project installs the tarball offline, from an empty cache.
+  withNative = join(work, 'consumer');
+  mkdirSync(withNative);
+  writeFileSync(join(withNative, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  await run('npm', ['install', '--offline', '--cache', join(work, 'empty-cache'), ...NPM_FLAGS, tarball, ...depTarballs], withNative);
+  for (const [file, text] of [
+    ['esm.mjs', ESM_CONSUMER],
+    ['cjs.cjs', CJS_CONSUMER],
+    ['check.ts', TS_CONSUMER],
+    ['check.mts', TS_CONSUMER],
+    ['browser-check.ts', BROWSER_TS_CONSUMER],
+  ] as const) {
+    writeFileSync(join(withNative, file), text);
+  }
+  // The same install with the addon deleted: what a platform without a prebuilt binary gets.
+  withoutNative = join(work, 'consumer-js');
+  cpSync(withNative, withoutNative, { recursive: true });
+  const bindings = join(withoutNative, 'node_modules', NAME, 'bindings');
+  for (const f of readdirSync(bindings)) if (f.endsWith('.node')) rmSync(join(bindings, f));
+}, 300_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the npm package', () => {
+  it('holds only what a consumer needs: the builds, the types, the native loader and addon, the schema', () => {
+    const files = packed.files.map((f) => f.path).sort();
+    expect(files.filter((f) => !ALLOWED.test(f))).toEqual([]);
+    for (const f of REQUIRED) expect(files).toContain(f);
+    expect(files.filter((f) => f.endsWith('.node')).length, 'no native addon in bindings/: run `npm run build:native`').toBeGreaterThanOrEqual(1);
+    expect(packed.size).toBeLessThan(2 * 1024 * 1024);
+    const manifest = JSON.parse(readFileSync(join(withNative, 'node_modules', NAME, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ type: 'module', sideEffects: false, main: './dist/index.cjs', types: './dist/index.d.ts' });
+    expect(Object.keys(manifest.exports as object)).toEqual(expect.arrayContaining(['.', './browser', './schema.json', './bindings', './package.json']));
+  });
+
+  it('publint reports nothing, not even a suggestion', async () => {
+    const data = readFileSync(tarball);
+    const { messages, pkg } = await publint({ pack: { tarball: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer }, level: 'suggestion', strict: true });
+    expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg)}`)).toEqual([]);
+  });
+
+  it('arethetypeswrong finds no problem in any entry point and resolution mode', async () => {
+    const attw = join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js');
+    // ./bindings is the addon loader the package requires itself (see the report on require(esm)).
+    const out = await run(process.execPath, [attw, tarball, '--format', 'json', '--no-definitely-typed', '--exclude-entrypoints', './bindings'], work);
+    const report = JSON.parse(out) as { problems: Record<string, unknown[]>; analysis: { entrypoints: Record<string, unknown> } };
+    expect(report.problems).toEqual({});
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './package.json', './schema.json']);
+  });
+
+  describe.each([
+    { name: 'native addon present', dir: () => withNative, backend: 'native' },
+    { name: 'native addon deleted', dir: () => withoutNative, backend: 'js' },
+  ])('installed, $name', ({ dir, backend }) => {
+    for (const file of ['esm.mjs', 'cjs.cjs']) {
+      it(`${file}: compile, match, URLs, validation and normalization, on the ${backend} backend`, async () => {
+        const out = await consume(dir(), file);
+        expect(out).toMatchObject({
+          backend,
+          match: { pattern: '/api/users/*', remainder: '/42', url: 'https://users-service.com/42?x=1' },
+          params: { id: '7' },
+          miss: null,
+          valid: true,
+          invalid: ['pattern-no-leading-slash'],
+          normalized: { ok: true, path: '/b', query: 'q=1' },
+          portableBackend: backend,
+          schemaSame: true,
+          exports: ['function', 'function', 'function', 'function', 'object', 'function'],
+        });
+        expect(String(out.from)).toContain(join('node_modules', NAME, 'dist', file === 'esm.mjs' ? 'index.js' : 'index.cjs'));
+        if (backend === 'native') expect(out.nativeChoice).toBe('native');
+        else expect(out.nativeChoice).toMatch(/^unavailable: .*not built for linux-x64.*build:native/);
+      });
+    }
+  });
+
+  it('type-checks for TypeScript consumers: CommonJS and ES module (node16), bundler, and the browser entry without Node types', async () => {
+    const dir = withNative;
+    const config = (name: string, compilerOptions: Record<string, unknown>, files: string[]) =>
+      writeFileSync(join(dir, name), JSON.stringify({ compilerOptions: { noEmit: true, strict: true, target: 'es2022', ...compilerOptions }, files }));
+    const nodeTypes = { types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] };
+    // Our declarations checked in full (skipLibCheck off), as CommonJS (check.ts) and as an ES module (check.mts).
+    config('tsconfig.node16.json', { module: 'nodenext', moduleResolution: 'nodenext', skipLibCheck: false, ...nodeTypes }, ['check.ts', 'check.mts']);
+    config('tsconfig.bundler.json', { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true, ...nodeTypes }, ['check.ts']);
+    // The browser entry's declarations stand alone: no Node types at all, the DOM library.
+    config('tsconfig.browser.json', { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: false, types: [], lib: ['es2022', 'dom'] }, ['browser-check.ts']);
+    config('tsconfig.wrong.json', { module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true, types: [] }, ['wrong.ts']);
+    writeFileSync(join(dir, 'wrong.ts'), `import type { Routes } from '${NAME}/browser';\nexport const r: Routes = { '/a': 42 };\n`);
+    await Promise.all([tsc(dir, ['-p', 'tsconfig.node16.json']), tsc(dir, ['-p', 'tsconfig.bundler.json']), tsc(dir, ['-p', 'tsconfig.browser.json'])]);
+    // and a type error is reported (the checks are not vacuous)
+    await expect(tsc(dir, ['-p', 'tsconfig.wrong.json'])).rejects.toThrow(/TS2322/);
+  }, 240_000);
+
+  it('the installed ./browser entry bundles for the browser platform with no Node built-in', async () => {
+    const entry = join(withNative, 'browser-entry.mjs');
+    writeFileSync(entry, `import { compile } from '${NAME}/browser';\nexport const backend = compile({ '/a/*': 'https://a.example' }).backend;\n`);
+    const out = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: withNative });
+    const inputs = Object.keys(out.metafile.inputs);
+    expect(inputs.some((p) => p.includes(join(NAME, 'dist/browser.js')))).toBe(true);
+    const builtins = new Set([...builtinModules, ...builtinModules.map((m) => 'node:' + m)]);
+    expect(Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path)).filter((p) => builtins.has(p))).toEqual([]);
+    expect(existsSync(join(withNative, 'node_modules', NAME, 'src', 'schema', 'routes.schema.json'))).toBe(true);
+  });
+});
