@@ -25,7 +25,7 @@ const NAME = '@alternatefutures/routing-core';
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'];
 
 /** Every file the tarball may hold: what consumers load, and nothing else. */
-const ALLOWED = /^(package\.json|README\.md|LICENSE(\.md)?|dist\/(index|browser|cli)\.(js|cjs|d\.ts|d\.cts)(\.map)?|bindings\/index\.(js|d\.ts)|bindings\/routing-core\.[a-z0-9-]+\.node|src\/schema\/routes\.schema\.json)$/;
+const ALLOWED = /^(package\.json|README\.md|LICENSE(\.md)?|dist\/(index|browser|cli)\.(js|cjs|d\.ts|d\.cts)(\.map)?|bindings\/index\.(cjs|d\.cts)|bindings\/routing-core\.[a-z0-9-]+\.node|src\/schema\/routes\.schema\.json)$/;
 const REQUIRED = [
   'package.json',
   'dist/index.js',
@@ -37,8 +37,8 @@ const REQUIRED = [
   'dist/browser.d.ts',
   'dist/browser.d.cts',
   'dist/cli.js',
-  'bindings/index.js',
-  'bindings/index.d.ts',
+  'bindings/index.cjs',
+  'bindings/index.d.cts',
   'src/schema/routes.schema.json',
 ];
 
@@ -223,8 +223,8 @@ describe('the npm package', () => {
 
   it('arethetypeswrong finds no problem in any entry point and resolution mode', async () => {
     const attw = join(ROOT, 'node_modules/@arethetypeswrong/cli/dist/index.js');
-    // ./bindings is the addon loader the package requires itself (see the report on require(esm)).
-    const out = await run(process.execPath, [attw, tarball, '--format', 'json', '--no-definitely-typed', '--exclude-entrypoints', './bindings'], work);
+    // Every entry point, ./bindings (the CommonJS addon loader) included.
+    const out = await run(process.execPath, [attw, tarball, '--format', 'json', '--no-definitely-typed'], work);
     const report = JSON.parse(out) as { problems: Record<string, unknown[]>; analysis: { entrypoints: Record<string, unknown> } };
     expect(report.problems).toEqual({});
     expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './package.json', './schema.json']);

@@ -18,7 +18,7 @@ import { randomCases, specCases } from './support-browser/corpus.js';
 import { runCases, type Case, type CaseResult } from './support-browser/harness.js';
 
 const run = promisify(execFile);
-const ADDON_LOADER = fileURLToPath(new URL('../bindings/index.js', import.meta.url));
+const ADDON_LOADER = fileURLToPath(new URL('../bindings/index.cjs', import.meta.url));
 
 interface Report {
   evalBlocked: string | false;

@@ -14,6 +14,7 @@
  */
 import type { RouteMatch } from './types.js';
 import type { CompiledRoute } from './types.js';
+import type { SegmentEnds } from './segments.js';
 import { startsWithFolded, type Node } from './tree.js';
 
 export type GeneratedLookup = (path: string, end: number, offsets: Int32Array) => number;
@@ -120,7 +121,7 @@ class Emitter {
     if (node.param !== null) {
       const e = `e${this.nextVar++}`;
       alternatives.push(
-        `if (${c} !== 47) {\nlet ${e} = path.indexOf('/', ${pos});\nif (${e} < 0 || ${e} > end) ${e} = end;\n` +
+        `if (${c} !== 47) {\nconst ${e} = se.end(path, ${pos}, end);\n` +
           `o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1, nesting + 1)}\n}`,
       );
     }
@@ -141,11 +142,11 @@ class Emitter {
 }
 
 /** A lookup specialized to this tree, or null where code generation is unavailable or unwise. */
-export function generateLookup(root: Node, fold: boolean, ignoreTrailingSlash: boolean): GeneratedLookup | null {
+export function generateLookup(root: Node, fold: boolean, ignoreTrailingSlash: boolean, segments: SegmentEnds): GeneratedLookup | null {
   if (!codegenAvailable()) return null;
   const source = new Emitter(fold, ignoreTrailingSlash).program(root);
   if (source === null) return null;
-  const entry = new Function('sw', source)(startsWithFolded) as (path: string, p: number, end: number, o: Int32Array) => number;
+  const entry = new Function('sw', 'se', source)(startsWithFolded, segments) as (path: string, p: number, end: number, o: Int32Array) => number;
   return (path, end, offsets) => entry(path, 0, end, offsets);
 }
 

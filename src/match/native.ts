@@ -1,7 +1,23 @@
 /**
- * Loads the Rust matcher (napi-rs addon in bindings/). Never throws: when the addon cannot
- * load, the reason says why and how to build it, and `compile` falls back to TypeScript.
- * (Interim loader; the native backend's author owns this file.)
+ * The Rust matcher (native/, a napi-rs addon built into bindings/) behind the `MatcherBackend`
+ * contract of ./core.ts.
+ *
+ * `loadNativeBackend()` never throws: when the addon cannot load, `reason` says why and how
+ * to build it, and `compile` falls back to the TypeScript backend. It imports no Node
+ * built-in statically, so the core still bundles for browsers and edge runtimes (there,
+ * `globalThis.process` is absent and the reason says so).
+ *
+ * Where the addon comes from, first that loads:
+ *   1. `ROUTING_CORE_NATIVE_PATH`: a `.node` file (or a loader) for unusual layouts;
+ *   2. the package's own `@alternatefutures/routing-core/bindings` (the loader napi-rs
+ *      generates, which picks the `.node` file for this platform), resolved by package
+ *      self-reference, so it works from src/ (tests) and dist/ alike;
+ *   3. the same loader by a path relative to this module (src/match/ or dist/), for a copy of
+ *      the code that is not inside the package (bundled into an application).
+ *
+ * Per lookup the addon makes one native call: it reads the string's UTF-16 code units into
+ * a reused buffer, walks the tree, and writes capture offsets into an Int32Array it
+ * allocated once (`offsets`), so nothing is allocated per call.
  */
 import type { BackendOptions, MatcherBackend } from './core.js';
 
@@ -9,10 +25,134 @@ export type NativeLoad =
   | { ok: true; create(shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend }
   | { ok: false; reason: string };
 
+/** What `createMatcher` returns (bindings/index.d.cts, generated from native/src/lib.rs). */
+interface NativeMatcher {
+  /** Winning route index or -1; a bare native function (it ignores `this`). */
+  lookup: (path: string) => number;
+  offsets: Int32Array;
+  conflicts: Array<[number, number]>;
+  maxParams: number;
+  nodeCount: number;
+}
+
+interface NativeAddon {
+  createMatcher(shapes: string[][], options: { caseSensitive: boolean; ignoreTrailingSlash: boolean }): NativeMatcher;
+}
+
+type Require = (id: string) => unknown;
+
+interface NodeProcess {
+  getBuiltinModule?: (id: string) => unknown;
+  env?: Record<string, string | undefined>;
+  platform?: string;
+  arch?: string;
+}
+
+const SELF = '@alternatefutures/routing-core/bindings';
+/** The loader relative to this module: from src/match/native.ts, then from dist/*.js. */
+const RELATIVE = ['../../bindings/index.cjs', '../bindings/index.cjs'];
+const HOW_TO_BUILD = 'build it with `npm run build:native` (needs cargo and a Rust toolchain)';
+
 let cached: NativeLoad | undefined;
 
 export function loadNativeBackend(): NativeLoad {
-  if (cached) return cached;
-  cached = { ok: false, reason: 'the native addon is not built yet (run `npm run build:native`; it needs cargo)' };
+  if (cached === undefined) {
+    try {
+      cached = load();
+    } catch (error) {
+      cached = { ok: false, reason: `the native addon failed to load: ${describe(error)}; ${HOW_TO_BUILD}` };
+    }
+  }
   return cached;
 }
+
+function load(): NativeLoad {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (proc === undefined || proc === null) {
+    return { ok: false, reason: 'the native addon is not available in this runtime (no Node.js process)' };
+  }
+  if (typeof proc.getBuiltinModule !== 'function') {
+    return {
+      ok: false,
+      reason: 'the native addon is not available in this runtime (it needs Node.js >= 20.16 for process.getBuiltinModule)',
+    };
+  }
+  const moduleApi = proc.getBuiltinModule('module') as { createRequire?: (from: string | URL) => Require } | undefined;
+  if (typeof moduleApi?.createRequire !== 'function') {
+    return { ok: false, reason: 'the native addon is not available in this runtime (no node:module createRequire)' };
+  }
+  const here = import.meta.url;
+  if (typeof here !== 'string' || here === '') {
+    return { ok: false, reason: 'the native addon is not available in this runtime (no module URL to resolve it from)' };
+  }
+  const require = moduleApi.createRequire(here);
+
+  const explicit = proc.env?.ROUTING_CORE_NATIVE_PATH;
+  if (explicit !== undefined && explicit !== '') {
+    const found = attempt(require, explicit);
+    if ('addon' in found) return ready(found.addon);
+    return { ok: false, reason: `ROUTING_CORE_NATIVE_PATH=${explicit} could not be loaded: ${found.error}` };
+  }
+
+  const urlApi = proc.getBuiltinModule('url') as { fileURLToPath?: (url: string) => string } | undefined;
+  const candidates = [SELF];
+  if (typeof urlApi?.fileURLToPath === 'function') {
+    for (const p of RELATIVE) candidates.push(urlApi.fileURLToPath(new URL(p, here).href));
+  }
+  for (const id of candidates) {
+    const found = attempt(require, id);
+    if ('addon' in found) return ready(found.addon);
+    // The loader exists but failed (no .node file for this platform, a broken build): that
+    // is the error worth reporting.
+    if (!found.notFound) {
+      const platform = `${proc.platform}-${proc.arch}`;
+      // The napi-rs loader's message for "no .node file for this platform" blames npm.
+      const reason = found.error.startsWith('Cannot find native binding')
+        ? `the native addon is not built for ${platform} (bindings/ has no .node file for it)`
+        : `the native addon failed to load on ${platform} (${found.error})`;
+      return { ok: false, reason: `${reason}; ${HOW_TO_BUILD}` };
+    }
+  }
+  return { ok: false, reason: `the native addon's loader (bindings/index.cjs) was not found; ${HOW_TO_BUILD}` };
+}
+
+type Attempt = { addon: NativeAddon } | { error: string; notFound: boolean };
+
+const NOT_FOUND = new Set(['MODULE_NOT_FOUND', 'ERR_MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED']);
+
+function attempt(require: Require, id: string): Attempt {
+  let loaded: unknown;
+  try {
+    loaded = require(id);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    // The generated loader turns a missing .node file into its own error (without a code),
+    // so a not-found code here means the loader itself is not at `id`.
+    return { error: describe(error), notFound: typeof code === 'string' && NOT_FOUND.has(code) };
+  }
+  for (const candidate of [loaded, (loaded as { default?: unknown } | null | undefined)?.default]) {
+    if (typeof (candidate as NativeAddon | null | undefined)?.createMatcher === 'function') return { addon: candidate as NativeAddon };
+  }
+  return { error: `${id} does not export createMatcher (a stale or foreign build?)`, notFound: false };
+}
+
+function ready(addon: NativeAddon): NativeLoad {
+  return { ok: true, create: (shapes, options) => createNativeBackend(addon, shapes, options) };
+}
+
+function createNativeBackend(addon: NativeAddon, shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend {
+  const matcher = addon.createMatcher(shapes as string[][], {
+    caseSensitive: options.caseSensitive,
+    ignoreTrailingSlash: options.ignoreTrailingSlash,
+  });
+  const conflicts = Object.freeze(matcher.conflicts.map(([earlier, later]) => Object.freeze([earlier, later] as const)));
+  // `lookup` is the native function itself: no JavaScript wrapper in between.
+  return Object.freeze({ name: 'native' as const, lookup: matcher.lookup, offsets: matcher.offsets, conflicts });
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const first = message.split('\n', 1)[0] ?? message;
+  return first.length > 300 ? `${first.slice(0, 300)}...` : first;
+}
+

@@ -18,6 +18,7 @@
  */
 import { generateLookup, type GeneratedLookup } from './codegen.js';
 import { offsetsLength, type BackendOptions, type MatcherBackend } from './core.js';
+import { SegmentEnds } from './segments.js';
 
 export class Node {
   prefix: string;
@@ -103,6 +104,7 @@ class JsMatcher implements MatcherBackend {
   private readonly ignoreTrailingSlash: boolean;
   private readonly generated: GeneratedLookup | null;
   private readonly walker: Walker;
+  private readonly segments = new SegmentEnds();
 
   constructor(shapes: readonly (readonly string[])[], options: BackendOptions & { codegen?: boolean }) {
     this.fold = !options.caseSensitive;
@@ -110,8 +112,8 @@ class JsMatcher implements MatcherBackend {
     this.offsets = new Int32Array(offsetsLength(shapes));
     shapes.forEach((shape, index) => this.insert(shape, index));
     finalize(this.root);
-    this.walker = new Walker(this.root, this.offsets, this.fold);
-    this.generated = options.codegen === false ? null : generateLookup(this.root, this.fold, this.ignoreTrailingSlash);
+    this.walker = new Walker(this.root, this.offsets, this.fold, this.segments);
+    this.generated = options.codegen === false ? null : generateLookup(this.root, this.fold, this.ignoreTrailingSlash, this.segments);
   }
 
   /** True when lookups run generated code rather than the interpreter. */
@@ -148,6 +150,7 @@ class JsMatcher implements MatcherBackend {
     if (path.charCodeAt(0) !== 0x2f) return -1;
     let end = path.length;
     if (this.ignoreTrailingSlash && end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
+    this.segments.begin();
     if (this.generated !== null) return this.generated(path, end, this.offsets);
     return this.walker.walk(path, end);
   }
@@ -178,6 +181,7 @@ class Walker {
     private readonly root: Node,
     private readonly offsets: Int32Array,
     private readonly fold: boolean,
+    private readonly segments: SegmentEnds,
   ) {}
 
   private push(sp: number, node: Node, pos: number, nparams: number): number {
@@ -219,8 +223,7 @@ class Walker {
         }
       } else if (stage === 1) {
         if (node.param !== null && path.charCodeAt(pos) !== 0x2f) {
-          let e = path.indexOf('/', pos);
-          if (e < 0 || e > end) e = end;
+          const e = this.segments.end(path, pos, end);
           offsets[2 * nparams] = pos;
           offsets[2 * nparams + 1] = e;
           sp = this.push(sp, node.param, e, nparams + 1);

@@ -1,0 +1,1533 @@
+//! The route tree: a compressed (radix) trie over route shapes, matched against UTF-16 paths.
+//!
+//! This module knows nothing about Node-API; `lib.rs` is only the binding. The contract it
+//! implements is the one documented in `src/match/core.ts` (SPEC sections 2, 3 and 5), the
+//! same as the TypeScript backend's (`src/match/tree.ts`): shapes are taken exactly as given
+//! (the router has already lower-cased static text for case-insensitive matching and dropped
+//! a trailing empty segment under ignoreTrailingSlash).
+//!
+//! # Shapes
+//!
+//! A route arrives as its *shape*: the pattern's segments after the leading `/`, where a
+//! static segment is its canonical text, `":"` is a parameter and `"*"` is a catch-all
+//! (last segment only). The pattern `/` is `[""]`, `/docs/` is `["docs", ""]`.
+//!
+//! A shape is turned into a sequence of pieces: static text (the segments joined with the
+//! `/` that precedes each), a parameter, and finally either "the route ends here" or
+//! "a catch-all starts here". `/api/:id/orders` is `"/api/"`, param, `"/orders"`, end;
+//! `/api/*` is `"/api"`, catch-all; `/*` is `""`, catch-all; `/` is `"/"`, end.
+//!
+//! # Invariants of the tree
+//!
+//! 1. Every node stands for one exact sequence of pieces from the root (its *full text*):
+//!    a static node for the full text of its parent plus its own `text`, a param node for its
+//!    parent's full text plus one parameter. So two routes land on the same slot exactly when
+//!    their shapes are equal, which is how conflicts are found.
+//! 2. The root has empty text. Every other static node has non-empty text; a param node has
+//!    none (it consumes one non-empty path segment).
+//! 3. The static children of a node have pairwise different first code units (the radix
+//!    property), so at most one static child can match at a given path position.
+//! 4. A param child exists only on a node whose full text ends with `/` (a segment start), and
+//!    every static child of a param node starts with `/`.
+//! 5. `end` and `catch_all` are set only on nodes whose full text ends at a segment boundary
+//!    (end of a static segment, after a parameter, or the root for `/*`).
+//! 6. Frozen layout: nodes are stored breadth-first, so the static children of a node are the
+//!    contiguous ids `children..children + children_len`, sorted by first code unit; all static
+//!    text lives in one pool. Param nodes are never in a `children` range. A node with more
+//!    than `DENSE_ABOVE` children also has a 128-entry table from ASCII first unit to child.
+//!
+//! # Matching
+//!
+//! A depth-first walk with backtracking. At a node reached at path position `pos`:
+//! - at the end of the path: the route ending here, else the catch-all here, else backtrack;
+//! - otherwise, in this order: the static child whose text matches at `pos` (at most one by
+//!   invariant 3), the param child (a non-empty segment up to the next `/`), then the
+//!   catch-all (if the next unit is `/`; the remainder starts there); else backtrack.
+//!
+//! Each node is entered at most once per lookup (it is a tree, and a backtracked node only
+//! resumes its remaining alternatives), so the work is bounded by the tree, not by the number
+//! of ways a path could be split: there is no exponential backtracking. Static text is compared
+//! at most once per node; a segment's end is found by scanning, and a long segment's end is
+//! remembered for the rest of the lookup, so many branches reaching one long segment scan it
+//! once. The walk uses an explicit stack (no recursion), whose depth is bounded by the tree's
+//! depth, so a path of any length or number of segments is safe.
+//!
+//! Positions are UTF-16 code unit indices into the path, exactly what JavaScript's
+//! `String.prototype.slice` takes. Static text is compared unit by unit, so non-ASCII text and
+//! lone surrogates need no special treatment; ASCII case folding (when `case_sensitive` is
+//! false) applies to `A`-`Z` only.
+
+/// "No route" / "no node" marker in the `u32` slots.
+pub const NONE: u32 = u32::MAX;
+
+const SLASH: u16 = b'/' as u16;
+
+/// Options that change what a shape means (SPEC section 3, "Shape depends on the options").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// `false`: ASCII letters of the path are folded to lower case before comparison. The
+    /// shapes' static text must already be lower-cased (the TypeScript side does it; the tree
+    /// takes shapes as given, exactly like the TypeScript backend).
+    pub case_sensitive: bool,
+    /// `true`: a path longer than `/` that ends in `/` is matched without that last `/`. The
+    /// shapes have already lost a trailing empty segment (the router drops it).
+    pub ignore_trailing_slash: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { case_sensitive: true, ignore_trailing_slash: false }
+    }
+}
+
+/// A shape the tree refuses (the TypeScript validator never produces these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShapeError {
+    /// A shape with no segment (the pattern `/` is `[""]`, not `[]`).
+    Empty { route: usize },
+    /// `"*"` somewhere other than the last segment (an anonymous parameter must arrive as `":"`).
+    CatchAllNotLast { route: usize, segment: usize },
+    /// A static segment containing `/`.
+    SlashInSegment { route: usize, segment: usize },
+    /// More routes than an `i32` result can index.
+    TooManyRoutes,
+}
+
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShapeError::Empty { route } => write!(f, "route {route}: a shape needs at least one segment"),
+            ShapeError::CatchAllNotLast { route, segment } => write!(
+                f,
+                "route {route}: \"*\" at segment {segment} is not the last segment (pass a parameter as \":\")"
+            ),
+            ShapeError::SlashInSegment { route, segment } => {
+                write!(f, "route {route}: static segment {segment} contains \"/\"")
+            }
+            ShapeError::TooManyRoutes => write!(f, "too many routes"),
+        }
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+/// One frozen node (invariant 6). 32 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// Start of this node's 128-entry table in `Tree::dense` (child id by ASCII first code
+    /// unit, `NONE` where no child), or `NONE` for a node with few children (scanned instead).
+    dense: u32,
+    /// Static text consumed on entering this node: `text[text_start..text_start + text_len]`.
+    text_start: u32,
+    text_len: u32,
+    /// Static children: node ids `children..children + children_len`.
+    children: u32,
+    children_len: u32,
+    /// The param child's node id, or `NONE`.
+    param: u32,
+    /// The route that ends exactly here, or `NONE`.
+    end: u32,
+    /// The catch-all route that starts here, or `NONE`.
+    catch_all: u32,
+}
+
+/// A saved alternative for backtracking: resume `node` (reached at `pos` with `params`
+/// captured) at `stage`.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    node: u32,
+    pos: u32,
+    params: u32,
+    stage: u8,
+}
+
+const STAGE_PARAM: u8 = 1;
+const STAGE_CATCH_ALL: u8 = 2;
+
+/// Reusable per-caller scratch for [`Tree::lookup`]: the backtracking stack and the ends of
+/// the long segments found during the current lookup.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    stack: Vec<Frame>,
+    /// Segment start -> segment end, for segments of at least `LONG_SEGMENT` units. Many
+    /// branches can reach the same segment (every combination of `a` / `:p` over k levels
+    /// reaches level k+1 at one position); each of them needs its end, and rescanning a long
+    /// segment per branch would cost branches x length. Short segments are rescanned: that
+    /// costs at most `LONG_SEGMENT` per node visit.
+    long_segments: std::collections::HashMap<u32, u32, PositionHash>,
+    /// Code units scanned for segment ends (tests check that a long segment is scanned once).
+    #[cfg(test)]
+    scanned: usize,
+}
+
+/// Segments at least this long get their end remembered during a lookup.
+const LONG_SEGMENT: usize = 64;
+
+/// Hashing for path positions (no DoS concern: keys are positions, bounded by the path).
+#[derive(Debug, Default, Clone, Copy)]
+struct PositionHash;
+
+impl std::hash::BuildHasher for PositionHash {
+    type Hasher = PositionHasher;
+    fn build_hasher(&self) -> PositionHasher {
+        PositionHasher(0)
+    }
+}
+
+struct PositionHasher(u64);
+
+impl std::hash::Hasher for PositionHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        let h = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
+/// The route tree. Built once from all shapes, then only read.
+#[derive(Debug)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    /// First code unit of each node's text (0 for the root and param nodes), by node id.
+    first: Vec<u16>,
+    /// Pool of all static text.
+    text: Vec<u16>,
+    /// Dense child tables of the nodes with many children (see `Node::dense`).
+    dense: Vec<u32>,
+    options: Options,
+    conflicts: Vec<[u32; 2]>,
+    max_params: usize,
+    routes: usize,
+}
+
+impl Tree {
+    /// Builds the tree from route shapes given as UTF-16 segments (`":"` a parameter, `"*"` a
+    /// catch-all). Route `i` is the shape at index `i`. A shape equal to an earlier one is not
+    /// inserted and is reported by [`Tree::conflicts`].
+    pub fn new<S: std::ops::Deref<Target = [u16]>>(shapes: &[Vec<S>], options: Options) -> Result<Tree, ShapeError> {
+        if shapes.len() >= i32::MAX as usize {
+            return Err(ShapeError::TooManyRoutes);
+        }
+        let mut builder = Builder::new();
+        let mut conflicts = Vec::new();
+        let mut max_params = 0;
+        let mut pending: Vec<u16> = Vec::new();
+        for (route, shape) in shapes.iter().enumerate() {
+            let segments: &[S] = shape;
+            if segments.is_empty() {
+                return Err(ShapeError::Empty { route });
+            }
+            let mut node = ROOT;
+            let mut params = 0;
+            let mut catch_all = false;
+            pending.clear();
+            for (i, segment) in segments.iter().enumerate() {
+                let segment: &[u16] = segment;
+                if segment == [b'*' as u16] {
+                    if i + 1 != segments.len() {
+                        return Err(ShapeError::CatchAllNotLast { route, segment: i });
+                    }
+                    catch_all = true;
+                } else if segment == [b':' as u16] {
+                    pending.push(SLASH);
+                    node = builder.insert_text(node, &pending);
+                    node = builder.param_child(node);
+                    pending.clear();
+                    params += 1;
+                } else {
+                    if segment.contains(&SLASH) {
+                        return Err(ShapeError::SlashInSegment { route, segment: i });
+                    }
+                    pending.push(SLASH);
+                    pending.extend_from_slice(segment);
+                }
+            }
+            max_params = max_params.max(params);
+            node = builder.insert_text(node, &pending);
+            let slot = if catch_all {
+                &mut builder.nodes[node].catch_all
+            } else {
+                &mut builder.nodes[node].end
+            };
+            if *slot == NONE {
+                *slot = route as u32;
+            } else {
+                conflicts.push([*slot, route as u32]);
+            }
+        }
+        Ok(builder.freeze(options, conflicts, max_params, shapes.len()))
+    }
+
+    /// Convenience for tests and Rust callers: shapes as `&str` segments.
+    pub fn from_strs<S: AsRef<str>>(shapes: &[Vec<S>], options: Options) -> Result<Tree, ShapeError> {
+        let utf16: Vec<Vec<Vec<u16>>> = shapes
+            .iter()
+            .map(|shape| shape.iter().map(|s| s.as_ref().encode_utf16().collect()).collect())
+            .collect();
+        Tree::new(&utf16, options)
+    }
+
+    /// Pairs `[earlier, later]` of routes with equal shapes; the later one was not inserted.
+    pub fn conflicts(&self) -> &[[u32; 2]] {
+        &self.conflicts
+    }
+
+    /// The largest number of parameters in any shape.
+    pub fn max_params(&self) -> usize {
+        self.max_params
+    }
+
+    /// The length of the capture buffer [`Tree::lookup`] needs: `2 * max_params + 2`, the same
+    /// as `offsetsLength` in `src/match/core.ts`.
+    pub fn captures_len(&self) -> usize {
+        2 * self.max_params + 2
+    }
+
+    /// Number of routes the tree was built from (including conflicting ones).
+    pub fn routes(&self) -> usize {
+        self.routes
+    }
+
+    /// Number of nodes (for tests and diagnostics).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// Matches `path` (UTF-16 code units). Returns the winning route index, or -1.
+    ///
+    /// On a hit, `captures[2i]`, `captures[2i + 1]` are the start and end of the i-th parameter
+    /// value and, for a catch-all route with `n` parameters, `captures[2n]` is the start of the
+    /// remainder (it runs to the end of the original path). Other entries are unspecified. On a
+    /// miss the contents are unspecified. A `captures` shorter than [`Tree::captures_len`] makes
+    /// every lookup miss. Never panics.
+    pub fn lookup(&self, path: &[u16], captures: &mut [i32], scratch: &mut Scratch) -> i32 {
+        if captures.len() < self.captures_len() || path.first() != Some(&SLASH) {
+            return -1;
+        }
+        // Offsets are int32 in JavaScript; a JS string is far shorter than this anyway.
+        if path.len() > i32::MAX as usize {
+            return -1;
+        }
+        let mut len = path.len();
+        if self.options.ignore_trailing_slash && len > 1 && path[len - 1] == SLASH {
+            len -= 1;
+        }
+        let path = &path[..len];
+        if !scratch.long_segments.is_empty() {
+            scratch.long_segments.clear();
+            if scratch.long_segments.capacity() > 1024 {
+                scratch.long_segments.shrink_to(64);
+            }
+        }
+        if self.options.case_sensitive {
+            self.walk::<false>(path, captures, scratch)
+        } else {
+            self.walk::<true>(path, captures, scratch)
+        }
+    }
+
+    #[inline(always)]
+    fn node_text(&self, node: &Node) -> &[u16] {
+        let start = node.text_start as usize;
+        &self.text[start..start + node.text_len as usize]
+    }
+
+    /// The static child of `node` whose first code unit is `unit`.
+    #[inline(always)]
+    fn child(&self, node: &Node, unit: u16) -> Option<usize> {
+        if node.dense != NONE && unit < DENSE as u16 {
+            let child = self.dense[node.dense as usize + unit as usize];
+            return if child == NONE { None } else { Some(child as usize) };
+        }
+        let start = node.children as usize;
+        let firsts = &self.first[start..start + node.children_len as usize];
+        // Children are sorted by first unit; a few are scanned, more (only reached here for a
+        // non-ASCII first unit) are searched.
+        if firsts.len() <= 8 {
+            firsts.iter().position(|&f| f == unit).map(|i| start + i)
+        } else {
+            firsts.binary_search(&unit).ok().map(|i| start + i)
+        }
+    }
+
+    fn walk<const FOLD: bool>(&self, path: &[u16], caps: &mut [i32], scratch: &mut Scratch) -> i32 {
+        scratch.stack.clear();
+        let len = path.len();
+        let mut id = ROOT;
+        let mut pos = 0usize;
+        let mut k = 0usize;
+        let mut stage = 0u8;
+        'walk: loop {
+            let node = &self.nodes[id];
+            'alternatives: {
+                if stage == 0 {
+                    if pos == len {
+                        // The path ends here: a route ending here beats a catch-all here;
+                        // neither a static child nor a param can match nothing.
+                        if node.end != NONE {
+                            return node.end as i32;
+                        }
+                        if node.catch_all != NONE {
+                            caps[2 * k] = pos as i32;
+                            return node.catch_all as i32;
+                        }
+                        break 'alternatives;
+                    }
+                    let unit = if FOLD { fold(path[pos]) } else { path[pos] };
+                    if let Some(child) = self.child(node, unit) {
+                        let text = self.node_text(&self.nodes[child]);
+                        if len - pos >= text.len() && eq::<FOLD>(&path[pos..pos + text.len()], text) {
+                            if node.param != NONE || node.catch_all != NONE {
+                                scratch.stack.push(Frame { node: id as u32, pos: pos as u32, params: k as u32, stage: STAGE_PARAM });
+                            }
+                            id = child;
+                            pos += text.len();
+                            continue 'walk;
+                        }
+                    }
+                    stage = STAGE_PARAM;
+                }
+                if stage == STAGE_PARAM && node.param != NONE {
+                    let end = scratch.segment_end(path, pos);
+                    if end > pos {
+                        if node.catch_all != NONE {
+                            scratch.stack.push(Frame { node: id as u32, pos: pos as u32, params: k as u32, stage: STAGE_CATCH_ALL });
+                        }
+                        caps[2 * k] = pos as i32;
+                        caps[2 * k + 1] = end as i32;
+                        k += 1;
+                        id = node.param as usize;
+                        pos = end;
+                        stage = 0;
+                        continue 'walk;
+                    }
+                }
+                // STAGE_CATCH_ALL (pos < len here).
+                if node.catch_all != NONE && path[pos] == SLASH {
+                    caps[2 * k] = pos as i32;
+                    return node.catch_all as i32;
+                }
+            }
+            match scratch.stack.pop() {
+                Some(frame) => {
+                    id = frame.node as usize;
+                    pos = frame.pos as usize;
+                    k = frame.params as usize;
+                    stage = frame.stage;
+                }
+                None => return -1,
+            }
+        }
+    }
+}
+
+/// ASCII-only lower-casing of one UTF-16 code unit.
+#[inline(always)]
+pub fn fold(unit: u16) -> u16 {
+    if (b'A' as u16..=b'Z' as u16).contains(&unit) {
+        unit | 0x20
+    } else {
+        unit
+    }
+}
+
+/// `path == text` (with `path` folded if `FOLD`; `text` is folded already). Equal lengths.
+/// Edges are short, so this compares four units at a time inline instead of calling memcmp.
+#[inline(always)]
+fn eq<const FOLD: bool>(path: &[u16], text: &[u16]) -> bool {
+    if FOLD {
+        return path.iter().zip(text).all(|(&p, &t)| fold(p) == t);
+    }
+    let mut a = path.chunks_exact(4);
+    let mut b = text.chunks_exact(4);
+    for (x, y) in (&mut a).zip(&mut b) {
+        let x: [u16; 4] = [x[0], x[1], x[2], x[3]];
+        let y: [u16; 4] = [y[0], y[1], y[2], y[3]];
+        if x != y {
+            return false;
+        }
+    }
+    a.remainder().iter().zip(b.remainder()).all(|(p, t)| p == t)
+}
+
+impl Scratch {
+    /// The end of the segment starting at `pos`: the index of the next `/`, or the path's
+    /// length. A long segment's end is remembered, so it is scanned once per lookup.
+    #[inline(always)]
+    fn segment_end(&mut self, path: &[u16], pos: usize) -> usize {
+        if !self.long_segments.is_empty() {
+            if let Some(&end) = self.long_segments.get(&(pos as u32)) {
+                return end as usize;
+            }
+        }
+        let end = match path[pos..].iter().position(|&u| u == SLASH) {
+            Some(i) => pos + i,
+            None => path.len(),
+        };
+        #[cfg(test)]
+        {
+            self.scanned += end - pos;
+        }
+        if end - pos >= LONG_SEGMENT {
+            self.long_segments.insert(pos as u32, end as u32);
+        }
+        end
+    }
+}
+
+const ROOT: usize = 0;
+
+/// Size of a dense child table: one entry per ASCII code unit.
+const DENSE: usize = 128;
+/// Nodes with more static children than this get a dense table.
+const DENSE_ABOVE: usize = 4;
+
+/// A node while the tree is being built.
+#[derive(Debug, Clone)]
+struct BuildNode {
+    text: Vec<u16>,
+    children: Vec<usize>,
+    param: usize,
+    end: u32,
+    catch_all: u32,
+}
+
+impl BuildNode {
+    fn new(text: Vec<u16>) -> Self {
+        BuildNode { text, children: Vec::new(), param: usize::MAX, end: NONE, catch_all: NONE }
+    }
+}
+
+struct Builder {
+    nodes: Vec<BuildNode>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Builder { nodes: vec![BuildNode::new(Vec::new())] }
+    }
+
+    /// The node for `at`'s full text followed by `text`, created (splitting an edge if
+    /// needed) when absent.
+    fn insert_text(&mut self, mut at: usize, mut text: &[u16]) -> usize {
+        while !text.is_empty() {
+            let found = self.nodes[at].children.iter().position(|&c| self.nodes[c].text[0] == text[0]);
+            let Some(slot) = found else {
+                let id = self.nodes.len();
+                self.nodes.push(BuildNode::new(text.to_vec()));
+                self.nodes[at].children.push(id);
+                return id;
+            };
+            let child = self.nodes[at].children[slot];
+            let common = self.nodes[child].text.iter().zip(text).take_while(|(a, b)| a == b).count();
+            if common < self.nodes[child].text.len() {
+                // Split `child` after `common` units: a new node takes the shared part and
+                // adopts `child` (which keeps its slots, children and the rest of its text).
+                let rest = self.nodes[child].text.split_off(common);
+                let shared = std::mem::replace(&mut self.nodes[child].text, rest);
+                let mid = self.nodes.len();
+                let mut node = BuildNode::new(shared);
+                node.children.push(child);
+                self.nodes.push(node);
+                self.nodes[at].children[slot] = mid;
+                at = mid;
+            } else {
+                at = child;
+            }
+            text = &text[common..];
+        }
+        at
+    }
+
+    fn param_child(&mut self, at: usize) -> usize {
+        if self.nodes[at].param == usize::MAX {
+            let id = self.nodes.len();
+            self.nodes.push(BuildNode::new(Vec::new()));
+            self.nodes[at].param = id;
+        }
+        self.nodes[at].param
+    }
+
+    /// Lays the nodes out breadth-first (invariant 6).
+    fn freeze(mut self, options: Options, conflicts: Vec<[u32; 2]>, max_params: usize, routes: usize) -> Tree {
+        for i in 0..self.nodes.len() {
+            let mut children = std::mem::take(&mut self.nodes[i].children);
+            children.sort_by_key(|&c| self.nodes[c].text[0]);
+            self.nodes[i].children = children;
+        }
+        // Breadth-first order: a node's static children are enqueued together, so they get
+        // consecutive ids; its param child is enqueued after them.
+        let mut order = Vec::with_capacity(self.nodes.len());
+        let mut new_id = vec![usize::MAX; self.nodes.len()];
+        order.push(ROOT);
+        new_id[ROOT] = 0;
+        let mut head = 0;
+        while head < order.len() {
+            let old = order[head];
+            head += 1;
+            for &c in &self.nodes[old].children {
+                new_id[c] = order.len();
+                order.push(c);
+            }
+            let p = self.nodes[old].param;
+            if p != usize::MAX {
+                new_id[p] = order.len();
+                order.push(p);
+            }
+        }
+        let mut nodes = Vec::with_capacity(order.len());
+        let mut first = Vec::with_capacity(order.len());
+        let mut text = Vec::new();
+        let mut dense = Vec::new();
+        for &old in &order {
+            let b = &self.nodes[old];
+            let text_start = text.len() as u32;
+            text.extend_from_slice(&b.text);
+            let dense_start = if b.children.len() > DENSE_ABOVE {
+                let start = dense.len();
+                dense.resize(start + DENSE, NONE);
+                for &c in &b.children {
+                    let unit = self.nodes[c].text[0] as usize;
+                    if unit < DENSE {
+                        dense[start + unit] = new_id[c] as u32;
+                    }
+                }
+                start as u32
+            } else {
+                NONE
+            };
+            nodes.push(Node {
+                dense: dense_start,
+                text_start,
+                text_len: b.text.len() as u32,
+                children: b.children.first().map_or(0, |&c| new_id[c] as u32),
+                children_len: b.children.len() as u32,
+                param: if b.param == usize::MAX { NONE } else { new_id[b.param] as u32 },
+                end: b.end,
+                catch_all: b.catch_all,
+            });
+            first.push(b.text.first().copied().unwrap_or(0));
+        }
+        Tree { nodes, first, text, dense, options, conflicts, max_params, routes }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CS: Options = Options { case_sensitive: true, ignore_trailing_slash: false };
+    const CI: Options = Options { case_sensitive: false, ignore_trailing_slash: false };
+    const ITS: Options = Options { case_sensitive: true, ignore_trailing_slash: true };
+
+    /// A pattern in SPEC syntax to a shape (the TypeScript side's job, simplified).
+    fn shape(pattern: &str) -> Vec<String> {
+        assert!(pattern.starts_with('/'), "{pattern}");
+        let segments: Vec<&str> = pattern[1..].split('/').collect();
+        let n = segments.len();
+        segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if s.starts_with(':') || (*s == "*" && i + 1 < n) {
+                    ":".to_string()
+                } else {
+                    s.to_string()
+                }
+            })
+            .collect()
+    }
+
+    /// What the TypeScript side hands the tree under `options`: static text lower-cased when
+    /// case-insensitive, a trailing empty segment dropped under ignoreTrailingSlash.
+    fn canonical(mut shape: Vec<String>, options: Options) -> Vec<String> {
+        if options.ignore_trailing_slash && shape.len() > 1 && shape.last().is_some_and(|s| s.is_empty()) {
+            shape.pop();
+        }
+        if !options.case_sensitive {
+            shape = shape.iter().map(|s| s.to_ascii_lowercase()).collect();
+        }
+        shape
+    }
+
+    fn tree(patterns: &[&str], options: Options) -> Tree {
+        let shapes: Vec<Vec<String>> = patterns.iter().map(|p| canonical(shape(p), options)).collect();
+        let tree = Tree::from_strs(&shapes, options).unwrap();
+        tree.check_invariants();
+        tree
+    }
+
+    #[derive(Debug, PartialEq)]
+    struct Hit {
+        pattern: String,
+        params: Vec<String>,
+        remainder: Option<String>,
+    }
+
+    fn utf16(s: &str) -> Vec<u16> {
+        s.encode_utf16().collect()
+    }
+
+    /// Looks `path` up and materializes the match the way src/match/materialize.ts does.
+    fn lookup16(tree: &Tree, patterns: &[&str], path: &[u16]) -> Option<Hit> {
+        let mut caps = vec![-7; tree.captures_len()];
+        let mut scratch = Scratch::default();
+        let r = tree.lookup(path, &mut caps, &mut scratch);
+        if r < 0 {
+            assert_eq!(r, -1);
+            return None;
+        }
+        let pattern = patterns[r as usize];
+        let s = shape(pattern);
+        let n = s.iter().filter(|x| *x == ":").count();
+        let params = (0..n)
+            .map(|i| {
+                let (a, b) = (caps[2 * i] as usize, caps[2 * i + 1] as usize);
+                assert!(a < b && b <= path.len(), "param {i} = {a}..{b} in {path:?}");
+                String::from_utf16_lossy(&path[a..b])
+            })
+            .collect();
+        let remainder = if s.last().map(String::as_str) == Some("*") {
+            let a = caps[2 * n] as usize;
+            assert!(a <= path.len());
+            Some(String::from_utf16_lossy(&path[a..]))
+        } else {
+            None
+        };
+        Some(Hit { pattern: pattern.to_string(), params, remainder })
+    }
+
+    fn lookup(tree: &Tree, patterns: &[&str], path: &str) -> Option<Hit> {
+        lookup16(tree, patterns, &utf16(path))
+    }
+
+    /// The pattern that wins `path`, or `None`.
+    fn winner(patterns: &[&str], options: Options, path: &str) -> Option<String> {
+        let t = tree(patterns, options);
+        lookup(&t, patterns, path).map(|h| h.pattern)
+    }
+
+    fn hit(pattern: &str, params: &[&str], remainder: Option<&str>) -> Option<Hit> {
+        Some(Hit {
+            pattern: pattern.to_string(),
+            params: params.iter().map(|s| s.to_string()).collect(),
+            remainder: remainder.map(str::to_string),
+        })
+    }
+
+    impl Tree {
+        /// Asserts the documented invariants of the frozen layout.
+        fn check_invariants(&self) {
+            let mut seen_as_child = vec![false; self.nodes.len()];
+            for (id, node) in self.nodes.iter().enumerate() {
+                let text = self.node_text(node);
+                if id != ROOT && !is_param_node(self, id) {
+                    assert!(!text.is_empty(), "node {id} has empty text");
+                    assert_eq!(self.first[id], text[0]);
+                }
+                let start = node.children as usize;
+                let firsts = &self.first[start..start + node.children_len as usize];
+                assert!(firsts.windows(2).all(|w| w[0] < w[1]), "children of {id} not sorted/unique");
+                for (c, seen) in seen_as_child.iter_mut().enumerate().skip(start).take(node.children_len as usize) {
+                    assert!(!*seen, "node {c} has two parents");
+                    *seen = true;
+                    assert!(!self.node_text(&self.nodes[c]).is_empty());
+                    if is_param_node(self, id) {
+                        assert_eq!(self.first[c], SLASH, "static child of param node must start with /");
+                    }
+                }
+                if node.dense != NONE {
+                    assert!(node.children_len as usize > DENSE_ABOVE);
+                    for unit in 0..DENSE {
+                        let want = (start..start + node.children_len as usize).find(|&c| self.first[c] as usize == unit);
+                        let got = self.dense[node.dense as usize + unit];
+                        assert_eq!(want.map_or(NONE, |c| c as u32), got, "dense table of {id} at {unit}");
+                    }
+                } else {
+                    assert!(node.children_len as usize <= DENSE_ABOVE);
+                }
+                if node.param != NONE {
+                    let p = node.param as usize;
+                    assert!(!seen_as_child[p]);
+                    seen_as_child[p] = true;
+                    assert_eq!(self.nodes[p].text_len, 0);
+                    assert_eq!(text.last(), Some(&SLASH), "param child under node {id} not at a segment start");
+                }
+            }
+            assert!(!seen_as_child[ROOT]);
+            assert!(seen_as_child[1..].iter().all(|&s| s), "unreachable node");
+        }
+    }
+
+    fn is_param_node(tree: &Tree, id: usize) -> bool {
+        tree.nodes.iter().any(|n| n.param as usize == id)
+    }
+
+    // ---- SPEC section 2: pattern syntax ----
+
+    #[test]
+    fn static_routes() {
+        let p = ["/users", "/v1.json", "/abc:run", "/api/users", "/"];
+        let t = tree(&p, CS);
+        for path in p {
+            assert_eq!(lookup(&t, &p, path), hit(path, &[], None));
+        }
+        assert_eq!(lookup(&t, &p, "/user"), None);
+        assert_eq!(lookup(&t, &p, "/usersx"), None);
+        assert_eq!(lookup(&t, &p, "/users/"), None);
+        assert_eq!(lookup(&t, &p, "/Users"), None);
+        assert_eq!(lookup(&t, &p, "/api"), None);
+        assert_eq!(lookup(&t, &p, "/api/users/x"), None);
+        assert_eq!(lookup(&t, &p, "//"), None);
+    }
+
+    #[test]
+    fn catch_all_matches_zero_or_more_segments() {
+        let p = ["/api/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/api"), hit("/api/*", &[], Some("")));
+        assert_eq!(lookup(&t, &p, "/api/"), hit("/api/*", &[], Some("/")));
+        assert_eq!(lookup(&t, &p, "/api/x"), hit("/api/*", &[], Some("/x")));
+        assert_eq!(lookup(&t, &p, "/api/x/y"), hit("/api/*", &[], Some("/x/y")));
+        assert_eq!(lookup(&t, &p, "/api//x"), hit("/api/*", &[], Some("//x")));
+        assert_eq!(lookup(&t, &p, "/apix"), None);
+        assert_eq!(lookup(&t, &p, "/ap"), None);
+        assert_eq!(lookup(&t, &p, "/"), None);
+    }
+
+    #[test]
+    fn root_catch_all_matches_every_path() {
+        let p = ["/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/"), hit("/*", &[], Some("/")));
+        assert_eq!(lookup(&t, &p, "/about"), hit("/*", &[], Some("/about")));
+        assert_eq!(lookup(&t, &p, "/a/b/c/"), hit("/*", &[], Some("/a/b/c/")));
+        assert_eq!(lookup(&t, &p, "//"), hit("/*", &[], Some("//")));
+        assert_eq!(lookup(&t, &p, ""), None);
+        assert_eq!(lookup(&t, &p, "about"), None);
+    }
+
+    #[test]
+    fn root_route_and_root_catch_all() {
+        let p = ["/", "/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/"), hit("/", &[], None));
+        assert_eq!(lookup(&t, &p, "/x"), hit("/*", &[], Some("/x")));
+    }
+
+    #[test]
+    fn named_and_anonymous_params() {
+        let p = ["/users/:id", "/files/*/raw", "/a/:x/b/:y", "/:org/:repo/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/users/42"), hit("/users/:id", &["42"], None));
+        assert_eq!(lookup(&t, &p, "/files/abc/raw"), hit("/files/*/raw", &["abc"], None));
+        assert_eq!(lookup(&t, &p, "/a/1/b/2"), hit("/a/:x/b/:y", &["1", "2"], None));
+        assert_eq!(lookup(&t, &p, "/o/r/x/y"), hit("/:org/:repo/*", &["o", "r"], Some("/x/y")));
+        assert_eq!(lookup(&t, &p, "/o/r"), hit("/:org/:repo/*", &["o", "r"], Some("")));
+        assert_eq!(lookup(&t, &p, "/o/r/"), hit("/:org/:repo/*", &["o", "r"], Some("/")));
+    }
+
+    #[test]
+    fn param_never_matches_an_empty_segment() {
+        let p = ["/users/:id", "/a/:x/b"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/users/"), None);
+        assert_eq!(lookup(&t, &p, "/users"), None);
+        assert_eq!(lookup(&t, &p, "/users//"), None);
+        assert_eq!(lookup(&t, &p, "/a//b"), None);
+        assert_eq!(lookup(&t, &p, "/users/x/"), None);
+        assert_eq!(lookup(&t, &p, "/users/x/y"), None);
+    }
+
+    #[test]
+    fn param_value_stops_at_slash_only() {
+        let p = ["/u/:id", "/u/:id/x"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/u/a.b:c;d%20e"), hit("/u/:id", &["a.b:c;d%20e"], None));
+        assert_eq!(lookup(&t, &p, "/u/a.b/x"), hit("/u/:id/x", &["a.b"], None));
+    }
+
+    #[test]
+    fn trailing_slash_is_significant_by_default() {
+        let p = ["/docs", "/docs/"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/docs"), hit("/docs", &[], None));
+        assert_eq!(lookup(&t, &p, "/docs/"), hit("/docs/", &[], None));
+        assert!(t.conflicts().is_empty());
+        let p = ["/docs"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/docs/"), None);
+    }
+
+    #[test]
+    fn static_segment_with_colon_is_static() {
+        let p = ["/v1/abc:run", "/v1/:x"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/v1/abc:run"), hit("/v1/abc:run", &[], None));
+        assert_eq!(lookup(&t, &p, "/v1/abc:walk"), hit("/v1/:x", &["abc:walk"], None));
+    }
+
+    // ---- SPEC section 3: precedence ----
+
+    #[test]
+    fn spec_precedence_table() {
+        assert_eq!(winner(&["/api/users", "/api/*"], CS, "/api/users").unwrap(), "/api/users");
+        assert_eq!(winner(&["/api/*", "/api/users"], CS, "/api/users").unwrap(), "/api/users");
+        assert_eq!(winner(&["/api/:x/c", "/api/b/*"], CS, "/api/b/c").unwrap(), "/api/b/*");
+        assert_eq!(winner(&["/api/b/*", "/api/:x/c"], CS, "/api/b/c").unwrap(), "/api/b/*");
+        assert_eq!(winner(&["/a/:x/c", "/a/*"], CS, "/a/b/d").unwrap(), "/a/*");
+        assert_eq!(winner(&["/a/*", "/a/:x/c"], CS, "/a/b/d").unwrap(), "/a/*");
+        let p = ["/api/*", "/api/v2/*", "/*"];
+        assert_eq!(winner(&p, CS, "/api/v2/users/1").unwrap(), "/api/v2/*");
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/api/v2/users/1"), hit("/api/v2/*", &[], Some("/users/1")));
+        assert_eq!(lookup(&t, &p, "/api/v3"), hit("/api/*", &[], Some("/v3")));
+        assert_eq!(lookup(&t, &p, "/api/v2"), hit("/api/v2/*", &[], Some("")));
+        assert_eq!(lookup(&t, &p, "/apiv2"), hit("/*", &[], Some("/apiv2")));
+        assert_eq!(lookup(&t, &p, "/"), hit("/*", &[], Some("/")));
+    }
+
+    #[test]
+    fn route_ending_here_beats_catch_all_here() {
+        for p in [["/api", "/api/*"], ["/api/*", "/api"]] {
+            let t = tree(&p, CS);
+            assert_eq!(lookup(&t, &p, "/api"), hit("/api", &[], None));
+            assert_eq!(lookup(&t, &p, "/api/"), hit("/api/*", &[], Some("/")));
+            assert_eq!(lookup(&t, &p, "/api/x"), hit("/api/*", &[], Some("/x")));
+        }
+        // The empty last segment is static and beats the catch-all at that segment.
+        let p = ["/api/", "/api/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/api/"), hit("/api/", &[], None));
+        assert_eq!(lookup(&t, &p, "/api"), hit("/api/*", &[], Some("")));
+    }
+
+    #[test]
+    fn param_never_matches_a_missing_segment() {
+        let p = ["/api/:id", "/api/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/api"), hit("/api/*", &[], Some("")));
+        assert_eq!(lookup(&t, &p, "/api/"), hit("/api/*", &[], Some("/")));
+        assert_eq!(lookup(&t, &p, "/api/7"), hit("/api/:id", &["7"], None));
+        assert_eq!(lookup(&t, &p, "/api/7/x"), hit("/api/*", &[], Some("/7/x")));
+    }
+
+    #[test]
+    fn static_beats_param_beats_catch_all_at_each_segment() {
+        let p = ["/a/*", "/a/:x", "/a/b"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/a/b"), hit("/a/b", &[], None));
+        assert_eq!(lookup(&t, &p, "/a/c"), hit("/a/:x", &["c"], None));
+        assert_eq!(lookup(&t, &p, "/a/bb"), hit("/a/:x", &["bb"], None));
+        assert_eq!(lookup(&t, &p, "/a/"), hit("/a/*", &[], Some("/")));
+        assert_eq!(lookup(&t, &p, "/a/b/c"), hit("/a/*", &[], Some("/b/c")));
+        // A deeper static beats a shallower param only through its own segment.
+        let p = ["/:x/b", "/a/:y"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/a/b"), hit("/a/:y", &["b"], None));
+        assert_eq!(lookup(&t, &p, "/z/b"), hit("/:x/b", &["z"], None));
+    }
+
+    #[test]
+    fn backtracking_across_several_levels() {
+        let p = ["/a/b/c/d", "/a/:x/c/e", "/a/:x/:y/f", "/:p/b/c/g", "/a/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/a/b/c/d"), hit("/a/b/c/d", &[], None));
+        assert_eq!(lookup(&t, &p, "/a/b/c/e"), hit("/a/:x/c/e", &["b"], None));
+        assert_eq!(lookup(&t, &p, "/a/b/c/f"), hit("/a/:x/:y/f", &["b", "c"], None));
+        assert_eq!(lookup(&t, &p, "/a/b/c/g"), hit("/a/*", &[], Some("/b/c/g")));
+        assert_eq!(lookup(&t, &p, "/z/b/c/g"), hit("/:p/b/c/g", &["z"], None));
+        assert_eq!(lookup(&t, &p, "/z/b/c/h"), None);
+    }
+
+    #[test]
+    fn params_are_restored_when_backtracking() {
+        let p = ["/:a/:b/x", "/:a/y/z", "/:a/*", "/k/*"];
+        let t = tree(&p, CS);
+        // Static `k` beats `:a` at segment 1, and its branch has a complete match.
+        assert_eq!(lookup(&t, &p, "/k/y/z"), hit("/k/*", &[], Some("/y/z")));
+        assert_eq!(lookup(&t, &p, "/j/y/z"), hit("/:a/y/z", &["j"], None));
+        // `:b` captures `q`, fails at `/w`: the catch-all after `:a` has one parameter.
+        assert_eq!(lookup(&t, &p, "/j/q/w"), hit("/:a/*", &["j"], Some("/q/w")));
+        // Static `y` fails deeper, `:b` takes `y`.
+        assert_eq!(lookup(&t, &p, "/j/y/x"), hit("/:a/:b/x", &["j", "y"], None));
+        let p = ["/:a/:b/:c/x", "/:a/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/1/2/3/y"), hit("/:a/*", &["1"], Some("/2/3/y")));
+        assert_eq!(lookup(&t, &p, "/1/2/3/x"), hit("/:a/:b/:c/x", &["1", "2", "3"], None));
+    }
+
+    #[test]
+    fn edges_split_inside_segments() {
+        let p = ["/abc", "/abd", "/ab", "/ab/*", "/a", "/abcd/:x", "/:x"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/abc"), hit("/abc", &[], None));
+        assert_eq!(lookup(&t, &p, "/abd"), hit("/abd", &[], None));
+        assert_eq!(lookup(&t, &p, "/ab"), hit("/ab", &[], None));
+        assert_eq!(lookup(&t, &p, "/a"), hit("/a", &[], None));
+        assert_eq!(lookup(&t, &p, "/ab/q"), hit("/ab/*", &[], Some("/q")));
+        assert_eq!(lookup(&t, &p, "/abcd/q"), hit("/abcd/:x", &["q"], None));
+        assert_eq!(lookup(&t, &p, "/abe"), hit("/:x", &["abe"], None));
+        assert_eq!(lookup(&t, &p, "/abcd"), hit("/:x", &["abcd"], None));
+        assert_eq!(lookup(&t, &p, "/abcde"), hit("/:x", &["abcde"], None));
+        assert_eq!(lookup(&t, &p, "/abc/q"), None);
+        // Inserting in another order gives the same answers.
+        let mut q = p;
+        q.reverse();
+        let t2 = tree(&q, CS);
+        for path in ["/abc", "/abd", "/ab", "/a", "/ab/q", "/abcd/q", "/abe", "/abcd", "/abc/q", "/"] {
+            assert_eq!(lookup(&t, &p, path), lookup(&t2, &q, path), "{path}");
+        }
+    }
+
+    #[test]
+    fn wide_fan_out_with_non_ascii_first_units() {
+        // More children than the dense threshold, some starting outside ASCII (found by the
+        // sorted search instead), at the first segment and after a param.
+        let firsts = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "é", "ü", "日", "😀", "ÿ", "Ā", "~", "0", "Z"];
+        let mut patterns: Vec<String> = Vec::new();
+        for c in firsts {
+            patterns.push(format!("/{c}x"));
+            patterns.push(format!("/p/:id/{c}y"));
+        }
+        patterns.push("/:other".to_string());
+        let p: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let t = tree(&p, CS);
+        for (i, pattern) in p.iter().enumerate().filter(|(_, p)| !p.starts_with("/:")) {
+            let path = pattern.replace(":id", "7");
+            assert_eq!(lookup(&t, &p, &path).unwrap().pattern, p[i], "{path}");
+        }
+        assert_eq!(lookup(&t, &p, "/éz").unwrap().pattern, "/:other");
+        assert_eq!(lookup(&t, &p, "/\u{7f}x").unwrap().pattern, "/:other");
+        assert_eq!(lookup(&t, &p, "/p/7/日z"), None);
+        assert_eq!(lookup(&t, &p, "/p/7/😀y").unwrap().pattern, "/p/:id/😀y");
+        let t = tree(&p, CI);
+        assert_eq!(lookup(&t, &p, "/AX").unwrap().pattern, "/ax");
+        assert_eq!(lookup(&t, &p, "/zX").unwrap().pattern, "/Zx");
+        assert_eq!(lookup(&t, &p, "/P/7/ÜY"), None);
+        assert_eq!(lookup(&t, &p, "/P/7/üY").unwrap().pattern, "/p/:id/üy");
+    }
+
+    #[test]
+    fn catch_all_after_param_and_empty_segments() {
+        let p = ["/u/:id/*", "/x//*", "/x//"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/u/7"), hit("/u/:id/*", &["7"], Some("")));
+        assert_eq!(lookup(&t, &p, "/u/7/"), hit("/u/:id/*", &["7"], Some("/")));
+        assert_eq!(lookup(&t, &p, "/u/7/a/b"), hit("/u/:id/*", &["7"], Some("/a/b")));
+        assert_eq!(lookup(&t, &p, "/u/"), None);
+        assert_eq!(lookup(&t, &p, "/x//"), hit("/x//", &[], None));
+        // Segments of `/x//a` are `x`, ``, `a`: the catch-all after `x`, `` takes `a`.
+        assert_eq!(lookup(&t, &p, "/x//a"), hit("/x//*", &[], Some("/a")));
+        assert_eq!(lookup(&t, &p, "/x///a"), hit("/x//*", &[], Some("//a")));
+        assert_eq!(lookup(&t, &p, "/x/"), hit("/x//*", &[], Some("")));
+        assert_eq!(lookup(&t, &p, "/x"), None);
+    }
+
+    // ---- conflicts ----
+
+    #[test]
+    fn equal_shapes_conflict_and_the_earlier_wins() {
+        let p = ["/u/:id", "/u/:name", "/u/*/x", "/u/:id/x", "/a/*", "/a/*", "/a/*", "/b"];
+        let t = tree(&p, CS);
+        assert_eq!(t.conflicts(), &[[0, 1], [2, 3], [4, 5], [4, 6]]);
+        assert_eq!(lookup(&t, &p, "/u/7"), hit("/u/:id", &["7"], None));
+        assert_eq!(lookup(&t, &p, "/u/7/x"), hit("/u/*/x", &["7"], None));
+        assert_eq!(lookup(&t, &p, "/a/q"), hit("/a/*", &[], Some("/q")));
+    }
+
+    #[test]
+    fn different_shapes_do_not_conflict() {
+        let p = ["/a", "/a/", "/a/*", "/a/:x", "/a/:x/", "/A", "/", "/*", "/:x", "/:x/*", "/a/b", "/a//"];
+        let t = tree(&p, CS);
+        assert!(t.conflicts().is_empty(), "{:?}", t.conflicts());
+        assert_eq!(t.routes(), p.len());
+    }
+
+    #[test]
+    fn conflicts_depend_on_options() {
+        let p = ["/Api", "/api"];
+        assert!(tree(&p, CS).conflicts().is_empty());
+        assert_eq!(tree(&p, CI).conflicts(), &[[0, 1]]);
+        let p = ["/docs", "/docs/"];
+        assert!(tree(&p, CS).conflicts().is_empty());
+        assert_eq!(tree(&p, ITS).conflicts(), &[[0, 1]]);
+        let p = ["/docs/", "/docs"];
+        assert_eq!(tree(&p, ITS).conflicts(), &[[0, 1]]);
+        // `/` keeps its empty segment under ignoreTrailingSlash.
+        let p = ["/", "/*"];
+        assert!(tree(&p, ITS).conflicts().is_empty());
+    }
+
+    // ---- ignoreTrailingSlash ----
+
+    #[test]
+    fn ignore_trailing_slash() {
+        let p = ["/docs", "/u/:id", "/api/*", "/", "/x/"];
+        let t = tree(&p, ITS);
+        assert_eq!(lookup(&t, &p, "/docs"), hit("/docs", &[], None));
+        assert_eq!(lookup(&t, &p, "/docs/"), hit("/docs", &[], None));
+        assert_eq!(lookup(&t, &p, "/docs//"), None);
+        assert_eq!(lookup(&t, &p, "/u/7/"), hit("/u/:id", &["7"], None));
+        assert_eq!(lookup(&t, &p, "/u/"), None);
+        // Offsets index the original string: the remainder keeps the slash.
+        assert_eq!(lookup(&t, &p, "/api/"), hit("/api/*", &[], Some("/")));
+        assert_eq!(lookup(&t, &p, "/api/x/"), hit("/api/*", &[], Some("/x/")));
+        assert_eq!(lookup(&t, &p, "/api"), hit("/api/*", &[], Some("")));
+        assert_eq!(lookup(&t, &p, "/"), hit("/", &[], None));
+        assert_eq!(lookup(&t, &p, "/x"), hit("/x/", &[], None));
+        assert_eq!(lookup(&t, &p, "/x/"), hit("/x/", &[], None));
+        let p = ["/*"];
+        let t = tree(&p, ITS);
+        assert_eq!(lookup(&t, &p, "/"), hit("/*", &[], Some("/")));
+        assert_eq!(lookup(&t, &p, "/a/"), hit("/*", &[], Some("/a/")));
+    }
+
+    #[test]
+    fn trailing_slash_not_ignored_by_default() {
+        let p = ["/u/:id", "/api/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/u/7/"), None);
+        assert_eq!(lookup(&t, &p, "/api/x/"), hit("/api/*", &[], Some("/x/")));
+    }
+
+    // ---- case folding ----
+
+    #[test]
+    fn case_insensitive_folds_ascii_only() {
+        let p = ["/api/users", "/Mixed/Case", "/caf%C3%A9", "/u/:id", "/Ä"];
+        let t = tree(&p, CI);
+        assert_eq!(lookup(&t, &p, "/API/Users"), hit("/api/users", &[], None));
+        assert_eq!(lookup(&t, &p, "/mixed/case"), hit("/Mixed/Case", &[], None));
+        assert_eq!(lookup(&t, &p, "/MIXED/CASE"), hit("/Mixed/Case", &[], None));
+        assert_eq!(lookup(&t, &p, "/CAF%c3%a9"), hit("/caf%C3%A9", &[], None));
+        // Parameter values keep their case.
+        assert_eq!(lookup(&t, &p, "/U/AbC"), hit("/u/:id", &["AbC"], None));
+        // Non-ASCII is not folded.
+        assert_eq!(lookup(&t, &p, "/Ä"), hit("/Ä", &[], None));
+        assert_eq!(lookup(&t, &p, "/ä"), None);
+        // Only A-Z fold: '@' (0x40) and '[' (0x5B) are not letters.
+        let p = ["/`", "/{"];
+        let t = tree(&p, CI);
+        assert_eq!(lookup(&t, &p, "/@"), None);
+        assert_eq!(lookup(&t, &p, "/["), None);
+        assert_eq!(lookup(&t, &p, "/`"), hit("/`", &[], None));
+    }
+
+    #[test]
+    fn case_sensitive_by_default() {
+        let p = ["/api/users"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/API/users"), None);
+        assert_eq!(lookup(&t, &p, "/api/users"), hit("/api/users", &[], None));
+    }
+
+    // ---- offsets ----
+
+    #[test]
+    fn offsets_are_utf16_positions() {
+        let p = ["/u/:id/p/:page/*"];
+        let t = tree(&p, CS);
+        let path = utf16("/u/42/p/7/rest/x");
+        let mut caps = vec![-1; t.captures_len()];
+        let r = t.lookup(&path, &mut caps, &mut Scratch::default());
+        assert_eq!(r, 0);
+        assert_eq!(&caps[..5], &[3, 5, 8, 9, 9]);
+        // Astral characters count two units each.
+        let path = utf16("/u/😀é/p/x/😀");
+        let r = t.lookup(&path, &mut caps, &mut Scratch::default());
+        assert_eq!(r, 0);
+        assert_eq!(&caps[..5], &[3, 6, 9, 10, 10]);
+    }
+
+    #[test]
+    fn captures_too_short_never_matches() {
+        let p = ["/u/:id"];
+        let t = tree(&p, CS);
+        assert_eq!(t.captures_len(), 4);
+        let mut caps = vec![0; 3];
+        assert_eq!(t.lookup(&utf16("/u/1"), &mut caps, &mut Scratch::default()), -1);
+    }
+
+    #[test]
+    fn scratch_is_reusable_across_lookups() {
+        let p = ["/:a/:b/x", "/:a/y/z", "/k/*", "/s"];
+        let t = tree(&p, CS);
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        for _ in 0..3 {
+            assert_eq!(t.lookup(&utf16("/k/q/z"), &mut caps, &mut scratch), 2);
+            assert_eq!(t.lookup(&utf16("/s"), &mut caps, &mut scratch), 3);
+            assert_eq!(t.lookup(&utf16("/nope/q/w"), &mut caps, &mut scratch), -1);
+            assert_eq!(t.lookup(&utf16("/j/y/z"), &mut caps, &mut scratch), 1);
+            assert_eq!(&caps[..2], &[1, 2]);
+            assert_eq!(t.lookup(&utf16("/j/q/x"), &mut caps, &mut scratch), 0);
+            assert_eq!(&caps[..4], &[1, 2, 3, 4]);
+        }
+    }
+
+    // ---- hostile input ----
+
+    #[test]
+    fn paths_not_starting_with_slash_never_match() {
+        let p = ["/*", "/", "/:x"];
+        let t = tree(&p, CS);
+        for path in ["", "a", "a/b", " /", "\\", "*", "?/"] {
+            assert_eq!(lookup(&t, &p, path), None, "{path:?}");
+        }
+        let t = tree(&p, ITS);
+        assert_eq!(lookup(&t, &p, ""), None);
+    }
+
+    #[test]
+    fn non_ascii_and_lone_surrogates() {
+        let p = ["/café", "/u/:id", "/f/*"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup(&t, &p, "/café"), hit("/café", &[], None));
+        assert_eq!(lookup(&t, &p, "/cafe"), None);
+        assert_eq!(lookup(&t, &p, "/u/日本"), hit("/u/:id", &["日本"], None));
+        let lone: Vec<u16> = [utf16("/u/"), vec![0xD800], utf16("x")].concat();
+        let h = lookup16(&t, &p, &lone).unwrap();
+        assert_eq!(h.pattern, "/u/:id");
+        let lone: Vec<u16> = [utf16("/f"), vec![0xDC00, b'/' as u16, 0xDBFF]].concat();
+        assert_eq!(lookup16(&t, &p, &lone), None);
+        let lone: Vec<u16> = [utf16("/f/"), vec![0xDC00, b'/' as u16, 0xDBFF]].concat();
+        let mut caps = vec![0; t.captures_len()];
+        assert_eq!(t.lookup(&lone, &mut caps, &mut Scratch::default()), 2);
+        assert_eq!(caps[0], 2);
+        // Units that fold to ASCII in a naive `as u8` cast must not match ASCII text.
+        let p = ["/a"];
+        let t = tree(&p, CS);
+        assert_eq!(lookup16(&t, &p, &[b'/' as u16, 0x0161]), None); // 0x61 = 'a' in the low byte
+        let t = tree(&p, CI);
+        assert_eq!(lookup16(&t, &p, &[b'/' as u16, 0x0141]), None); // 0x41 = 'A' in the low byte
+        assert_eq!(lookup16(&t, &p, &[b'/' as u16, 0xFF41]), None);
+    }
+
+    #[test]
+    fn huge_paths() {
+        let p = ["/u/:id", "/a/*", "/s/x", "/:a/:b/:c"];
+        let t = tree(&p, CS);
+        let big = "x".repeat(1 << 20);
+        assert_eq!(lookup(&t, &p, &format!("/u/{big}")).unwrap().params[0].len(), 1 << 20);
+        assert_eq!(lookup(&t, &p, &format!("/a/{big}")).unwrap().remainder.unwrap().len(), (1 << 20) + 1);
+        assert_eq!(lookup(&t, &p, &format!("/s/{big}")), None);
+        assert_eq!(lookup(&t, &p, &format!("/{big}")), None);
+        let many = "/s".repeat(10_000);
+        assert_eq!(lookup(&t, &p, &many), None);
+        assert_eq!(lookup(&t, &p, &format!("/a{many}")).unwrap().remainder.unwrap().len(), 20_000);
+        let slashes = "/".repeat(1 << 20);
+        assert_eq!(lookup(&t, &p, &slashes), None);
+        let t = tree(&p, ITS);
+        assert_eq!(lookup(&t, &p, &slashes), None);
+        assert_eq!(lookup(&t, &p, &format!("/a{slashes}")).unwrap().remainder.unwrap().len(), 1 << 20);
+    }
+
+    /// Every combination of `a` / `:p` over `levels` levels, each followed by `/:q/z`.
+    fn combos(levels: usize) -> Vec<String> {
+        (0..1usize << levels)
+            .map(|bits| {
+                let mut s = String::new();
+                for level in 0..levels {
+                    s.push_str(if bits >> level & 1 == 1 { "/:p" } else { "/a" });
+                }
+                s.push_str("/:q/z");
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_segment_is_scanned_once_per_lookup() {
+        // 512 branches reach the 10th segment at the same position; each tries its `:q` there.
+        let patterns = combos(9);
+        let p: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let t = tree(&p, CS);
+        let long = 256 * 1024;
+        let path = utf16(&format!("{}/{}", "/a".repeat(9), "v".repeat(long)));
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        assert_eq!(t.lookup(&path, &mut caps, &mut scratch), -1);
+        assert!(scratch.scanned < long + 10_000, "scanned {} units for a {long}-unit segment", scratch.scanned);
+        // Two long segments alternating on every branch: still each scanned once.
+        let path = utf16(&format!("{}/{}/{}", "/a".repeat(9), "v".repeat(long), "w".repeat(long)));
+        scratch.scanned = 0;
+        assert_eq!(t.lookup(&path, &mut caps, &mut scratch), -1);
+        assert!(scratch.scanned < long + 10_000, "scanned {}", scratch.scanned);
+        // The memo does not leak into the next lookup.
+        let hit = utf16(&format!("{}/v/z", "/a".repeat(9)));
+        assert_eq!(t.lookup(&hit, &mut caps, &mut scratch), 0);
+        assert_eq!(&caps[..2], &[19, 20]);
+        let hit = utf16(&format!("{}/{}/z", "/a".repeat(9), "v".repeat(100)));
+        assert_eq!(t.lookup(&hit, &mut caps, &mut scratch), 0);
+        assert_eq!(&caps[..2], &[19, 119]);
+    }
+
+    #[test]
+    fn deep_route_is_walked_without_recursion() {
+        // A 20,000-segment pattern of alternating params and statics, and a catch-all at the
+        // root to backtrack to from the very bottom.
+        let segs: Vec<String> = (0..20_000).map(|i| if i % 2 == 0 { ":".into() } else { format!("s{i}") }).collect();
+        let deep: Vec<String> = segs.clone();
+        let shapes = vec![deep, vec!["*".to_string()]];
+        let t = Tree::from_strs(&shapes, CS).unwrap();
+        assert_eq!(t.max_params(), 10_000);
+        let path: String = (0..20_000).map(|i| if i % 2 == 0 { "/v".to_string() } else { format!("/s{i}") }).collect();
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        assert_eq!(t.lookup(&utf16(&path), &mut caps, &mut scratch), 0);
+        assert_eq!(&caps[..2], &[1, 2]);
+        let almost = format!("{path}/extra");
+        assert_eq!(t.lookup(&utf16(&almost), &mut caps, &mut scratch), 1);
+        assert_eq!(caps[0], 0);
+    }
+
+    #[test]
+    fn backtracking_is_not_exponential() {
+        // Every level offers a static and a param, and only a final segment that nothing
+        // matches: naive backtracking over segments would try 2^30 combinations; the tree has
+        // few nodes and each is entered at most once.
+        let mut patterns = Vec::new();
+        for depth in 1..=30 {
+            let mut s = String::new();
+            for _ in 0..depth {
+                s.push_str("/a");
+            }
+            patterns.push(format!("{s}/end"));
+            patterns.push(format!("{}/:p/end", "/:q".repeat(depth - 1)));
+        }
+        let p: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let t = tree(&p, CS);
+        let path = format!("{}/nope", "/a".repeat(30));
+        let start = std::time::Instant::now();
+        assert_eq!(lookup(&t, &p, &path), None);
+        assert!(start.elapsed().as_millis() < 500);
+        let path = format!("{}/end", "/a".repeat(30));
+        assert_eq!(lookup(&t, &p, &path).unwrap().pattern, patterns[58]);
+    }
+
+    // ---- shapes the tree refuses ----
+
+    #[test]
+    fn invalid_shapes() {
+        let empty: Vec<Vec<&str>> = vec![vec!["a"], vec![]];
+        assert_eq!(Tree::from_strs(&empty, CS).unwrap_err(), ShapeError::Empty { route: 1 });
+        let star = vec![vec!["a", "*", "b"]];
+        assert_eq!(Tree::from_strs(&star, CS).unwrap_err(), ShapeError::CatchAllNotLast { route: 0, segment: 1 });
+        let slash = vec![vec!["a/b"]];
+        assert_eq!(Tree::from_strs(&slash, CS).unwrap_err(), ShapeError::SlashInSegment { route: 0, segment: 0 });
+        let none: Vec<Vec<&str>> = vec![];
+        let t = Tree::from_strs(&none, CS).unwrap();
+        assert_eq!(t.lookup(&utf16("/"), &mut [0, 0], &mut Scratch::default()), -1);
+    }
+
+    #[test]
+    fn shapes_are_taken_as_given() {
+        // Canonicalizing shapes is the TypeScript side's job (as for its own backend): an
+        // upper-case static under case-insensitive matching can never match, and a trailing
+        // empty segment under ignoreTrailingSlash can never be reached.
+        let shapes = vec![vec!["API"], vec!["docs", ""]];
+        let t = Tree::from_strs(&shapes, Options { case_sensitive: false, ignore_trailing_slash: true }).unwrap();
+        let mut caps = vec![0; t.captures_len()];
+        for path in ["/API", "/api", "/docs", "/docs/"] {
+            assert_eq!(t.lookup(&utf16(path), &mut caps, &mut Scratch::default()), -1, "{path}");
+        }
+        assert!(t.conflicts().is_empty());
+    }
+
+    // ---- agreement with a naive reference written from the SPEC text ----
+
+    /// SPEC section 3 literally: walk the path's segments left to right; at each segment try
+    /// every route whose next segment is static and equal, then every parameter, then every
+    /// catch-all; backtrack on failure. Exponential in general, fine for tiny tables. Returns
+    /// the winner and its captures (params, then the remainder start for a catch-all).
+    fn reference(shapes: &[Vec<String>], options: Options, path: &str) -> Option<(usize, Vec<i32>)> {
+        let path: Vec<u16> = utf16(path);
+        if path.first() != Some(&SLASH) {
+            return None;
+        }
+        let mut len = path.len();
+        if options.ignore_trailing_slash && len > 1 && path[len - 1] == SLASH {
+            len -= 1;
+        }
+        // Segments as (start, end) after the leading '/'.
+        let mut segs = Vec::new();
+        let mut start = 1;
+        for (i, &unit) in path.iter().enumerate().take(len + 1).skip(1).chain(std::iter::once((len, &SLASH))) {
+            if i == len && segs.last().is_some_and(|&(_, e)| e == len) {
+                break;
+            }
+            if i == len || unit == SLASH {
+                segs.push((start, i));
+                start = i + 1;
+            }
+        }
+        let fold_seg = |(a, b): (usize, usize)| -> Vec<u16> {
+            path[a..b].iter().map(|&u| if options.case_sensitive { u } else { fold(u) }).collect()
+        };
+        fn go(
+            shapes: &[Vec<String>],
+            alive: Vec<usize>,
+            i: usize,
+            segs: &[(usize, usize)],
+            len: usize,
+            caps: &mut Vec<i32>,
+            fold_seg: &dyn Fn((usize, usize)) -> Vec<u16>,
+        ) -> Option<(usize, Vec<i32>)> {
+            if alive.is_empty() {
+                return None;
+            }
+            if i == segs.len() {
+                if let Some(&r) = alive.iter().find(|&&r| shapes[r].len() == i) {
+                    return Some((r, caps.clone()));
+                }
+                if let Some(&r) = alive.iter().find(|&&r| shapes[r].get(i).map(String::as_str) == Some("*")) {
+                    let mut c = caps.clone();
+                    c.push(len as i32);
+                    return Some((r, c));
+                }
+                return None;
+            }
+            let seg = fold_seg(segs[i]);
+            let statics: Vec<usize> = alive
+                .iter()
+                .copied()
+                .filter(|&r| match shapes[r].get(i).map(String::as_str) {
+                    Some(":") | Some("*") | None => false,
+                    Some(s) => s.encode_utf16().collect::<Vec<_>>() == seg,
+                })
+                .collect();
+            if let Some(hit) = go(shapes, statics, i + 1, segs, len, caps, fold_seg) {
+                return Some(hit);
+            }
+            if segs[i].1 > segs[i].0 {
+                let params: Vec<usize> =
+                    alive.iter().copied().filter(|&r| shapes[r].get(i).map(String::as_str) == Some(":")).collect();
+                caps.push(segs[i].0 as i32);
+                caps.push(segs[i].1 as i32);
+                let hit = go(shapes, params, i + 1, segs, len, caps, fold_seg);
+                caps.truncate(caps.len() - 2);
+                if hit.is_some() {
+                    return hit;
+                }
+            }
+            if let Some(&r) = alive.iter().find(|&&r| shapes[r].get(i).map(String::as_str) == Some("*")) {
+                let mut c = caps.clone();
+                c.push(segs[i].0 as i32 - 1);
+                return Some((r, c));
+            }
+            None
+        }
+        let all: Vec<usize> = (0..shapes.len()).collect();
+        go(shapes, all, 0, &segs, len, &mut Vec::new(), &fold_seg)
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    #[test]
+    fn agrees_with_reference_on_random_tables() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let shape_segs = ["a", "b", "ab", "", "A", ":", ":", "*"];
+        let path_segs = ["a", "b", "ab", "", "A", "B", "x", "é", "aB"];
+        let mut compared = 0;
+        for round in 0..3000 {
+            let options = Options { case_sensitive: round % 3 != 0, ignore_trailing_slash: round % 2 == 0 };
+            let n = 1 + rng.next() % 8;
+            let mut shapes = Vec::new();
+            for _ in 0..n {
+                let k = 1 + rng.next() % 4;
+                let mut s: Vec<String> = Vec::new();
+                for j in 0..k {
+                    let mut seg = rng.pick(&shape_segs);
+                    if seg == "*" && j + 1 != k {
+                        seg = ":";
+                    }
+                    s.push(seg.to_string());
+                }
+                shapes.push(canonical(s, options));
+            }
+            let t = Tree::from_strs(&shapes, options).unwrap();
+            t.check_invariants();
+            let mut caps = vec![0; t.captures_len()];
+            let mut scratch = Scratch::default();
+            for _ in 0..40 {
+                let k = 1 + rng.next() % 5;
+                let mut path = String::new();
+                for _ in 0..k {
+                    path.push('/');
+                    path.push_str(rng.pick(&path_segs));
+                }
+                let expected = reference(&shapes, options, &path);
+                let got = t.lookup(&utf16(&path), &mut caps, &mut scratch);
+                match &expected {
+                    None => assert_eq!(got, -1, "{shapes:?} {options:?} {path}"),
+                    Some((r, c)) => {
+                        assert_eq!(got, *r as i32, "{shapes:?} {options:?} {path}");
+                        assert_eq!(&caps[..c.len()], &c[..], "{shapes:?} {options:?} {path}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+    }
+
+    // ---- a realistic table ----
+
+    #[test]
+    fn github_api_routes() {
+        let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/github-api-routes.json"));
+        let Ok(json) = json else {
+            eprintln!("github-api-routes.json not found; skipped");
+            return;
+        };
+        // Tiny extraction of "pattern"/"path" pairs, to keep the crate free of dependencies.
+        let mut pairs = Vec::new();
+        let mut rest = json.as_str();
+        while let Some(i) = rest.find("\"pattern\": \"") {
+            rest = &rest[i + 12..];
+            let pattern = &rest[..rest.find('"').unwrap()];
+            let j = rest.find("\"path\": \"").unwrap();
+            rest = &rest[j + 9..];
+            let path = &rest[..rest.find('"').unwrap()];
+            pairs.push((pattern.to_string(), path.to_string()));
+        }
+        assert_eq!(pairs.len(), 130);
+        let p: Vec<&str> = pairs.iter().map(|(p, _)| p.as_str()).collect();
+        let t = tree(&p, CS);
+        assert!(t.conflicts().is_empty());
+        for (pattern, path) in &pairs {
+            let h = lookup(&t, &p, path).unwrap_or_else(|| panic!("{path} unmatched"));
+            assert_eq!(&h.pattern, pattern, "{path}");
+            // The data set's parameter values are named after the parameters.
+            let names: Vec<String> =
+                pattern.split('/').filter(|s| s.starts_with(':')).map(|s| s[1..].to_string()).collect();
+            assert_eq!(h.params, names, "{path}");
+        }
+    }
+}
