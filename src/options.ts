@@ -48,11 +48,21 @@ export interface ResolvedMatchOptions {
   limits: Limits;
 }
 
+/**
+ * Resolves options against the defaults. A limit that is not a positive whole number (or
+ * Infinity) is a programming error, reported at once: NaN would silently disable a check.
+ */
 export function resolveMatchOptions(options: MatchOptions = {}): ResolvedMatchOptions {
+  const limits = { ...DEFAULT_LIMITS, ...stripUndefined(options.limits) };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !(value === Infinity || (Number.isInteger(value) && value > 0))) {
+      throw new RangeError(`limits.${name} must be a positive whole number (or Infinity), not ${String(value)}`);
+    }
+  }
   return {
     caseSensitive: options.caseSensitive ?? true,
     ignoreTrailingSlash: options.ignoreTrailingSlash ?? false,
-    limits: { ...DEFAULT_LIMITS, ...stripUndefined(options.limits) },
+    limits,
   };
 }
 

@@ -117,6 +117,10 @@ describe('SPEC section 6: target URLs', () => {
     expect(url({ '/users/:id': 'https://u.svc/:id/profile' }, '/users/a%2Fb'.replace('%2F', '%20'))).toBe('https://u.svc/a%20b/profile');
     expect(url({ '/users/:id/*': 'https://u.svc/v2/:id' }, '/users/7/orders')).toBe('https://u.svc/v2/7');
   });
+  it('never throws while building a URL, even from a raw path holding a lone surrogate', () => {
+    expect(url({ '/u/:id': 'https://u.svc/:id' }, '/u/a\uD800b')).toBe('https://u.svc/a%EF%BF%BDb');
+    expect(url({ '/u/:id': 'https://u.svc/:id' }, '/u/\uD83D\uDE00')).toBe('https://u.svc/%F0%9F%98%80');
+  });
   it('forwards a pattern without a catch-all to the target as written', () => {
     expect(url({ '/login': 'https://a.svc/auth/login' }, '/login')).toBe('https://a.svc/auth/login');
   });

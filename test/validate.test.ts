@@ -108,6 +108,14 @@ describe('validateRoutes: new checks with their own codes', () => {
     expect(only({ ['/' + 'a'.repeat(1000)]: 'https://a.com' })).toEqual([]);
   });
 
+  it('a limit that is not a positive whole number is refused at once, never silently ignored', () => {
+    for (const bad of [NaN, -1, 0, 1.5, '10' as unknown as number]) {
+      expect(() => validateRoutes({ '/a': 'https://a.com' }, { limits: { maxRoutes: bad } })).toThrow(/limits.maxRoutes must be a positive whole number/);
+      expect(() => compile({ '/a': 'https://a.com' }, { limits: { maxPathLength: bad } })).toThrow(RangeError);
+    }
+    expect(validateRoutes({ '/a': 'https://a.com' }, { limits: { maxRoutes: Infinity } }).valid).toBe(true);
+  });
+
   it('reports every problem at once, in table order', () => {
     const result = validateRoutes({ 'bad': 'https://a', '/ok': 'ftp://b', '/x/*.png': 5, '/u/:id': 'https://c', '/u/:n': 'https://d' });
     expect(result.valid).toBe(false);

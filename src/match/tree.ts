@@ -150,9 +150,9 @@ class JsMatcher implements MatcherBackend {
     if (path.charCodeAt(0) !== 0x2f) return -1;
     let end = path.length;
     if (this.ignoreTrailingSlash && end > 1 && path.charCodeAt(end - 1) === 0x2f) end--;
-    this.segments.begin();
-    if (this.generated !== null) return this.generated(path, end, this.offsets);
-    return this.walker.walk(path, end);
+    const index = this.generated !== null ? this.generated(path, end, this.offsets) : this.walker.walk(path, end);
+    this.segments.finish();
+    return index;
   }
 }
 

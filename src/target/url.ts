@@ -13,6 +13,15 @@ function escapeUnsafe(path: string): string {
   return UNSAFE_IN_PATH.test(path) ? path.replace(/[?#\\\s]/g, (c) => encodeURIComponent(c)) : path;
 }
 
+/** Percent-encodes a parameter value; a lone surrogate (only in un-normalized input) becomes U+FFFD. */
+function encodeValue(value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return encodeURIComponent((value as string & { toWellFormed(): string }).toWellFormed());
+  }
+}
+
 /** The URL a request that produced `match` is forwarded to; `query` is the request's (no `?`). */
 export function buildForwardUrl(match: RouteMatch, query = ''): string {
   const route = match.route;
@@ -22,7 +31,7 @@ export function buildForwardUrl(match: RouteMatch, query = ''): string {
     path = '';
     for (const part of t.parts) {
       if (part.kind === 'text') path += part.text;
-      else if (part.kind === 'param') path += encodeURIComponent(match.params[route.paramNames[part.index]!] ?? '');
+      else if (part.kind === 'param') path += encodeValue(match.params[route.paramNames[part.index]!] ?? '');
       else path += escapeUnsafe(match.remainder ?? '');
     }
   } else if (route.catchAll) {
