@@ -40,7 +40,7 @@ const VARIANTS: { name: string; backend: 'js' | 'native'; options: CompileOption
   { name: 'js interpreter', backend: 'js', options: { backend: 'js', codegen: false } },
 ];
 
-const RATIO = 30;
+const RATIO = 40; // linear work reads ~10x at 10x input; quadratic would read ~100x
 const MB = 1 << 20;
 
 /**
