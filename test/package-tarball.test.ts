@@ -81,7 +81,7 @@ import * as rc from '${NAME}';
 import * as portable from '${NAME}/browser';
 import schema from '${NAME}/schema.json' with { type: 'json' };
 const table = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/v2/:id', '/*': 'https://default.com' };
-const router = rc.compile(table);
+const router = rc.compile(table, { codegen: false }); // auto: native whenever it loads once codegen is off
 const m = router.match('/api/users/42');
 let nativeChoice;
 try { nativeChoice = rc.selectBackend('native').kind; } catch (e) { nativeChoice = 'unavailable: ' + e.message; }
@@ -94,7 +94,7 @@ console.log(JSON.stringify({
   invalid: rc.validateRoutes({ api: 'ftp://x' }).errors.map((e) => e.code),
   normalized: rc.normalizePath('/a//../b?q=1'),
   nativeChoice,
-  portableBackend: portable.compile(table).backend,
+  portableBackend: portable.compile(table, { codegen: false }).backend,
   schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
   exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
   from: import.meta.resolve('${NAME}'),
@@ -106,7 +106,7 @@ const rc = require('${NAME}');
 const portable = require('${NAME}/browser');
 const schema = require('${NAME}/schema.json');
 const table = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/v2/:id', '/*': 'https://default.com' };
-const router = rc.compile(table);
+const router = rc.compile(table, { codegen: false }); // auto: native whenever it loads once codegen is off
 const m = router.match('/api/users/42');
 let nativeChoice;
 try { nativeChoice = rc.selectBackend('native').kind; } catch (e) { nativeChoice = 'unavailable: ' + e.message; }
@@ -119,7 +119,7 @@ console.log(JSON.stringify({
   invalid: rc.validateRoutes({ api: 'ftp://x' }).errors.map((e) => e.code),
   normalized: rc.normalizePath('/a//../b?q=1'),
   nativeChoice,
-  portableBackend: portable.compile(table).backend,
+  portableBackend: portable.compile(table, { codegen: false }).backend,
   schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
   exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
   from: require.resolve('${NAME}'),
@@ -227,7 +227,7 @@ describe('the npm package', () => {
     const out = await run(process.execPath, [attw, tarball, '--format', 'json', '--no-definitely-typed'], work);
     const report = JSON.parse(out) as { problems: Record<string, unknown[]>; analysis: { entrypoints: Record<string, unknown> } };
     expect(report.problems).toEqual({});
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './package.json', './schema.json']);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './bindings', './browser', './package.json', './schema.json']);
   });
 
   describe.each([

@@ -8,7 +8,7 @@ import { buildForwardUrl } from '../target/url.js';
 import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import type { MatcherBackend } from './core.js';
-import { codegenAvailable } from './codegen.js';
+import { codegenAvailable, codegenFits } from './codegen.js';
 import { matchBuilders } from './materialize.js';
 import { loadNativeBackend } from './native.js';
 import { createJsBackend } from './tree.js';
@@ -22,7 +22,7 @@ class RouterImpl implements Router {
     readonly warnings: readonly RouteIssue[],
     private readonly matcher: MatcherBackend,
     /** Fully static paths answered without a lookup (null where it would not pay; see `compile`). */
-    private readonly statics: Map<string, CompiledRoute> | null,
+    private readonly statics: StaticIndex | null,
     /** Builds the match of route i from the lookup's offsets. */
     private readonly builders: ((path: string, offsets: Int32Array) => RouteMatch)[],
   ) {
@@ -31,8 +31,9 @@ class RouterImpl implements Router {
 
   match(path: string): RouteMatch | null {
     if (typeof path !== 'string') return null;
-    if (this.statics !== null) {
-      const route = this.statics.get(path);
+    const statics = this.statics;
+    if (statics !== null && path.length < statics.lengths.length && statics.lengths[path.length] === 1) {
+      const route = statics.routes.get(path);
       if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route };
     }
     const index = this.matcher.lookup(path);
@@ -46,9 +47,17 @@ class RouterImpl implements Router {
 
 /**
  * A fully static route is the winner for exactly its own path: it takes the static branch
- * at every segment, which precedence tries first. So a Map answers those paths alone.
+ * at every segment, which precedence tries first. So a Map answers those paths alone. A
+ * request path is a fresh string whose hash V8 must compute (tens of ns), so the Map is asked
+ * only for paths whose length some static route has.
  */
-function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean): Map<string, CompiledRoute> {
+interface StaticIndex {
+  routes: Map<string, CompiledRoute>;
+  /** lengths[n] === 1 when some static path is n characters long. */
+  lengths: Uint8Array;
+}
+
+function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean): StaticIndex | null {
   const map = new Map<string, CompiledRoute>();
   for (const route of routes) {
     if (route.shape.some((s) => s === ':' || s === '*')) continue;
@@ -56,7 +65,12 @@ function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: bool
     map.set(path, route);
     if (ignoreTrailingSlash && path.length > 1) map.set(path + '/', route);
   }
-  return map;
+  if (map.size === 0) return null;
+  let longest = 0;
+  for (const path of map.keys()) longest = Math.max(longest, path.length);
+  const lengths = new Uint8Array(longest + 1);
+  for (const path of map.keys()) lengths[path.length] = 1;
+  return { routes: map, lengths };
 }
 
 function readBackendEnv(): BackendChoice | undefined {
@@ -66,10 +80,20 @@ function readBackendEnv(): BackendChoice | undefined {
   throw new Error(`ROUTING_CORE_BACKEND must be "js", "native" or "auto", not "${value}"`);
 }
 
-/** The backend a choice resolves to: an explicit option, else ROUTING_CORE_BACKEND, else auto. */
-export function selectBackend(choice: BackendChoice | undefined): { kind: 'js' } | { kind: 'native'; create: ReturnType<typeof loadNativeBackend> & { ok: true } } {
+/**
+ * The backend a choice resolves to: an explicit option, else ROUTING_CORE_BACKEND, else auto.
+ * `auto` prefers the generated TypeScript matcher where it applies (`preferJs`: a table within
+ * the code generator's budget, in a runtime that allows code generation): there one native
+ * crossing costs about what the whole generated lookup costs (bench/: 124 ns JS vs 162 ns
+ * native on the 130-route GitHub table). Beyond that the native tree wins (278 ns vs 577 ns on
+ * 10,000 routes) and beats the interpreter on every table measured.
+ */
+export function selectBackend(
+  choice: BackendChoice | undefined,
+  preferJs = false,
+): { kind: 'js' } | { kind: 'native'; create: ReturnType<typeof loadNativeBackend> & { ok: true } } {
   const wanted = choice ?? readBackendEnv() ?? 'auto';
-  if (wanted === 'js') return { kind: 'js' };
+  if (wanted === 'js' || (wanted === 'auto' && preferJs)) return { kind: 'js' };
   const native = loadNativeBackend();
   if (native.ok) return { kind: 'native', create: native };
   if (wanted === 'native') {
@@ -86,11 +110,11 @@ export function compile(routes: unknown, options: CompileOptions = {}): Router {
   const shapes = analysis.routes.map((r) => r.shape);
   const backendOptions = { caseSensitive: resolved.caseSensitive, ignoreTrailingSlash: resolved.ignoreTrailingSlash };
   const codegen = options.codegen !== false && codegenAvailable();
-  const selected = selectBackend(options.backend);
+  const selected = selectBackend(options.backend, codegen && codegenFits(shapes));
   const matcher = selected.kind === 'native' ? selected.create.create(shapes, backendOptions) : createJsBackend(shapes, { ...backendOptions, codegen });
-  // The Map answers static paths without crossing into native code; the generated JS
-  // matcher answers them faster than hashing a fresh request string, so it goes without.
-  const useStatics = resolved.caseSensitive && (selected.kind === 'native' || !codegen);
+  // The Map answers static paths without crossing into native code. The TypeScript matchers
+  // answer them faster than hashing a fresh request string (measured: bench/), so they go without.
+  const useStatics = resolved.caseSensitive && selected.kind === 'native';
   const statics = useStatics ? staticIndex(analysis.routes, resolved.ignoreTrailingSlash) : null;
   return new RouterImpl(analysis.routes, resolved, analysis.warnings, matcher, statics, matchBuilders(analysis.routes, codegen));
 }

@@ -1,0 +1,289 @@
+/**
+ * Lookup latency for ONE table, in one process (bench/run.mjs starts one process per table,
+ * so the type feedback of one table's tree never pollutes another's).
+ *
+ *   node bench/lookup.mjs '<json options>' <out.json>
+ *
+ * Steps: build the table and its distinct-path corpora; build every implementation (a
+ * failure, e.g. the native addon not built, marks it n/a with the reason); verify on a
+ * sample of every corpus that each implementation picks the same route as ours (js), and
+ * that ours (native) returns equal matches; then time.
+ *
+ * Timing: one tinybench task per (implementation, corpus). One task iteration runs a batch
+ * of B lookups over the corpus (a cursor cycles through it), so the timer's overhead is
+ * amortized. By default every lookup gets a FRESH string (cut from a Buffer with
+ * latin1Slice before the iteration, outside the timed region), like a request path from
+ * Node's HTTP parser: V8 caches a string's hash in the string, so replaying the same string
+ * objects makes every Map/object-keyed lookup look several times cheaper than it is for
+ * real traffic (`strings: 'reused'` measures that way, for comparison); B is calibrated per task to make an iteration ~100 us. Before that, every
+ * implementation runs for `prewarmMs`, so the figures are steady-state ones. Each result is
+ * folded into an accumulator that escapes (XOR of the route id), so no lookup can be
+ * optimized away. Tasks run in R rounds, each round in a rotated order, and the reported figure is
+ * the median over rounds of the per-round median (p50) ns per lookup: on a noisy 2-core
+ * machine this keeps a burst of background load from landing on one implementation only.
+ */
+import { writeFileSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import { buildTable, routesObject } from './tables.mjs';
+import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
+
+const opts = {
+  table: 'github',
+  perKind: 50_000,
+  kinds: null, // null: every corpus of the table plus 'mixed'
+  only: null, // implementation keys, null: all
+  rounds: 5,
+  time: 200,
+  warmupTime: 100,
+  verifySample: 4_000,
+  iterationNs: 100_000,
+  prewarmMs: 500, // per implementation, before calibration and timing
+  strings: 'fresh', // 'fresh': every lookup gets a never-hashed string, as from the HTTP parser; 'reused': the corpus strings themselves
+  ...JSON.parse(process.argv[2] ?? '{}'),
+};
+const outFile = process.argv[3];
+
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+};
+
+const ours = await loadOurs();
+const table = buildTable(opts.table, opts.perKind);
+const routes = routesObject(table.patterns);
+const kinds = opts.kinds ?? [...Object.keys(table.corpora).filter((k) => k !== 'mixed'), 'mixed'];
+
+// --- build -----------------------------------------------------------------------------
+const impls = [];
+for (const def of IMPLEMENTATIONS) {
+  // ours (js) is always built: it is the reference every answer is checked against.
+  if (opts.only && !opts.only.includes(def.key) && def.key !== 'ours-js') continue;
+  const entry = { key: def.key, name: def.name, group: def.group, available: false, reason: null, def, state: null };
+  try {
+    entry.state = await def.build(table.patterns, routes, ours);
+    entry.available = true;
+  } catch (e) {
+    entry.reason = String(e && e.message ? e.message : e).split('\n')[0];
+  }
+  impls.push(entry);
+}
+const reference = impls.find((i) => i.key === 'ours-js');
+if (!reference || !reference.available) throw new Error(`ours (js) failed to build: ${reference?.reason}`);
+
+// --- verify ----------------------------------------------------------------------------
+const patternOf = (id) => (id < 0 ? null : table.patterns[id]);
+function sampleOf(list, n) {
+  if (list.length <= n) return list;
+  const step = list.length / n;
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(list[Math.floor(i * step)]);
+  return out;
+}
+
+/** Each corpus should hold what its name says, by our own router's answer. */
+function kindOk(kind, id) {
+  const p = patternOf(id);
+  if (kind === 'static') return p !== null && !p.includes(':') && !p.includes('*');
+  if (kind === 'param') return p !== null && p.includes(':') && !p.endsWith('*');
+  if (kind === 'catch-all') return p !== null && p.endsWith('/*') && p !== '/*';
+  if (kind === 'miss') return p === null || p === '/*';
+  return true;
+}
+
+const corpusErrors = {};
+const samples = {};
+for (const kind of kinds) {
+  samples[kind] = sampleOf(table.corpora[kind], opts.verifySample);
+  const bad = samples[kind].filter((p) => !kindOk(kind, reference.def.answer(reference.state, p)));
+  if (bad.length) corpusErrors[kind] = { count: bad.length, examples: bad.slice(0, 3).map((p) => ({ path: p, ours: patternOf(reference.def.answer(reference.state, p)) })) };
+}
+
+const summaryOf = (m) => (m === null ? null : JSON.stringify({ pattern: m.pattern, params: m.params, remainder: m.remainder }));
+for (const impl of impls) {
+  impl.verification = {};
+  if (!impl.available || impl === reference) continue;
+  for (const kind of kinds) {
+    if (impl.def.staticOnly && kind !== 'static') continue;
+    // The regex scan costs ~0.1 us per route per lookup: on big tables verify fewer paths.
+    const cap = impl.def.verifyBudget ? Math.max(200, Math.floor(impl.def.verifyBudget / table.patterns.length)) : Infinity;
+    const sample = samples[kind].length > cap ? sampleOf(samples[kind], cap) : samples[kind];
+    let mismatched = 0;
+    const examples = [];
+    for (const p of sample) {
+      const want = reference.def.answer(reference.state, p);
+      let got;
+      try {
+        got = impl.def.answer(impl.state, p);
+      } catch (e) {
+        got = `threw: ${e.message}`;
+      }
+      let same = got === want;
+      // Ours (native) must return EQUAL matches (params, remainder), not only the same route.
+      if (same && impl.key === 'ours-native') same = summaryOf(reference.state.r.match(p)) === summaryOf(impl.state.r.match(p));
+      if (!same) {
+        mismatched++;
+        if (examples.length < 3) examples.push({ path: p, ours: patternOf(want), theirs: typeof got === 'number' ? patternOf(got) : got });
+      }
+    }
+    impl.verification[kind] = { checked: sample.length, mismatched, examples };
+  }
+}
+
+// --- time ------------------------------------------------------------------------------
+/**
+ * The corpus as one latin1 Buffer plus offsets, so that fresh strings can be cut from it the
+ * way Node's HTTP parser hands over a request path: a new flat string, never hashed before.
+ */
+function packCorpus(paths) {
+  const offsets = new Int32Array(paths.length + 1);
+  let total = 0;
+  for (let i = 0; i < paths.length; i++) {
+    offsets[i] = total;
+    total += paths[i].length;
+  }
+  offsets[paths.length] = total;
+  const buffer = Buffer.from(paths.join(''), 'latin1');
+  return { buffer, offsets };
+}
+
+function makeLoop(impl, kind, paths, packed) {
+  // A distinct source text per task: its own function, call sites and type feedback.
+  const factory = new Function(
+    'r',
+    'h',
+    'paths',
+    'packed',
+    'fresh',
+    `/* ${impl.key} ${kind} */
+    let i = 0, s = 0, B = 1;
+    const n = paths.length;
+    let batch = [];
+    const buf = packed.buffer, off = packed.offsets;
+    return {
+      /** Untimed: the next B request paths, as fresh strings (fresh mode). */
+      refill() {
+        if (batch.length !== B) batch = new Array(B);
+        for (let k = 0; k < B; k++) {
+          batch[k] = buf.latin1Slice(off[i], off[i + 1]);
+          if (++i === n) i = 0;
+        }
+      },
+      run: fresh
+        ? function run() {
+            for (let k = 0; k < B; k++) {
+              const p = batch[k];
+              ${impl.def.loop}
+            }
+          }
+        : function run() {
+            for (let k = 0; k < B; k++) {
+              const p = paths[i];
+              if (++i === n) i = 0;
+              ${impl.def.loop}
+            }
+          },
+      setBatch(b) { B = b; },
+      sink() { return s; },
+    };`,
+  );
+  return factory(impl.state.r, impl.state.h, paths, packed, opts.strings === 'fresh');
+}
+
+/** Runs one timed unit of work of a loop (refilling fresh strings first, untimed for tinybench). */
+function once(loop) {
+  if (opts.strings === 'fresh') loop.refill();
+  loop.run();
+}
+
+function calibrate(loop) {
+  loop.setBatch(1);
+  let t0 = performance.now();
+  let calls = 0;
+  while (performance.now() - t0 < 15 && calls < 20_000) {
+    once(loop);
+    calls++;
+  }
+  // Time the lookups only (fresh strings are cut outside the timed region).
+  let elapsed = 0;
+  calls = 0;
+  const wall = performance.now();
+  while (elapsed < 10 && performance.now() - wall < 1_000) {
+    if (opts.strings === 'fresh') loop.refill();
+    const t = performance.now();
+    loop.run();
+    elapsed += performance.now() - t;
+    calls++;
+  }
+  const ns = (elapsed * 1e6) / calls;
+  const batch = Math.max(1, Math.min(4096, Math.round(opts.iterationNs / ns)));
+  loop.setBatch(batch);
+  return batch;
+}
+
+const packedCorpora = Object.fromEntries(kinds.map((k) => [k, packCorpus(table.corpora[k])]));
+const tasks = [];
+for (const impl of impls) {
+  impl.ns = {};
+  impl.rounds = {};
+  impl.batch = {};
+  if (!impl.available || (opts.only && !opts.only.includes(impl.key))) continue;
+  for (const kind of kinds) {
+    if (impl.def.staticOnly && kind !== 'static') continue;
+    impl.rounds[kind] = [];
+    tasks.push({ impl, kind, loop: makeLoop(impl, kind, table.corpora[kind], packedCorpora[kind]), batch: 0, id: `${impl.key} ${kind}` });
+  }
+}
+
+// Steady state is what a long-running server sees (the cost of warming up is measured by
+// bench/compile.mjs): run each implementation for a while before calibrating and timing, so
+// background JIT compilation (long for big generated functions) is done first.
+for (const impl of impls) {
+  const own = tasks.filter((t) => t.impl === impl);
+  if (own.length === 0 || opts.prewarmMs <= 0) continue;
+  const until = performance.now() + opts.prewarmMs;
+  for (const t of own) t.loop.setBatch(64);
+  for (let i = 0; performance.now() < until; i++) once(own[i % own.length].loop);
+}
+for (const t of tasks) t.batch = t.impl.batch[t.kind] = calibrate(t.loop);
+
+let sink = 0;
+for (let round = 0; round < opts.rounds; round++) {
+  const bench = new Bench({ time: opts.time, warmupTime: round === 0 ? opts.warmupTime : opts.warmupTime / 4, throws: true });
+  const shift = Math.floor((round * tasks.length) / opts.rounds);
+  const order = [...tasks.slice(shift), ...tasks.slice(0, shift)];
+  for (const t of order) {
+    if (opts.strings === 'fresh') bench.add(t.id, t.loop.run, { beforeEach: t.loop.refill });
+    else bench.add(t.id, t.loop.run);
+  }
+  await bench.run();
+  for (const task of bench.tasks) {
+    const t = tasks.find((x) => x.id === task.name);
+    const res = task.result;
+    if (!res || !res.latency) throw new Error(`task ${task.name} has no result (${res?.state})`);
+    t.impl.rounds[t.kind].push((res.latency.p50 * 1e6) / t.batch);
+  }
+}
+for (const t of tasks) {
+  t.impl.ns[t.kind] = median(t.impl.rounds[t.kind]);
+  sink ^= t.loop.sink();
+}
+
+const result = {
+  table: table.name,
+  title: table.title,
+  routes: table.patterns.length,
+  /** The backend `compile(routes)` picks for this table (backend: 'auto'). */
+  autoBackend: ours.compile(routes, { limits: { maxRoutes: 1_000_000 } }).backend,
+  distinctPaths: table.distinct,
+  corpus: Object.fromEntries(kinds.map((k) => [k, { paths: table.corpora[k].length, distinct: new Set(table.corpora[k]).size }])),
+  kinds,
+  corpusErrors,
+  rounds: opts.rounds,
+  strings: opts.strings,
+  timePerTaskMs: opts.time,
+  impls: impls.map(({ key, name, group, available, reason, verification, ns, rounds, batch }) => ({ key, name, group, available, reason, verification, ns, rounds, batch })),
+  sink,
+};
+if (outFile) writeFileSync(outFile, JSON.stringify(result, null, 1));
+else console.log(JSON.stringify(result, null, 1));

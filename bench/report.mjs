@@ -1,0 +1,235 @@
+/**
+ * Turns the raw results into the issue's targets, the CI gate and a markdown report.
+ * Every comparison is a ratio between figures of the SAME run.
+ */
+
+const KIND_TITLES = { static: 'static hit', param: 'param hit', 'catch-all': 'catch-all hit', miss: 'miss', mixed: 'mixed' };
+const fmt = (ns) => (ns === undefined || ns === null ? '' : ns >= 100_000 ? `${(ns / 1000).toFixed(0)} µs` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)}`);
+const fmtNs = (ns) => (ns >= 1000 ? fmt(ns) : `${fmt(ns)} ns`);
+const ratio = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(2)}x`);
+const IMPL_NAMES = { 'ours-js': 'ours (js)', 'ours-js-interp': 'ours (js, interpreter)', 'ours-native': 'ours (native)', 'find-my-way': 'find-my-way' };
+const mb = (b) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+
+const mismatchesOf = (impl) => Object.values(impl.verification ?? {}).reduce((n, v) => n + v.mismatched, 0);
+const mixedOf = (table, key) => table.impls.find((i) => i.key === key && i.available)?.ns.mixed ?? null;
+
+/** The fastest JavaScript peer on a table's mixed corpus, among those that agreed with us. */
+export function fastestPeer(table) {
+  let best = null;
+  for (const impl of table.impls) {
+    if (impl.group !== 'peer' || !impl.available || impl.ns.mixed === undefined) continue;
+    if (mismatchesOf(impl) > 0) continue;
+    if (best === null || impl.ns.mixed < best.ns.mixed) best = impl;
+  }
+  return best;
+}
+
+/**
+ * CI gate: only gross regressions, ratios within one run. The interpreter (no codegen) check
+ * is reported but does not gate: the default TypeScript backend is the generated one, and
+ * the interpreter currently sits at find-my-way's speed, where noise alone decides.
+ *
+ * Backends: `compile`'s `auto` picks the generated TypeScript matcher for tables within the
+ * code generator's budget (one native crossing costs about what that whole lookup costs) and
+ * the native tree beyond it. The gate checks that the backend `auto` picks is not slower than
+ * the other one on each table, so the rule and the native backend are both held to it.
+ */
+export function gate(lookups) {
+  const checks = [];
+  for (const t of lookups) {
+    const js = mixedOf(t, 'ours-js');
+    const fmw = mixedOf(t, 'find-my-way');
+    const native = mixedOf(t, 'ours-native');
+    const interp = mixedOf(t, 'ours-js-interp');
+    if (js !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: 'ours (js) not slower than find-my-way', keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= fmw });
+    if (interp !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: 'ours (js, interpreter) not slower than find-my-way', keys: ['ours-js-interp', 'find-my-way'], ratio: interp / fmw, pass: interp <= fmw, informational: true });
+    if (native !== null && js !== null) {
+      const picked = t.autoBackend === 'native' ? ['ours-native', 'ours-js'] : ['ours-js', 'ours-native'];
+      const [a, b] = picked.map((k) => (k === 'ours-native' ? native : js));
+      checks.push({
+        table: t.table,
+        title: t.title,
+        check: t.autoBackend === 'native' ? 'ours (native), auto\'s pick here, not slower than ours (js)' : 'ours (js), auto\'s pick here, not slower than ours (native)',
+        keys: picked,
+        ratio: a / b,
+        pass: a <= b,
+      });
+    }
+  }
+  return checks;
+}
+
+export function targets(results) {
+  const out = [];
+  for (const t of results.lookups) {
+    const js = mixedOf(t, 'ours-js');
+    const best = fastestPeer(t);
+    if (js !== null && best) {
+      out.push({ target: 'TS backend ≤ 0.5x fastest JS peer', scope: t.title, measured: `${fmtNs(js)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(js / best.ns.mixed)}`, met: js <= 0.5 * best.ns.mixed });
+      const interp = mixedOf(t, 'ours-js-interp');
+      if (interp !== null) out.push({ target: 'TS backend ≤ 0.5x fastest JS peer', scope: `${t.title}, interpreter (no codegen)`, measured: `${fmtNs(interp)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(interp / best.ns.mixed)}`, met: interp <= 0.5 * best.ns.mixed });
+    }
+    const native = mixedOf(t, 'ours-native');
+    if (native !== null && js !== null) {
+      out.push({ target: 'native faster than TS backend', scope: t.title, measured: `${fmtNs(native)} vs ${fmtNs(js)} = ${ratio(native / js)}`, met: native < js });
+    } else {
+      const reason = t.impls.find((i) => i.key === 'ours-native')?.reason ?? 'not run';
+      out.push({ target: 'native faster than TS backend', scope: t.title, measured: `native n/a: ${reason}`, met: null });
+    }
+  }
+  out.push({ target: 'native on GitHub set within 3x of (empty native call + tree walk)', scope: 'GitHub API', measured: 'not measured here: needs an empty-call export and a Rust-side walk timing from the addon', met: null });
+  const c10k = (results.compile ?? []).filter((c) => c.routes === 10_000 && c.available);
+  const ours10k = c10k.find((c) => c.impl === 'ours-js');
+  const fmw10k = c10k.find((c) => c.impl === 'find-my-way');
+  if (ours10k && fmw10k) {
+    const interp10k = c10k.find((c) => c.impl === 'ours-js-interp');
+    if (interp10k) out.push({ target: 'compile 10,000 routes ≤ 0.25x find-my-way', scope: 'ours (js, interpreter)', measured: `${interp10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(interp10k.warmMs / fmw10k.warmMs)} (first compile: ${ratio(interp10k.coldMs / fmw10k.coldMs)})`, met: interp10k.warmMs <= 0.25 * fmw10k.warmMs });
+    out.push({ target: 'compile 10,000 routes ≤ 0.25x find-my-way', scope: 'ours (js)', measured: `${ours10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(ours10k.warmMs / fmw10k.warmMs)} (first compile: ${ratio(ours10k.coldMs / fmw10k.coldMs)})`, met: ours10k.warmMs <= 0.25 * fmw10k.warmMs });
+    const nat10k = c10k.find((c) => c.impl === 'ours-native');
+    if (nat10k) out.push({ target: 'compile 10,000 routes ≤ 0.25x find-my-way', scope: 'ours (native)', measured: `${nat10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(nat10k.warmMs / fmw10k.warmMs)}`, met: nat10k.warmMs <= 0.25 * fmw10k.warmMs });
+  }
+  if (results.proxy) {
+    const byKey = Object.fromEntries(results.proxy.targets.map((t) => [t.key, t]));
+    for (const body of results.proxy.bodies) {
+      const ours = byKey.ours?.available ? byKey.ours.results[body.key] : null;
+      const fst = byKey.fastify?.available ? byKey.fastify.results[body.key] : null;
+      const direct = byKey.direct?.results[body.key];
+      if (!ours) {
+        out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy, ≥ 0.5x direct', scope: body.title, measured: `ours n/a: ${byKey.ours?.reason ?? 'not run'}`, met: null });
+        continue;
+      }
+      if (fst) out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy req/s', scope: body.title, measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(fst.reqPerSec)} = ${ratio(ours.reqPerSec / fst.reqPerSec)}`, met: ours.reqPerSec >= 1.3 * fst.reqPerSec });
+      if (direct) out.push({ target: 'proxy ≥ 0.5x upstream direct req/s', scope: body.title, measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(direct.reqPerSec)} = ${ratio(ours.reqPerSec / direct.reqPerSec)}`, met: ours.reqPerSec >= 0.5 * direct.reqPerSec });
+    }
+  } else {
+    out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy, ≥ 0.5x direct', scope: 'all', measured: 'proxy not run', met: null });
+  }
+  return out;
+}
+
+function lookupSection(t) {
+  const lines = [];
+  const kinds = t.kinds;
+  const fmw = t.impls.find((i) => i.key === 'find-my-way' && i.available);
+  lines.push(`### ${t.title}: ${t.distinctPaths.toLocaleString('en-US')} distinct request paths`);
+  lines.push('');
+  lines.push(`| implementation | ${kinds.map((k) => KIND_TITLES[k] ?? k).join(' | ')} |`);
+  lines.push(`| --- | ${kinds.map(() => '---:').join(' | ')} |`);
+  const notes = [];
+  for (const impl of t.impls) {
+    if (impl.available && kinds.every((k) => impl.ns[k] === undefined)) continue; // e.g. the Map floor without a static corpus
+    if (!impl.available) {
+      lines.push(`| ${impl.name} | ${kinds.map(() => 'n/a').join(' | ')} |`);
+      notes.push(`${impl.name}: n/a (${impl.reason})`);
+      continue;
+    }
+    const cells = kinds.map((k) => {
+      const ns = impl.ns[k];
+      if (ns === undefined) return '';
+      const v = impl.verification?.[k];
+      const flag = v && v.mismatched > 0 ? ' ‡' : '';
+      const rel = fmw && fmw.ns[k] ? ` (${ratio(ns / fmw.ns[k])})` : '';
+      return `${fmt(ns)}${rel}${flag}`;
+    });
+    lines.push(`| ${impl.name} | ${cells.join(' | ')} |`);
+    for (const [k, v] of Object.entries(impl.verification ?? {})) {
+      if (v.mismatched > 0) notes.push(`‡ ${impl.name}, ${k}: ${v.mismatched} of ${v.checked} sampled paths answered differently from ours, e.g. ${v.examples.map((e) => `\`${e.path}\` ours \`${e.ours}\` theirs \`${e.theirs}\``).join('; ')}`);
+    }
+  }
+  const checked = t.impls.filter((i) => i.available && i.key !== 'ours-js');
+  const total = checked.reduce((n, i) => n + Object.values(i.verification ?? {}).reduce((m, v) => m + v.checked, 0), 0);
+  if (!notes.some((n) => n.startsWith('‡'))) notes.push(`Verified before timing: every implementation picked the same route as ours (js) on all ${total.toLocaleString('en-US')} sampled (implementation, path) pairs${t.impls.some((i) => i.key === 'ours-native' && i.available) ? '; ours (native) returned equal matches' : ''}.`);
+  for (const [k, v] of Object.entries(t.corpusErrors ?? {})) notes.push(`corpus check: ${v.count} "${k}" paths are not what the name says, e.g. ${JSON.stringify(v.examples)}`);
+  lines.push('');
+  for (const n of notes) lines.push(`- ${n}`);
+  lines.push('');
+  return lines;
+}
+
+export function renderMarkdown(results) {
+  const L = [];
+  const m = results.meta;
+  L.push(`# routing-core benchmarks (${m.mode} run)`);
+  L.push('');
+  L.push(`${m.date} · Node ${m.node} · ${m.cpus}x ${m.cpu} · commit ${m.commit}${m.dirty ? ' (working tree modified)' : ''} · total ${m.totalSeconds.toFixed(0)} s`);
+  L.push('');
+  L.push('Noisy shared machine: compare figures within this run only. Every ratio below is between figures of this run.');
+  L.push('');
+  L.push('## Lookup latency: median ns per lookup (ratio to find-my-way)');
+  L.push('');
+  L.push(`Distinct request paths per corpus (\`mixed\` is the shuffled union of the others); every lookup gets a fresh string, as from the HTTP parser (cut before the timed batch); a batch of lookups per timed iteration, after a warm-up; median over ${results.lookups[0]?.rounds ?? '?'} interleaved rounds. \`ours\` is \`router.match(path)\` (full match object); peers are their public \`find\`. "miss" in the gateway and multi-tenant tables falls through to the \`/*\` default route.`);
+  L.push('');
+  for (const t of results.lookups) L.push(...lookupSection(t));
+  if (results.lookupsReused?.length) {
+    L.push('### For comparison: the same corpora replayed as the same string objects');
+    L.push('');
+    L.push('Replaying the same string objects, as most router benchmarks do, changes two things at once: V8 has cached each string\'s hash inside it after its first hash lookup (so `Map`/hash-based lookups get cheaper: see the Map floor), and the strings are old objects scattered over the heap instead of freshly allocated ones (so every lookup that reads the path pays cache misses). A request path is always a fresh, never-hashed string: the tables above measure that. Median ns per lookup (fewer rounds than above), this run:');
+    L.push('');
+    const names = [...new Set(results.lookupsReused.flatMap((t) => t.impls.filter((i) => i.available).map((i) => i.name)))];
+    L.push(`| implementation | ${results.lookupsReused.map((t) => `${t.title.replace(/ \(.*/, '')}: static fresh → replayed | mixed fresh → replayed`).join(' | ')} |`);
+    L.push(`| --- | ${results.lookupsReused.map(() => '---: | ---:').join(' | ')} |`);
+    for (const name of names) {
+      const cells = results.lookupsReused.map((t) => {
+        const reused = t.impls.find((i) => i.name === name && i.available);
+        const fresh = results.lookups.find((x) => x.table === t.table)?.impls.find((i) => i.name === name && i.available);
+        const cell = (k) => (reused?.ns[k] !== undefined && fresh?.ns[k] !== undefined ? `${fmt(fresh.ns[k])} → ${fmt(reused.ns[k])}` : '');
+        return `${cell('static')} | ${cell('mixed')}`;
+      });
+      L.push(`| ${name} | ${cells.join(' | ')} |`);
+    }
+    L.push('');
+  }
+
+  if (results.compile?.length) {
+    L.push('## Compile cost and retained memory (multi-tenant shape)');
+    L.push('');
+    L.push('| routes | implementation | compile (median of warm runs) | first compile | vs find-my-way | first 50k lookups after it, per lookup | retained V8 heap | RSS growth |');
+    L.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const sizes = [...new Set(results.compile.map((c) => c.routes))];
+    for (const n of sizes) {
+      const rows = results.compile.filter((c) => c.routes === n);
+      const fmw = rows.find((c) => c.impl === 'find-my-way' && c.available);
+      for (const c of rows) {
+        if (!c.available) {
+          L.push(`| ${n.toLocaleString('en-US')} | ${IMPL_NAMES[c.impl] ?? c.impl} | n/a | | | | | |`);
+          continue;
+        }
+        L.push(`| ${n.toLocaleString('en-US')} | ${IMPL_NAMES[c.impl] ?? c.impl} | ${c.warmMs.toFixed(1)} ms | ${c.coldMs.toFixed(1)} ms | ${fmw ? ratio(c.warmMs / fmw.warmMs) : 'n/a'} | ${fmtNs(c.firstLookupsNs)} | ${mb(c.heapBytes)} | ${mb(c.rssBytes)} |`);
+      }
+    }
+    const na = results.compile.find((c) => !c.available);
+    if (na) L.push('', `- n/a: ${IMPL_NAMES[na.impl] ?? na.impl}: ${na.reason}`);
+    L.push('', '- The native backend keeps its tree in Rust memory: the V8 heap misses it, RSS growth is the coarse figure for it.', '- "first 50k lookups": mean cost of the first 50,000 lookups (distinct paths) right after the cold compile, in the same process: lazy compilation and JIT warm-up of the compiled router (generated code included) land here, not in the compile time. Compare with the steady-state lookup tables above.', '');
+  }
+
+  if (results.proxy) {
+    const p = results.proxy;
+    L.push(`## Proxy throughput (autocannon, ${p.connections} connections, ${p.seconds} s per run after a warm-up, median of ${p.rounds} round${p.rounds > 1 ? 's' : ''})`);
+    L.push('');
+    L.push(`| target | ${p.bodies.map((b) => `${b.title} req/s | p50 | p99`).join(' | ')} |`);
+    L.push(`| --- | ${p.bodies.map(() => '---: | ---: | ---:').join(' | ')} |`);
+    for (const t of p.targets) {
+      if (!t.available) {
+        L.push(`| ${t.name} | ${p.bodies.map(() => 'n/a | | ').join(' | ')} |`);
+        continue;
+      }
+      L.push(`| ${t.backend ? t.name.replace(/\)$/, `, ${t.backend} backend)`) : t.name} | ${p.bodies.map((b) => { const r = t.results[b.key]; return r ? `${Math.round(r.reqPerSec).toLocaleString('en-US')}${r.errors || r.non2xx ? ` (${r.errors} errors, ${r.non2xx} non-2xx)` : ''} | ${r.p50Ms} ms | ${r.p99Ms} ms` : 'n/a | | '; }).join(' | ')} |`);
+    }
+    for (const t of p.targets) if (!t.available) L.push('', `- ${t.name}: n/a (${t.reason})`);
+    L.push('', '- Upstream, proxy and load generator are separate processes sharing the same 2 cores; "directly" has one process fewer.', '');
+  }
+
+  L.push('## Targets (issue 4)');
+  L.push('');
+  L.push('| target | scope | measured | met |');
+  L.push('| --- | --- | --- | --- |');
+  for (const t of results.targets) L.push(`| ${t.target} | ${t.scope} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+  L.push('');
+  L.push('## CI gate (gross regressions only, mixed corpus)');
+  L.push('');
+  L.push('| table | check | ratio | result |');
+  L.push('| --- | --- | ---: | --- |');
+  for (const g of results.gate) L.push(`| ${g.title} | ${g.check}${g.informational ? ' (informational)' : ''} | ${ratio(g.ratio)}${g.confirmRatio !== undefined ? ` (re-run: ${ratio(g.confirmRatio)})` : ''} | ${g.informational ? (g.pass ? 'ok' : 'slower (not gating)') : g.pass ? 'pass' : '**FAIL**'} |`);
+  L.push('');
+  return L.join('\n');
+}

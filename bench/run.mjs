@@ -1,0 +1,181 @@
+/**
+ * Runs the benchmarks and writes the report.
+ *
+ *   npm run bench      full run: every corpus, compile at 1k/10k/100k routes, proxy;
+ *                      writes bench/results/latest.json and bench/results/latest.md
+ *   npm run bench:ci   short run (< 2 minutes): mixed corpus only, compile at 10k, short
+ *                      proxy runs; prints the table (also bench/results/ci.{json,md},
+ *                      git-ignored) and exits 1 ONLY on a gross regression:
+ *                        - ours (js) slower than find-my-way on a table, or
+ *                        - ours (native), when the addon loads, slower than ours (js).
+ *                      A failing check is re-measured once in a fresh process (only the
+ *                      implementations it compares, a longer warm-up, more rounds) and
+ *                      fails only if the re-run confirms it.
+ *
+ * The benchmarks import the package by its own name, i.e. the built dist/ that users get,
+ * with no TypeScript loader; dist/ is (re)built first when missing or older than src/.
+ * Options: --ci, --build (force a build), --skip=lookup,compile,proxy,
+ * --tables=github,gateway,tenants
+ */
+import { spawn, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { TABLES } from './tables.mjs';
+import { runProxy } from './proxy.mjs';
+import { gate, renderMarkdown, targets } from './report.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const ci = args.includes('--ci');
+const argValue = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const skip = new Set((argValue('skip') ?? '').split(',').filter(Boolean));
+const tables = (argValue('tables') ?? TABLES.join(',')).split(',');
+
+/**
+ * The benchmarks measure the built package (dist/). Build it (`npm run build:ts`) when it is
+ * missing or older than any source file, or with --build; CI has just built it, so the short
+ * run does not pay for a second build.
+ */
+function ensureBuilt() {
+  const root = join(here, '..');
+  const dist = join(root, 'dist', 'index.js');
+  let stale = args.includes('--build') || !existsSync(dist);
+  if (!stale) {
+    const built = statSync(dist).mtimeMs;
+    const newer = (dir) =>
+      readdirSync(dir, { withFileTypes: true }).some((e) => {
+        const p = join(dir, e.name);
+        return e.isDirectory() ? newer(p) : statSync(p).mtimeMs > built;
+      });
+    stale = newer(join(root, 'src')) || ['package.json', 'tsup.config.ts'].some((f) => existsSync(join(root, f)) && statSync(join(root, f)).mtimeMs > built);
+  }
+  if (!stale) return;
+  process.stderr.write('[bench] dist/ is missing or older than src/: npm run build:ts\n');
+  const r = spawnSync('npm', ['run', 'build:ts'], { cwd: root, stdio: ['ignore', 2, 2] });
+  if (r.status !== 0) {
+    process.stderr.write('[bench] the package does not build: nothing to measure\n');
+    process.exit(2);
+  }
+}
+ensureBuilt();
+
+const CONFIG = ci
+  ? {
+      // The gate's implementations and the fastest peers; the slow baselines only in full runs.
+      lookup: { perKind: 50_000, kinds: ['mixed'], rounds: 4, time: 100, warmupTime: 50, verifySample: 1_500, prewarmMs: 300, only: ['ours-js', 'ours-js-interp', 'ours-native', 'find-my-way', 'memoirist', 'medley'] },
+      compile: [{ routes: 10_000, runs: 1 }],
+      proxy: { seconds: 2, warmupSeconds: 0.5, rounds: 1 },
+    }
+  : {
+      lookup: { perKind: 50_000, rounds: 5, time: 150, warmupTime: 100, verifySample: 4_000, prewarmMs: 1_000 },
+      // The same tables with the corpus strings replayed (hash cached in the string, old and
+      // scattered objects): how replaying skews a benchmark. Not used by targets or the gate.
+      reused: { perKind: 50_000, kinds: ['static', 'mixed'], rounds: 3, time: 120, warmupTime: 60, verifySample: 500, prewarmMs: 1_000, strings: 'reused' },
+      compile: [
+        { routes: 1_000, runs: 15 },
+        { routes: 10_000, runs: 7 },
+        { routes: 100_000, runs: 3 },
+      ],
+      proxy: { seconds: 6, warmupSeconds: 2, rounds: 3 },
+    };
+
+const started = performance.now();
+const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
+const work = join(tmpdir(), `routing-core-bench-${process.pid}`);
+mkdirSync(work, { recursive: true });
+
+/** Runs a bench script in a fresh node process; it writes its JSON result to a file. */
+function child(script, nodeArgs, options) {
+  const out = join(work, `${script.replace(/\W/g, '_')}-${Math.random().toString(36).slice(2)}.json`);
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...nodeArgs, join(here, script), JSON.stringify(options), out], { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.once('exit', (code, signal) => {
+      if (code !== 0) return reject(new Error(`${script} ${JSON.stringify(options)} failed (${signal ?? code})`));
+      resolve(JSON.parse(readFileSync(out, 'utf8')));
+    });
+  });
+}
+
+function gitInfo() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: here, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
+}
+
+const results = { meta: {}, lookups: [], lookupsReused: [], compile: [], proxy: null };
+try {
+  if (!skip.has('lookup')) {
+    for (const table of tables) {
+      log(`lookup: ${table}`);
+      const r = await child('lookup.mjs', [], { ...CONFIG.lookup, table });
+      results.lookups.push(r);
+      const js = r.impls.find((i) => i.key === 'ours-js');
+      const fmw = r.impls.find((i) => i.key === 'find-my-way');
+      log(`  mixed: ours (js) ${js?.ns.mixed?.toFixed(0)} ns, find-my-way ${fmw?.ns.mixed?.toFixed(0)} ns`);
+      if (CONFIG.reused) {
+        log(`lookup: ${table}, replayed (hash-cached) strings`);
+        results.lookupsReused.push(await child('lookup.mjs', [], { ...CONFIG.reused, table }));
+      }
+    }
+  }
+  if (!skip.has('compile')) {
+    for (const { routes, runs } of CONFIG.compile) {
+      for (const impl of ['ours-js', 'ours-js-interp', 'ours-native', 'find-my-way']) {
+        log(`compile: ${impl}, ${routes} routes`);
+        results.compile.push(await child('compile.mjs', ['--expose-gc'], { impl, routes, runs }));
+      }
+    }
+  }
+  if (!skip.has('proxy')) {
+    log('proxy');
+    results.proxy = await runProxy({ ...CONFIG.proxy, log });
+  }
+
+  // Gate, with a confirming re-run of any failing table before declaring a regression.
+  results.gate = gate(results.lookups);
+  for (const g of results.gate.filter((x) => !x.pass && !x.informational)) {
+    log(`gate: "${g.check}" failed on ${g.table} (${g.ratio.toFixed(2)}x); re-measuring`);
+    const again = await child('lookup.mjs', [], { ...CONFIG.lookup, table: g.table, kinds: ['mixed'], only: g.keys, rounds: 5, time: 120, prewarmMs: 1_500 });
+    const recheck = gate([again]).find((x) => x.check === g.check);
+    if (recheck) {
+      g.confirmRatio = recheck.ratio;
+      g.pass = recheck.pass;
+    }
+  }
+  results.targets = targets(results);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const cpuList = cpus();
+results.meta = {
+  mode: ci ? 'ci' : 'full',
+  date: new Date().toISOString(),
+  node: process.versions.node,
+  cpus: cpuList.length,
+  cpu: cpuList[0]?.model?.trim() ?? 'unknown',
+  ...gitInfo(),
+  totalSeconds: (performance.now() - started) / 1000,
+  config: CONFIG,
+};
+
+const markdown = renderMarkdown(results);
+const dir = join(here, 'results');
+mkdirSync(dir, { recursive: true });
+const base = ci ? 'ci' : 'latest';
+writeFileSync(join(dir, `${base}.json`), JSON.stringify(results, null, 1) + '\n');
+writeFileSync(join(dir, `${base}.md`), markdown + '\n');
+process.stdout.write(markdown + '\n');
+log(`wrote bench/results/${base}.json and bench/results/${base}.md`);
+
+const failed = results.gate.filter((g) => !g.pass && !g.informational);
+if (failed.length && ci) {
+  process.stderr.write(`\nbench:ci gate FAILED (confirmed by a re-run):\n${failed.map((g) => `  ${g.title}: ${g.check}: ${g.ratio.toFixed(2)}x, re-run ${g.confirmRatio?.toFixed(2)}x`).join('\n')}\n`);
+  process.exitCode = 1;
+}

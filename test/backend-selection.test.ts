@@ -1,0 +1,73 @@
+/**
+ * Backend selection (issue 8): `auto` by the measured rule, the ROUTING_CORE_BACKEND
+ * override, explicit options, and a missing addon. CI builds the addon, so these run
+ * against the real one; the missing-addon case points the loader elsewhere in a child process.
+ */
+import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compile } from '../src/index.js';
+import { loadNativeBackend } from '../src/match/native.js';
+
+const small = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/:id', '/*': 'https://default.com' };
+/** Past the code generator's budget (4,000 nodes; each route counts 2 plus 1 per parameter). */
+const large = Object.fromEntries(Array.from({ length: 1_500 }, (_, i) => [`/t${i}/users/:id`, `https://t${i}.svc/:id`]));
+
+const nativeLoads = loadNativeBackend().ok;
+if (!nativeLoads && process.env.CI === 'true') throw new Error('CI builds the native addon: it must load here');
+
+afterEach(() => {
+  delete process.env.ROUTING_CORE_BACKEND;
+});
+
+describe('auto', () => {
+  it('picks the generated TypeScript matcher for a table within its budget (cheaper than one native crossing)', () => {
+    expect(compile(small).backend).toBe('js');
+  });
+  it('picks native beyond the budget, and wherever code generation is off (TypeScript when the addon is absent)', () => {
+    const expected = nativeLoads ? 'native' : 'js';
+    expect(compile(large).backend).toBe(expected);
+    expect(compile(small, { codegen: false }).backend).toBe(expected);
+  });
+  it('matches the same on whichever backend it picks', () => {
+    const auto = compile(large);
+    const js = compile(large, { backend: 'js' });
+    for (const p of ['/t7/users/42', '/t1499/users/x', '/t1500/users/1', '/t7/users']) expect(auto.match(p)?.params).toEqual(js.match(p)?.params);
+  });
+});
+
+describe('ROUTING_CORE_BACKEND and explicit options', () => {
+  it('the variable overrides auto', () => {
+    process.env.ROUTING_CORE_BACKEND = 'js';
+    expect(compile(large).backend).toBe('js');
+    if (nativeLoads) {
+      process.env.ROUTING_CORE_BACKEND = 'native';
+      expect(compile(small).backend).toBe('native');
+    }
+  });
+  it('an explicit backend option wins over the variable', () => {
+    process.env.ROUTING_CORE_BACKEND = 'native';
+    expect(compile(small, { backend: 'js' }).backend).toBe('js');
+  });
+  it('a bad value is a clear error', () => {
+    process.env.ROUTING_CORE_BACKEND = 'rust';
+    expect(() => compile(small)).toThrow('ROUTING_CORE_BACKEND must be "js", "native" or "auto", not "rust"');
+  });
+});
+
+describe('a missing addon', () => {
+  it('auto falls back to TypeScript; asking for native says why and how to build it', () => {
+    const script = `
+      import { compile } from './src/index.ts';
+      const out = { auto: compile(${JSON.stringify(small)}, { codegen: false }).backend };
+      try { compile({ '/a': 'https://a.example' }, { backend: 'native' }); out.native = 'loaded'; } catch (e) { out.native = e.message; }
+      console.log(JSON.stringify(out));`;
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('..', import.meta.url),
+      env: { ...process.env, ROUTING_CORE_NATIVE_PATH: '/nonexistent/routing-core.node', ROUTING_CORE_BACKEND: '' },
+      encoding: 'utf8',
+    });
+    const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { auto: string; native: string };
+    expect(out.auto).toBe('js');
+    expect(out.native).toMatch(/native routing backend was requested but could not load: .*\/nonexistent\/routing-core\.node/);
+  });
+});
