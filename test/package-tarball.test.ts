@@ -76,10 +76,15 @@ async function packDependencies(dest: string): Promise<string[]> {
   return out;
 }
 
-const ESM_CONSUMER = `
-import * as rc from '${NAME}';
-import * as portable from '${NAME}/browser';
-import schema from '${NAME}/schema.json' with { type: 'json' };
+/** The same consumer as an ES module and as CommonJS: only the loading lines differ. */
+function consumer(kind: 'esm' | 'cjs'): string {
+  const load =
+    kind === 'esm'
+      ? `import * as rc from '${NAME}';\nimport * as portable from '${NAME}/browser';\nimport schema from '${NAME}/schema.json' with { type: 'json' };`
+      : `const rc = require('${NAME}');\nconst portable = require('${NAME}/browser');\nconst schema = require('${NAME}/schema.json');`;
+  const resolved = kind === 'esm' ? `import.meta.resolve('${NAME}')` : `require.resolve('${NAME}')`;
+  return `
+${load}
 const table = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/v2/:id', '/*': 'https://default.com' };
 const router = rc.compile(table, { codegen: false }); // auto: native whenever it loads once codegen is off
 const m = router.match('/api/users/42');
@@ -97,34 +102,12 @@ console.log(JSON.stringify({
   portableBackend: portable.compile(table, { codegen: false }).backend,
   schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
   exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
-  from: import.meta.resolve('${NAME}'),
+  from: ${resolved},
 }));
 `;
-
-const CJS_CONSUMER = `
-const rc = require('${NAME}');
-const portable = require('${NAME}/browser');
-const schema = require('${NAME}/schema.json');
-const table = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/v2/:id', '/*': 'https://default.com' };
-const router = rc.compile(table, { codegen: false }); // auto: native whenever it loads once codegen is off
-const m = router.match('/api/users/42');
-let nativeChoice;
-try { nativeChoice = rc.selectBackend('native').kind; } catch (e) { nativeChoice = 'unavailable: ' + e.message; }
-console.log(JSON.stringify({
-  backend: router.backend,
-  match: { pattern: m.pattern, remainder: m.remainder, url: router.url(m, 'x=1') },
-  params: router.match('/u/7').params,
-  miss: rc.compile({ '/a': 'https://a.example' }).match('/b'),
-  valid: rc.validateRoutes(table).valid,
-  invalid: rc.validateRoutes({ api: 'ftp://x' }).errors.map((e) => e.code),
-  normalized: rc.normalizePath('/a//../b?q=1'),
-  nativeChoice,
-  portableBackend: portable.compile(table, { codegen: false }).backend,
-  schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
-  exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
-  from: require.resolve('${NAME}'),
-}));
-`;
+}
+const ESM_CONSUMER = consumer('esm');
+const CJS_CONSUMER = consumer('cjs');
 
 /** A TypeScript consumer of the main entry's types (compiled as CommonJS and as an ES module). */
 const TS_CONSUMER = `

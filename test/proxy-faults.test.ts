@@ -4,28 +4,12 @@
  * no socket is left open, on either side, after each.
  */
 import http from 'node:http';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startGateway, startNodeProxy } from './support/gateway.js';
-import { eventually, json, openTcpHandles, rawRequest, startServer } from './support/servers.js';
+import { eventually, json, rawRequest, startServer } from './support/servers.js';
+import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 
-let baseline = 0;
-const open: { close(): Promise<void> }[] = [];
-
-async function track<T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> {
-  const v = await p;
-  open.push(v);
-  return v;
-}
-
-beforeAll(() => {
-  baseline = openTcpHandles();
-});
-
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-  await eventually(() => openTcpHandles() === baseline, 2_000, 'all TCP handles to close');
-  expect(openTcpHandles()).toBe(baseline);
-});
+const track = closeAfterEachAndCheckSockets();
 
 /** Resolves with the client's error (or 'ended' if the response ended cleanly). */
 function getUntilEnd(port: number, path: string): Promise<{ status: number; bytes: number; outcome: string }> {
@@ -168,7 +152,7 @@ describe('upstream dies', () => {
       socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n'));
     });
     await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
-    open.push({ close: () => new Promise<void>((r) => bad.close(() => r())) });
+    await track({ close: () => new Promise<void>((r) => bad.close(() => r())) });
     const port = (bad.address() as import('node:net').AddressInfo).port;
     const gw = await track(startGateway({ '/*': `http://127.0.0.1:${port}` }));
     const res = await rawRequest(gw.url, { path: '/' });

@@ -5,26 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compile, createFetchHandler, createUndiciTransport, fetchTransport, type AccessLogEntry, type UndiciTransport } from '../src/index.js';
 import { Pattern, PatternChecker } from './support/pattern.js';
-import { closedPort, echoHandler, eventually, openTcpHandles, startServer } from './support/servers.js';
+import { closedPort, echoHandler, eventually, startServer } from './support/servers.js';
+import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 
-let baseline = 0;
-const open: { close(): Promise<void> }[] = [];
-async function track<T extends { close(): Promise<void> }>(p: Promise<T> | T): Promise<T> {
-  const v = await p;
-  open.push(v);
-  return v;
-}
-beforeAll(() => {
-  baseline = openTcpHandles();
-});
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-  await eventually(() => openTcpHandles() === baseline, 2_000, 'all TCP handles to close');
-  expect(openTcpHandles()).toBe(baseline);
-});
+const track = closeAfterEachAndCheckSockets();
 
 const gzipped = gzipSync(Buffer.from('compressed body '.repeat(2_000)));
 

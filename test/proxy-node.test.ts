@@ -4,33 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from './support/gateway.js';
-import { closedPort, echoHandler, eventually, json, openTcpHandles, parseRawResponse, rawExchange, rawRequest, startServer, type TestServer } from './support/servers.js';
+import { closedPort, echoHandler, eventually, json, parseRawResponse, rawExchange, rawRequest, startServer, type TestServer } from './support/servers.js';
+import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 
-let baseline = 0;
-const open: { close(): Promise<void> }[] = [];
-
-async function track<T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> {
-  const v = await p;
-  open.push(v);
-  return v;
-}
-
-beforeAll(() => {
-  baseline = openTcpHandles();
-});
-
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-  // No sockets left open: every client, upstream and pool connection is gone.
-  await eventually(() => openTcpHandles() === baseline, 2_000, 'all TCP handles to close');
-  expect(openTcpHandles()).toBe(baseline);
-});
-
-afterAll(() => {
-  expect(openTcpHandles()).toBe(baseline);
-});
+const track = closeAfterEachAndCheckSockets();
 
 async function echoSetup(target: (up: TestServer) => string, pattern = '/api/*'): Promise<{ up: TestServer; gw: RunningGateway }> {
   const up = await track(startServer(echoHandler()));
@@ -313,7 +292,7 @@ describe('errors are answered as JSON', () => {
       },
     });
     const server = await track(startServer(gateway.handler));
-    open.push(gateway);
+    await track(gateway);
     const res = await rawRequest(server.url, { path: '/x' });
     expect(res.status).toBe(502);
     expect(json(res).error.code).toBe('upstream-error');
@@ -339,7 +318,7 @@ describe('router getter', () => {
     const b = await track(startServer((_q, r) => r.end('B')));
     let router = compile({ '/*': a.url });
     const gateway = createGateway({ router: () => router });
-    open.push(gateway);
+    await track(gateway);
     const server = await track(startServer(gateway.handler));
     expect((await rawRequest(server.url, { path: '/' })).body.toString()).toBe('A');
     router = compile({ '/*': b.url });

@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import net, { type LookupFunction } from 'node:net';
 import type { buildConnector } from 'undici';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkAddress,
   classifyAddress,
@@ -20,23 +20,10 @@ import {
   policyLookup,
 } from '../src/index.js';
 import { startGateway, startNodeProxy } from './support/gateway.js';
-import { echoHandler, eventually, json, openTcpHandles, rawRequest, startServer } from './support/servers.js';
+import { echoHandler, eventually, json, rawRequest, startServer } from './support/servers.js';
+import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 
-let baseline = 0;
-const open: { close(): Promise<void> }[] = [];
-async function track<T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> {
-  const v = await p;
-  open.push(v);
-  return v;
-}
-beforeAll(() => {
-  baseline = openTcpHandles();
-});
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-  await eventually(() => openTcpHandles() === baseline, 2_000, 'all TCP handles to close');
-  expect(openTcpHandles()).toBe(baseline);
-});
+const track = closeAfterEachAndCheckSockets();
 
 describe('the verdict function', () => {
   it.each([
@@ -203,7 +190,7 @@ describe('other interfaces', () => {
   it('the fetch handler refuses a loopback literal when on and serves it when off', async () => {
     const up = await track(startServer(echoHandler()));
     const transport = createUndiciTransport();
-    open.push(transport);
+    await track(transport);
     const router = compile({ '/*': up.url });
     const on = createFetchHandler({ router, transport, blockPrivateNetworks: true });
     const refused = await on(new Request('http://gw.test/x'));
@@ -221,7 +208,7 @@ describe('other interfaces', () => {
     const lookup = ((_h: string, o: { all?: boolean }, cb: (e: Error | null, a: unknown, f?: number) => void) =>
       o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as LookupFunction;
     const transport = createUndiciTransport({ blockPrivateNetworks: true, lookup });
-    open.push(transport);
+    await track(transport);
     const handler = createFetchHandler({ router: compile({ '/*': `http://name.test:${up.port}` }), transport });
     const res = await handler(new Request('http://gw.test/x'));
     expect(res!.status).toBe(502);
@@ -232,7 +219,7 @@ describe('other interfaces', () => {
   it('the runtime router has the policy on by default', async () => {
     const up = await track(startServer(echoHandler()));
     const runtime = createNodeRuntimeRouter({ loadRoutes: () => ({ '/*': up.url }) });
-    open.push(runtime);
+    await track(runtime);
     const res = await runtime.handleRequest('fn', new Request('http://fn.test/x'));
     expect(res!.status).toBe(502);
     expect(((await res!.json()) as { error: { code: string } }).error.code).toBe('outbound-blocked');

@@ -5,7 +5,7 @@
  * own code. Real upstreams and a real Node server in front, on 127.0.0.1.
  */
 import http from 'node:http';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createNodeRuntimeRouter,
   createRuntimeRouter,
@@ -14,23 +14,10 @@ import {
   type NodeRuntimeRouterOptions,
   type RuntimeAccessLogEntry,
 } from '../src/index.js';
-import { echoHandler, eventually, openTcpHandles, rawRequest, sleep, startServer, type TestServer } from './support/servers.js';
+import { echoHandler, eventually, rawRequest, sleep, startServer, type TestServer } from './support/servers.js';
+import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 
-let baseline = 0;
-const open: { close(): Promise<void> }[] = [];
-async function track<T extends { close(): Promise<void> }>(p: Promise<T> | T): Promise<T> {
-  const v = await p;
-  open.push(v);
-  return v;
-}
-beforeAll(() => {
-  baseline = openTcpHandles();
-});
-afterEach(async () => {
-  while (open.length) await open.pop()!.close();
-  await eventually(() => openTcpHandles() === baseline, 2_000, 'all TCP handles to close');
-  expect(openTcpHandles()).toBe(baseline);
-});
+const track = closeAfterEachAndCheckSockets();
 
 /** Two upstreams that answer with their name. */
 async function upstreams(): Promise<{ a: TestServer; b: TestServer }> {

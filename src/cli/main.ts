@@ -15,22 +15,21 @@ const io: Io = {
   err: (text) => void process.stderr.write(text + '\n'),
 };
 
-const TABLE_OPTIONS = {
+/** What every command that reads a table accepts: which function, the match options, help. */
+const COMMON_TABLE_OPTIONS = {
   function: { type: 'string', short: 'f' },
-  json: { type: 'boolean' },
   'ignore-trailing-slash': { type: 'boolean' },
   'case-insensitive': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+const TABLE_OPTIONS = { ...COMMON_TABLE_OPTIONS, json: { type: 'boolean' } } as const satisfies ParseArgsConfig['options'];
+
 const SERVE_OPTIONS = {
-  function: { type: 'string', short: 'f' },
+  ...COMMON_TABLE_OPTIONS,
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   watch: { type: 'boolean', default: true },
-  'ignore-trailing-slash': { type: 'boolean' },
-  'case-insensitive': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 const DEMO_OPTIONS = {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
 
 export interface Echo {
   method: string;
@@ -102,4 +103,26 @@ export async function send(
   const res = await request(origin + path, { method: (init.method ?? 'GET') as 'GET', body: init.body, headers: init.headers });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+}
+
+/**
+ * The adapters' shared checks (every framework must forward the same way): a matched GET of
+ * `/api/users/42/orders?page=2` reaches the upstream with the target's Host and the forwarded
+ * headers, and both Set-Cookies come back. Returns the response for framework-specific checks.
+ */
+export async function expectProxiedGet(origin: string, upstream: Upstream): Promise<Awaited<ReturnType<typeof send>>> {
+  const res = await send(origin, '/api/users/42/orders?page=2');
+  expect(res.status).toBe(200);
+  expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+  const echo = res.json<Echo>();
+  expect(echo).toMatchObject({ method: 'GET', url: '/users/42/orders?page=2', host: new URL(upstream.origin).host, forwardedHost: new URL(origin).host, forwardedProto: 'http' });
+  expect(echo.forwardedFor).toContain('127.0.0.1');
+  return res;
+}
+
+/** A 2 MB body sent to `path` arrives at `upstreamUrl`, byte for byte. */
+export async function expectStreamedUpload(origin: string, method: string, path: string, upstreamUrl: string): Promise<void> {
+  const { body, sha256 } = payload(2 * 1024 * 1024);
+  const res = await send(origin, path, { method, body, headers: { 'content-type': 'application/octet-stream' } });
+  expect(res.json<Echo>()).toMatchObject({ method, url: upstreamUrl, bytes: body.length, sha256 });
 }
