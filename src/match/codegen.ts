@@ -14,7 +14,7 @@
  */
 import type { RouteMatch } from './types.js';
 import type { CompiledRoute } from './types.js';
-import type { SegmentEnds } from './segments.js';
+import { LONG_SEGMENT, type SegmentEnds } from './segments.js';
 import { startsWithFolded, type Node } from './tree.js';
 
 export type GeneratedLookup = (path: string, end: number, offsets: Int32Array) => number;
@@ -139,7 +139,7 @@ class Emitter {
     if (node.param !== null) {
       const e = `e${this.nextVar++}`;
       alternatives.push(
-        `if (${c} !== 47) {\nconst ${e} = se.end(path, ${pos}, end);\n` +
+        `if (${c} !== 47) {\nlet ${e};\nif (se.known === 0) { ${e} = path.indexOf('/', ${pos}); if (${e} < 0 || ${e} > end) ${e} = end; if (${e} - ${pos} >= ${LONG_SEGMENT}) se.remember(${pos}, ${e}); } else ${e} = se.end(path, ${pos}, end);\n` +
           `o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1, nesting + 1)}\n}`,
       );
     }
