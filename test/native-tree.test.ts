@@ -260,10 +260,10 @@ if (native.ok) {
 
     it('the GitHub API table with distinct parameter values', async () => {
       const { readFile } = await import('node:fs/promises');
-      const data = JSON.parse(await readFile(new URL('../../shared/data/github-api-routes.json', import.meta.url), 'utf8').catch(() => 'null')) as {
+      const data = JSON.parse(await readFile(new URL('../bench/data/github-api-routes.json', import.meta.url), 'utf8')) as {
         routes: { pattern: string; path: string }[];
-      } | null;
-      if (data === null) return; // shared/ is beside the repo on the project's machines
+      };
+      expect(data.routes.length).toBeGreaterThan(100);
       const shapes = data.routes.map((r) => shape(r.pattern));
       const nb = create(shapes);
       const jb = createJsBackend(shapes, { ...CS, codegen: false });
