@@ -183,33 +183,42 @@ export function generateLookup(root: Node, fold: boolean, ignoreTrailingSlash: b
   return (path, end, offsets) => entry(path, 0, end, offsets);
 }
 
-export type MatchFactory = (path: string, offsets: Int32Array) => RouteMatch;
+export type MatchBuilder = (route: CompiledRoute, path: string, offsets: Int32Array) => RouteMatch;
+
+/** Past this many distinct parameter shapes, the rarer shapes use `materialize`. */
+const MAX_SHAPES = 256;
 
 /**
- * Match builders that create each match as an object literal with fixed keys (one hidden
- * class per parameter shape instead of a dictionary grown key by key). One builder is
- * generated per distinct list of parameter names, shared by every route of that shape, so a
- * 10,000-route table does not produce 10,000 functions. Same slicing and decoding as
- * `materialize`, which serves where code generation is unavailable.
+ * One match builder for the whole table: a switch on the route's parameter shape (its list of
+ * parameter names and whether it has a catch-all), each case an object literal with fixed keys.
+ * One function means one call target where `match` calls it (V8 can inline it), and one hidden
+ * class per parameter shape instead of a dictionary grown key by key. Same slicing and decoding
+ * as `materialize`, which serves where code generation is unavailable.
  */
-export function generateMatchFactories(routes: readonly CompiledRoute[], decode: (value: string) => string): MatchFactory[] | null {
+export function generateMatchBuilder(
+  routes: readonly CompiledRoute[],
+  decode: (value: string) => string,
+  fallback: MatchBuilder,
+): { build: MatchBuilder; shapeOf: Int32Array } | null {
   if (!codegenAvailable()) return null;
-  const byShape = new Map<string, (route: CompiledRoute, path: string, o: Int32Array) => RouteMatch>();
-  return routes.map((route) => {
+  const ids = new Map<string, number>();
+  const cases: string[] = [];
+  const shapeOf = new Int32Array(routes.length).fill(-1);
+  routes.forEach((route, i) => {
     const key = JSON.stringify([route.paramNames, route.catchAll]);
-    let build = byShape.get(key);
-    if (build === undefined) {
+    let id = ids.get(key);
+    if (id === undefined) {
+      if (ids.size >= MAX_SHAPES) return;
+      id = ids.size;
+      ids.set(key, id);
       const names = route.paramNames;
-      const params = names.map((name, i) => `${JSON.stringify(name)}: d(path.slice(o[${2 * i}], o[${2 * i + 1}]))`).join(', ');
+      const params = names.map((name, k) => `${JSON.stringify(name)}: d(path.slice(o[${2 * k}], o[${2 * k + 1}]))`).join(', ');
       const rest = route.catchAll ? `, remainder: path.slice(o[${2 * names.length}])` : '';
-      build = new Function('d', `"use strict";\nreturn function (r, path, o) { return { pattern: r.pattern, target: r.target, params: { ${params} }${rest}, route: r }; };`)(decode) as (
-        route: CompiledRoute,
-        path: string,
-        o: Int32Array,
-      ) => RouteMatch;
-      byShape.set(key, build);
+      cases.push(`case ${id}: return { pattern: r.pattern, target: r.target, params: { ${params} }${rest}, route: r };`);
     }
-    const shared = build;
-    return (path: string, offsets: Int32Array) => shared(route, path, offsets);
+    shapeOf[i] = id;
   });
+  const source = `"use strict";\nreturn function build(r, path, o) {\nswitch (s[r.index]) {\n${cases.join('\n')}\n}\nreturn fallback(r, path, o);\n};`;
+  const build = new Function('d', 's', 'fallback', source)(decode, shapeOf, fallback) as MatchBuilder;
+  return { build, shapeOf };
 }

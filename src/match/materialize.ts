@@ -2,7 +2,7 @@
  * Turns a backend's answer (route index + capture offsets) into a `RouteMatch`. Shared by
  * both backends, so they cannot differ in how values are sliced or decoded.
  */
-import { generateMatchFactories } from './codegen.js';
+import { generateMatchBuilder } from './codegen.js';
 import type { CompiledRoute, RouteMatch } from './types.js';
 
 /** Parameter values are percent-decoded; a value that cannot be decoded stays as sent. */
@@ -25,8 +25,8 @@ export function materialize(route: CompiledRoute, path: string, offsets: Int32Ar
   return { pattern: route.pattern, target: route.target, params, route };
 }
 
-/** The per-route match builders: generated where code generation is allowed, else `materialize`. */
-export function matchBuilders(routes: readonly CompiledRoute[], codegen: boolean): ((path: string, offsets: Int32Array) => RouteMatch)[] {
-  const generated = codegen ? generateMatchFactories(routes, decodeParam) : null;
-  return generated ?? routes.map((route) => (path: string, offsets: Int32Array) => materialize(route, path, offsets));
+/** The table's match builder: generated where code generation is allowed, else `materialize`. */
+export function matchBuilder(routes: readonly CompiledRoute[], codegen: boolean): (route: CompiledRoute, path: string, offsets: Int32Array) => RouteMatch {
+  const generated = codegen ? generateMatchBuilder(routes, decodeParam, materialize) : null;
+  return generated?.build ?? materialize;
 }

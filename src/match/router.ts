@@ -9,7 +9,7 @@ import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import type { MatcherBackend } from './core.js';
 import { codegenAvailable, codegenFits } from './codegen.js';
-import { matchBuilders } from './materialize.js';
+import { matchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
 import { createJsBackend } from './tree.js';
 import type { CompiledRoute, RouteMatch, Router } from './types.js';
@@ -23,8 +23,8 @@ class RouterImpl implements Router {
     private readonly matcher: MatcherBackend,
     /** Fully static paths answered without a lookup (null where it would not pay; see `compile`). */
     private readonly statics: StaticIndex | null,
-    /** Builds the match of route i from the lookup's offsets. */
-    private readonly builders: ((path: string, offsets: Int32Array) => RouteMatch)[],
+    /** Builds a route's match from the lookup's offsets. */
+    private readonly build: (route: CompiledRoute, path: string, offsets: Int32Array) => RouteMatch,
   ) {
     this.backend = matcher.name;
   }
@@ -37,7 +37,7 @@ class RouterImpl implements Router {
       if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route };
     }
     const index = this.matcher.lookup(path);
-    return index < 0 ? null : this.builders[index]!(path, this.matcher.offsets);
+    return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
   }
 
   url(match: RouteMatch, query = ''): string {
@@ -116,5 +116,5 @@ export function compile(routes: unknown, options: CompileOptions = {}): Router {
   // answer them faster than hashing a fresh request string (measured: bench/), so they go without.
   const useStatics = resolved.caseSensitive && selected.kind === 'native';
   const statics = useStatics ? staticIndex(analysis.routes, resolved.ignoreTrailingSlash) : null;
-  return new RouterImpl(analysis.routes, resolved, analysis.warnings, matcher, statics, matchBuilders(analysis.routes, codegen));
+  return new RouterImpl(analysis.routes, resolved, analysis.warnings, matcher, statics, matchBuilder(analysis.routes, codegen));
 }
