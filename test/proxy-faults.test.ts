@@ -11,6 +11,19 @@ import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 
 const track = closeAfterEachAndCheckSockets();
 
+/** A client that reads the first bytes of the response, then hangs up. */
+function disconnectAfterFirstByte(port: number, path: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', () => {});
+  });
+}
+
 /** Resolves with the client's error (or 'ended' if the response ended cleanly). */
 function getUntilEnd(port: number, path: string): Promise<{ status: number; bytes: number; outcome: string }> {
   return new Promise((resolve) => {
@@ -39,15 +52,7 @@ describe('client disconnects', () => {
       }),
     );
     const gw = await track(startGateway({ '/*': up.url }));
-    await new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: gw.port, path: '/stream', agent: false }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', () => {});
-    });
+    await disconnectAfterFirstByte(gw.port, '/stream');
     await eventually(() => upstreamClosed, 2_000, 'the upstream to see the close');
     expect(upstreamClosed).toBe(true);
     await eventually(() => up.openConnections() === 0 && gw.openConnections() === 0, 2_000, 'no open connections');
@@ -170,15 +175,7 @@ describe('pools', () => {
       }),
     );
     const px = await track(startNodeProxy({ '/*': up.url }));
-    await new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: px.port, path: '/', agent: false }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', () => {});
-    });
+    await disconnectAfterFirstByte(px.port, '/');
     await eventually(() => up.openConnections() === 0, 2_000, 'the upstream connection to close');
     const stats = px.proxy.agent.stats as Record<string, { connected: number; running: number }>;
     for (const s of Object.values(stats)) {

@@ -14,8 +14,8 @@
  *
  * A backend answers one question per request, `lookup(path)`: the index of the winning
  * route (SPEC section 3), or -1. It never allocates a result: it writes the winning
- * route's capture offsets into the `offsets` buffer it was given, in UTF-16 code units of
- * the JavaScript string:
+ * route's capture offsets into the buffer it owns and exposes as `offsets` (created once per
+ * router), in UTF-16 code units of the JavaScript string:
  *   offsets[2i], offsets[2i + 1]  start and end of the i-th parameter value
  *   offsets[2n]                   start of the catch-all remainder (n = the route's params)
  * The router slices the original string with them (src/match/materialize.ts), so both
