@@ -116,10 +116,6 @@ class JsMatcher implements MatcherBackend {
     this.generated = options.codegen === false ? null : generateLookup(this.root, this.fold, this.ignoreTrailingSlash, this.segments);
   }
 
-  /** True when lookups run generated code rather than the interpreter. */
-  get usesCodegen(): boolean {
-    return this.generated !== null;
-  }
 
   private insert(shape: readonly string[], index: number): void {
     let node = this.root;
