@@ -74,7 +74,7 @@ function batchFor(fn: () => void): number {
 /** Cost ratio big/small per call, measured interleaved after a warm-up. */
 function costRatio(small: () => void, big: () => void): { small: number; big: number; ratio: number } {
   const warm = cpuMs();
-  for (let i = 0; i < 100 && cpuMs() - warm < 100; i++) {
+  for (let i = 0; i < 2_000 && cpuMs() - warm < 300; i++) {
     small();
     big();
   }
@@ -92,7 +92,7 @@ function costRatio(small: () => void, big: () => void): { small: number; big: nu
 /** Per-call costs of several functions, measured interleaved (minimum over rounds). */
 function costs(fns: (() => void)[]): number[] {
   const warm = cpuMs();
-  for (let i = 0; i < 100 && cpuMs() - warm < 100; i++) for (const f of fns) f();
+  for (let i = 0; i < 2_000 && cpuMs() - warm < 300; i++) for (const f of fns) f();
   const batches = fns.map(batchFor);
   const best = fns.map(() => Infinity);
   for (let round = 0; round < 7; round++) fns.forEach((f, i) => (best[i] = Math.min(best[i]!, perCall(f, batches[i]!, 1))));

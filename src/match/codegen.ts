@@ -22,8 +22,13 @@ export type GeneratedLookup = (path: string, end: number, offsets: Int32Array) =
 const INLINE_NODES = 200;
 /** Nesting depth (tree levels) at which a subtree moves into its own function, for V8's parser. */
 const MAX_NESTING = 40;
-/** Trees deeper than this are left to the interpreter (the emitter itself recurses per level). */
-const MAX_HEIGHT = 600;
+/**
+ * Trees deeper than this are left to the interpreter: past it the generated code is a chain of
+ * functions (see MAX_NESTING) that the JIT warms up one by one, which made deep lookups erratic
+ * (test/linear-time.test.ts), and the emitter itself recurses per level. Real tables are far
+ * shallower; the interpreter walks any depth at a steady cost.
+ */
+const MAX_HEIGHT = 128;
 /**
  * Past this many nodes the interpreter serves: measured on the 10,000-route table, generated
  * functions grew past V8's optimizable bytecode size and stayed in the baseline tiers (2.3 us
@@ -36,13 +41,15 @@ const UNROLL = 12;
 let available: boolean | undefined;
 
 /**
- * Whether a table of these shapes gets a generated matcher. A radix tree has at most two
- * nodes per route (its end and one split) plus one per parameter, so this bound is safe to
- * decide on before building the tree.
+ * Whether a table of these shapes gets a generated matcher, decided before building the tree:
+ * a radix tree has at most two nodes per route (its end and one split) plus one per parameter,
+ * and its depth is estimated from the longest pattern (MAX_HEIGHT).
  */
 export function codegenFits(shapes: readonly (readonly string[])[]): boolean {
   let nodes = 1;
   for (const shape of shapes) {
+    // Depth estimate: a segment usually adds one node, two with a parameter or a split.
+    if (2 * shape.length + 1 > MAX_HEIGHT) return false;
     nodes += 2;
     for (const s of shape) if (s === ':') nodes++;
   }
