@@ -221,7 +221,7 @@ export function generateMatchBuilder(
       const names = route.paramNames;
       const params = names.map((name, k) => `${JSON.stringify(name)}: d(path.slice(o[${2 * k}], o[${2 * k + 1}]))`).join(', ');
       const rest = route.catchAll ? `, remainder: path.slice(o[${2 * names.length}])` : '';
-      cases.push(`case ${id}: return { pattern: r.pattern, target: r.target, params: { ${params} }${rest}, route: r };`);
+      cases.push(`case ${id}: return { pattern: r.pattern, target: r.target, params: { ${params} }${rest}, route: r, variant: r.variants[0] };`);
     }
     shapeOf[i] = id;
   });

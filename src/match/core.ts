@@ -32,18 +32,59 @@
  *     backtracking; when the path ends, a route ending there beats a catch-all there.
  *   - `ignoreTrailingSlash`: a path longer than `/` that ends in `/` is matched without that
  *     last `/`; offsets still index the original string, so the remainder keeps it.
- *   - Two shapes that are equal conflict: the later one is not inserted and its index is
- *     reported in `conflicts` as the pair [earlier, later].
+ *   - Constrained parameters (`":" + REGEX`, SPEC 10.2) match one non-empty segment whose
+ *     every code unit is ASCII and which the REGEX matches whole (RE2 syntax, a linear-time
+ *     engine: re2js here, the `regex` crate in Rust). A segment holding a non-ASCII unit (only
+ *     possible in a path that was not normalized) matches no constrained parameter, so both
+ *     backends agree whatever the input. At one position the order is: static, constrained
+ *     parameters in code-point order of their REGEX source, the plain parameter, catch-all.
+ *     The result of one REGEX on one segment is computed once per lookup (memo), so many
+ *     branches reaching one long segment cost one regex run per distinct REGEX.
+ *   - Shapes are distinct (validation rejects equal shapes as `conflict` before any backend
+ *     sees them).
  */
 export interface MatcherBackend {
   readonly name: 'js' | 'native';
-  /** Winning route index or -1; on a hit, capture offsets are in `offsets`. */
-  lookup(path: string): number;
+  /**
+   * Winning route index or -1; on a hit, capture offsets are in `offsets`. `method` is a
+   * one-bit mask (see "Conditions" below); omitted, every method is accepted.
+   */
+  lookup(path: string, method?: number): number;
+  /**
+   * Every route whose pattern matches `path` (ignoring methods and conditions), in precedence
+   * order: `visit(route)` is called for each with its offsets in `offsets`, and returns true to
+   * stop. Returns the route it stopped at, or -1. Same walk as `lookup`, so still linear.
+   * Used off the hot path: `explain` and the 405 check.
+   */
+  enumerate?(path: string, visit: (route: number) => boolean): number; // (required once both backends have it)
   /** The buffer `lookup` writes into; length >= 2 * maxParams + 1. */
   readonly offsets: Int32Array;
-  /** Pairs [earlier, later] of route indices whose shapes are equal. */
-  readonly conflicts: ReadonlyArray<readonly [number, number]>;
+  /** (Being removed: validation is the one conflict check.) */
+  readonly conflicts?: ReadonlyArray<readonly [number, number]>;
 }
+
+/**
+ * Conditions (SPEC 10.1) as a backend sees them, decided in TypeScript (src/match/router.ts):
+ *   - `methods[r]`: a bitmask of the request methods for which some variant of route r could
+ *     accept (bit k = the k-th method named in the table, bit 30 = any other method; -1 = all).
+ *     `lookup(path, bit)` treats a route slot with `(methods[r] & bit) === 0` as absent and
+ *     goes on exactly as if that route were not in the table (backtracking included).
+ *   - `checked[r] === 1`: route r has a variant with host, header or query conditions. At such
+ *     a slot `lookup` asks `accept(r)` (after writing r's offsets); false means absent, as above.
+ *     The JS backends call it inline; the native one suspends its walk, returns to JavaScript,
+ *     and resumes it on rejection (src/match/native.ts), so the walk is never restarted and a
+ *     lookup stays linear however many candidates are rejected.
+ * A table without conditions passes no guards, and `lookup(path)` costs what it always did.
+ */
+export interface BackendGuards {
+  readonly methods: Int32Array;
+  readonly checked: Uint8Array;
+  accept(route: number): boolean;
+}
+
+/** Bit 30: a method the table never names. */
+export const OTHER_METHOD_BIT = 1 << 30;
+export const ALL_METHODS = -1;
 
 export interface BackendOptions {
   caseSensitive: boolean;

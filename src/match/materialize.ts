@@ -20,9 +20,9 @@ export function materialize(route: CompiledRoute, path: string, offsets: Int32Ar
   const params: Record<string, string> = {};
   for (let i = 0; i < names.length; i++) params[names[i]!] = decodeParam(path.slice(offsets[2 * i], offsets[2 * i + 1]));
   if (route.catchAll) {
-    return { pattern: route.pattern, target: route.target, params, remainder: path.slice(offsets[2 * names.length]), route };
+    return { pattern: route.pattern, target: route.target, params, remainder: path.slice(offsets[2 * names.length]), route, variant: route.variants[0]! };
   }
-  return { pattern: route.pattern, target: route.target, params, route };
+  return { pattern: route.pattern, target: route.target, params, route, variant: route.variants[0]! };
 }
 
 /** The table's match builder: generated where code generation is allowed, else `materialize`. */

@@ -34,10 +34,14 @@ class RouterImpl implements Router {
     const statics = this.statics;
     if (statics !== null && path.length < statics.lengths.length && statics.lengths[path.length] === 1) {
       const route = statics.routes.get(path);
-      if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route };
+      if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route, variant: route.variants[0]! };
     }
     const index = this.matcher.lookup(path);
     return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
+  }
+
+  allowedMethods(): string[] {
+    return [];
   }
 
   url(match: RouteMatch, query = ''): string {

@@ -1,31 +1,34 @@
 import type { ResolvedMatchOptions } from '../options.js';
-import type { TargetTemplate } from '../target/template.js';
+import type { CompiledRoute, RouteVariant } from '../table/route.js';
 import type { RouteIssue } from '../validate/issues.js';
 
-/** One route of a compiled table. */
-export interface CompiledRoute {
-  /** Position in the table as written. */
-  readonly index: number;
-  /** The pattern as written in the table. */
-  readonly pattern: string;
-  /** The canonical pattern (`/caf%C3%A9`, `/users/:id/*`). */
-  readonly canonical: string;
-  /** The target as written in the table. */
-  readonly target: string;
-  /** Parameter names in path order; anonymous `*` segments are "0", "1", ... */
-  readonly paramNames: readonly string[];
-  /** True when the pattern ends in a catch-all `/*`. */
-  readonly catchAll: boolean;
-  /** What the matchers see (src/match/core.ts). */
-  readonly shape: readonly string[];
-  readonly template: TargetTemplate;
+export type { CompiledRoute, RouteVariant } from '../table/route.js';
+
+/**
+ * Request headers as `match` reads them: a fetch `Headers`, a Node headers record (names
+ * lower-case, repeated lines as arrays), or a function that returns one header's value.
+ */
+export type HeadersLike =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | readonly string[] | undefined>>
+  | ((name: string) => string | null | undefined);
+
+/** What route conditions (SPEC 10.1) read of a request. Every field is optional. */
+export interface MatchRequest {
+  /** The request method (`GET`, ...). */
+  method?: string;
+  /** The `Host` header (a port is ignored). */
+  host?: string;
+  headers?: HeadersLike;
+  /** The raw query string, without `?`. */
+  query?: string;
 }
 
 /** What `router.match(path)` returns for a hit (SPEC section 5). */
 export interface RouteMatch {
   /** The pattern as written in the table. */
   pattern: string;
-  /** Its target as written. */
+  /** The serving variant's first target as written. */
   target: string;
   /** Percent-decoded parameter values by name. */
   params: Record<string, string>;
@@ -33,6 +36,8 @@ export interface RouteMatch {
   remainder?: string;
   /** The compiled route, for building the forwarded URL on demand. */
   route: CompiledRoute;
+  /** The variant that accepted the request (SPEC 10.1): the route's only one for a string value. */
+  variant: RouteVariant;
 }
 
 export interface Router {
@@ -44,8 +49,17 @@ export interface Router {
   readonly options: ResolvedMatchOptions;
   /** Validation warnings of the table. */
   readonly warnings: readonly RouteIssue[];
-  /** The winning route for a normalized path (see `normalizePath`), or null. Never throws. */
-  match(path: string): RouteMatch | null;
+  /**
+   * The winning route for a normalized path (see `normalizePath`) and, when given, the
+   * request its conditions read (SPEC 10.1), or null. Without `request`, only variants without
+   * conditions are considered. Never throws.
+   */
+  match(path: string, request?: MatchRequest): RouteMatch | null;
+  /**
+   * After `match` returned null: the methods that would have matched (for a 405 and its
+   * `Allow` header), or an empty array when no pattern failed on `methods` alone.
+   */
+  allowedMethods(path: string, request?: MatchRequest): string[];
   /** The forwarded URL for a match and the request's query (without `?`). */
   url(match: RouteMatch, query?: string): string;
 }

@@ -2,7 +2,7 @@
  * The one validator (SPEC section 7), shared by backend, CLI and runtime. `compile` uses the
  * same analysis, so a table validates under some options exactly when it compiles under them.
  */
-import type { CompiledRoute } from '../match/types.js';
+import type { CompiledRoute } from '../table/route.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
 import { parseTarget } from '../target/template.js';
 import { error, RoutesValidationError, type RouteIssue } from './issues.js';
@@ -107,6 +107,20 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       catchAll: parsed.catchAll,
       shape: parsed.shape,
       template: t.template,
+      variants: [
+        {
+          index: 0,
+          name: pattern,
+          target,
+          targets: [{ url: target, weight: 1, template: t.template }],
+          methods: null,
+          host: null,
+          headers: null,
+          query: null,
+          upstream: {},
+          policies: {},
+        },
+      ],
     });
   }
   return { valid: errors.length === 0, errors, warnings, routes };
