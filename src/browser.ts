@@ -8,7 +8,7 @@
  * it for the browser platform and runs it in Chromium. Where no native addon can load,
  * `compile` uses the TypeScript backend (`router.backend === 'js'`).
  */
-export { compile, selectBackend } from './match/router.js';
+export { compile } from './match/router.js';
 export type { CompiledRoute, RouteMatch, Router } from './match/types.js';
 export { explain, type Candidate, type Explanation } from './match/explain.js';
 export { normalizePath } from './normalize/path.js';

@@ -37,7 +37,7 @@ export function formatWarnings(router: Router): string {
   return router.warnings.map(formatIssue).join('\n');
 }
 
-const KIND_NAMES = { static: 'static', param: 'parameter', catchAll: 'catch-all' } as const;
+const KIND_NAMES = { static: 'static', constrained: 'constrained parameter', param: 'parameter', catchAll: 'catch-all' } as const;
 
 function describeKinds(c: Candidate): string {
   return c.kinds.map((k) => KIND_NAMES[k]).join(', ') || 'empty';
@@ -45,7 +45,7 @@ function describeKinds(c: Candidate): string {
 
 /** Why `loser` is behind `winner` for this path (both matched it on their own). */
 export function whyBehind(winner: Candidate, loser: Candidate, segments: readonly string[]): string {
-  const rank = { static: 0, param: 1, catchAll: 2 } as const;
+  const rank = { static: 0, constrained: 1, param: 2, catchAll: 3 } as const;
   const n = Math.min(winner.kinds.length, loser.kinds.length);
   for (let i = 0; i < n; i++) {
     const a = winner.kinds[i]!;

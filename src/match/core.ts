@@ -96,7 +96,7 @@ export function offsetsLength(shapes: readonly (readonly string[])[]): number {
   let max = 0;
   for (const shape of shapes) {
     let n = 0;
-    for (const s of shape) if (s === ':') n++;
+    for (const s of shape) if (s.charCodeAt(0) === 0x3a) n++; // ':' or ':' + REGEX
     if (n > max) max = n;
   }
   return 2 * max + 2;

@@ -1,13 +1,23 @@
 /**
- * `explain(router, rawPath)`: why a path goes where it goes. Lists every route that matches
- * the path on its own, in precedence order (SPEC section 3), beside the router's answer.
- * Diagnostic, not a hot path: it tries each route separately, segment by segment.
+ * `explain(router, rawPath, request?)`: why a request goes where it goes. Lists every route
+ * whose pattern matches the path, in precedence order, with each variant's verdict on the
+ * request (which conditions failed), beside the router's answer. The candidates come from the
+ * router's own backend (`enumerate`: the same walk `match` makes, visiting every route slot
+ * instead of stopping at the first), so explain cannot disagree with `match`.
  */
 import { normalizePath, type NormalizeResult } from '../normalize/path.js';
-import { foldAscii } from '../validate/pattern.js';
-import type { CompiledRoute, RouteMatch, Router } from './types.js';
+import type { CompiledRoute, RouteVariant } from '../table/route.js';
+import { RequestView, variantAccepts, type FailedCondition } from './conditions.js';
+import { segmentKind, type SegmentKind } from './precedence.js';
+import type { MatchRequest, RouteMatch, Router } from './types.js';
 
-export type SegmentKind = 'static' | 'param' | 'catchAll';
+export interface VariantVerdict {
+  variant: RouteVariant;
+  /** True when this variant accepts the request. */
+  accepted: boolean;
+  /** The conditions that failed (empty when accepted). */
+  failed: FailedCondition[];
+}
 
 export interface Candidate {
   route: CompiledRoute;
@@ -15,76 +25,51 @@ export interface Candidate {
   kinds: SegmentKind[];
   params: Record<string, string>;
   remainder?: string;
+  /** Each variant's verdict, in array order; the first accepted one serves. */
+  variants: VariantVerdict[];
 }
 
 export interface Explanation {
   input: string;
   normalized: NormalizeResult;
-  /** The router's answer; always the first candidate. */
+  /** The router's answer (the first candidate with an accepting variant). */
   winner: RouteMatch | null;
   /** The forwarded URL for the winner. */
   url: string | null;
+  /** Every route whose pattern matches the path, in precedence order. */
   candidates: Candidate[];
+  /** When nothing matched but some variant failed on methods alone: the methods for `Allow` (405). */
+  allow: string[];
 }
 
-const RANK: Record<SegmentKind | 'end', number> = { end: -1, static: 0, param: 1, catchAll: 2 };
-
-function rankOf(c: Candidate): number[] {
-  const r = c.kinds.map((k) => RANK[k]);
-  if (!c.route.catchAll) r.push(RANK.end);
-  return r;
+/** The hook `Router` implementations give explain: every candidate route, in walk order. */
+export interface CandidateSource {
+  candidates(path: string): { route: CompiledRoute; match: RouteMatch }[];
 }
 
-/** Lexicographic by segment kind: static < param < catch-all, and a route ending first beats a catch-all. */
-export function comparePrecedence(a: Candidate, b: Candidate): number {
-  const ra = rankOf(a);
-  const rb = rankOf(b);
-  for (let i = 0; i < Math.min(ra.length, rb.length); i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
-  return ra.length - rb.length;
+export interface ExplainOptions {
+  /** Keep `%2F`/`%5C` opaque inside a segment, as the proxy option of the same name does. */
+  allowEncodedSlashes?: boolean;
 }
 
-function tryRoute(route: CompiledRoute, path: string, options: Router['options']): Candidate | null {
-  let end = path.length;
-  if (options.ignoreTrailingSlash && end > 1 && path.endsWith('/')) end--;
-  const segments = path.slice(1, end).split('/');
-  const kinds: SegmentKind[] = [];
-  const params: Record<string, string> = {};
-  let pos = 0; // characters of `path` consumed
-  let p = 0;
-  for (let i = 0; i < route.shape.length; i++) {
-    const want = route.shape[i]!;
-    if (want === '*') {
-      kinds.push('catchAll');
-      return { route, kinds, params, remainder: path.slice(pos) };
-    }
-    if (i >= segments.length) return null;
-    const seg = segments[i]!;
-    if (want === ':') {
-      if (seg === '') return null;
-      let value = seg;
-      try {
-        value = decodeURIComponent(seg);
-      } catch { /* kept as sent */ }
-      params[route.paramNames[p++]!] = value;
-      kinds.push('param');
-    } else {
-      if ((options.caseSensitive ? seg : foldAscii(seg)) !== want) return null;
-      kinds.push('static');
-    }
-    pos += 1 + seg.length;
-  }
-  return segments.length === route.shape.length ? { route, kinds, params } : null;
-}
-
-export function explain(router: Router, rawPath: string): Explanation {
-  const normalized = normalizePath(rawPath, { maxPathLength: router.options.limits.maxPathLength, maxSegments: router.options.limits.maxSegments });
-  if (!normalized.ok) return { input: rawPath, normalized, winner: null, url: null, candidates: [] };
+export function explain(router: Router, rawPath: string, request?: MatchRequest, options: ExplainOptions = {}): Explanation {
+  const limits = router.options.limits;
+  const normalized = normalizePath(rawPath, { maxPathLength: limits.maxPathLength, maxSegments: limits.maxSegments, allowEncodedSlashes: options.allowEncodedSlashes === true });
+  if (!normalized.ok) return { input: rawPath, normalized, winner: null, url: null, candidates: [], allow: [] };
+  const view = request === undefined ? null : new RequestView(request);
   const candidates: Candidate[] = [];
-  for (const route of router.routes) {
-    const c = tryRoute(route, normalized.path, router.options);
-    if (c) candidates.push(c);
+  for (const { route, match } of (router as Router & CandidateSource).candidates(normalized.path)) {
+    const kinds = route.shape.map((s, i) => segmentKind(s, route.catchAll && i === route.shape.length - 1));
+    const variants = route.variants.map((variant) => {
+      const failed: FailedCondition[] = [];
+      const accepted = variantAccepts(variant, view, failed);
+      return { variant, accepted, failed };
+    });
+    const c: Candidate = { route, kinds, params: match.params, variants };
+    if (match.remainder !== undefined) c.remainder = match.remainder;
+    candidates.push(c);
   }
-  candidates.sort(comparePrecedence);
-  const winner = router.match(normalized.path);
-  return { input: rawPath, normalized, winner, url: winner ? router.url(winner, normalized.query) : null, candidates };
+  const winner = router.match(normalized.path, request);
+  const allow = winner === null ? router.allowedMethods(normalized.path, request) : [];
+  return { input: rawPath, normalized, winner, url: winner ? router.url(winner, normalized.query) : null, candidates, allow };
 }

@@ -19,10 +19,10 @@
  * a reused buffer, walks the tree, and writes capture offsets into an Int32Array it
  * allocated once (`offsets`), so nothing is allocated per call.
  */
-import type { BackendOptions, MatcherBackend } from './core.js';
+import type { BackendGuards, BackendOptions, MatcherBackend } from './core.js';
 
 export type NativeLoad =
-  | { ok: true; create(shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend }
+  | { ok: true; create(shapes: readonly (readonly string[])[], options: BackendOptions, guards?: BackendGuards): MatcherBackend }
   | { ok: false; reason: string };
 
 /** What `createMatcher` returns (bindings/index.d.cts, generated from native/src/lib.rs). */

@@ -1,47 +1,116 @@
 /**
- * `compile(routes, options)`: validate once, then hand the route shapes to a matching
- * backend. Everything outside `lookup` (validation, the static fast path, turning offsets
- * into a match, URL building) lives here once, for both backends.
+ * `compile(routes, options)`: validate once, then hand the route shapes (and, for a table with
+ * conditions, the guards) to a matching backend. Everything outside the walk (validation, the
+ * static fast path, choosing a variant, turning offsets into a match, URL building) lives here
+ * once, for every backend.
  */
 import { resolveMatchOptions, type BackendChoice, type CompileOptions, type ResolvedMatchOptions } from '../options.js';
+import { compileLinearRegex } from '../regex/index.js';
+import type { CompiledRoute, LinearRegex } from '../table/route.js';
 import { buildForwardUrl } from '../target/url.js';
 import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
-import type { MatcherBackend } from './core.js';
-import { codegenAvailable, codegenFits } from './codegen.js';
-import { matchBuilder } from './materialize.js';
+import { codegenAvailable } from './codegen-available.js';
+import { fitsCodegen } from './codegen-lookup.js';
+import { hasConditions, methodBit, methodBits, RequestView, acceptingVariant, variantAccepts, type MethodBits } from './conditions.js';
+import type { BackendGuards, MatcherBackend } from './core.js';
+import type { CandidateSource } from './explain.js';
+import { matchBuilder, type MatchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
-import { createJsBackend } from './tree.js';
-import type { CompiledRoute, RouteMatch, Router } from './types.js';
+import { createJsBackend, jsTree } from './tree.js';
+import type { MatchRequest, RouteMatch, Router } from './types.js';
 
-class RouterImpl implements Router {
+/** Which matcher serves a router: generated TypeScript, the TypeScript interpreter, or native code. */
+export type Engine = 'generated' | 'interpreter' | 'native';
+
+class RouterImpl implements Router, CandidateSource {
   readonly backend: 'js' | 'native';
+  /** The request being matched, read by `accept` (set only around a lookup with conditions). */
+  private view: RequestView | null = null;
+
   constructor(
     readonly routes: readonly CompiledRoute[],
     readonly options: ResolvedMatchOptions,
     readonly warnings: readonly RouteIssue[],
+    readonly engine: Engine,
     private readonly matcher: MatcherBackend,
     /** Fully static paths answered without a lookup (null where it would not pay; see `compile`). */
     private readonly statics: StaticIndex | null,
     /** Builds a route's match from the lookup's offsets. */
-    private readonly build: (route: CompiledRoute, path: string, offsets: Int32Array) => RouteMatch,
+    private readonly build: MatchBuilder,
+    /** Null for a table without conditions. */
+    private readonly bits: MethodBits | null,
   ) {
     this.backend = matcher.name;
   }
 
-  match(path: string): RouteMatch | null {
+  /** The guards' `accept`: does some variant of this route take the current request? */
+  accept(route: number): boolean {
+    return acceptingVariant(this.routes[route]!, this.view) !== null;
+  }
+
+  match(path: string, request?: MatchRequest): RouteMatch | null {
     if (typeof path !== 'string') return null;
     const statics = this.statics;
     if (statics !== null && path.length < statics.lengths.length && statics.lengths[path.length] === 1) {
       const route = statics.routes.get(path);
       if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route, variant: route.variants[0]! };
     }
-    const index = this.matcher.lookup(path);
-    return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
+    if (this.bits === null) {
+      const index = this.matcher.lookup(path);
+      return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
+    }
+    return this.matchWithConditions(path, request, this.bits);
   }
 
-  allowedMethods(): string[] {
-    return [];
+  private matchWithConditions(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
+    const view = request === undefined || request === null ? null : new RequestView(request);
+    this.view = view;
+    let index: number;
+    try {
+      index = this.matcher.lookup(path, methodBit(bits, request ?? undefined));
+    } finally {
+      this.view = null;
+    }
+    if (index < 0) return null;
+    const route = this.routes[index]!;
+    const variant = acceptingVariant(route, view) ?? route.variants[0]!;
+    const match = this.build(route, path, this.matcher.offsets);
+    if (variant !== route.variants[0]) {
+      match.variant = variant;
+      match.target = variant.target;
+    }
+    return match;
+  }
+
+  allowedMethods(path: string, request?: MatchRequest): string[] {
+    if (this.bits === null || typeof path !== 'string') return [];
+    const view = request === undefined || request === null ? null : new RequestView(request);
+    const allow = new Set<string>();
+    this.enumerate(path, (route) => {
+      for (const v of this.routes[route]!.variants) {
+        if (v.methods !== null && variantAccepts(v, view, null, true)) for (const m of v.methods) allow.add(m);
+      }
+      return false;
+    });
+    return [...allow];
+  }
+
+  candidates(path: string): { route: CompiledRoute; match: RouteMatch }[] {
+    const out: { route: CompiledRoute; match: RouteMatch }[] = [];
+    if (typeof path !== 'string') return out;
+    this.enumerate(path, (index) => {
+      const route = this.routes[index]!;
+      out.push({ route, match: this.build(route, path, this.matcher.offsets) });
+      return false;
+    });
+    return out;
+  }
+
+  private enumerate(path: string, visit: (route: number) => boolean): void {
+    const enumerate = this.matcher.enumerate;
+    if (enumerate === undefined) throw new Error(`The ${this.engine} backend cannot enumerate candidates`);
+    enumerate.call(this.matcher, path, visit);
   }
 
   url(match: RouteMatch, query = ''): string {
@@ -51,9 +120,10 @@ class RouterImpl implements Router {
 
 /**
  * A fully static route is the winner for exactly its own path: it takes the static branch
- * at every segment, which precedence tries first. So a Map answers those paths alone. A
- * request path is a fresh string whose hash V8 must compute (tens of ns), so the Map is asked
- * only for paths whose length some static route has.
+ * at every segment, which precedence tries first. So a Map answers those paths alone (only
+ * routes whose first variant has no conditions, so it always serves). A request path is a
+ * fresh string whose hash V8 must compute (tens of ns), so the Map is asked only for paths
+ * whose length some static route has.
  */
 interface StaticIndex {
   routes: Map<string, CompiledRoute>;
@@ -64,7 +134,7 @@ interface StaticIndex {
 function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean): StaticIndex | null {
   const map = new Map<string, CompiledRoute>();
   for (const route of routes) {
-    if (route.shape.some((s) => s === ':' || s === '*')) continue;
+    if (route.shape.some((s) => s.charCodeAt(0) === 0x3a || s === '*') || hasConditions(route.variants[0]!)) continue;
     const path = '/' + route.shape.join('/');
     map.set(path, route);
     if (ignoreTrailingSlash && path.length > 1) map.set(path + '/', route);
@@ -84,26 +154,48 @@ function readBackendEnv(): BackendChoice | undefined {
   throw new Error(`ROUTING_CORE_BACKEND must be "js", "native" or "auto", not "${value}"`);
 }
 
+/** A node holds at most two routes (an end and a catch-all), so a table this large cannot fit the code generator. */
+const CODEGEN_MAX_ROUTES = 8_000;
+
+function regexCompiler(source: string): LinearRegex {
+  const compiled = compileLinearRegex(source);
+  // Validation has compiled every REGEX with the same engine; failing here is a bug, not input.
+  if ('error' in compiled) throw new Error(`Constrained parameter (${source}): ${compiled.error}`);
+  return compiled;
+}
+
 /**
- * The backend a choice resolves to: an explicit option, else ROUTING_CORE_BACKEND, else auto.
- * `auto` prefers the generated TypeScript matcher where it applies (`preferJs`: a table within
- * the code generator's budget, in a runtime that allows code generation): there one native
- * crossing costs about what the whole generated lookup costs (bench/: 124 ns JS vs 162 ns
- * native on the 130-route GitHub table). Beyond that the native tree wins (278 ns vs 577 ns on
- * 10,000 routes) and beats the interpreter on every table measured.
+ * The backend for a table, decided on the real tree: an explicit option, else
+ * ROUTING_CORE_BACKEND, else `auto`. `auto` serves generated TypeScript where the runtime
+ * allows code generation and the tree fits the generator (there one native crossing costs
+ * about what the whole generated lookup costs), and native code elsewhere, which beats the
+ * interpreter on every table measured (bench/results/latest.md). The interpreter serves only
+ * where neither is possible (no addon, no code generation) or when asked for (`codegen: false`
+ * with `backend: 'js'`).
  */
-export function selectBackend(
-  choice: BackendChoice | undefined,
-  preferJs = false,
-): { kind: 'js' } | { kind: 'native'; create: ReturnType<typeof loadNativeBackend> & { ok: true } } {
-  const wanted = choice ?? readBackendEnv() ?? 'auto';
-  if (wanted === 'js' || (wanted === 'auto' && preferJs)) return { kind: 'js' };
-  const native = loadNativeBackend();
-  if (native.ok) return { kind: 'native', create: native };
-  if (wanted === 'native') {
-    throw new Error(`The native routing backend was requested but could not load: ${native.reason}`);
+function createBackend(
+  shapes: readonly (readonly string[])[],
+  resolved: ResolvedMatchOptions,
+  options: CompileOptions,
+  guards: BackendGuards | null,
+): { matcher: MatcherBackend; engine: Engine } {
+  const wanted = options.backend ?? readBackendEnv() ?? 'auto';
+  const backendOptions = { caseSensitive: resolved.caseSensitive, ignoreTrailingSlash: resolved.ignoreTrailingSlash };
+  const codegen = options.codegen !== false && codegenAvailable();
+  const js = { ...backendOptions, codegen, compileRegex: regexCompiler };
+  const typescript = (tree?: ReturnType<typeof jsTree>) => {
+    const matcher = createJsBackend(shapes, js, guards, tree);
+    return { matcher, engine: matcher.engine };
+  };
+  if (wanted === 'js') return typescript();
+  if (wanted === 'auto' && codegen && shapes.length <= CODEGEN_MAX_ROUTES) {
+    const tree = jsTree(shapes, regexCompiler);
+    if (fitsCodegen(tree.root)) return typescript(tree);
   }
-  return { kind: 'js' };
+  const native = loadNativeBackend();
+  if (native.ok) return { matcher: native.create(shapes, backendOptions, guards ?? undefined), engine: 'native' };
+  if (wanted === 'native') throw new Error(`The native routing backend was requested but could not load: ${native.reason}`);
+  return typescript();
 }
 
 /** Validates and compiles a route table. Throws `RoutesValidationError` with every issue. */
@@ -111,14 +203,22 @@ export function compile(routes: unknown, options: CompileOptions = {}): Router {
   const resolved = resolveMatchOptions(options);
   const analysis = analyzeRoutes(routes, resolved);
   if (!analysis.valid) throw new RoutesValidationError(analysis.errors, analysis.warnings);
-  const shapes = analysis.routes.map((r) => r.shape);
-  const backendOptions = { caseSensitive: resolved.caseSensitive, ignoreTrailingSlash: resolved.ignoreTrailingSlash };
-  const codegen = options.codegen !== false && codegenAvailable();
-  const selected = selectBackend(options.backend, codegen && codegenFits(shapes));
-  const matcher = selected.kind === 'native' ? selected.create.create(shapes, backendOptions) : createJsBackend(shapes, { ...backendOptions, codegen });
+  const compiled = analysis.routes;
+  const bits = methodBits(compiled);
+  let router: RouterImpl | null = null;
+  const guards: BackendGuards | null =
+    bits === null ? null : { methods: bits.methods, checked: bits.checked, accept: (route) => router !== null && router.accept(route) };
+  const { matcher, engine } = createBackend(
+    compiled.map((r) => r.shape),
+    resolved,
+    options,
+    guards,
+  );
   // The Map answers static paths without crossing into native code. The TypeScript matchers
-  // answer them faster than hashing a fresh request string (measured: bench/), so they go without.
-  const useStatics = resolved.caseSensitive && selected.kind === 'native';
-  const statics = useStatics ? staticIndex(analysis.routes, resolved.ignoreTrailingSlash) : null;
-  return new RouterImpl(analysis.routes, resolved, analysis.warnings, matcher, statics, matchBuilder(analysis.routes, codegen));
+  // answer them faster than hashing a fresh request string (bench/), so they go without.
+  const useStatics = resolved.caseSensitive && matcher.name === 'native';
+  const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash) : null;
+  const codegen = options.codegen !== false && codegenAvailable();
+  router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, matchBuilder(compiled, codegen), bits);
+  return router;
 }

@@ -11,11 +11,15 @@
  * the lookup ends, so a router keeps nothing of the paths it has seen. Lookups of ordinary
  * paths never touch it beyond one counter check.
  */
+import type { LinearRegex } from '../table/route.js';
+
 export const LONG_SEGMENT = 64;
 const LONG = LONG_SEGMENT;
 
 export class SegmentEnds {
   private readonly ends = new Map<number, number>();
+  /** Constraint results for long segments, by `regexId:start` (SPEC 10.2; src/match/core.ts). */
+  private readonly tests = new Map<string, boolean>();
   /**
    * How many ends this lookup remembers; while 0 (every path without a long segment) callers
    * may scan inline and skip the Map (the generated matcher does).
@@ -41,11 +45,36 @@ export class SegmentEnds {
     this.known++;
   }
 
+  /**
+   * Whether a constrained parameter accepts the segment [pos, e): non-empty, ASCII only (so
+   * both backends agree on paths that were never normalized), and matched whole by the regex.
+   * A long segment's result is remembered per regex, so many branches reaching it run each
+   * distinct regex on it once.
+   */
+  accepts(id: number, regex: LinearRegex, path: string, pos: number, e: number): boolean {
+    if (e <= pos) return false;
+    if (e - pos < LONG) return asciiOnly(path, pos, e) && regex.test(path.slice(pos, e));
+    const key = id + ':' + pos;
+    let result = this.tests.get(key);
+    if (result === undefined) {
+      result = asciiOnly(path, pos, e) && regex.test(path.slice(pos, e));
+      this.tests.set(key, result);
+      this.known++;
+    }
+    return result;
+  }
+
   /** Ends a lookup: forgets what it learned. */
   finish(): void {
     if (this.known !== 0) {
       this.ends.clear();
+      this.tests.clear();
       this.known = 0;
     }
   }
+}
+
+function asciiOnly(path: string, pos: number, e: number): boolean {
+  for (let i = pos; i < e; i++) if (path.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

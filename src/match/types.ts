@@ -43,6 +43,8 @@ export interface RouteMatch {
 export interface Router {
   /** Which matcher serves this router. */
   readonly backend: 'js' | 'native';
+  /** Which matcher serves: generated TypeScript, the TypeScript interpreter, or native code. */
+  readonly engine: 'generated' | 'interpreter' | 'native';
   /** The routes in table order. */
   readonly routes: readonly CompiledRoute[];
   /** The options the table was compiled with. */

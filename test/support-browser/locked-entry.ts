@@ -19,7 +19,7 @@ function report(casesPath: string) {
   }
   let nativeChoice: string;
   try {
-    nativeChoice = api.selectBackend('native').kind;
+    nativeChoice = api.compile({ '/': 'http://a.test' }, { backend: 'native' }).backend;
   } catch (e) {
     nativeChoice = 'unavailable: ' + (e instanceof Error ? e.message : String(e));
   }

@@ -1,0 +1,173 @@
+/**
+ * Optional code generation for the TypeScript matcher: the radix tree of ./node.ts emitted as
+ * straight-line JavaScript, so a lookup is a chain of `charCodeAt` comparisons and
+ * `startsWith` calls with every branch, route index, method mask and capture slot a constant.
+ *
+ * It implements exactly the interpreter's walk (./interpreter.ts: same tree, same order:
+ * static, constrained, parameter, catch-all; a refused slot or a failed branch falls through
+ * to the next alternative), and the agreement properties run against both. Where code
+ * generation is forbidden the interpreter serves (./codegen-available.ts).
+ *
+ * Large trees are split into several functions (a subtree past INLINE_NODES gets its own), so
+ * each stays small enough for V8 to optimize. `fitsCodegen` is the one decision whether a tree
+ * gets generated code, taken on the real tree (the router asks it before choosing a backend).
+ */
+import { ALL_METHODS, type BackendGuards } from './core.js';
+import { measureTree, startsWithFolded, type Node } from './node.js';
+import { LONG_SEGMENT, type SegmentEnds } from './segments.js';
+import type { LinearRegex } from '../table/route.js';
+
+export type GeneratedLookup = (path: string, end: number, offsets: Int32Array, method: number) => number;
+
+const INLINE_NODES = 200;
+/** Nesting depth (tree levels) at which a subtree moves into its own function, for V8's parser. */
+const MAX_NESTING = 40;
+/**
+ * Trees deeper than this are left to the interpreter: past it the generated code is a chain of
+ * functions (see MAX_NESTING) that the JIT warms up one by one, which made deep lookups erratic,
+ * and the emitter itself recurses per level. Real tables are far shallower; the interpreter (or
+ * native code, which `auto` prefers) walks any depth at a steady cost.
+ */
+const MAX_HEIGHT = 128;
+/**
+ * Past this many nodes generated functions grow past V8's optimizable bytecode size and stay in
+ * the baseline tiers (measured on the 10,000-route table: slower than the interpreter), and
+ * compiling them costs seconds of CPU.
+ */
+const MAX_NODES = 4_000;
+/** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here). */
+const UNROLL = 12;
+
+/** Whether this tree gets generated code (the only place that decides it). */
+export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): boolean {
+  const { size, height } = measureTree(root, sizes);
+  return size <= MAX_NODES && height <= MAX_HEIGHT;
+}
+
+class Emitter {
+  private readonly functions: string[] = [];
+  private readonly sizes = new Map<Node, number>();
+  private nextFn = 0;
+  private nextVar = 0;
+
+  constructor(
+    private readonly fold: boolean,
+    private readonly boundedEnd: boolean,
+    private readonly guards: BackendGuards | null,
+  ) {}
+
+  program(root: Node): string | null {
+    if (!fitsCodegen(root, this.sizes)) return null;
+    const main = this.function(root, 0, 0);
+    return `"use strict";\n${this.functions.join('\n')}\nreturn ${main};`;
+  }
+
+  /** A separate function that continues at `node` with the position in `p`. */
+  private function(node: Node, nparams: number, nesting: number): string {
+    const name = `n${this.nextFn++}`;
+    const body = this.node(node, 'p', nparams, nesting);
+    this.functions.push(`function ${name}(path, p, end, o, b) {\n${body}\nreturn -1;\n}`);
+    return name;
+  }
+
+  /** `return route;`, behind the route's guards when it has any (a refused slot falls through). */
+  private take(route: number): string {
+    const g = this.guards;
+    if (g === null) return `return ${route};`;
+    const tests: string[] = [];
+    const mask = g.methods[route]!;
+    if (mask !== ALL_METHODS) tests.push(`(b & ${mask}) !== 0`);
+    if (g.checked[route] === 1) tests.push(`acc(${route})`);
+    return tests.length === 0 ? `return ${route};` : `if (${tests.join(' && ')}) return ${route};`;
+  }
+
+  /** Code that matches below `node` (its prefix already consumed, position in `pos`); it returns on success and falls through on failure. */
+  private node(node: Node, pos: string, nparams: number, nesting: number): string {
+    const atEnd: string[] = [];
+    if (node.route >= 0) atEnd.push(this.take(node.route));
+    if (node.catchAll >= 0) atEnd.push(`o[${2 * nparams}] = ${pos}; ${this.take(node.catchAll)}`);
+    const alternatives: string[] = [];
+    const c = `c${this.nextVar++}`;
+    if (node.children.length > 0) {
+      const cases = node.children.map((child) => {
+        const code = child.prefix.charCodeAt(0);
+        const len = child.prefix.length;
+        const next = `p${this.nextVar++}`;
+        const checks: string[] = [];
+        if (this.boundedEnd && len > 1) checks.push(`${pos} + ${len} <= end`);
+        else if (this.boundedEnd) checks.push(`${pos} < end`);
+        if (len > 1) checks.push(this.literal(child.prefix, pos));
+        const inner = `const ${next} = ${pos} + ${len};\n${this.continueAt(child, next, nparams, nesting + 1)}`;
+        return { code, body: checks.length > 0 ? `if (${checks.join(' && ')}) {\n${inner}\n}` : `{\n${inner}\n}` };
+      });
+      if (cases.length === 1) alternatives.push(`if (${c} === ${cases[0]!.code}) ${cases[0]!.body}`);
+      else alternatives.push(`switch (${c}) {\n${cases.map((k) => `case ${k.code}: ${k.body}\nbreak;`).join('\n')}\n}`);
+    }
+    if (node.param !== null || node.constrained.length > 0) {
+      const e = `e${this.nextVar++}`;
+      const branches: string[] = [];
+      for (const k of node.constrained) {
+        branches.push(
+          `if (se.accepts(${k.id}, rx[${k.id}], path, ${pos}, ${e})) {\no[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(k.node, e, nparams + 1, nesting + 1)}\n}`,
+        );
+      }
+      if (node.param !== null) {
+        branches.push(`o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1, nesting + 1)}`);
+      }
+      alternatives.push(
+        `if (${c} !== 47) {\nlet ${e};\nif (se.known === 0) { ${e} = path.indexOf('/', ${pos}); if (${e} < 0 || ${e} > end) ${e} = end; if (${e} - ${pos} >= ${LONG_SEGMENT}) se.remember(${pos}, ${e}); } else ${e} = se.end(path, ${pos}, end);\n` +
+          `${branches.join('\n')}\n}`,
+      );
+    }
+    if (node.catchAll >= 0) alternatives.push(`if (${c} === 47) { o[${2 * nparams}] = ${pos}; ${this.take(node.catchAll)} }`);
+    let code = atEnd.length > 0 ? `if (${pos} === end) { ${atEnd.join(' ')} }\n` : '';
+    if (alternatives.length > 0) {
+      const read = this.fold ? `let ${c} = path.charCodeAt(${pos}); if (${c} >= 65 && ${c} <= 90) ${c} += 32;` : `const ${c} = path.charCodeAt(${pos});`;
+      code += `if (${pos} < end) {\n${read}\n${alternatives.join('\n')}\n}`;
+    }
+    return code;
+  }
+
+  /** A test that `prefix` (whose first character is already known to match) stands at `pos`. */
+  private literal(prefix: string, pos: string): string {
+    if (prefix.length - 1 > UNROLL) {
+      return this.fold ? `sw(path, ${JSON.stringify(prefix)}, ${pos})` : `path.startsWith(${JSON.stringify(prefix.slice(1))}, ${pos} + 1)`;
+    }
+    const tests: string[] = [];
+    for (let i = 1; i < prefix.length; i++) {
+      const code = prefix.charCodeAt(i);
+      // Folding: for a (lower-case) letter, `| 32` maps exactly its two cases onto it.
+      const letter = code >= 97 && code <= 122;
+      tests.push(this.fold && letter ? `(path.charCodeAt(${pos} + ${i}) | 32) === ${code}` : `path.charCodeAt(${pos} + ${i}) === ${code}`);
+    }
+    return tests.join(' && ');
+  }
+
+  private continueAt(node: Node, pos: string, nparams: number, nesting: number): string {
+    if (this.sizes.get(node)! <= INLINE_NODES && nesting < MAX_NESTING) return this.node(node, pos, nparams, nesting);
+    const fn = this.function(node, nparams, 0);
+    return `{ const r = ${fn}(path, ${pos}, end, o, b); if (r >= 0) return r; }`;
+  }
+}
+
+/** A lookup specialized to this tree, or null where the tree does not fit (`fitsCodegen`). */
+export function generateLookup(
+  root: Node,
+  fold: boolean,
+  ignoreTrailingSlash: boolean,
+  segments: SegmentEnds,
+  regexes: readonly LinearRegex[],
+  guards: BackendGuards | null,
+): GeneratedLookup | null {
+  const source = new Emitter(fold, ignoreTrailingSlash, guards).program(root);
+  if (source === null) return null;
+  const accept = guards === null ? null : (route: number) => guards.accept(route);
+  const entry = new Function('sw', 'se', 'rx', 'acc', source)(startsWithFolded, segments, regexes, accept) as (
+    path: string,
+    p: number,
+    end: number,
+    o: Int32Array,
+    b: number,
+  ) => number;
+  return (path, end, offsets, method) => entry(path, 0, end, offsets, method);
+}

@@ -1,0 +1,221 @@
+/**
+ * Route conditions (SPEC 10.1): which variant of a route accepts a request, and the guards a
+ * backend checks during its walk (src/match/core.ts "Conditions"). Evaluated only for routes
+ * that have conditions; a table without any never reaches this module on its hot path.
+ *
+ * Reading a request is lazy and done at most once per `match` call (a `RequestView`), so a
+ * megabyte query string is parsed once however many variants read it, and each condition
+ * costs linear time in the value it reads (linear-time regexes; no backtracking).
+ */
+import type { CompiledRoute, FieldCondition, HostMatcher, RouteVariant, ValueMatcher } from '../table/route.js';
+import { ALL_METHODS, OTHER_METHOD_BIT } from './core.js';
+import type { HeadersLike, MatchRequest } from './types.js';
+
+/** Which of a variant's conditions failed (for `explain`); empty when it accepts. */
+export type FailedCondition = 'methods' | 'host' | `header:${string}` | `query:${string}` | 'no-request';
+
+export function hasConditions(v: RouteVariant): boolean {
+  return v.methods !== null || v.host !== null || v.headers !== null || v.query !== null;
+}
+
+/** One request as conditions read it: each part computed on first use. */
+export class RequestView {
+  private hostValue: string | null | undefined;
+  private queryValues: Map<string, string> | undefined;
+
+  constructor(readonly request: MatchRequest) {}
+
+  get method(): string | undefined {
+    return this.request.method;
+  }
+
+  /** The lower-case host without port, or null when the request names none. */
+  host(): string | null {
+    if (this.hostValue === undefined) this.hostValue = normalizeHost(this.request.host ?? this.header('host'));
+    return this.hostValue;
+  }
+
+  /** A header's value, repeated lines joined with ", " (SPEC 10); null when absent. */
+  header(name: string): string | null {
+    return readHeader(this.request.headers, name);
+  }
+
+  /** The decoded value of a query parameter's first occurrence; null when absent. */
+  query(name: string): string | null {
+    if (this.queryValues === undefined) this.queryValues = parseQuery(this.request.query ?? '');
+    return this.queryValues.get(name) ?? null;
+  }
+}
+
+function readHeader(headers: HeadersLike | undefined, name: string): string | null {
+  if (headers === undefined || headers === null) return null;
+  try {
+    if (typeof headers === 'function') return headers(name) ?? null;
+    if (typeof (headers as { get?: unknown }).get === 'function') return (headers as { get(n: string): string | null }).get(name) ?? null;
+    const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];
+    if (value === undefined) return null;
+    return typeof value === 'string' ? value : value.join(', ');
+  } catch {
+    // A host's header object that throws is read as "absent": matching never throws.
+    return null;
+  }
+}
+
+/** `Example.COM:8080` -> `example.com`; `[::1]:80` -> `[::1]`; a trailing dot is dropped. */
+export function normalizeHost(raw: string | null | undefined): string | null {
+  if (typeof raw !== 'string' || raw === '') return null;
+  let host = raw.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    host = close < 0 ? host : host.slice(0, close + 1);
+  } else {
+    const colon = host.indexOf(':');
+    if (colon >= 0) host = host.slice(0, colon);
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  return host === '' ? null : host;
+}
+
+/** First occurrence of each name, form-decoded (`+` is a space), as URLSearchParams reads them. */
+function parseQuery(query: string): Map<string, string> {
+  const values = new Map<string, string>();
+  if (query === '') return values;
+  let start = 0;
+  while (start <= query.length) {
+    let amp = query.indexOf('&', start);
+    if (amp < 0) amp = query.length;
+    if (amp > start) {
+      const eq = query.indexOf('=', start);
+      const hasValue = eq >= 0 && eq < amp;
+      const name = formDecode(query.slice(start, hasValue ? eq : amp));
+      if (!values.has(name)) values.set(name, hasValue ? formDecode(query.slice(eq + 1, amp)) : '');
+    }
+    start = amp + 1;
+  }
+  return values;
+}
+
+function formDecode(text: string): string {
+  const plain = text.indexOf('+') >= 0 ? text.replace(/\+/g, ' ') : text;
+  if (plain.indexOf('%') < 0) return plain;
+  try {
+    return decodeURIComponent(plain);
+  } catch {
+    return plain; // a malformed escape is compared as sent
+  }
+}
+
+function valueMatches(matcher: ValueMatcher, value: string | null): boolean {
+  switch (matcher.kind) {
+    case 'present':
+      return value !== null;
+    case 'absent':
+      return value === null;
+    case 'equals':
+      return value === matcher.value;
+    case 'prefix':
+      return value !== null && value.startsWith(matcher.value);
+    case 'regex':
+      return value !== null && matcher.regex.test(value);
+  }
+}
+
+function hostMatches(matchers: readonly HostMatcher[], host: string | null): boolean {
+  if (host === null) return false;
+  for (const m of matchers) {
+    if ('exact' in m ? host === m.exact : 'suffix' in m ? host.length > m.suffix.length && host.endsWith(m.suffix) : m.regex.test(host)) return true;
+  }
+  return false;
+}
+
+function fieldsHold(conditions: readonly FieldCondition[], read: (name: string) => string | null, prefix: 'header' | 'query', failed: FailedCondition[] | null): boolean {
+  let ok = true;
+  for (const c of conditions) {
+    if (!valueMatches(c.matcher, read(c.name))) {
+      ok = false;
+      if (failed === null) return false;
+      failed.push(`${prefix}:${c.name}`);
+    }
+  }
+  return ok;
+}
+
+/**
+ * Whether `variant` accepts the request; `failed` (when given) collects every failing
+ * condition. `ignoreMethods` answers "would it accept with the right method" (the 405 check).
+ */
+export function variantAccepts(variant: RouteVariant, view: RequestView | null, failed: FailedCondition[] | null = null, ignoreMethods = false): boolean {
+  if (!hasConditions(variant)) return true;
+  if (view === null) {
+    failed?.push('no-request');
+    return false;
+  }
+  let ok = true;
+  if (!ignoreMethods && variant.methods !== null && (view.method === undefined || !variant.methods.includes(view.method))) {
+    ok = false;
+    if (failed === null) return false;
+    failed.push('methods');
+  }
+  if (variant.host !== null && !hostMatches(variant.host, view.host())) {
+    ok = false;
+    if (failed === null) return false;
+    failed.push('host');
+  }
+  if (variant.headers !== null && !fieldsHold(variant.headers, (n) => view.header(n), 'header', failed)) {
+    ok = false;
+    if (failed === null) return false;
+  }
+  if (variant.query !== null && !fieldsHold(variant.query, (n) => view.query(n), 'query', failed)) ok = false;
+  return ok;
+}
+
+/** The first variant of `route` that accepts, or null. */
+export function acceptingVariant(route: CompiledRoute, view: RequestView | null): RouteVariant | null {
+  for (const v of route.variants) if (variantAccepts(v, view)) return v;
+  return null;
+}
+
+/** Method bits of a table and the guards' arrays (src/match/core.ts "Conditions"). */
+export interface MethodBits {
+  /** Bit of each method the table names (at most 30; later ones share OTHER_METHOD_BIT and are checked). */
+  readonly bits: ReadonlyMap<string, number>;
+  readonly methods: Int32Array;
+  readonly checked: Uint8Array;
+}
+
+/** Null for a table without conditions: its backend gets no guards at all. */
+export function methodBits(routes: readonly CompiledRoute[]): MethodBits | null {
+  if (!routes.some((r) => r.variants.some(hasConditions))) return null;
+  const bits = new Map<string, number>();
+  for (const r of routes) for (const v of r.variants) for (const m of v.methods ?? []) if (!bits.has(m) && bits.size < 30) bits.set(m, 1 << bits.size);
+  const methods = new Int32Array(routes.length);
+  const checked = new Uint8Array(routes.length);
+  routes.forEach((route, i) => {
+    let mask = 0;
+    let check = false;
+    for (const v of route.variants) {
+      if (v.host !== null || v.headers !== null || v.query !== null) check = true;
+      if (v.methods === null) mask = ALL_METHODS;
+      else {
+        for (const m of v.methods) {
+          const bit = bits.get(m);
+          if (bit !== undefined) mask |= bit;
+          else {
+            // A 31st distinct method: the mask cannot tell it apart, so `accept` decides.
+            mask |= OTHER_METHOD_BIT;
+            check = true;
+          }
+        }
+      }
+    }
+    methods[i] = mask;
+    checked[i] = check ? 1 : 0;
+  });
+  return { bits, methods, checked };
+}
+
+/** The one bit a request's method sets (no request: a bit no method list holds). */
+export function methodBit(bits: MethodBits, request: MatchRequest | undefined): number {
+  const method = request?.method;
+  return (method !== undefined && bits.bits.get(method)) || OTHER_METHOD_BIT;
+}

@@ -1,0 +1,204 @@
+/**
+ * The TypeScript matcher's tree: a radix tree over path characters (SPEC sections 2, 3, 10.2),
+ * built once per table. The interpreter (./interpreter.ts) walks it and the code generator
+ * (./codegen-lookup.ts) emits it as straight-line JavaScript; both read only what is here.
+ *
+ * Invariants:
+ *  - A node's `prefix` is static text consumed on entering it; siblings never share a first
+ *    character (children are split at the first difference), so at most one static child
+ *    can continue a path.
+ *  - Parameter children (the plain one and the constrained ones) hang only under a node whose
+ *    text ends at a segment start (after `/`); their own prefix is empty and their children
+ *    all start with `/`.
+ *  - `constrained` is sorted by REGEX source in code-point order (SPEC 10.2), so the walk tries
+ *    them in that order whatever the table's key order.
+ *  - The catch-all of `/api/*` hangs at the node for `/api` (before the `/`): it matches when
+ *    the path ends there or continues with `/`, and the remainder starts there.
+ *  - Depth-first order static > constrained > parameter > catch-all gives SPEC section 3's
+ *    precedence; each node is visited at most once per lookup (a node is reached only from its
+ *    parent, at the one position its parent's text determines), so a lookup costs at most the
+ *    tree's size and never exponential backtracking.
+ *  - Shapes are distinct (validation rejects equal shapes as `conflict`); a repeated shape
+ *    would keep the earlier route.
+ */
+import type { LinearRegex } from '../table/route.js';
+
+/** A constrained parameter child: its REGEX, a table-wide id for the per-lookup memo, and its subtree. */
+export interface Constrained {
+  readonly source: string;
+  readonly regex: LinearRegex;
+  readonly id: number;
+  readonly node: Node;
+}
+
+export class Node {
+  prefix: string;
+  /** Static children; `first[i]` is `children[i].prefix.charCodeAt(0)`. */
+  children: Node[] = [];
+  first: number[] = [];
+  /** Dense index by first character (ASCII), built when a node has many children. */
+  index: (Node | undefined)[] | null = null;
+  constrained: Constrained[] = [];
+  param: Node | null = null;
+  /** Route index of a catch-all hanging here, or -1. */
+  catchAll = -1;
+  /** Route index of a route ending here, or -1. */
+  route = -1;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  /** Children in walk order (static, constrained, plain parameter). */
+  below(): Node[] {
+    const out = [...this.children];
+    for (const c of this.constrained) out.push(c.node);
+    if (this.param !== null) out.push(this.param);
+    return out;
+  }
+}
+
+const DENSE_INDEX_AT = 6;
+
+/** Inserts static `text` below `node` and returns the node where it ends. */
+function insertStatic(node: Node, text: string): Node {
+  while (text.length > 0) {
+    const c = text.charCodeAt(0);
+    const i = node.first.indexOf(c);
+    if (i < 0) {
+      const child = new Node(text);
+      node.children.push(child);
+      node.first.push(c);
+      return child;
+    }
+    const child = node.children[i]!;
+    const p = child.prefix;
+    let common = 1;
+    const max = Math.min(p.length, text.length);
+    while (common < max && p.charCodeAt(common) === text.charCodeAt(common)) common++;
+    if (common < p.length) {
+      // Split: the child keeps what it owns below the first difference.
+      const upper = new Node(p.slice(0, common));
+      child.prefix = p.slice(common);
+      upper.children.push(child);
+      upper.first.push(child.prefix.charCodeAt(0));
+      node.children[i] = upper;
+      node = upper;
+    } else {
+      node = child;
+    }
+    text = text.slice(common);
+  }
+  return node;
+}
+
+/** Compiles a constraint's REGEX; the same source always gets the same id (and one compiled regex). */
+export type RegexTable = (source: string) => { regex: LinearRegex; id: number };
+
+function constrainedChild(node: Node, source: string, regexes: RegexTable): Node {
+  const found = node.constrained.find((c) => c.source === source);
+  if (found !== undefined) return found.node;
+  const { regex, id } = regexes(source);
+  const child: Constrained = { source, regex, id, node: new Node('') };
+  node.constrained.push(child);
+  // Code-point order of the source (not localeCompare, not UTF-16 order for astral text).
+  node.constrained.sort((a, b) => compareCodePoints(a.source, b.source));
+  return child.node;
+}
+
+export function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** Builds the tree of a table's shapes (src/match/core.ts). */
+export function buildTree(shapes: readonly (readonly string[])[], regexes: RegexTable): Node {
+  const root = new Node('');
+  shapes.forEach((shape, index) => insert(root, shape, index, regexes));
+  finalize(root);
+  return root;
+}
+
+function insert(root: Node, shape: readonly string[], index: number, regexes: RegexTable): void {
+  let node = root;
+  let text = '';
+  for (let i = 0; i < shape.length; i++) {
+    const seg = shape[i]!;
+    if (seg === '*') {
+      node = insertStatic(node, text);
+      if (node.catchAll < 0) node.catchAll = index;
+      return;
+    }
+    text += '/';
+    if (seg.charCodeAt(0) === 0x3a /* : */) {
+      node = insertStatic(node, text);
+      text = '';
+      node = seg.length === 1 ? (node.param ??= new Node('')) : constrainedChild(node, seg.slice(1), regexes);
+    } else {
+      text += seg;
+    }
+  }
+  node = insertStatic(node, text);
+  if (node.route < 0) node.route = index;
+}
+
+/** Builds dense child indexes (iteratively: a tree may be as deep as the limits allow). */
+function finalize(root: Node): void {
+  const pending = [root];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node.children.length >= DENSE_INDEX_AT) {
+      node.index = new Array<Node | undefined>(128).fill(undefined);
+      for (let i = 0; i < node.children.length; i++) if (node.first[i]! < 128) node.index[node.first[i]!] = node.children[i];
+    }
+    pending.push(...node.below());
+  }
+}
+
+/** The static child that can continue at character `c` (already folded), if any. */
+export function childAt(node: Node, c: number): Node | undefined {
+  if (node.index !== null) return c < 128 ? node.index[c] : undefined;
+  const first = node.first;
+  for (let i = 0; i < first.length; i++) if (first[i] === c) return node.children[i];
+  return undefined;
+}
+
+export function startsWithFolded(path: string, prefix: string, pos: number): boolean {
+  for (let i = 0; i < prefix.length; i++) {
+    let c = path.charCodeAt(pos + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== prefix.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Subtree sizes of every node and the tree's height, computed without recursion. */
+export function measureTree(root: Node, sizes: Map<Node, number> = new Map()): { size: number; height: number } {
+  const order: Node[] = [];
+  const depth = new Map<Node, number>([[root, 1]]);
+  let height = 1;
+  const pending = [root];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    order.push(node);
+    const d = depth.get(node)!;
+    if (d > height) height = d;
+    for (const child of node.below()) {
+      depth.set(child, d + 1);
+      pending.push(child);
+    }
+  }
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    let n = 1;
+    for (const child of node.below()) n += sizes.get(child)!;
+    sizes.set(node, n);
+  }
+  return { size: sizes.get(root)!, height };
+}
