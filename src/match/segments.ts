@@ -25,6 +25,12 @@ export class SegmentEnds {
    * may scan inline and skip the Map (the generated matcher does).
    */
   known = 0;
+  /**
+   * Characters scanned or tested since `finish()` last reset it, kept only when `counting`
+   * (the interpreter's work counter; tests assert linear work with it instead of timing).
+   */
+  counting = false;
+  work = 0;
 
   /** The end of the segment starting at `pos` (the next `/`, or `limit`). */
   end(path: string, pos: number, limit: number): number {
@@ -34,6 +40,7 @@ export class SegmentEnds {
     }
     let e = path.indexOf('/', pos);
     if (e < 0 || e > limit) e = limit;
+    if (this.counting) this.work += e - pos;
     if (e - pos >= LONG) this.remember(pos, e);
     return e;
   }
@@ -53,10 +60,14 @@ export class SegmentEnds {
    */
   accepts(id: number, regex: LinearRegex, path: string, pos: number, e: number): boolean {
     if (e <= pos) return false;
-    if (e - pos < LONG) return asciiOnly(path, pos, e) && regex.test(path.slice(pos, e));
+    if (e - pos < LONG) {
+      if (this.counting) this.work += e - pos;
+      return asciiOnly(path, pos, e) && regex.test(path.slice(pos, e));
+    }
     const key = id + ':' + pos;
     let result = this.tests.get(key);
     if (result === undefined) {
+      if (this.counting) this.work += e - pos;
       result = asciiOnly(path, pos, e) && regex.test(path.slice(pos, e));
       this.tests.set(key, result);
       this.known++;
