@@ -7,7 +7,7 @@
 import { serve, type HttpBindings, type ServerType } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, createFetchHandler, createUndiciTransport, fetchTransport, type FetchHandler, type UndiciTransport } from '../src/index.js';
+import { compile, createFetchHandler, createUndiciTransport, createFetchTransport, type FetchHandler, type UndiciTransport } from '../src/index.js';
 import { deadOrigin, payload, send, startUpstream, type Echo, type Upstream, expectProxiedGet, expectStreamedUpload } from './support-browser/upstream.js';
 
 let upstream: Upstream;
@@ -81,7 +81,7 @@ describe('the fetch handler in Hono (Node server)', () => {
 describe('the fetch handler in Hono without a server (app.request, platform fetch)', () => {
   it('proxies through the platform fetch and falls through to the app', async () => {
     const router = compile({ '/api/*': `${upstream.origin}/edge` });
-    const app = appWith(createFetchHandler({ router, transport: fetchTransport() }));
+    const app = appWith(createFetchHandler({ router, transport: createFetchTransport() }));
     const proxied = await app.request('http://edge.example/api/a/b?x=1');
     expect(proxied.status).toBe(200);
     const echo = (await proxied.json()) as Echo;

@@ -1,12 +1,12 @@
 /**
  * The fetch-standard handler (`Request` in, `Response` or `null` out) against real upstreams on
- * 127.0.0.1: on the undici transport (Node hosts; byte-exact) and on `fetchTransport()` (the
+ * 127.0.0.1: on the undici transport (Node hosts; byte-exact) and on `createFetchTransport()` (the
  * platform's fetch, as in sandboxes and SGX).
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { compile, createFetchHandler, createUndiciTransport, fetchTransport, type AccessLogEntry, type UndiciTransport } from '../src/index.js';
+import { compile, createFetchHandler, createUndiciTransport, createFetchTransport, type AccessLogEntry, type UndiciTransport } from '../src/index.js';
 import { Pattern, PatternChecker } from './support/pattern.js';
 import { closedPort, echoHandler, eventually, startServer } from './support/servers.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
@@ -39,7 +39,7 @@ function upstreamHandler(): Parameters<typeof startServer>[0] {
 
 async function setup(transport: 'undici' | 'fetch', extra: Partial<Parameters<typeof createFetchHandler>[0]> = {}) {
   const up = await track(startServer(upstreamHandler()));
-  const t: UndiciTransport | ReturnType<typeof fetchTransport> = transport === 'undici' ? await track(createUndiciTransport()) : fetchTransport();
+  const t: UndiciTransport | ReturnType<typeof createFetchTransport> = transport === 'undici' ? await track(createUndiciTransport()) : createFetchTransport();
   const log: AccessLogEntry[] = [];
   const handler = createFetchHandler({ router: compile({ '/api/*': up.url }), transport: t, onRequest: (e) => log.push(e), ...extra });
   return { up, handler, log, transport: t };
@@ -191,7 +191,7 @@ describe('on the undici transport', () => {
   });
 });
 
-describe('on fetchTransport() (the platform fetch: sandboxes, SGX)', () => {
+describe('on createFetchTransport() (the platform fetch: sandboxes, SGX)', () => {
   it('proxies, keeps Set-Cookie, and relays a 302 without following it', async () => {
     const { handler } = await setup('fetch');
     const echoed = (await (await handler(new Request('http://gw.test/api/x?y=1', { headers: { 'x-custom': 'v' } })))!.json()) as {
@@ -218,7 +218,7 @@ describe('on fetchTransport() (the platform fetch: sandboxes, SGX)', () => {
 
   it('answers 502 on a refused connection and 504 on a slow upstream', async () => {
     const port = await closedPort();
-    const refused = createFetchHandler({ router: compile({ '/*': `http://127.0.0.1:${port}` }), transport: fetchTransport() });
+    const refused = createFetchHandler({ router: compile({ '/*': `http://127.0.0.1:${port}` }), transport: createFetchTransport() });
     const r1 = (await refused(new Request('http://gw.test/x')))!;
     expect(r1.status).toBe(502);
     expect(((await r1.json()) as { error: { code: string } }).error.code).toBe('upstream-connection-refused');

@@ -19,7 +19,8 @@ function report(casesPath: string) {
   }
   let nativeChoice: string;
   try {
-    nativeChoice = api.selectBackend('native').kind;
+    // `backend: 'native'` throws when the addon cannot load: the public way to ask.
+    nativeChoice = api.compile({ '/probe': 'http://probe.invalid' }, { backend: 'native' }).backend;
   } catch (e) {
     nativeChoice = 'unavailable: ' + (e instanceof Error ? e.message : String(e));
   }
