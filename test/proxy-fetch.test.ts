@@ -4,6 +4,7 @@
  * platform's fetch, as in sandboxes and SGX).
  */
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compile, createFetchHandler, createUndiciTransport, createFetchTransport, type AccessLogEntry, type UndiciTransport } from '../src/index.js';
@@ -32,9 +33,26 @@ function upstreamHandler(): Parameters<typeof startServer>[0] {
       res.writeHead(302, { location: '/elsewhere' });
       return void res.end();
     }
-    if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1_000);
+    if (req.url === '/slow') {
+      // Held until the test has its answer: a 504 then can only come from the headers timeout.
+      held.add(res);
+      return;
+    }
     echo(req, res);
   };
+}
+
+/** Responses of the `/slow` upstream, not answered yet. */
+const held = new Set<ServerResponse>();
+
+/** The 504 arrived while the upstream still held its answer (so the timeout fired, not a late reply); then releases it. */
+function expectTimedOutBeforeTheUpstreamAnswered(): void {
+  expect(held.size).toBe(1);
+  for (const res of held) {
+    expect(res.headersSent).toBe(false);
+    res.end('late');
+  }
+  held.clear();
 }
 
 async function setup(transport: 'undici' | 'fetch', extra: Partial<Parameters<typeof createFetchHandler>[0]> = {}) {
@@ -138,6 +156,7 @@ describe('on the undici transport', () => {
     const r2 = (await handler(new Request('http://gw.test/api/slow')))!;
     expect(r2.status).toBe(504);
     expect(await r2.json()).toMatchObject({ error: { code: 'upstream-timeout' } });
+    expectTimedOutBeforeTheUpstreamAnswered();
   });
 
   it('aborts the upstream request when the client goes away', async () => {
@@ -225,6 +244,7 @@ describe('on createFetchTransport() (the platform fetch: sandboxes, SGX)', () =>
     const { handler } = await setup('fetch', { timeouts: { headers: 150 } });
     const r2 = (await handler(new Request('http://gw.test/api/slow')))!;
     expect(r2.status).toBe(504);
+    expectTimedOutBeforeTheUpstreamAnswered();
   });
 });
 
