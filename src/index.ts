@@ -21,6 +21,6 @@ export type { UpstreamOptions } from './proxy/upstream-agent.js';
 export { createNodeRuntimeRouter, type NodeRuntimeRouter, type NodeRuntimeRouterOptions } from './runtime/node.js';
 
 // Node framework adapters.
-export { createFastifyPlugin, type FastifyPlugin, type FastifyPluginOptions } from './adapters/fastify.js';
-export { createExpressMiddleware, type ExpressMiddleware, type ExpressMiddlewareOptions } from './adapters/express.js';
+export { createFastifyPlugin, type FastifyPlugin } from './adapters/fastify.js';
+export { createExpressMiddleware, type ExpressMiddleware } from './adapters/express.js';
 export type { NodeAdapterOptions } from './adapters/node.js';

@@ -23,11 +23,8 @@ export interface ExpressMiddleware {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Options of `createExpressMiddleware`. */
-export type ExpressMiddlewareOptions = NodeAdapterOptions;
-
 /** Express (or Connect) middleware over the Node proxy: `app.use(createExpressMiddleware({ routes }))`. */
-export function createExpressMiddleware(options: ExpressMiddlewareOptions): ExpressMiddleware {
+export function createExpressMiddleware(options: NodeAdapterOptions): ExpressMiddleware {
   const forwarder = createRouteForwarder(options, 'createExpressMiddleware');
   const middleware = ((req, res, next) => {
     let handled: boolean;

@@ -20,9 +20,6 @@ export interface FastifyInstanceLike {
   addHook(name: 'onClose', hook: (instance: never) => Promise<void>): unknown;
 }
 
-/** Options of `createFastifyPlugin`. */
-export type FastifyPluginOptions = NodeAdapterOptions;
-
 function register(fastify: FastifyInstanceLike, forwarder: RouteForwarder): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     let handled: boolean;
@@ -54,7 +51,7 @@ export type FastifyPlugin = (fastify: any, options?: unknown) => Promise<void>;
  * The table is compiled here, so an invalid one throws `RoutesValidationError` before the app
  * starts. Closing the app closes the upstream connections.
  */
-export function createFastifyPlugin(options: FastifyPluginOptions): FastifyPlugin {
+export function createFastifyPlugin(options: NodeAdapterOptions): FastifyPlugin {
   const forwarder = createRouteForwarder(options, 'createFastifyPlugin');
   const plugin = async (fastify: FastifyInstanceLike): Promise<void> => register(fastify, forwarder);
   // What fastify-plugin sets: the hook lives in the registering context (not an encapsulated

@@ -10,8 +10,9 @@ import { currentRouter } from '../proxy/types.js';
 import { adapterRouter, type AdapterRoutesOptions } from './router-source.js';
 
 /**
- * Options of the Fastify plugin and the Express middleware: the table (`routes` or `router`)
- * and the Node proxy's options (timeouts, outbound policy, access log, upstream pools).
+ * Options of `createFastifyPlugin` and `createExpressMiddleware` (the same for both): the table
+ * (`routes` or `router`) and the Node proxy's options (timeouts, outbound policy, access log,
+ * upstream pools).
  */
 export interface NodeAdapterOptions extends AdapterRoutesOptions, Omit<NodeProxyOptions, 'router'> {}
 
