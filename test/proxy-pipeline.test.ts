@@ -11,6 +11,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, createFetchHandler, createFetchTransport, createGateway, createNodeProxy, type MatchRequest, type Router } from '../src/index.js';
 import { routeRequest } from '../src/pipeline/route.js';
+import { routeFetch } from '../src/proxy/fetch-handler.js';
+import { fromInvocation } from '../src/proxy/invocation.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 import { echoHandler, json, rawRequest, startServer } from './support/servers.js';
 
@@ -102,6 +104,19 @@ describe('the routing step', () => {
     const proxied = (await runtimeLike(new Request('http://edge.example/things')))!;
     expect(proxied.status).toBe(200);
     await proxied.arrayBuffer();
+  });
+
+  it('runtime invocations: the router reads method, Host and headers from the invocation, and a 405 falls through to the function', async () => {
+    const router = methodsRouter('http://up.example');
+    const transport = createFetchTransport();
+    const invocation = { method: 'post', path: '/things', headers: { Host: 'fn.example', 'X-Tenant': ['c', 'd'] }, query: { q: '3' }, body: { n: 1 } };
+    expect(await routeFetch({ transport }, router, fromInvocation(invocation), true)).toBeNull();
+    const asked = router.asked.at(-1)!;
+    expect(asked).toMatchObject({ method: 'POST', host: 'fn.example', query: 'q=3' });
+    expect(headerOf(asked, 'x-tenant')).toBe('c, d');
+    const refused = (await routeFetch({ transport }, router, fromInvocation(invocation), false))!;
+    expect(refused.status).toBe(405);
+    expect(refused.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('decides the same for every method and path, whatever the transport (law: forward ⇔ match, 405 ⇔ allowed non-empty, else 404 or fall through)', () => {

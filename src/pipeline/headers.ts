@@ -146,17 +146,30 @@ export function firstValue(value: HeaderValue | undefined): string | undefined {
   return value === undefined ? undefined : typeof value === 'string' ? value : value[0];
 }
 
+/** Headers as route conditions read them (`MatchRequest['headers']`). */
+export type ConditionHeaders = { get(name: string): string | null } | Readonly<HeaderRecord> | ((name: string) => string | null);
+
 /**
- * Headers as route conditions read them (`MatchRequest['headers']`): a fetch `Headers` as it
- * is; any other shape through a getter that converts it once, on the first read (tables
- * without header conditions never read headers, so they pay nothing).
+ * Headers as route conditions read them: a fetch `Headers`, or a record this module built
+ * (lower-case names, null prototype), as they are; any other shape through a getter that
+ * converts it once, on the first read (tables without header conditions never read headers,
+ * so they pay nothing).
  */
-export function conditionHeaders(input: HeadersInput): { get(name: string): string | null } | ((name: string) => string | null) {
+export function conditionHeaders(input: HeadersInput): ConditionHeaders {
   if (typeof Headers !== 'undefined' && input instanceof Headers) return input;
+  if (!Array.isArray(input) && Object.getPrototypeOf(input) === null) return input as Readonly<HeaderRecord>;
   let record: HeaderRecord | undefined;
   return (name) => {
     record ??= toHeaderRecord(input);
     const value = record[name.toLowerCase()];
     return value === undefined ? null : typeof value === 'string' ? value : value.join(', ');
   };
+}
+
+/** One header of `ConditionHeaders` (repeated lines joined with ", "), or null. */
+export function readConditionHeader(headers: ConditionHeaders, name: string): string | null {
+  if (typeof headers === 'function') return headers(name);
+  if (typeof (headers as { get?: unknown }).get === 'function') return (headers as { get(name: string): string | null }).get(name);
+  const value = (headers as Readonly<HeaderRecord>)[name];
+  return value === undefined ? null : typeof value === 'string' ? value : value.join(', ');
 }

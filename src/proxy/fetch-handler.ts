@@ -7,7 +7,7 @@
  */
 import type { Router } from '../match/types.js';
 import { classifyUpstreamError, errorBody, ERROR_MESSAGES, type ProxyErrorCode } from '../pipeline/errors.js';
-import { conditionHeaders } from '../pipeline/headers.js';
+import { conditionHeaders, readConditionHeader } from '../pipeline/headers.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { errorResponse } from './fetch-error.js';
@@ -64,7 +64,8 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     safeLog(options.onRequest, { method: incoming.method, path: incoming.target, route, status, ms: now() - started, ...extra });
 
   const headers = conditionHeaders(incoming.headers);
-  const host = (typeof headers === 'function' ? headers('host') : headers.get('host')) ?? incoming.host ?? null;
+  // A `Request`'s URL authority is the host the client asked for; an invocation carries a Host header.
+  const host = incoming.host ?? readConditionHeader(headers, 'host');
   const decision = routeRequest(router, incoming.target, { method: incoming.method, host, headers }, { allowEncodedSlashes: options.allowEncodedSlashes === true, fallthrough });
   if (decision.kind === 'fall-through') return null;
   if (decision.kind === 'answer') {
