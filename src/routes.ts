@@ -18,7 +18,7 @@ export type ValueCondition = string | boolean | { prefix: string } | { regex: st
 export interface HeaderRulesInput {
   set?: Record<string, string>;
   add?: Record<string, string>;
-  remove?: string[];
+  remove?: readonly string[];
 }
 
 /** A route object (SPEC 10): exactly one of `target` and `targets`; every other field optional. */
@@ -26,13 +26,13 @@ export interface RouteObject {
   /** The target URL (SPEC 6), with `:name` and `*` placeholders. */
   target?: string;
   /** 1-64 targets, each a URL or `{ url, weight }` (weight 1-1000, default 1). */
-  targets?: (string | { url: string; weight?: number })[];
+  targets?: readonly (string | { url: string; weight?: number })[];
   /** `[A-Za-z0-9_.-]{1,64}`, unique in the table: the name in metrics, logs and the editor. */
   name?: string;
   /** Method tokens in upper case; `GET` implies `HEAD`. Absent: any method. */
-  methods?: string[];
+  methods?: readonly string[];
   /** A host or hosts (`*.example.com` for one or more labels before it), port ignored. */
-  host?: string | string[];
+  host?: string | readonly string[];
   /** Header name (case-insensitive) to condition. */
   headers?: Record<string, ValueCondition>;
   /** Query parameter name to condition (matched on the decoded first value). */
@@ -43,31 +43,31 @@ export interface RouteObject {
     passive?: { consecutiveFailures?: number; baseEjection?: DurationInput; maxEjectedPercent?: number };
     active?: { path: string; interval?: DurationInput; timeout?: DurationInput; healthyThreshold?: number; unhealthyThreshold?: number; expectStatus?: string };
   };
-  retry?: { attempts?: number; on?: (string | number)[]; methods?: string[]; perTryTimeout?: DurationInput; bufferLimit?: SizeInput };
+  retry?: { attempts?: number; on?: readonly (string | number)[]; methods?: readonly string[]; perTryTimeout?: DurationInput; bufferLimit?: SizeInput };
   timeout?: DurationInput;
   idleTimeout?: DurationInput;
   /** SPEC 12. */
   auth?:
-    | { type: 'apiKey'; in: 'header' | 'query'; name: string; keys: string[] }
+    | { type: 'apiKey'; in: 'header' | 'query'; name: string; keys: readonly string[] }
     | {
         type: 'jwt';
-        issuer?: string | string[];
-        audience?: string | string[];
+        issuer?: string | readonly string[];
+        audience?: string | readonly string[];
         jwksUri?: string;
         publicKey?: Record<string, unknown>;
-        algorithms?: string[];
+        algorithms?: readonly string[];
         clockTolerance?: DurationInput;
         forwardClaims?: Record<string, string>;
       }
-    | { type: 'forward'; url: string; requestHeaders?: string[]; responseHeaders?: string[] };
+    | { type: 'forward'; url: string; requestHeaders?: readonly string[]; responseHeaders?: readonly string[] };
   rateLimit?: { requests: number; per: DurationInput; burst?: number; key?: string };
-  cache?: boolean | { ttl?: DurationInput; methods?: string[]; maxEntrySize?: SizeInput };
+  cache?: boolean | { ttl?: DurationInput; methods?: readonly string[]; maxEntrySize?: SizeInput };
   requestHeaders?: HeaderRulesInput;
   responseHeaders?: HeaderRulesInput;
 }
 
 /** A pattern's value: a target URL, a route object, or up to 32 of them (variants tried in order). */
-export type RouteValue = string | RouteObject | (string | RouteObject)[];
+export type RouteValue = string | RouteObject | readonly (string | RouteObject)[];
 
 /** A route table: path pattern (SPEC 2) to its value. */
 export type Routes = Record<string, RouteValue>;
