@@ -5,11 +5,12 @@
  * sources (what the bundled .d.ts declares); and no public declaration may name a type of the
  * package that neither entry exports (a user could see it but not import it).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as main from '../src/index.js';
 import * as portable from '../src/browser.js';
 import { ERROR_MESSAGES } from '../src/pipeline/errors.js';
 import { surfaceOf } from './support/exports.js';
+import type { RouteObject, Routes, RouteValue } from '../src/index.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -91,5 +92,20 @@ describe('the public API', () => {
     const bodyCodes = [...Object.keys(ERROR_MESSAGES), 'path-too-long', 'too-many-segments', 'encoded-slash', 'encoded-nul'];
     expect(bodyCodes.filter((c) => !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(c))).toEqual([]);
     expect(new main.OutboundBlockedError('10.0.0.1', 'private').code).toMatch(/^ERR_[A-Z0-9_]+$/);
+  });
+
+  it('types the route-object form (checked by tsc over test/): strings, objects, arrays of both, `as const` tables; a misspelt field is an error', () => {
+    expectTypeOf<Routes>().toEqualTypeOf<Record<string, RouteValue>>();
+    expectTypeOf<RouteValue>().toEqualTypeOf<string | RouteObject | readonly (string | RouteObject)[]>();
+    const table = {
+      '/users/*': 'https://users.svc',
+      '/orders/*': [{ name: 'orders-read', methods: ['GET'], targets: ['https://a.svc', { url: 'https://b.svc', weight: 3 }], retry: { attempts: 2 }, cache: true }, 'https://orders.svc'],
+      '/files/:id': { target: 'https://files.svc/:id', headers: { 'x-beta': '1', 'x-old': false }, timeout: '15s' },
+    } as const satisfies Routes;
+    expectTypeOf(table).toMatchTypeOf<Routes>();
+    // @ts-expect-error `methds` is not a route object field
+    const typo: Routes = { '/a': { target: 'https://a.example', methds: ['GET'] } };
+    expect(Object.keys(table)).toHaveLength(3);
+    expect(typo).toBeDefined();
   });
 });
