@@ -1,29 +1,70 @@
 /**
  * The portable entry, `@alternatefutures/routing-core/browser`: everything that runs without
- * Node.js (browsers, edge and worker runtimes, SGX enclaves, sandboxes): validation, the
- * JSON Schema, the TypeScript matcher, path normalization, target URLs, and the fetch-standard
- * proxy and runtime router (src/runtime/edge.ts). The main entry (src/index.ts) re-exports all
- * of it and adds what needs Node. It imports no
- * Node built-in, directly or through the modules it uses; test/browser-*.test.ts bundles
- * it for the browser platform and runs it in Chromium. Where no native addon can load,
- * `compile` uses the TypeScript backend (`router.backend === 'js'`).
+ * Node.js (browsers, edge and worker runtimes, SGX enclaves, sandboxes). It imports no Node
+ * built-in and no undici, directly or through the modules it uses (test/runtime-edge checks
+ * the import graph; test/browser-*.test.ts runs it in Chromium). Where no native addon can
+ * load, `compile` uses the TypeScript backend (`router.backend === 'js'`). The main entry
+ * (./index.ts) re-exports all of it and adds what needs Node.
+ *
+ * The list is deliberate (docs/api.md, grouped by who needs what; test/api-exports.test.ts
+ * pins it): an addition is a decision.
  */
+
+// The route table as written, compiled, and matched (everyone).
 export { compile } from './match/router.js';
-export type { CompiledRoute, RouteMatch, Router } from './match/types.js';
-export { explain, type Candidate, type Explanation } from './match/explain.js';
-export { normalizePath } from './normalize/path.js';
-export type { NormalizeOptions, NormalizeResult, NormalizedPath, PathError, PathErrorCode } from './normalize/path.js';
-export { buildForwardUrl } from './target/url.js';
-export type { TargetTemplate, TargetPart } from './target/template.js';
 export { validateRoutes, assertValidRoutes, type ValidationResult } from './validate/validate.js';
 export { RoutesValidationError, type IssueCode, type RouteIssue } from './validate/issues.js';
+export type { DurationInput, HeaderRulesInput, RouteObject, Routes, RouteValue, SizeInput, ValueCondition } from './routes.js';
 export { DEFAULT_LIMITS } from './options.js';
-export type { BackendChoice, CompileOptions, Limits, MatchOptions } from './options.js';
+export type { BackendChoice, CompileOptions, Limits, MatchOptions, ResolvedMatchOptions } from './options.js';
+export type { HeadersLike, MatchRequest, RouteMatch, Router } from './match/types.js';
+export { explain, type Candidate, type Explanation, type ExplainOptions, type VariantVerdict } from './match/explain.js';
+export type { FailedCondition } from './match/conditions.js';
+export { routesInPrecedenceOrder, type SegmentKind } from './match/precedence.js';
 export { routesJsonSchema, createRoutesJsonSchema, type JsonSchema } from './schema/routes.js';
 
-/** A route table: path pattern to target URL (SPEC section 1); the same types as the main entry's. */
-export type RouteTarget = string;
-export type Routes = Record<string, RouteTarget>;
+// What a compiled table holds (backend authors implement `Router` over it; policies read it).
+export type {
+  AuthConfig,
+  CacheConfig,
+  CompiledRoute,
+  CompiledTarget,
+  Duration,
+  FieldCondition,
+  HeaderRules,
+  HealthCheckConfig,
+  HostMatcher,
+  LinearRegex,
+  LoadBalancer,
+  PolicyConfig,
+  RateLimitConfig,
+  RetryConfig,
+  RouteVariant,
+  Size,
+  UpstreamConfig,
+  ValueMatcher,
+} from './table/route.js';
+export type { TargetPart, TargetTemplate } from './target/template.js';
 
-// The fetch-standard proxy and runtime router (requests go out through the platform's fetch).
-export * from './runtime/edge.js';
+// Paths and targets (gateway and backend authors).
+export { normalizePath, type NormalizeOptions, type NormalizeResult, type NormalizedPath, type PathError, type PathErrorCode } from './normalize/path.js';
+export { buildForwardUrl } from './target/url.js';
+
+// The fetch-standard gateway: a handler, its transports, the outbound policy, errors, the access log.
+export { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './proxy/fetch-handler.js';
+export { createFetchTransport, type FetchTransportOptions } from './proxy/fetch-transport.js';
+export type { ClientInfo, FetchBody, FetchTransport } from './proxy/fetch-types.js';
+export type { ProxyRequest } from './pipeline/upstream-request.js';
+export type { HeaderRecord, HeaderValue } from './pipeline/headers.js';
+export type { ProxyErrorBody, ProxyErrorCode } from './pipeline/errors.js';
+export { checkAddress, OutboundBlockedError, type AddressClass, type AddressVerdict } from './proxy/policy.js';
+export { DEFAULT_TIMEOUTS, type AccessLogEntry, type ProxyCommonOptions, type ResolvedTimeouts, type RouterSource, type TimeoutOptions } from './proxy/types.js';
+
+// The functions runtime, fetch-standard (sandboxes, SGX, edge).
+export { createRuntimeRouter, type RuntimeAccessLogEntry, type RuntimeRouter, type RuntimeRouterOptions } from './runtime/router.js';
+export type { LoadedRoutes, RouterCacheOptions, RouterCacheStats } from './runtime/cache.js';
+export type { FunctionInvocation, InvocationInfo } from './proxy/invocation.js';
+
+// Framework adapters that run anywhere.
+export { createHonoMiddleware, type HonoContextLike, type HonoMiddleware, type HonoMiddlewareOptions } from './adapters/hono.js';
+export type { AdapterRoutesOptions } from './adapters/router-source.js';

@@ -1,9 +1,9 @@
 /**
  * @alternatefutures/routing-core: route tables for serverless functions and gateways.
- * Every public type and function is exported from here.
+ * Everything of the portable entry (./browser.ts), plus what needs Node: the streaming proxy
+ * and gateway on undici, the Node runtime router, the Fastify and Express adapters, and the
+ * af CLI's helpers. The list is deliberate (docs/api.md; test/api-exports.test.ts pins it).
  */
-// Everything that runs without Node (the portable `./browser` entry): core, validation,
-// normalization, target URLs, JSON Schema, the fetch-standard proxy and runtime router.
 export * from './browser.js';
 
 // af CLI helpers: `--routes` parsing and af.config.* loading, shared with the `af` CLI.
@@ -11,12 +11,16 @@ export * from './browser.js';
 export { parseRoutesOption, RoutesOptionError } from './cli/routes-option.js';
 export { loadRoutesFromConfig, ConfigError, CONFIG_FILE_NAMES, type ConfigErrorCode, type ConfigRoutes } from './cli/config.js';
 
-// proxy & runtime
-export * from './proxy/index.js';
-export * from './runtime/index.js';
+// The Node gateway: streaming proxy, standalone gateway, undici transport for the fetch handler.
+export { createNodeProxy, type NodeProxy, type NodeProxyOptions } from './proxy/node-proxy.js';
+export { createGateway, type Gateway, type GatewayOptions } from './proxy/gateway.js';
+export { createUndiciTransport, type UndiciTransport, type UndiciTransportOptions } from './proxy/undici-transport.js';
+export type { UpstreamOptions } from './proxy/upstream-agent.js';
 
-// schema & adapters (issue 6): the route table's JSON Schema (also `./schema.json`), and the
-// gateway adapters, a Fastify plugin and an Express middleware over the proxy (src/adapters/).
-export { fastifyRoutingPlugin, type FastifyRoutingPlugin, type FastifyRoutingOptions, type FastifyInstanceLike } from './adapters/fastify.js';
-export { expressRoutingMiddleware, type ExpressRoutingMiddleware } from './adapters/express.js';
-export type { RoutingAdapterOptions } from './adapters/node.js';
+// The functions runtime on Node.
+export { createNodeRuntimeRouter, type NodeRuntimeRouter, type NodeRuntimeRouterOptions } from './runtime/node.js';
+
+// Node framework adapters.
+export { createFastifyPlugin, type FastifyPlugin } from './adapters/fastify.js';
+export { createExpressMiddleware, type ExpressMiddleware } from './adapters/express.js';
+export type { NodeAdapterOptions } from './adapters/node.js';

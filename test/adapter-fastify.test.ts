@@ -5,14 +5,16 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, fastifyRoutingPlugin, RoutesValidationError, type AccessLogEntry, type Router } from '../src/index.js';
+import { compile, createFastifyPlugin, RoutesValidationError, type AccessLogEntry, type Router } from '../src/index.js';
 import { deadOrigin, payload, send, startUpstream, type Echo, type Upstream, expectProxiedGet } from './support-browser/upstream.js';
+import { expectRefusedPaths } from './support/refused-paths.js';
 
 let upstream: Upstream;
 let app: FastifyInstance;
 let origin: string;
 let dead: string;
 const log: AccessLogEntry[] = [];
+let appHits = 0;
 let swappable: Router;
 
 beforeAll(async () => {
@@ -20,17 +22,23 @@ beforeAll(async () => {
   dead = await deadOrigin();
   swappable = compile({ '/swap/*': `${upstream.origin}/one` });
   app = Fastify();
-  await app.register(fastifyRoutingPlugin, {
-    routes: {
-      '/api/users/*': `${upstream.origin}/users`,
-      '/items/:id': `${upstream.origin}/v2/items/:id?src=gw`,
-      '/down/*': `${dead}/x`,
-    },
-    onRequest: (entry) => log.push(entry),
-    timeouts: { connect: 2_000, headers: 5_000, bodyIdle: 5_000 },
-  });
+  await app.register(
+    createFastifyPlugin({
+      routes: {
+        '/api/users/*': `${upstream.origin}/users`,
+        '/items/:id': `${upstream.origin}/v2/items/:id?src=gw`,
+        '/down/*': `${dead}/x`,
+      },
+      onRequest: (entry) => log.push(entry),
+      timeouts: { connect: 2_000, headers: 5_000, bodyIdle: 5_000 },
+    }),
+  );
   // A second table through a getter, registered under a prefix (the hook is app-wide anyway).
-  await app.register(fastifyRoutingPlugin, { router: () => swappable, prefix: '/ignored' });
+  await app.register(createFastifyPlugin({ router: () => swappable }), { prefix: '/ignored' });
+  // Registered after the plugins: counts the requests they passed on to the app.
+  app.addHook('onRequest', async () => {
+    appHits++;
+  });
   app.get('/health', async () => ({ ok: true, from: 'app' }));
   app.post('/local', async (request) => ({ from: 'app', got: request.body }));
   app.get('/api/users/me', async () => ({ from: 'app' })); // shadowed: the table comes first
@@ -42,7 +50,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-describe('fastifyRoutingPlugin', () => {
+describe('createFastifyPlugin', () => {
   it('proxies a matched GET with the target origin, the remainder, the query and forwarded headers', async () => {
     const res = await expectProxiedGet(origin, upstream);
     expect(res.headers['x-upstream']).toBe('yes');
@@ -70,10 +78,12 @@ describe('fastifyRoutingPlugin', () => {
     const missing = await send(origin, '/nope');
     expect(missing.status).toBe(404);
     expect(missing.json()).toMatchObject({ message: 'Route GET:/nope not found', statusCode: 404 }); // Fastify's 404, not the gateway's
-    // A path no route may take (encoded slash) is the app's to answer, never forwarded.
-    const invalid = await send(origin, '/api/users/a%2Fb');
-    expect(invalid.headers['x-upstream']).toBeUndefined();
     expect(upstream.count).toBe(before);
+  });
+
+  it('answers a path that cannot be routed 400/414 JSON, logged: neither the app nor the upstream sees it', async () => {
+    await expectRefusedPaths(origin, () => upstream.count + appHits);
+    await expect.poll(() => log.filter((e) => e.error === 'encoded-slash' || e.error === 'too-many-segments').length).toBeGreaterThanOrEqual(2);
   });
 
   it("takes precedence over the app's routes for paths the table matches", async () => {
@@ -97,12 +107,15 @@ describe('fastifyRoutingPlugin', () => {
     expect(log.some((e) => e.route === '/api/users/*' && e.status === 200)).toBe(true);
   });
 
-  it('refuses an invalid table when registered, with every problem listed', async () => {
-    const other = Fastify();
-    other.register(fastifyRoutingPlugin, { routes: { 'api/*': 'ftp://x', '/ok': 'https://ok.example' } });
-    const err = await other.ready().then(() => null, (e: unknown) => e);
+  it('refuses an invalid table when created, with every problem listed, and neither or both of routes and router', () => {
+    let err: unknown;
+    try {
+      createFastifyPlugin({ routes: { 'api/*': 'ftp://x', '/ok': 'https://ok.example' } });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(RoutesValidationError);
     expect((err as RoutesValidationError).issues.map((i) => i.code)).toEqual(['pattern-no-leading-slash']);
-    await other.close();
+    expect(() => createFastifyPlugin({})).toThrow(/createFastifyPlugin: pass exactly one of `routes`/);
   });
 });

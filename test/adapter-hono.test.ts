@@ -1,33 +1,32 @@
 /**
- * The fetch-standard handler (`createFetchHandler`) as Hono middleware, against real Hono on
- * 127.0.0.1 (@hono/node-server) and a real upstream: matched requests are proxied, the rest
- * reach the app's own routes and 404. Also Hono's `app.request` (no server: the edge/worker
- * shape) with the platform-fetch transport.
+ * The Hono adapter (`createHonoMiddleware`) against real Hono on 127.0.0.1 (@hono/node-server)
+ * and a real upstream: matched requests are proxied with the socket's client address, the rest
+ * reach the app's own routes and 404, and a path that cannot be routed is answered 400/414.
+ * Also Hono's `app.request` (no server: the edge/worker shape) with the platform-fetch
+ * transport, imported from the portable entry.
  */
 import { serve, type HttpBindings, type ServerType } from '@hono/node-server';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, createFetchHandler, createUndiciTransport, fetchTransport, type FetchHandler, type UndiciTransport } from '../src/index.js';
-import { deadOrigin, payload, send, startUpstream, type Echo, type Upstream, expectProxiedGet, expectStreamedUpload } from './support-browser/upstream.js';
+import { createHonoMiddleware as portableHonoMiddleware, createFetchTransport } from '../src/browser.js';
+import { compile, createHonoMiddleware, createUndiciTransport, RoutesValidationError, type HonoMiddleware, type UndiciTransport } from '../src/index.js';
+import { deadOrigin, send, startUpstream, type Echo, type Upstream, expectProxiedGet, expectStreamedUpload } from './support-browser/upstream.js';
+import { expectRefusedPaths } from './support/refused-paths.js';
 
 let upstream: Upstream;
 let dead: string;
 let transport: UndiciTransport;
 let server: ServerType;
 let origin: string;
+let appHits = 0;
 
-/** The whole integration: a Hono middleware around the fetch handler. */
-function routing(handler: FetchHandler): MiddlewareHandler<{ Bindings: Partial<HttpBindings> }> {
-  return async (c, next) => {
-    const response = await handler(c.req.raw, { clientAddress: c.env?.incoming?.socket.remoteAddress ?? null });
-    if (response !== null) return response;
-    await next();
-  };
-}
-
-function appWith(handler: FetchHandler) {
+function appWith(middleware: HonoMiddleware) {
   const app = new Hono<{ Bindings: Partial<HttpBindings> }>();
-  app.use('*', routing(handler));
+  app.use('*', middleware);
+  app.use('*', async (_c, next) => {
+    appHits++; // a request the middleware passed on to the app
+    await next();
+  });
   app.get('/health', (c) => c.json({ ok: true, from: 'app' }));
   app.post('/local', async (c) => c.json({ from: 'app', got: await c.req.json() }));
   return app;
@@ -37,8 +36,8 @@ beforeAll(async () => {
   upstream = await startUpstream();
   dead = await deadOrigin();
   transport = createUndiciTransport({ timeouts: { connect: 2_000 } });
-  const router = compile({ '/api/users/*': `${upstream.origin}/users`, '/items/:id': `${upstream.origin}/v2/items/:id`, '/down/*': `${dead}/x` });
-  const app = appWith(createFetchHandler({ router, transport }));
+  const routes = { '/api/users/*': `${upstream.origin}/users`, '/items/:id': `${upstream.origin}/v2/items/:id`, '/down/*': `${dead}/x` };
+  const app = appWith(createHonoMiddleware({ routes, transport }));
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       origin = `http://127.0.0.1:${info.port}`;
@@ -53,7 +52,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-describe('the fetch handler in Hono (Node server)', () => {
+describe('createHonoMiddleware on @hono/node-server', () => {
   it('proxies a matched GET with forwarded headers and every Set-Cookie', async () => {
     await expectProxiedGet(origin, upstream);
   });
@@ -76,12 +75,20 @@ describe('the fetch handler in Hono (Node server)', () => {
     expect(down.headers['content-type']).toContain('json');
     expect(down.text).not.toContain(dead);
   });
+
+  it('answers a path that cannot be routed 400/414 JSON: neither the app nor the upstream sees it', async () => {
+    await expectRefusedPaths(origin, () => upstream.count + appHits);
+  });
+
+  it('refuses an invalid table when created, and neither or both of routes and router', () => {
+    expect(() => createHonoMiddleware({ routes: { '/a/*.png': 'https://a.example' } })).toThrow(RoutesValidationError);
+    expect(() => createHonoMiddleware({ routes: { '/x': 'https://x.example' }, router: compile({ '/x': 'https://x.example' }) })).toThrow(/createHonoMiddleware: pass exactly one of `routes`/);
+  });
 });
 
-describe('the fetch handler in Hono without a server (app.request, platform fetch)', () => {
+describe('createHonoMiddleware without a server (app.request, platform fetch, portable entry)', () => {
   it('proxies through the platform fetch and falls through to the app', async () => {
-    const router = compile({ '/api/*': `${upstream.origin}/edge` });
-    const app = appWith(createFetchHandler({ router, transport: fetchTransport() }));
+    const app = appWith(portableHonoMiddleware({ routes: { '/api/*': `${upstream.origin}/edge` }, compileOptions: { backend: 'js' }, transport: createFetchTransport() }));
     const proxied = await app.request('http://edge.example/api/a/b?x=1');
     expect(proxied.status).toBe(200);
     const echo = (await proxied.json()) as Echo;

@@ -10,7 +10,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, type RouteMatch } from '../src/index.js';
-import { buildProxyRequest, checkAddress, checkTargetHost, createGateway, HOP_BY_HOP_HEADERS } from '../src/proxy/index.js';
+import { HOP_BY_HOP_HEADERS } from '../src/pipeline/headers.js';
+import { buildProxyRequest } from '../src/pipeline/upstream-request.js';
+import { checkAddress, checkTargetHost, createGateway } from '../src/proxy/index.js';
 
 // ---------------------------------------------------------------------------------------
 // A real upstream that records what reaches it, and the gateway in front of it.

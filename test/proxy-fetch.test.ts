@@ -1,12 +1,13 @@
 /**
  * The fetch-standard handler (`Request` in, `Response` or `null` out) against real upstreams on
- * 127.0.0.1: on the undici transport (Node hosts; byte-exact) and on `fetchTransport()` (the
+ * 127.0.0.1: on the undici transport (Node hosts; byte-exact) and on `createFetchTransport()` (the
  * platform's fetch, as in sandboxes and SGX).
  */
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { compile, createFetchHandler, createUndiciTransport, fetchTransport, type AccessLogEntry, type UndiciTransport } from '../src/index.js';
+import { compile, createFetchHandler, createUndiciTransport, createFetchTransport, type AccessLogEntry, type UndiciTransport } from '../src/index.js';
 import { Pattern, PatternChecker } from './support/pattern.js';
 import { closedPort, echoHandler, eventually, startServer } from './support/servers.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
@@ -32,14 +33,31 @@ function upstreamHandler(): Parameters<typeof startServer>[0] {
       res.writeHead(302, { location: '/elsewhere' });
       return void res.end();
     }
-    if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1_000);
+    if (req.url === '/slow') {
+      // Held until the test has its answer: a 504 then can only come from the headers timeout.
+      held.add(res);
+      return;
+    }
     echo(req, res);
   };
 }
 
+/** Responses of the `/slow` upstream, not answered yet. */
+const held = new Set<ServerResponse>();
+
+/** The 504 arrived while the upstream still held its answer (so the timeout fired, not a late reply); then releases it. */
+function expectTimedOutBeforeTheUpstreamAnswered(): void {
+  expect(held.size).toBe(1);
+  for (const res of held) {
+    expect(res.headersSent).toBe(false);
+    res.end('late');
+  }
+  held.clear();
+}
+
 async function setup(transport: 'undici' | 'fetch', extra: Partial<Parameters<typeof createFetchHandler>[0]> = {}) {
   const up = await track(startServer(upstreamHandler()));
-  const t: UndiciTransport | ReturnType<typeof fetchTransport> = transport === 'undici' ? await track(createUndiciTransport()) : fetchTransport();
+  const t: UndiciTransport | ReturnType<typeof createFetchTransport> = transport === 'undici' ? await track(createUndiciTransport()) : createFetchTransport();
   const log: AccessLogEntry[] = [];
   const handler = createFetchHandler({ router: compile({ '/api/*': up.url }), transport: t, onRequest: (e) => log.push(e), ...extra });
   return { up, handler, log, transport: t };
@@ -138,6 +156,7 @@ describe('on the undici transport', () => {
     const r2 = (await handler(new Request('http://gw.test/api/slow')))!;
     expect(r2.status).toBe(504);
     expect(await r2.json()).toMatchObject({ error: { code: 'upstream-timeout' } });
+    expectTimedOutBeforeTheUpstreamAnswered();
   });
 
   it('aborts the upstream request when the client goes away', async () => {
@@ -191,7 +210,7 @@ describe('on the undici transport', () => {
   });
 });
 
-describe('on fetchTransport() (the platform fetch: sandboxes, SGX)', () => {
+describe('on createFetchTransport() (the platform fetch: sandboxes, SGX)', () => {
   it('proxies, keeps Set-Cookie, and relays a 302 without following it', async () => {
     const { handler } = await setup('fetch');
     const echoed = (await (await handler(new Request('http://gw.test/api/x?y=1', { headers: { 'x-custom': 'v' } })))!.json()) as {
@@ -218,13 +237,14 @@ describe('on fetchTransport() (the platform fetch: sandboxes, SGX)', () => {
 
   it('answers 502 on a refused connection and 504 on a slow upstream', async () => {
     const port = await closedPort();
-    const refused = createFetchHandler({ router: compile({ '/*': `http://127.0.0.1:${port}` }), transport: fetchTransport() });
+    const refused = createFetchHandler({ router: compile({ '/*': `http://127.0.0.1:${port}` }), transport: createFetchTransport() });
     const r1 = (await refused(new Request('http://gw.test/x')))!;
     expect(r1.status).toBe(502);
     expect(((await r1.json()) as { error: { code: string } }).error.code).toBe('upstream-connection-refused');
     const { handler } = await setup('fetch', { timeouts: { headers: 150 } });
     const r2 = (await handler(new Request('http://gw.test/api/slow')))!;
     expect(r2.status).toBe(504);
+    expectTimedOutBeforeTheUpstreamAnswered();
   });
 });
 

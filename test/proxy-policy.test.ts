@@ -10,15 +10,9 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import net, { type LookupFunction } from 'node:net';
 import type { buildConnector } from 'undici';
 import { describe, expect, it } from 'vitest';
-import {
-  checkAddress,
-  classifyAddress,
-  compile,
-  createFetchHandler,
-  createNodeRuntimeRouter,
-  createUndiciTransport,
-  policyLookup,
-} from '../src/index.js';
+import { checkAddress, compile, createFetchHandler, createNodeRuntimeRouter, createUndiciTransport } from '../src/index.js';
+import { policyLookup } from '../src/proxy/policy-connector.js';
+import { classifyAddress } from '../src/proxy/policy.js';
 import { startGateway, startNodeProxy } from './support/gateway.js';
 import { echoHandler, eventually, json, rawRequest, startServer } from './support/servers.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';

@@ -1,6 +1,8 @@
 /** `buildProxyRequest`: pure, whatever shape the headers arrive in. */
 import { describe, expect, it } from 'vitest';
-import { buildProxyRequest, compile, stripHopByHop, toHeaderRecord, type RouteMatch } from '../src/index.js';
+import { compile, type RouteMatch } from '../src/index.js';
+import { endToEndHeaders, toHeaderRecord } from '../src/pipeline/headers.js';
+import { buildProxyRequest } from '../src/pipeline/upstream-request.js';
 
 const router = compile({ '/api/*': 'https://users.svc:8443/v2?key=k', '/login': 'http://auth.svc/auth/login' }, { backend: 'js' });
 const match = (path: string): RouteMatch => router.match(path)!;
@@ -85,9 +87,9 @@ describe('buildProxyRequest', () => {
   });
 });
 
-describe('stripHopByHop (responses)', () => {
+describe('endToEndHeaders (responses)', () => {
   it('removes hop-by-hop headers and the ones Connection names, keeps the rest', () => {
     const headers = toHeaderRecord({ connection: 'close, x-a', 'x-a': '1', 'keep-alive': 't', 'set-cookie': ['a', 'b'], 'content-type': 'x' });
-    expect(stripHopByHop(headers)).toEqual({ 'set-cookie': ['a', 'b'], 'content-type': 'x' });
+    expect(endToEndHeaders(headers)).toEqual({ 'set-cookie': ['a', 'b'], 'content-type': 'x' });
   });
 });

@@ -1,14 +1,13 @@
 /**
- * The edge-safe proxy and runtime exports (src/runtime/edge.ts) must load where there is no
- * Node: none of the modules they reach may import a Node built-in or undici (type-only imports
- * are erased and allowed). And they must work with the portable entry's `compile` (TypeScript
+ * The portable entry (src/browser.ts, with the fetch handler, the runtime router and the Hono
+ * adapter) must load where there is no Node: none of the modules it reaches may import a Node
+ * built-in or undici (type-only imports are erased and allowed). And they must work with the portable entry's `compile` (TypeScript
  * backend), routing a request through a fetch they are given.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import * as edge from '../src/runtime/edge.js';
 import * as portable from '../src/browser.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,13 +34,12 @@ function importGraph(entry: string): Map<string, string[]> {
   return graph;
 }
 
-describe('the edge-safe entry', () => {
+describe('the portable entry', () => {
   it('reaches no Node built-in or undici', () => {
-    const graph = importGraph(join(root, 'src/runtime/edge.ts'));
+    const graph = importGraph(join(root, 'src/browser.ts'));
     const files = [...graph.keys()].map((f) => relative(root, f));
-    expect(files.filter((f) => /^src\/(proxy|runtime)\//.test(f)).length).toBeGreaterThan(5);
-    expect(files).not.toContain('src/proxy/node.ts');
-    expect(files).not.toContain('src/runtime/node.ts');
+    expect(files.filter((f) => /^src\/(pipeline|proxy|runtime|adapters)\//.test(f)).length).toBeGreaterThan(10);
+    for (const nodeOnly of ['src/proxy/node-proxy.ts', 'src/proxy/undici-transport.ts', 'src/runtime/node.ts', 'src/adapters/node.ts']) expect(files).not.toContain(nodeOnly);
     const offending = [...graph].flatMap(([f, specs]) => specs.map((spec) => `${relative(root, f)} -> ${spec}`));
     expect(offending).toEqual([]);
   });
@@ -53,10 +51,10 @@ describe('the edge-safe entry', () => {
       return new Response('from upstream', { status: 201, headers: { 'x-up': '1' } });
     }) as typeof fetch;
     expect(portable.compile({ '/a': 'https://a.example' }, { backend: 'js' }).backend).toBe('js');
-    const runtime = edge.createRuntimeRouter({
+    const runtime = portable.createRuntimeRouter({
       compileOptions: { backend: 'js' },
       loadRoutes: () => ({ '/api/*': 'https://api.example.com/v1' }),
-      transport: edge.fetchTransport({ fetch: fakeFetch }),
+      transport: portable.createFetchTransport({ fetch: fakeFetch }),
     });
     expect((await runtime.getRouter('fn'))!.backend).toBe('js');
     const res = (await runtime.handleRequest('fn', new Request('https://fn.example/api/users?id=7'), { clientAddress: '203.0.113.9' }))!;
@@ -66,7 +64,7 @@ describe('the edge-safe entry', () => {
     expect(seen[0]!.headers.get('x-forwarded-for')).toBe('203.0.113.9');
     expect(await runtime.handleRequest('fn', new Request('https://fn.example/elsewhere'))).toBeNull();
     // The policy (on by default in the runtime) refuses IP-literal targets before fetch is called.
-    const blocked = edge.createRuntimeRouter({ loadRoutes: () => ({ '/*': 'http://169.254.169.254' }), transport: edge.fetchTransport({ fetch: fakeFetch }) });
+    const blocked = portable.createRuntimeRouter({ loadRoutes: () => ({ '/*': 'http://169.254.169.254' }), transport: portable.createFetchTransport({ fetch: fakeFetch }) });
     const refused = (await blocked.handleRequest('fn', new Request('https://fn.example/latest/meta-data')))!;
     expect(refused.status).toBe(502);
     expect(seen).toHaveLength(1);

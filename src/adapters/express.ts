@@ -2,18 +2,20 @@
  * Express (and Connect-style) middleware: requests the route table matches are proxied
  * (streamed both ways, SPEC section 8); every other request goes on to the app's own routes.
  *
- *     app.use(expressRoutingMiddleware({ routes: { '/api/users/*': 'https://users.svc' } }));
+ *     app.use(createExpressMiddleware({ routes: { '/api/users/*': 'https://users.svc' } }));
  *
  * Register it before body parsers (`express.json()`): a proxied request's body is streamed
  * upstream untouched, so nothing may read it first. Mounted under a path (`app.use('/gw', mw)`)
- * it matches the path below the mount point, which Express leaves in `req.url`.
+ * it matches the path below the mount point, which Express leaves in `req.url`. A path that
+ * cannot be routed (`%2F`, `%00`, too long, too many segments) is answered 400/414 JSON here,
+ * as by every entry point, and never reaches the app.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRouteForwarder, type RoutingAdapterOptions } from './node.js';
-import type { NodeProxy } from '../proxy/index.js';
+import type { NodeProxy } from '../proxy/node-proxy.js';
+import { createRouteForwarder, type NodeAdapterOptions } from './node.js';
 
 /** `(req, res, next)`: Express's `RequestHandler` shape, written with Node's types only. */
-export interface ExpressRoutingMiddleware {
+export interface ExpressMiddleware {
   (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
   /** The proxy behind it (its undici Agent holds the upstream connection pools). */
   readonly proxy: NodeProxy;
@@ -21,8 +23,9 @@ export interface ExpressRoutingMiddleware {
   close(graceMs?: number): Promise<void>;
 }
 
-export function expressRoutingMiddleware(options: RoutingAdapterOptions): ExpressRoutingMiddleware {
-  const forwarder = createRouteForwarder(options, 'expressRoutingMiddleware');
+/** Express (or Connect) middleware over the Node proxy: `app.use(createExpressMiddleware({ routes }))`. */
+export function createExpressMiddleware(options: NodeAdapterOptions): ExpressMiddleware {
+  const forwarder = createRouteForwarder(options, 'createExpressMiddleware');
   const middleware = ((req, res, next) => {
     let handled: boolean;
     try {
@@ -32,7 +35,7 @@ export function expressRoutingMiddleware(options: RoutingAdapterOptions): Expres
       return;
     }
     if (!handled) next();
-  }) as ExpressRoutingMiddleware;
+  }) as ExpressMiddleware;
   Object.defineProperty(middleware, 'proxy', { value: forwarder.proxy });
   middleware.close = forwarder.close;
   return middleware;

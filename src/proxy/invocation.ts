@@ -2,8 +2,8 @@
  * The platform's function invocation shape `{ method, path, headers, query, body }` as the
  * fetch pipeline's request. Pure: no Node built-ins.
  */
-import type { ClientInfo, FetchBody, FetchIncoming } from './fetch.js';
-import { toHeaderRecord, type HeaderRecord } from './headers.js';
+import type { ClientInfo, FetchBody, FetchIncoming } from './fetch-types.js';
+import { toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
 
 /** A function invocation as the platform hands it to the runtime. */
 export interface FunctionInvocation {

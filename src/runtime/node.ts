@@ -6,7 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from 'undici';
-import { closeAgent, createNodeProxy, createUndiciTransport, createUpstreamAgent, type UpstreamOptions } from '../proxy/node.js';
+import { createNodeProxy } from '../proxy/node-proxy.js';
+import { createUndiciTransport } from '../proxy/undici-transport.js';
+import { closeAgent, createUpstreamAgent, type UpstreamOptions } from '../proxy/upstream-agent.js';
 import { createRuntimeCore, runtimeRouterFrom, type RuntimeRouter, type RuntimeRouterOptions } from './router.js';
 
 export interface NodeRuntimeRouterOptions extends Omit<RuntimeRouterOptions, 'transport'>, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {}

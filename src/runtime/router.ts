@@ -6,8 +6,12 @@
  * `createNodeRuntimeRouter` (./node.ts) adds undici pools and a Node `http` variant.
  */
 import type { Router } from '../match/types.js';
-import { fetchTransport, fromRequest, routeFetch, type ClientInfo, type FetchPipelineOptions, type FetchTransport } from '../proxy/fetch.js';
-import { errorBody, errorResponse, ERROR_MESSAGES } from '../proxy/errors.js';
+import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
+import { errorResponse } from '../proxy/fetch-error.js';
+import { routeFetch, type FetchPipelineOptions } from '../proxy/fetch-handler.js';
+import { fromRequest } from '../proxy/fetch-request.js';
+import { createFetchTransport } from '../proxy/fetch-transport.js';
+import type { ClientInfo, FetchTransport } from '../proxy/fetch-types.js';
 import { fromInvocation, type FunctionInvocation, type InvocationInfo } from '../proxy/invocation.js';
 import type { AccessLogEntry, ProxyCommonOptions } from '../proxy/types.js';
 import { RouterCache, type RouterCacheOptions, type RouterCacheStats } from './cache.js';
@@ -23,14 +27,22 @@ export interface RuntimeRouterOptions extends RouterCacheOptions, Omit<ProxyComm
    * addresses. Default true: the runtime is multi-tenant.
    */
   blockPrivateNetworks?: boolean;
-  /** How requests reach upstreams. Default `fetchTransport()` (the platform's fetch). */
+  /** How requests reach upstreams. Default `createFetchTransport()` (the platform's fetch). */
   transport?: FetchTransport;
-  /** Called once per proxied request (not for requests that fall through to the function). */
+  /**
+   * Called once per request the router answers (proxied, or refused 400/414, or failed
+   * upstream) with its access-log entry and the function's id; never for a request that falls
+   * through to the function's code. Exceptions it throws are ignored.
+   */
   onRequest?: (entry: RuntimeAccessLogEntry) => void;
 }
 
 export interface RuntimeRouter {
-  /** The proxied `Response` (or an error `Response`), or `null`: run the function's own code. Never rejects. */
+  /**
+   * The proxied `Response` (or an error `Response`), or `null`: run the function's own code.
+   * `info.clientAddress` is the client's address as the host's socket saw it (a `Request` does
+   * not carry it): appended to X-Forwarded-For. Never rejects.
+   */
   handleRequest(functionId: string, request: Request, info?: ClientInfo): Promise<Response | null>;
   /** The same for the platform's invocation shape `{ method, path, headers, query, body }`. */
   handleInvocation(functionId: string, invocation: FunctionInvocation, info?: InvocationInfo): Promise<Response | null>;
@@ -54,7 +66,7 @@ export interface RuntimeCore {
 
 export function createRuntimeCore(options: RuntimeRouterOptions): RuntimeCore {
   const cache = new RouterCache(options);
-  const transport = options.transport ?? fetchTransport();
+  const transport = options.transport ?? createFetchTransport();
   const onRequest = options.onRequest;
   const logFor = (functionId: string): ((entry: AccessLogEntry) => void) | undefined =>
     onRequest ? (entry) => onRequest({ ...entry, functionId }) : undefined;
@@ -103,7 +115,7 @@ export function runtimeRouterFrom(core: RuntimeCore): RuntimeRouter {
         incoming = fromInvocation(invocation, info);
       } catch {
         // A body that cannot be serialized (a cycle, a BigInt): the request cannot be forwarded.
-        return errorResponse(400, errorBody('invalid-request', ERROR_MESSAGES['invalid-request'], null), 'GET');
+        return errorResponse(400, errorBody('invalid-request', ERROR_MESSAGES['invalid-request'], null));
       }
       return routeFetch(core.pipeline(functionId), router, incoming, true);
     },

@@ -1,6 +1,6 @@
 /**
- * Header plumbing shared by every proxy interface (SPEC section 8). Pure: no Node built-ins,
- * so it runs in sandboxes, enclaves and edge runtimes.
+ * Header plumbing shared by every transport (SPEC section 8). Pure: no Node built-ins, so it
+ * runs in sandboxes, enclaves and edge runtimes.
  */
 
 /** A header value as the proxy carries it: repeated headers stay separate (every Set-Cookie). */
@@ -101,7 +101,7 @@ function isPlainRecord(input: unknown): boolean {
 }
 
 /** Adds the comma-separated tokens of a Connection header value to `into` (lower case). */
-export function addConnectionTokens(value: HeaderValue | undefined, into: Set<string>): void {
+function addConnectionTokens(value: HeaderValue | undefined, into: Set<string>): void {
   if (value === undefined) return;
   const values = typeof value === 'string' ? [value] : value;
   for (const v of values) {
@@ -113,21 +113,63 @@ export function addConnectionTokens(value: HeaderValue | undefined, into: Set<st
 }
 
 /**
- * Removes the hop-by-hop headers and every header named in `Connection`, in place, and returns
- * the record. Used on upstream responses (the request side does it while building).
+ * The end-to-end headers of a message (SPEC section 8): a new record without the hop-by-hop
+ * headers and without every header named in `Connection` (or the pre-standard
+ * `Proxy-Connection`). The one place hop-by-hop headers are dropped, for requests going
+ * upstream and responses coming back, on every transport.
  */
-export function stripHopByHop(headers: HeaderRecord): HeaderRecord {
-  const connection = headers['connection'];
-  if (connection !== undefined) {
-    const named = new Set<string>();
-    addConnectionTokens(connection, named);
-    for (const name of named) delete headers[name];
+export function endToEndHeaders(all: HeaderRecord): HeaderRecord {
+  const named = new Set<string>();
+  addConnectionTokens(all['connection'], named);
+  addConnectionTokens(all['proxy-connection'], named);
+  const out: HeaderRecord = Object.create(null) as HeaderRecord;
+  for (const name in all) {
+    if (HOP_BY_HOP_HEADERS.has(name) || named.has(name)) continue;
+    out[name] = all[name]!;
   }
-  for (const name of HOP_BY_HOP_HEADERS) if (headers[name] !== undefined) delete headers[name];
+  return out;
+}
+
+/** A header record as a fetch `Headers` (every Set-Cookie kept as its own line). */
+export function toFetchHeaders(record: HeaderRecord): Headers {
+  const headers = new Headers();
+  for (const name in record) {
+    const value = record[name]!;
+    if (typeof value === 'string') headers.append(name, value);
+    else for (const v of value) headers.append(name, v);
+  }
   return headers;
 }
 
 /** The first value of a header, or undefined. */
 export function firstValue(value: HeaderValue | undefined): string | undefined {
   return value === undefined ? undefined : typeof value === 'string' ? value : value[0];
+}
+
+/** Headers as route conditions read them (`MatchRequest['headers']`). */
+export type ConditionHeaders = { get(name: string): string | null } | Readonly<HeaderRecord> | ((name: string) => string | null);
+
+/**
+ * Headers as route conditions read them: a fetch `Headers`, or a record this module built
+ * (lower-case names, null prototype), as they are; any other shape through a getter that
+ * converts it once, on the first read (tables without header conditions never read headers,
+ * so they pay nothing).
+ */
+export function conditionHeaders(input: HeadersInput): ConditionHeaders {
+  if (typeof Headers !== 'undefined' && input instanceof Headers) return input;
+  if (!Array.isArray(input) && Object.getPrototypeOf(input) === null) return input as Readonly<HeaderRecord>;
+  let record: HeaderRecord | undefined;
+  return (name) => {
+    record ??= toHeaderRecord(input);
+    const value = record[name.toLowerCase()];
+    return value === undefined ? null : typeof value === 'string' ? value : value.join(', ');
+  };
+}
+
+/** One header of `ConditionHeaders` (repeated lines joined with ", "), or null. */
+export function readConditionHeader(headers: ConditionHeaders, name: string): string | null {
+  if (typeof headers === 'function') return headers(name);
+  if (typeof (headers as { get?: unknown }).get === 'function') return (headers as { get(name: string): string | null }).get(name);
+  const value = (headers as Readonly<HeaderRecord>)[name];
+  return value === undefined ? null : typeof value === 'string' ? value : value.join(', ');
 }

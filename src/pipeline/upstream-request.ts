@@ -1,11 +1,11 @@
 /**
  * `buildProxyRequest(match, incoming, options)`: what a matched request becomes upstream
- * (SPEC section 8). Pure and runtime-agnostic: the Node proxy, the fetch handler and the
- * function runtime all go through it.
+ * (SPEC section 8): the pipeline step after routing. Pure and transport-neutral: the Node
+ * proxy, the fetch handler, the runtime and the adapters all go through it.
  */
 import type { RouteMatch } from '../match/types.js';
 import { buildForwardUrl } from '../target/url.js';
-import { HOP_BY_HOP_HEADERS, addConnectionTokens, firstValue, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
+import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
 
 /** The request as it arrived at the proxy. */
 export interface IncomingRequest<B = unknown> {
@@ -63,16 +63,7 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
   const host = origin.slice(origin.indexOf('//') + 2);
   const all = toHeaderRecord(incoming.headers);
 
-  // Every header named in Connection is hop-by-hop too.
-  const named = new Set<string>();
-  addConnectionTokens(all['connection'], named);
-  addConnectionTokens(all['proxy-connection'], named);
-
-  const headers: HeaderRecord = Object.create(null) as HeaderRecord;
-  for (const name in all) {
-    if (HOP_BY_HOP_HEADERS.has(name) || named.has(name) || name === 'host') continue;
-    headers[name] = all[name]!;
-  }
+  const headers = endToEndHeaders(all);
   headers['host'] = host;
 
   if (options.xForwarded !== false) {

@@ -1,8 +1,8 @@
 /**
- * Error responses (SPEC section 8): every failure is answered, never thrown to the host, as
- * JSON `{ error: { code, message }, route }` with a stable code. Messages are fixed text: they
- * never carry a target URL, host name or address (those show only with `exposeTargets`).
- * Pure: no Node built-ins.
+ * Error answers of the request pipeline (SPEC section 8): every failure is answered, never
+ * thrown to the host, as JSON `{ error: { code, message }, route }` with a stable kebab-case
+ * code. Messages are fixed text: they never carry a target URL, host name or address (those
+ * show only with `exposeTargets`). Transport-neutral: the Node and fetch edges write these.
  */
 import type { PathErrorCode } from '../normalize/path.js';
 
@@ -11,6 +11,8 @@ export type ProxyErrorCode =
   | PathErrorCode
   /** 404: no route matches, in a standalone gateway (a runtime runs the function instead). */
   | 'route-not-found'
+  /** 405: a pattern matched the path but none of its variants takes this method (SPEC 10.1); `Allow` lists those that do. */
+  | 'method-not-allowed'
   /** 502: the outbound policy refused the address the target resolves to. */
   | 'outbound-blocked'
   /** 502: the target's host name does not resolve. */
@@ -54,6 +56,7 @@ export interface ClassifiedError {
 
 export const ERROR_MESSAGES: Readonly<Record<Exclude<ProxyErrorCode, PathErrorCode>, string>> = {
   'route-not-found': 'No route matches this path',
+  'method-not-allowed': 'This path is routed, but not for this method (see the Allow header)',
   'outbound-blocked': 'The target resolves to an address that the outbound policy does not allow (loopback, private, link-local or otherwise non-public)',
   'upstream-dns-failure': 'The upstream host name could not be resolved',
   'upstream-connection-refused': 'The upstream refused the connection',
@@ -150,9 +153,3 @@ export function errorBody(code: ProxyErrorCode, message: string, route: string |
 
 /** Content type of every error response. */
 export const ERROR_CONTENT_TYPE = 'application/json; charset=utf-8';
-
-/** A fetch-standard error `Response` (no body for HEAD). */
-export function errorResponse(status: number, body: ProxyErrorBody, method = 'GET'): Response {
-  const headers = { 'content-type': ERROR_CONTENT_TYPE, 'cache-control': 'no-store' };
-  return new Response(method === 'HEAD' ? null : JSON.stringify(body), { status, headers });
-}
