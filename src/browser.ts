@@ -14,7 +14,7 @@
 export { compile } from './match/router.js';
 export { validateRoutes, assertValidRoutes, type ValidationResult } from './validate/validate.js';
 export { RoutesValidationError, type IssueCode, type RouteIssue } from './validate/issues.js';
-export type { DurationInput, HeaderRulesInput, RouteObject, Routes, RouteValue, SizeInput, ValueCondition } from './routes.js';
+export type { DurationInput, HeaderRulesInput, RouteObject, Routes, RouteValue, SizeInput, ValueCondition } from './table/input.js';
 export { DEFAULT_LIMITS } from './options.js';
 export type { BackendChoice, CompileOptions, Limits, MatchOptions, ResolvedMatchOptions } from './options.js';
 export type { HeadersLike, MatchRequest, RouteMatch, Router } from './match/types.js';

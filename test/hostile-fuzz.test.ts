@@ -427,7 +427,7 @@ describe('hostile input: validateRoutes and compile', () => {
       } else {
         expect(thrown).toBeInstanceOf(RoutesValidationError);
         const err = thrown as RoutesValidationError;
-        expect(err.code).toBe('INVALID_ROUTES');
+        expect(err.code).toBe('ERR_INVALID_ROUTES');
         expect(err.issues.map((i) => i.code)).toEqual(v.errors.map((i) => i.code));
         expect(err.message.length).toBeGreaterThan(0);
       }

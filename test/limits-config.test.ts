@@ -35,7 +35,7 @@ function expectCompileError(table: unknown, code: string, limits?: Partial<Limit
     }
     expect(thrown, `${label(variant)}: compile did not throw`).toBeInstanceOf(RoutesValidationError);
     const err = thrown as RoutesValidationError;
-    expect(err.code).toBe('INVALID_ROUTES');
+    expect(err.code).toBe('ERR_INVALID_ROUTES');
     expect(err.issues.map((i) => i.code)).toContain(code);
     const issue = err.issues.find((i) => i.code === code)!;
     expect(issue.severity).toBe('error');

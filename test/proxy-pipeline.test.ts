@@ -26,6 +26,7 @@ function methodsRouter(target: string): Router & { asked: MatchRequest[] } {
   return {
     asked,
     backend: real.backend,
+    engine: real.engine,
     routes: real.routes,
     options: real.options,
     warnings: real.warnings,

@@ -62,7 +62,7 @@ export async function runValidate(arg: string | undefined, flags: TableFlags, io
     io.out(`${source.label}: valid, no routes (every request runs the function's own code)`);
     return 0;
   }
-  const router = compile(routes, { ...options, backend: 'js' });
+  const router = compile(routes as unknown, { ...options, backend: 'js' });
   io.out(`${source.label}: valid (${plural(router.routes.length, 'route')}, ${plural(result.warnings.length, 'warning')})\n`);
   io.out('Routes in precedence order:');
   io.out(formatTable(router.routes));
@@ -83,7 +83,7 @@ export async function runMatch(arg: string | undefined, paths: string[], flags: 
   const loaded = await loadValid(source, flags, io);
   if ('exit' in loaded) return loaded.exit;
   const routes = loaded.routes ?? {};
-  const router = Object.keys(routes as object).length ? compile(routes, matchOptions(flags)) : null;
+  const router = Object.keys(routes as object).length ? compile(routes as unknown, matchOptions(flags)) : null;
   if (!router) {
     if (flags.json) io.out(JSON.stringify(paths.map((p) => ({ input: p, match: null, url: null, candidates: [] })), null, 2));
     else io.out(`${source.label}: no routes; every request runs the function's own code`);

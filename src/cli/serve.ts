@@ -54,7 +54,7 @@ async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: t
   if (!result.valid) {
     return { ok: false, report: [...result.errors, ...result.warnings].map(formatIssue).join('\n\n'), key };
   }
-  return { ok: true, router: compile(routes ?? null, options), key };
+  return { ok: true, router: compile((routes ?? null) as unknown, options), key };
 }
 
 export async function runServe(arg: string | undefined, flags: ServeFlags, io: Io): Promise<number> {
@@ -67,7 +67,7 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
     io.err([...result.errors, ...result.warnings].map(formatIssue).join('\n\n'));
     return 1;
   }
-  let router = compile(routes ?? null, options);
+  let router = compile((routes ?? null) as unknown, options);
   let lastKey = JSON.stringify(routes) ?? 'undefined';
   io.out(`af-routes serve: ${source.label}, ${plural(router.routes.length, 'route')} (${router.backend} matcher)`);
   io.out('Routes in precedence order:');

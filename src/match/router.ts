@@ -6,6 +6,7 @@
  */
 import { resolveMatchOptions, type BackendChoice, type CompileOptions, type ResolvedMatchOptions } from '../options.js';
 import { compileLinearRegex } from '../regex/index.js';
+import type { Routes } from '../table/input.js';
 import type { CompiledRoute, LinearRegex } from '../table/route.js';
 import { buildForwardUrl } from '../target/url.js';
 import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
@@ -198,8 +199,12 @@ function createBackend(
   return typescript();
 }
 
-/** Validates and compiles a route table. Throws `RoutesValidationError` with every issue. */
-export function compile(routes: unknown, options: CompileOptions = {}): Router {
+/**
+ * Validates and compiles a route table. Throws `RoutesValidationError` with every issue.
+ * A table of unknown type (parsed JSON) is accepted as is and validated; a typed table must
+ * be a `Routes`, so TypeScript catches a misspelt field or a non-string target early.
+ */
+export function compile<T>(routes: unknown extends T ? T : T & Routes, options: CompileOptions = {}): Router {
   const resolved = resolveMatchOptions(options);
   const analysis = analyzeRoutes(routes, resolved);
   if (!analysis.valid) throw new RoutesValidationError(analysis.errors, analysis.warnings);

@@ -184,7 +184,7 @@ export class RouterCache {
       }
       try {
         const table = parseStored(raw);
-        return apply(table === null || table === undefined ? null : compile(table, this.options.compileOptions), this.ttlMs);
+        return apply(table === null || table === undefined ? null : compile(table as unknown, this.options.compileOptions), this.ttlMs);
       } catch (err) {
         if (err instanceof RoutesValidationError) {
           this.counters.invalidTables++;

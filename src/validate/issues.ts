@@ -51,7 +51,7 @@ export function warning(code: IssueCode, message: string, fields: Partial<RouteI
 
 /** Thrown by `compile` and `assertValidRoutes`: carries every issue, for one error upstream. */
 export class RoutesValidationError extends Error {
-  readonly code = 'INVALID_ROUTES';
+  readonly code = 'ERR_INVALID_ROUTES';
   readonly issues: readonly RouteIssue[];
   readonly warnings: readonly RouteIssue[];
   constructor(issues: readonly RouteIssue[], warnings: readonly RouteIssue[] = []) {
