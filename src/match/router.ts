@@ -202,9 +202,9 @@ function createBackend(
 /**
  * Validates and compiles a route table. Throws `RoutesValidationError` with every issue.
  * A table of unknown type (parsed JSON) is accepted as is and validated; a typed table must
- * be a `Routes`, so TypeScript catches a misspelt field or a non-string target early.
+ * be a `Routes` (or null/undefined: no routes), so TypeScript catches a misspelt field or a non-string target early.
  */
-export function compile<T>(routes: unknown extends T ? T : T & Routes, options: CompileOptions = {}): Router {
+export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | undefined), options: CompileOptions = {}): Router {
   const resolved = resolveMatchOptions(options);
   const analysis = analyzeRoutes(routes, resolved);
   if (!analysis.valid) throw new RoutesValidationError(analysis.errors, analysis.warnings);

@@ -8,7 +8,7 @@ export interface RunningGateway extends TestServer {
 
 /** Serves `createGateway(options)` (a route table may be given instead of a router). */
 export async function startGateway(routes: Record<string, string> | Router, options: Omit<GatewayOptions, 'router'> = {}): Promise<RunningGateway> {
-  const router = 'match' in routes && typeof routes.match === 'function' ? (routes as Router) : compile(routes, { backend: 'js' });
+  const router = 'match' in routes && typeof routes.match === 'function' ? (routes as Router) : compile(routes as Record<string, string>, { backend: 'js' });
   const log: AccessLogEntry[] = [];
   const gateway = createGateway({
     ...options,
