@@ -17,7 +17,7 @@ const ROOT = new URL('..', import.meta.url).pathname;
 /** `./browser`: runs anywhere (no Node built-in, no undici). */
 const BROWSER_VALUES = [
   // The table: compile, validate, explain, JSON Schema.
-  'compile', 'validateRoutes', 'assertValidRoutes', 'RoutesValidationError', 'explain', 'routesJsonSchema', 'createRoutesJsonSchema', 'DEFAULT_LIMITS',
+  'compile', 'validateRoutes', 'assertValidRoutes', 'RoutesValidationError', 'explain', 'routesInPrecedenceOrder', 'routesJsonSchema', 'createRoutesJsonSchema', 'DEFAULT_LIMITS',
   // Paths and targets.
   'normalizePath', 'buildForwardUrl',
   // The fetch-standard gateway and runtime.
@@ -29,7 +29,7 @@ const BROWSER_TYPES = [
   'Routes', 'RouteValue', 'RouteObject', 'ValueCondition', 'HeaderRulesInput', 'DurationInput', 'SizeInput',
   // Options, results, issues.
   'CompileOptions', 'MatchOptions', 'ResolvedMatchOptions', 'Limits', 'BackendChoice', 'ValidationResult', 'RouteIssue', 'IssueCode', 'JsonSchema',
-  'Candidate', 'Explanation', 'SegmentKind',
+  'Candidate', 'Explanation', 'ExplainOptions', 'VariantVerdict', 'FailedCondition', 'SegmentKind',
   // Matching: the Router interface and what it returns.
   'Router', 'RouteMatch', 'MatchRequest', 'HeadersLike',
   // The compiled table.
@@ -82,7 +82,7 @@ describe('the public API', () => {
 
   it('follows the naming convention: factories are create*, error classes end in Error', () => {
     const functions = Object.entries(main).filter(([, v]) => typeof v === 'function' && !/^[A-Z]/.test(v.name));
-    const factories = functions.map(([n]) => n).filter((n) => !['compile', 'validateRoutes', 'assertValidRoutes', 'explain', 'normalizePath', 'buildForwardUrl', 'checkAddress', 'parseRoutesOption', 'loadRoutesFromConfig'].includes(n));
+    const factories = functions.map(([n]) => n).filter((n) => !['compile', 'validateRoutes', 'assertValidRoutes', 'explain', 'routesInPrecedenceOrder', 'normalizePath', 'buildForwardUrl', 'checkAddress', 'parseRoutesOption', 'loadRoutesFromConfig'].includes(n));
     expect(factories.filter((n) => !n.startsWith('create'))).toEqual([]);
     const classes = Object.entries(main).filter(([n, v]) => typeof v === 'function' && /^[A-Z]/.test(n));
     expect(classes.map(([n]) => n).filter((n) => !n.endsWith('Error'))).toEqual([]);
