@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compile, type CompileOptions, type Router } from '../src/index.js';
 import { loadNativeBackend, type NativeLoad } from '../src/match/native.js';
 
@@ -31,26 +31,23 @@ type LoadedNative = Extract<NativeLoad, { ok: true }>;
  * failing test that carries the load reason.
  */
 export function describeNative(name: string, factory: (native: LoadedNative) => void): void {
-  if (native.ok) {
-    describe(name, () => factory(native));
-    return;
-  }
-  const reason = native.reason;
-  if (nativeRequired) {
+  if (!native.ok && nativeRequired) {
+    const reason = native.reason;
     describe(name, () => {
       it('needs the native addon (required here: CI=true or ROUTING_CORE_REQUIRE_NATIVE=1)', () => {
-        throw new Error(`The native addon is required here but did not load: ${reason}`);
+        expect(native.ok, `The native addon is required here but did not load: ${reason}`).toBe(true);
       });
     });
     return;
   }
-  const absent: LoadedNative = {
-    ok: true,
-    create() {
-      throw new Error(`The native addon did not load: ${reason}`);
-    },
-  };
-  describe.skip(name, () => factory(absent));
+  const loaded: LoadedNative = native.ok ? native : { ok: true, create: () => absent(native.reason) };
+  describe.skipIf(!native.ok)(name, () => {
+    factory(loaded);
+  });
+}
+
+function absent(reason: string): never {
+  throw new Error(`The native addon did not load: ${reason}`);
 }
 
 export function routerFor(routes: Record<string, string>, config: { options: CompileOptions }, options: CompileOptions = {}): Router {
