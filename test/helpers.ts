@@ -1,20 +1,53 @@
+import { describe, expect, it } from 'vitest';
 import { compile, type CompileOptions, type Router } from '../src/index.js';
-import { loadNativeBackend } from '../src/match/native.js';
+import { loadNativeBackend, type NativeLoad } from '../src/match/native.js';
+
+/** The native addon as this process loaded it (or why it did not). */
+export const native = loadNativeBackend();
+/**
+ * Where the addon must load: CI builds it (and sets CI=true and ROUTING_CORE_REQUIRE_NATIVE=1),
+ * so there a missing addon fails the run instead of shrinking it.
+ */
+export const nativeRequired = process.env.CI === 'true' || process.env.ROUTING_CORE_REQUIRE_NATIVE === '1';
 
 /**
  * The matcher configurations every behavioural test runs against: the generated
  * TypeScript matcher, its interpreter (what runtimes without code generation get), and the
- * native addon. CI builds the addon and sets CI=true, so there a missing addon fails the
- * run instead of shrinking it.
+ * native addon. Where the addon is required but missing, the native entry stays, so its
+ * suites fail with compile's "could not load: <reason>".
  */
 export const BACKENDS: { name: string; options: CompileOptions }[] = [
   { name: 'js', options: { backend: 'js' } },
   { name: 'js-interpreter', options: { backend: 'js', codegen: false } },
 ];
-const native = loadNativeBackend();
-if (native.ok) BACKENDS.push({ name: 'native', options: { backend: 'native' } });
-else if (process.env.CI === 'true' || process.env.ROUTING_CORE_REQUIRE_NATIVE === '1') {
-  throw new Error(`The native addon is required here but did not load: ${native.reason}`);
+if (native.ok || nativeRequired) BACKENDS.push({ name: 'native', options: { backend: 'native' } });
+
+type LoadedNative = Extract<NativeLoad, { ok: true }>;
+
+/**
+ * A suite that needs the native addon. Loaded: it runs, with the addon handed to `factory`.
+ * Missing: reported as skipped (vitest still collects it, so `factory` runs with a stand-in
+ * whose `create` throws; skipped tests never call it). Missing where it is required: one
+ * failing test that carries the load reason.
+ */
+export function describeNative(name: string, factory: (native: LoadedNative) => void): void {
+  if (!native.ok && nativeRequired) {
+    const reason = native.reason;
+    describe(name, () => {
+      it('needs the native addon (required here: CI=true or ROUTING_CORE_REQUIRE_NATIVE=1)', () => {
+        expect(native.ok, `The native addon is required here but did not load: ${reason}`).toBe(true);
+      });
+    });
+    return;
+  }
+  const loaded: LoadedNative = native.ok ? native : { ok: true, create: () => absent(native.reason) };
+  describe.skipIf(!native.ok)(name, () => {
+    factory(loaded);
+  });
+}
+
+function absent(reason: string): never {
+  throw new Error(`The native addon did not load: ${reason}`);
 }
 
 export function routerFor(routes: Record<string, string>, config: { options: CompileOptions }, options: CompileOptions = {}): Router {

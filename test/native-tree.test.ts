@@ -17,6 +17,7 @@ import type { BackendOptions, MatcherBackend } from '../src/match/core.js';
 import { offsetsLength } from '../src/match/core.js';
 import { loadNativeBackend } from '../src/match/native.js';
 import { createJsBackend } from '../src/match/tree.js';
+import { describeNative } from './helpers.js';
 
 const native = loadNativeBackend();
 const required = process.env.CI === 'true' || process.env.ROUTING_CORE_REQUIRE_NATIVE === '1';
@@ -59,7 +60,8 @@ describe('loading the native backend', () => {
   });
 });
 
-if (native.ok) {
+// Reported as skipped where the addon is missing; a failure with the load reason where it is required.
+describeNative('the native backend', (native) => {
   const create = (shapes: string[][], options: BackendOptions = CS): MatcherBackend => native.create(shapes, options);
   /** Pattern syntax -> shape, as src/validate does for canonical patterns. */
   const shape = (pattern: string): string[] => {
@@ -276,4 +278,4 @@ if (native.ok) {
       });
     });
   });
-}
+});
