@@ -39,7 +39,7 @@ const ALLOWED = new RegExp(
   `^(${[
     String.raw`package\.json|README\.md|LICENSE(\.md)?`,
     String.raw`dist/(index|browser|cli)\.(js|cjs|d\.ts|d\.cts)(\.map)?`,
-    String.raw`dist/chunk-[A-Za-z0-9_-]+\.(js|cjs)(\.map)?`,
+    String.raw`dist/chunk-[A-Za-z0-9_-]+\.(js|cjs)(\.map)?|dist/[A-Za-z0-9_-]+\.d\.c?ts`, // shared chunks, declarations
     String.raw`bindings/index\.(cjs|d\.cts)|bindings/routing-core\.[a-z0-9-]+\.node`,
     String.raw`src/schema/routes\.schema\.json`,
     String.raw`docs/[a-z0-9-]+\.md|examples/README\.md|examples/[a-z0-9-]+\.json|examples/[a-z0-9-]+/af\.config\.(ts|js|json)`,
