@@ -8,8 +8,8 @@ export * from './browser.js';
 
 // af CLI helpers: `--routes` parsing and af.config.* loading, shared with the `af` CLI.
 // (jiti, for af.config.ts/js, is imported lazily: only when such a file is loaded.)
-export { parseRoutesOption, RoutesOptionError } from './cli/routes-option.js';
-export { loadRoutesFromConfig, ConfigError, CONFIG_FILE_NAMES, type ConfigErrorCode, type ConfigRoutes } from './cli/config.js';
+export { parseRoutesOption, RoutesOptionError } from './config/routes-option.js';
+export { loadRoutesFromConfig, ConfigError, CONFIG_FILE_NAMES, type ConfigErrorCode, type ConfigRoutes } from './config/af-config.js';
 
 // proxy & runtime
 export * from './proxy/index.js';
