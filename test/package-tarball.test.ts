@@ -370,6 +370,20 @@ describe('the npm package', () => {
     expect(inputs.some((p) => p.includes(join(NAME, 'dist/browser.js')))).toBe(true);
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => 'node:' + m)]);
     expect(Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path)).filter((p) => builtins.has(p))).toEqual([]);
+    // Its CommonJS build too: dist/browser.cjs and the shared chunks it requires load no built-in.
+    const seen = new Set<string>();
+    const required: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/require\(["']([^"']+)["']\)/g)) {
+        if (spec!.startsWith('./')) visit(join(dirname(file), spec!));
+        else required.push(spec!);
+      }
+    };
+    visit(join(withNative, 'node_modules', NAME, 'dist', 'browser.cjs'));
+    expect(seen.size, 'browser.cjs loads a shared chunk').toBeGreaterThan(1);
+    expect(required.filter((p) => builtins.has(p))).toEqual([]);
     expect(existsSync(join(withNative, 'node_modules', NAME, 'src', 'schema', 'routes.schema.json'))).toBe(true);
   });
 });
