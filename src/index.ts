@@ -8,8 +8,8 @@ export * from './browser.js';
 
 // af CLI helpers: `--routes` parsing and af.config.* loading, shared with the `af` CLI.
 // (jiti, for af.config.ts/js, is imported lazily: only when such a file is loaded.)
-export { parseRoutesOption, RoutesOptionError } from './cli/routes-option.js';
-export { loadRoutesFromConfig, ConfigError, CONFIG_FILE_NAMES, type ConfigErrorCode, type ConfigRoutes } from './cli/config.js';
+export { parseRoutesOption, RoutesOptionError } from './config/routes-option.js';
+export { loadRoutesFromConfig, ConfigError, CONFIG_FILE_NAMES, type ConfigErrorCode, type ConfigRoutes } from './config/af-config.js';
 
 // The Node gateway: streaming proxy, standalone gateway, undici transport for the fetch handler.
 export { createNodeProxy, type NodeProxy, type NodeProxyOptions } from './proxy/node-proxy.js';

@@ -9,10 +9,11 @@ import { mkdir, mkdtemp, readdir, rm, rmdir, stat, writeFile } from 'node:fs/pro
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'tsup';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ERROR_CODES } from '../src/cli/errors.js';
 import { cli as cliBuild } from '../tsup.config.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -302,6 +303,89 @@ describe('af-routes: the binary, help and version', () => {
     const badPort = await run(['serve', 'examples/seed.json', '--port', 'http']);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain('--port must be a number');
+  });
+});
+
+describe('af-routes: the guide, the help and the program agree', () => {
+  const GUIDE = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+
+  it('docs/cli.md lists every error code the CLI can emit, each kebab-case, and no other', () => {
+    const section = GUIDE.slice(GUIDE.indexOf('### Error codes'));
+    const table = section.slice(section.indexOf('| code |'), section.indexOf('\n\n', section.indexOf('| code |')));
+    const documented = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    expect(documented).toEqual([...CLI_ERROR_CODES]);
+    for (const code of CLI_ERROR_CODES) expect(code).toMatch(/^[a-z]+(-[a-z]+)*$/);
+  });
+
+  it('--json reports unusable input with those codes (exit 2)', async () => {
+    const badJson = await tempDir();
+    await writeFile(join(badJson, 'af.config.json'), '{ "functions": [ }');
+    const badTs = await tempDir();
+    await writeFile(join(badTs, 'af.config.ts'), 'export default { functions: [ ;');
+    const badShape = await tempDir();
+    await writeFile(join(badShape, 'af.config.json'), '[]');
+    const empty = await tempDir();
+    // Every code but config-unreadable (a config file that exists and cannot be read: not
+    // something a test running as root can make), which maps ERR_CONFIG_UNREADABLE.
+    const cases: [string[], string, string?][] = [
+      [['validate', 'nope', '--json'], 'routes-unreadable'],
+      [['validate', '--frobnicate', '--json'], 'usage'],
+      [['match', 'examples/seed.json', '--json'], 'usage'],
+      [['validate', '--json'], 'config-not-found', empty],
+      [['validate', badJson, '--json'], 'config-invalid-json'],
+      [['validate', badTs, '--json'], 'config-load-failed'],
+      [['validate', badShape, '--json'], 'config-invalid-shape'],
+      [['validate', 'examples/config', '--json'], 'function-required'],
+      [['match', 'examples/config', '-f', 'billing', '/x', '--json'], 'function-not-found'],
+    ];
+    for (const [args, code, cwd] of cases) {
+      const r = await run(args, cwd ? { cwd } : {});
+      expect(r.code, args.join(' ')).toBe(2);
+      const report = JSON.parse(r.stdout) as { valid: boolean; error: { code: string; message: string } };
+      expect(report, args.join(' ')).toMatchObject({ valid: false, error: { code } });
+      expect(report.error.message.length).toBeGreaterThan(10);
+    }
+    expect(new Set([...cases.map((c) => c[1]), 'config-unreadable'])).toEqual(new Set(CLI_ERROR_CODES));
+  });
+
+  it('<routes> is tried in the order that --help and docs/cli.md give: directory, config file, JSON, JSON file', async () => {
+    const steps = ['a directory', 'a config file', 'a json string', 'a path to a json file'];
+    for (const command of ['validate', 'match', 'serve']) {
+      const help = (await run([command, '--help'])).stdout;
+      expect([...help.matchAll(/^ {2}\d\. ([A-Za-z ]+?):/gm)].map((m) => m[1]!.toLowerCase()), command).toEqual(steps);
+    }
+    expect([...GUIDE.matchAll(/^\d\. \*\*([^*]+)\*\*/gm)].map((m) => m[1]!.toLowerCase())).toEqual(steps);
+
+    const dir = await tempDir();
+    const table = JSON.stringify(SEED);
+    // 1 before 3: a directory named `{}` holding a config (read as JSON, `{}` is an empty table).
+    await mkdir(join(dir, '{}'));
+    await writeFile(join(dir, '{}', 'af.config.json'), JSON.stringify({ type: 'function', routes: SEED }));
+    expect((await run(['validate', '{}'], { cwd: dir })).stdout).toContain(`${join('{}', 'af.config.json')}: valid (3 routes`);
+    // 2: a config file given as a file is a config (as a JSON table, its keys are not patterns).
+    expect((await run(['validate', join('{}', 'af.config.json')], { cwd: dir })).stdout).toContain('af.config.json: valid (3 routes');
+    // 3 before 4: `null` is the JSON null, not the file called `null`.
+    await writeFile(join(dir, 'null'), table);
+    expect((await run(['validate', 'null'], { cwd: dir })).stdout).toContain('inline JSON: valid, no routes');
+    // 4: what is not JSON is a path to a JSON file.
+    await writeFile(join(dir, 'routes'), table);
+    expect((await run(['validate', 'routes'], { cwd: dir })).stdout).toContain('routes: valid (3 routes');
+  });
+
+  it('only src/cli/ imports src/cli/: the library and its helpers (src/config/) stand without the CLI', async () => {
+    const cliDir = join(ROOT, 'src', 'cli');
+    const offenders: string[] = [];
+    const walk = async (dir: string): Promise<string[]> =>
+      (await Promise.all((await readdir(dir, { withFileTypes: true })).map((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])))).flat();
+    const files = (await walk(join(ROOT, 'src'))).filter((f) => f.endsWith('.ts') && !f.startsWith(cliDir + '/'));
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from\s*|import\s*\(\s*)['"](\.[^'"]*)['"]/g)) {
+        const target = resolve(dirname(file), spec!);
+        if (target === cliDir || target.startsWith(cliDir + '/')) offenders.push(`${relative(ROOT, file)} imports ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });
 

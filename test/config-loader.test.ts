@@ -66,6 +66,7 @@ describe('parseRoutesOption', () => {
   it('says why the JSON failed and why the file failed', async () => {
     const e = await parseRoutesOption('{"/a": oops}').catch((err: unknown) => err);
     expect(e).toBeInstanceOf(RoutesOptionError);
+    expect(e).toMatchObject({ name: 'RoutesOptionError', code: 'ERR_ROUTES_OPTION' }); // Node-style, as every Error subclass's code
     const lines = (e as Error).message.split('\n');
     expect(lines[0]).toBe('Failed to parse routes. Expected JSON string or path to JSON file.');
     expect(lines[1]).toMatch(/^JSON parse error: .*JSON/);
@@ -173,7 +174,8 @@ describe('loadRoutesFromConfig: failures name the file and the reason', () => {
   it('no config file', async () => {
     const dir = await dirWith({ 'package.json': '{}' });
     const e = await configError(loadRoutesFromConfig(dir));
-    expect(e.code).toBe('config-not-found');
+    expect(e.code).toBe('ERR_CONFIG_NOT_FOUND');
+    expect(e.name).toBe('ConfigError');
     expect(e.file).toBe(dir);
     expect(e.message).toContain('af.config.ts, af.config.js, af.config.json');
     expect(e.message).toContain(dir);
@@ -182,7 +184,7 @@ describe('loadRoutesFromConfig: failures name the file and the reason', () => {
   it('af.config.json that is not JSON', async () => {
     const dir = await dirWith({ 'af.config.json': '{ "functions": [ }' });
     const e = await configError(loadRoutesFromConfig(dir));
-    expect(e.code).toBe('config-invalid-json');
+    expect(e.code).toBe('ERR_CONFIG_INVALID_JSON');
     expect(e.file).toBe(join(dir, 'af.config.json'));
     expect(e.message).toContain(join(dir, 'af.config.json'));
     expect(e.message).toMatch(/not valid JSON.*: .+/);
@@ -191,18 +193,18 @@ describe('loadRoutesFromConfig: failures name the file and the reason', () => {
   it('af.config.ts with a syntax error', async () => {
     const dir = await dirWith({ 'af.config.ts': 'export default { functions: [ ;' });
     const e = await configError(loadRoutesFromConfig(dir));
-    expect(e.code).toBe('config-load-failed');
+    expect(e.code).toBe('ERR_CONFIG_LOAD_FAILED');
     expect(e.message).toContain(`Failed to load ${join(dir, 'af.config.ts')}: `);
   });
 
   it('af.config.ts that throws while loading, or imports a missing module', async () => {
     const throws = await dirWith({ 'af.config.ts': "throw new Error('no secrets here');\nexport default {};" });
     const e1 = await configError(loadRoutesFromConfig(throws));
-    expect(e1.code).toBe('config-load-failed');
+    expect(e1.code).toBe('ERR_CONFIG_LOAD_FAILED');
     expect(e1.message).toContain('no secrets here');
     const missing = await dirWith({ 'af.config.ts': "import { routes } from './routes-that-do-not-exist';\nexport default { type: 'function', routes };" });
     const e2 = await configError(loadRoutesFromConfig(missing));
-    expect(e2.code).toBe('config-load-failed');
+    expect(e2.code).toBe('ERR_CONFIG_LOAD_FAILED');
     expect(e2.message).toContain('routes-that-do-not-exist');
   });
 
@@ -210,7 +212,7 @@ describe('loadRoutesFromConfig: failures name the file and the reason', () => {
     for (const exported of ["() => { throw new Error('boom'); }", "async () => { throw new Error('boom'); }", "Promise.reject(new Error('boom'))"]) {
       const dir = await dirWith({ 'af.config.ts': `export default ${exported};` });
       const e = await configError(loadRoutesFromConfig(dir));
-      expect(e.code, exported).toBe('config-load-failed');
+      expect(e.code, exported).toBe('ERR_CONFIG_LOAD_FAILED');
       expect(e.message).toContain(join(dir, 'af.config.ts'));
       expect(e.message).toContain('boom');
     }
@@ -225,19 +227,19 @@ describe('loadRoutesFromConfig: failures name the file and the reason', () => {
     ] as const) {
       const dir = await dirWith({ 'af.config.ts': text });
       const e = await configError(loadRoutesFromConfig(dir));
-      expect(e.code, text).toBe('config-invalid-shape');
+      expect(e.code, text).toBe('ERR_CONFIG_INVALID_SHAPE');
       expect(e.message).toContain(`not ${what}`);
     }
     const named = await dirWith({ 'af.config.ts': "export const functions = [{ name: 'api', routes: {} }];" });
     const e = await configError(loadRoutesFromConfig(named));
-    expect(e.code).toBe('config-invalid-shape');
+    expect(e.code).toBe('ERR_CONFIG_INVALID_SHAPE');
     expect(e.message).toBe(`${join(named, 'af.config.ts')} has no default export: export the config with "export default { ... }"`);
   });
 
   it('an object of neither shape, "functions" that is not an array, a non-function type', async () => {
     const neither = await dirWith({ 'af.config.json': JSON.stringify({ sites: [{ name: 'blog' }] }) });
     const e1 = await configError(loadRoutesFromConfig(neither));
-    expect(e1.code).toBe('config-invalid-shape');
+    expect(e1.code).toBe('ERR_CONFIG_INVALID_SHAPE');
     expect(e1.message).toContain('neither "functions" nor "routes"');
     expect(e1.message).toContain('"sites"');
     const notArray = await dirWith({ 'af.config.json': JSON.stringify({ functions: { api: {} } }) });
@@ -246,26 +248,26 @@ describe('loadRoutesFromConfig: failures name the file and the reason', () => {
     expect((await configError(loadRoutesFromConfig(entry))).message).toContain('functions[0]');
     const site = await dirWith({ 'af.config.json': JSON.stringify({ name: 'blog', type: 'site', routes: SEED }) });
     const e4 = await configError(loadRoutesFromConfig(site));
-    expect(e4.code).toBe('config-invalid-shape');
+    expect(e4.code).toBe('ERR_CONFIG_INVALID_SHAPE');
     expect(e4.message).toContain('type "site"');
   });
 
   it('several functions and no name; an unknown name; no functions', async () => {
     const dir = await dirWith({ 'af.config.json': JSON.stringify(ROOT_CONFIG) });
     const e1 = await configError(loadRoutesFromConfig(dir));
-    expect(e1.code).toBe('function-required');
+    expect(e1.code).toBe('ERR_CONFIG_FUNCTION_REQUIRED');
     expect(e1.message).toContain('2 functions ("api", "web")');
     const e2 = await configError(loadRoutesFromConfig(dir, 'billing'));
-    expect(e2.code).toBe('function-not-found');
+    expect(e2.code).toBe('ERR_CONFIG_FUNCTION_NOT_FOUND');
     expect(e2.message).toBe(`No function named "billing" in ${join(dir, 'af.config.json')}: it defines "api", "web"`);
     const empty = await dirWith({ 'af.config.json': JSON.stringify({ functions: [] }) });
-    expect((await configError(loadRoutesFromConfig(empty))).code).toBe('function-not-found');
+    expect((await configError(loadRoutesFromConfig(empty))).code).toBe('ERR_CONFIG_FUNCTION_NOT_FOUND');
   });
 
   it('a flat config whose name is not the one asked for', async () => {
     const dir = await dirWith({ 'af.config.json': JSON.stringify({ name: 'api', type: 'function', routes: SEED }) });
     const e = await configError(loadRoutesFromConfig(dir, 'web'));
-    expect(e.code).toBe('function-not-found');
+    expect(e.code).toBe('ERR_CONFIG_FUNCTION_NOT_FOUND');
     expect(e.message).toContain('it defines only "api"');
   });
 });

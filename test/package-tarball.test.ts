@@ -1,10 +1,14 @@
 /**
  * The published shape, installed the way consumers install it: a copy of the project is
- * built (`npm run build:ts`; the native addon comes from `npm run build:native`, which CI runs
- * first) and packed (`npm pack`); publint and arethetypeswrong check the tarball; a fresh
- * project installs it with no network (`npm install --offline` with an empty cache: its
- * dependencies are packed from this project's node_modules); then ES module, CommonJS and
- * TypeScript consumers use it, once with the native addon and once with it deleted.
+ * built (`npm run build:ts`; the native addon comes from `npm run build:native`, which the
+ * `prepare` script runs on install when cargo is there) and packed (`npm pack`); publint and
+ * arethetypeswrong check the tarball; a fresh project installs it with no network
+ * (`npm install --offline` with an empty cache: its dependencies are packed from this
+ * project's node_modules), lifecycle scripts on, as a consumer's npm runs them; then ES
+ * module, CommonJS and TypeScript consumers use it, once with the native addon and once with
+ * it deleted. The two entries (`.` and `./browser`) must be one module graph per format: one
+ * `compile`, one `RoutesValidationError`. The docs and examples ship too, and their links and
+ * `af-routes` commands work from the installed package.
  *
  * Everything happens in a temporary directory: the work tree's dist/ is never touched.
  */
@@ -12,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { publint } from 'publint';
@@ -22,10 +26,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const exec = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
 const NAME = '@alternatefutures/routing-core';
-const NPM_FLAGS = ['--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'];
+const NPM_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error'];
+/** Packing runs no script (`prepare` would rebuild): the copy was built just before. */
+const PACK_FLAGS = [...NPM_FLAGS, '--ignore-scripts'];
 
-/** Every file the tarball may hold: what consumers load, and nothing else. */
-const ALLOWED = /^(package\.json|README\.md|LICENSE(\.md)?|dist\/(index|browser|cli)\.(js|cjs|d\.ts|d\.cts)(\.map)?|bindings\/index\.(cjs|d\.cts)|bindings\/routing-core\.[a-z0-9-]+\.node|src\/schema\/routes\.schema\.json)$/;
+/**
+ * Every file the tarball may hold: what consumers load (the entries, the chunks they share,
+ * types, the native loader and addon, the schema) and what they read (the docs, the examples
+ * they use, the benchmark results the README quotes), and nothing else.
+ */
+const ALLOWED = new RegExp(
+  `^(${[
+    String.raw`package\.json|README\.md|LICENSE(\.md)?`,
+    String.raw`dist/(index|browser|cli)\.(js|cjs|d\.ts|d\.cts)(\.map)?`,
+    String.raw`dist/chunk-[A-Za-z0-9_-]+\.(js|cjs)(\.map)?|dist/[A-Za-z0-9_-]+\.d\.c?ts`, // shared chunks, declarations
+    String.raw`bindings/index\.(cjs|d\.cts)|bindings/routing-core\.[a-z0-9-]+\.node`,
+    String.raw`src/schema/routes\.schema\.json`,
+    String.raw`docs/[a-z0-9-]+\.md|examples/README\.md|examples/[a-z0-9-]+\.json|examples/[a-z0-9-]+/af\.config\.(ts|js|json)`,
+    String.raw`bench/README\.md|bench/results/latest\.md`,
+  ].join('|')})$`,
+);
 const REQUIRED = [
   'package.json',
   'dist/index.js',
@@ -40,6 +60,14 @@ const REQUIRED = [
   'bindings/index.cjs',
   'bindings/index.d.cts',
   'src/schema/routes.schema.json',
+  'docs/cli.md',
+  'docs/routing.md',
+  'docs/runtime.md',
+  'examples/README.md',
+  'examples/seed.json',
+  'examples/invalid.json',
+  'examples/config/af.config.ts',
+  'bench/results/latest.md',
 ];
 
 let work: string;
@@ -103,7 +131,29 @@ console.log(JSON.stringify({
   schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
   exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
   from: ${resolved},
+  identity: identity(),
 }));
+
+/** The two entries are one module graph: every value ./browser exports is the main entry's. */
+function identity() {
+  const shared = Object.keys(portable).filter((k) => k !== 'default' && k !== '__esModule');
+  const thrown = {};
+  for (const [via, own, other] of [['browser', portable, rc], ['main', rc, portable]]) {
+    try {
+      own.compile({ api: 'ftp://x' });
+      thrown[via] = 'nothing thrown';
+    } catch (e) {
+      thrown[via] = { ownClass: e instanceof own.RoutesValidationError, otherClass: e instanceof other.RoutesValidationError };
+    }
+  }
+  return {
+    shared: shared.length,
+    differing: shared.filter((k) => portable[k] !== rc[k]),
+    sameCompile: portable.compile === rc.compile,
+    sameErrorClass: portable.RoutesValidationError === rc.RoutesValidationError,
+    thrown,
+  };
+}
 `;
 }
 const ESM_CONSUMER = consumer('esm');
@@ -151,17 +201,20 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'routing-core-package-'));
   // A copy of the project (sources, configs, the built addon), sharing node_modules.
   const pkg = join(work, 'pkg');
-  const skip = new Set(['.git', 'dist', 'native/target', '.vitest-cache', 'bench/results']);
-  cpSync(ROOT, pkg, { recursive: true, filter: (src) => !skip.has(relative(ROOT, src)) && !src.endsWith('/node_modules') });
+  const skip = new Set(['.git', 'dist', 'native/target', '.vitest-cache']);
+  // Of the benchmark results, only the report the README links to (a run may be writing the rest).
+  const skipped = (rel: string) => skip.has(rel) || (rel.startsWith('bench/results/') && rel !== 'bench/results/latest.md');
+  cpSync(ROOT, pkg, { recursive: true, filter: (src) => !skipped(relative(ROOT, src)) && !src.endsWith('/node_modules') });
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
   await run('npm', ['run', 'build:ts'], pkg);
-  packed = (JSON.parse(await run('npm', ['pack', '--json', ...NPM_FLAGS, '--pack-destination', work], pkg)) as (typeof packed)[])[0]!;
+  packed = (JSON.parse(await run('npm', ['pack', '--json', ...PACK_FLAGS, '--pack-destination', work], pkg)) as (typeof packed)[])[0]!;
   tarball = join(work, packed.filename);
   const deps = join(work, 'deps');
   mkdirSync(deps);
   const depTarballs = await packDependencies(deps);
 
-  // A fresh project installs the tarball offline, from an empty cache.
+  // A fresh project installs the tarball offline, from an empty cache, with scripts on: npm
+  // runs no `prepare` for a tarball (it would fail here: no sources, no tsup, no cargo).
   withNative = join(work, 'consumer');
   mkdirSync(withNative);
   writeFileSync(join(withNative, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
@@ -236,6 +289,59 @@ describe('the npm package', () => {
         if (backend === 'native') expect(out.nativeChoice).toBe('native');
         else expect(out.nativeChoice).toMatch(/^unavailable: .*not built for linux-x64.*build:native/);
       });
+
+      it(`${file}: '.' and './browser' share one module graph (one compile, one RoutesValidationError)`, async () => {
+        const { identity } = (await consume(dir(), file)) as { identity: { shared: number } };
+        expect(identity.shared).toBeGreaterThan(10);
+        expect(identity).toEqual({
+          shared: identity.shared,
+          differing: [],
+          sameCompile: true,
+          sameErrorClass: true,
+          // an error thrown through one entry is an instance of the other entry's class
+          thrown: { browser: { ownClass: true, otherClass: true }, main: { ownClass: true, otherClass: true } },
+        });
+      });
+    }
+  });
+
+  it('the shipped Markdown links only to files the package holds (so they work installed and on GitHub)', () => {
+    const pkgDir = join(withNative, 'node_modules', NAME);
+    const docs = packed.files.map((f) => f.path).filter((f) => f.endsWith('.md'));
+    expect(docs).toEqual(expect.arrayContaining(['README.md', 'docs/cli.md', 'examples/README.md']));
+    const broken: string[] = [];
+    let checked = 0;
+    for (const doc of docs) {
+      const text = readFileSync(join(pkgDir, doc), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target!) || target!.startsWith('#')) continue; // absolute URL or anchor
+        checked++;
+        const file = join(pkgDir, dirname(doc), target!.replace(/#.*$/, ''));
+        if (!existsSync(file)) broken.push(`${doc}: ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
+  it("docs/cli.md's example commands run from the installed package and print what the guide shows", async () => {
+    const pkgDir = join(withNative, 'node_modules', NAME);
+    const guide = readFileSync(join(pkgDir, 'docs', 'cli.md'), 'utf8');
+    // `$ af-routes <args>` lines of the guide's transcripts, with the first line they print.
+    const examples = [...guide.matchAll(/^\$ af-routes (.+)\n(.+)$/gm)].map(([, args, first]) => ({
+      args: [...args!.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!),
+      first: first!,
+    }));
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    const bin = join(pkgDir, 'dist', 'cli.js');
+    for (const { args, first } of examples) {
+      const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: pkgDir }).catch(
+        (e: { code: number; stdout: string; stderr: string }) => {
+          expect(e.code, `af-routes ${args.join(' ')}: ${e.stderr}`).toBe(1); // an invalid table, as shown
+          return e;
+        },
+      );
+      expect((stdout + stderr).split('\n')[0], `af-routes ${args.join(' ')}`).toBe(first);
     }
   });
 
@@ -264,6 +370,20 @@ describe('the npm package', () => {
     expect(inputs.some((p) => p.includes(join(NAME, 'dist/browser.js')))).toBe(true);
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => 'node:' + m)]);
     expect(Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path)).filter((p) => builtins.has(p))).toEqual([]);
+    // Its CommonJS build too: dist/browser.cjs and the shared chunks it requires load no built-in.
+    const seen = new Set<string>();
+    const required: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/require\(["']([^"']+)["']\)/g)) {
+        if (spec!.startsWith('./')) visit(join(dirname(file), spec!));
+        else required.push(spec!);
+      }
+    };
+    visit(join(withNative, 'node_modules', NAME, 'dist', 'browser.cjs'));
+    expect(seen.size, 'browser.cjs loads a shared chunk').toBeGreaterThan(1);
+    expect(required.filter((p) => builtins.has(p))).toEqual([]);
     expect(existsSync(join(withNative, 'node_modules', NAME, 'src', 'schema', 'routes.schema.json'))).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from '../match/types.js';
 import { createGateway, type AccessLogEntry } from '../proxy/index.js';
 import type { Io } from './commands.js';
-import { UsageError } from './source.js';
+import { UsageError } from './errors.js';
 
 export const DEFAULT_PORT = 8080;
 /** How long in-flight requests get to finish after a shutdown signal. */

@@ -1,11 +1,11 @@
 /** Help texts: `af-routes --help` and `af-routes <command> --help`. */
 
-const ROUTES_ARG = `<routes> is one of:
-  - a JSON string:            '{"/api/*": "https://api.example.com"}'
-  - a path to a JSON file:    examples/seed.json
-  - a path to a config file:  af.config.ts | af.config.js | af.config.json
-  - a directory holding one:  .   (af.config.ts, then .js, then .json)
-  A JSON string is tried first, then a file path.`;
+/** The order is resolveSource's (src/cli/source.ts); docs/cli.md lists the same steps. */
+const ROUTES_ARG = `<routes> is tried, in this order, as:
+  1. a directory:             .   (its af.config.ts, else af.config.js, else af.config.json)
+  2. a config file:           af.config.ts | af.config.js | af.config.json
+  3. a JSON string:           '{"/api/*": "https://api.example.com"}'
+  4. a path to a JSON file:   examples/seed.json`;
 
 const MATCH_OPTIONS = `  --ignore-trailing-slash  /docs and /docs/ are the same path (as compile's ignoreTrailingSlash)
   --case-insensitive       static text matches ignoring ASCII case (caseSensitive: false)`;
@@ -29,7 +29,8 @@ Commands:
 
 ${ROUTES_ARG}
 
-Docs: docs/cli.md`,
+Guide: docs/cli.md, shipped in the package
+  (node_modules/@alternatefutures/routing-core/docs/cli.md)`,
 
   validate: `Usage: af-routes validate [<routes>] [options]
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runMatch, runValidate, type Io, type TableFlags } from './commands.js';
 import { HELP } from './help.js';
-import { UsageError } from './source.js';
+import { UsageError } from './errors.js';
 
 const io: Io = {
   out: (text) => void process.stdout.write(text + '\n'),

@@ -4,16 +4,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { ConfigError, findConfigFile, isConfigFileName, loadRoutesFromConfigFile, CONFIG_FILE_NAMES } from './config.js';
-import { parseRoutesOptionDetailed, RoutesOptionError } from './routes-option.js';
-
-/** Input that cannot be used at all (exit code 2). */
-export class UsageError extends Error {
-  constructor(message: string, readonly code = 'usage') {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { ConfigError, findConfigFile, isConfigFileName, loadRoutesFromConfigFile, CONFIG_FILE_NAMES } from '../config/af-config.js';
+import { parseRoutesOptionDetailed, RoutesOptionError } from '../config/routes-option.js';
+import { CONFIG_CODES, UsageError } from './errors.js';
 
 export interface RoutesSource {
   kind: 'inline' | 'json-file' | 'config';
@@ -33,8 +26,8 @@ function display(file: string): string {
 }
 
 function asUsage(e: unknown): never {
-  if (e instanceof ConfigError) throw new UsageError(e.message, e.code);
-  if (e instanceof RoutesOptionError) throw new UsageError(e.message, 'routes-option');
+  if (e instanceof ConfigError) throw new UsageError(e.message, CONFIG_CODES[e.code]);
+  if (e instanceof RoutesOptionError) throw new UsageError(e.message, 'routes-unreadable');
   throw e;
 }
 
@@ -106,7 +99,7 @@ export async function resolveSource(arg: string | undefined, functionName: strin
       try {
         return (await parseRoutesOptionDetailed(file)).routes;
       } catch (e) {
-        if (e instanceof RoutesOptionError) throw new UsageError(`Cannot read ${display(file)}: ${e.fileError}`, 'routes-file');
+        if (e instanceof RoutesOptionError) throw new UsageError(`Cannot read ${display(file)}: ${e.fileError}`, 'routes-unreadable');
         throw e;
       }
     },

@@ -8,33 +8,35 @@
  *   - flat:  `{ name, type: 'function', routes }`
  *
  * Every failure throws a `ConfigError` that names the file and the reason; nothing is
- * swallowed into an empty result. Part of the library entry: `jiti` (for `.ts`/`.js`) is
- * imported lazily, only when such a file is loaded.
+ * swallowed into an empty result. Part of the library entry (the `af` CLI imports it from
+ * there), used by `af-routes` too: `jiti` (for `.ts`/`.js`) is imported lazily, only when such
+ * a file is loaded.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 
 export const CONFIG_FILE_NAMES = ['af.config.ts', 'af.config.js', 'af.config.json'] as const;
 
+/** Why a config could not be used: `ConfigError.code`, Node-style like every Error subclass's. */
 export type ConfigErrorCode =
   /** No af.config.ts/js/json in the directory. */
-  | 'config-not-found'
+  | 'ERR_CONFIG_NOT_FOUND'
   /** The file exists but could not be read. */
-  | 'config-unreadable'
+  | 'ERR_CONFIG_UNREADABLE'
   /** af.config.json is not valid JSON. */
-  | 'config-invalid-json'
+  | 'ERR_CONFIG_INVALID_JSON'
   /** af.config.ts/js failed to compile or threw while loading, or its default export function threw. */
-  | 'config-load-failed'
+  | 'ERR_CONFIG_LOAD_FAILED'
   /** The config is not one of the accepted shapes. */
-  | 'config-invalid-shape'
+  | 'ERR_CONFIG_INVALID_SHAPE'
   /** The named function is not in the config. */
-  | 'function-not-found'
+  | 'ERR_CONFIG_FUNCTION_NOT_FOUND'
   /** Several functions and no name to choose one. */
-  | 'function-required';
+  | 'ERR_CONFIG_FUNCTION_REQUIRED';
 
 export class ConfigError extends Error {
   readonly code: ConfigErrorCode;
-  /** The config file (or, for `config-not-found`, the directory searched). */
+  /** The config file (or, for `ERR_CONFIG_NOT_FOUND`, the directory searched). */
   readonly file: string;
   constructor(code: ConfigErrorCode, file: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -100,7 +102,7 @@ async function importDefault(file: string): Promise<unknown> {
   const jiti = createJiti(file, { moduleCache: false, fsCache: false, interopDefault: false });
   const ns = (await jiti.import(file)) as Record<string, unknown> | null;
   if (ns !== null && typeof ns === 'object' && 'default' in ns) return ns.default;
-  throw new ConfigError('config-invalid-shape', file, `${file} has no default export: export the config with "export default { ... }"`);
+  throw new ConfigError('ERR_CONFIG_INVALID_SHAPE', file, `${file} has no default export: export the config with "export default { ... }"`);
 }
 
 /** The config object a file exports (default export resolved; functions called; promises awaited). */
@@ -111,31 +113,31 @@ export async function readConfigFile(file: string): Promise<unknown> {
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw new ConfigError('config-unreadable', file, `Cannot read ${file}: ${reason(e)}`, { cause: e });
+      throw new ConfigError('ERR_CONFIG_UNREADABLE', file, `Cannot read ${file}: ${reason(e)}`, { cause: e });
     }
     try {
       return JSON.parse(text) as unknown;
     } catch (e) {
-      throw new ConfigError('config-invalid-json', file, `${name} is not valid JSON (${file}): ${reason(e)}`, { cause: e });
+      throw new ConfigError('ERR_CONFIG_INVALID_JSON', file, `${name} is not valid JSON (${file}): ${reason(e)}`, { cause: e });
     }
   }
   try {
     await readFile(file);
   } catch (e) {
-    throw new ConfigError('config-unreadable', file, `Cannot read ${file}: ${reason(e)}`, { cause: e });
+    throw new ConfigError('ERR_CONFIG_UNREADABLE', file, `Cannot read ${file}: ${reason(e)}`, { cause: e });
   }
   let value: unknown;
   try {
     value = await importDefault(file);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
-    throw new ConfigError('config-load-failed', file, `Failed to load ${file}: ${reason(e)}`, { cause: e });
+    throw new ConfigError('ERR_CONFIG_LOAD_FAILED', file, `Failed to load ${file}: ${reason(e)}`, { cause: e });
   }
   try {
     if (typeof value === 'function') value = await (value as () => unknown)();
     else value = await value;
   } catch (e) {
-    throw new ConfigError('config-load-failed', file, `The default export of ${file} failed: ${reason(e)}`, { cause: e });
+    throw new ConfigError('ERR_CONFIG_LOAD_FAILED', file, `The default export of ${file} failed: ${reason(e)}`, { cause: e });
   }
   return value;
 }
@@ -145,16 +147,16 @@ const SHAPES = "expected { functions: [{ name, type: 'function', routes }] } or 
 /** Picks the function and its routes from a config object read from `file`. */
 export function selectFunction(config: unknown, file: string, functionName?: string): ConfigRoutes {
   if (!isPlainObject(config)) {
-    throw new ConfigError('config-invalid-shape', file, `${file} must export an object (${SHAPES}), not ${describe(config)}`);
+    throw new ConfigError('ERR_CONFIG_INVALID_SHAPE', file, `${file} must export an object (${SHAPES}), not ${describe(config)}`);
   }
   if ('functions' in config) {
     const functions = config.functions;
     if (!Array.isArray(functions)) {
-      throw new ConfigError('config-invalid-shape', file, `"functions" in ${file} must be an array, not ${describe(functions)}`);
+      throw new ConfigError('ERR_CONFIG_INVALID_SHAPE', file, `"functions" in ${file} must be an array, not ${describe(functions)}`);
     }
     functions.forEach((fn, i) => {
       if (!isPlainObject(fn)) {
-        throw new ConfigError('config-invalid-shape', file, `functions[${i}] in ${file} must be an object, not ${describe(fn)}`);
+        throw new ConfigError('ERR_CONFIG_INVALID_SHAPE', file, `functions[${i}] in ${file} must be an object, not ${describe(fn)}`);
       }
     });
     const entries = functions as Record<string, unknown>[];
@@ -163,16 +165,16 @@ export function selectFunction(config: unknown, file: string, functionName?: str
       const found = entries.find((fn) => fn.name === functionName);
       if (!found) {
         const known = names.length ? `it defines ${names.map((n) => `"${n}"`).join(', ')}` : 'it defines no functions';
-        throw new ConfigError('function-not-found', file, `No function named "${functionName}" in ${file}: ${known}`);
+        throw new ConfigError('ERR_CONFIG_FUNCTION_NOT_FOUND', file, `No function named "${functionName}" in ${file}: ${known}`);
       }
       return { file, functionName, routes: found.routes, functionConfig: found };
     }
     if (entries.length === 0) {
-      throw new ConfigError('function-not-found', file, `${file} defines no functions ("functions" is empty)`);
+      throw new ConfigError('ERR_CONFIG_FUNCTION_NOT_FOUND', file, `${file} defines no functions ("functions" is empty)`);
     }
     if (entries.length > 1) {
       throw new ConfigError(
-        'function-required',
+        'ERR_CONFIG_FUNCTION_REQUIRED',
         file,
         `${file} defines ${entries.length} functions (${names.map((n) => `"${n}"`).join(', ')}): name the one whose routes to use (af-routes: --function <name>)`,
       );
@@ -184,18 +186,18 @@ export function selectFunction(config: unknown, file: string, functionName?: str
   if (!looksLikeFunction) {
     const keys = Object.keys(config);
     throw new ConfigError(
-      'config-invalid-shape',
+      'ERR_CONFIG_INVALID_SHAPE',
       file,
       `${file} has neither "functions" nor "routes" (${SHAPES}; found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'an empty object'})`,
     );
   }
   if (config.type !== undefined && config.type !== 'function') {
-    throw new ConfigError('config-invalid-shape', file, `${file} has type ${JSON.stringify(config.type)}; a function config has type "function"`);
+    throw new ConfigError('ERR_CONFIG_INVALID_SHAPE', file, `${file} has type ${JSON.stringify(config.type)}; a function config has type "function"`);
   }
   const own = typeof config.name === 'string' ? config.name : undefined;
   if (functionName !== undefined && own !== functionName) {
     throw new ConfigError(
-      'function-not-found',
+      'ERR_CONFIG_FUNCTION_NOT_FOUND',
       file,
       `No function named "${functionName}" in ${file}: it defines ${own === undefined ? 'one function without a name' : `only "${own}"`}`,
     );
@@ -220,7 +222,7 @@ export async function loadRoutesFromConfig(dir: string, functionName?: string): 
   const abs = resolve(dir);
   const file = await findConfigFile(abs);
   if (file === null) {
-    throw new ConfigError('config-not-found', abs, `No ${CONFIG_FILE_NAMES.join(', ')} in ${join(abs, '')}`);
+    throw new ConfigError('ERR_CONFIG_NOT_FOUND', abs, `No ${CONFIG_FILE_NAMES.join(', ')} in ${join(abs, '')}`);
   }
   return loadRoutesFromConfigFile(file, functionName);
 }

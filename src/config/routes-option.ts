@@ -3,15 +3,19 @@
  * argument of `af-routes`. A JSON string first, then a path to a JSON file; when both fail,
  * the error says why each did (the wording of the existing `af` CLI).
  *
- * Part of the library entry: no CLI-only dependencies here.
+ * Part of the library entry (the `af` CLI imports it from there), used by `af-routes` too: no
+ * CLI-only dependencies here.
  */
 import { readFile } from 'node:fs/promises';
 
 export const ROUTES_OPTION_ERROR = 'Failed to parse routes. Expected JSON string or path to JSON file.';
 
-/** Thrown by `parseRoutesOption` when the value is neither JSON nor a readable JSON file. */
+/**
+ * Thrown by `parseRoutesOption` when the value is neither JSON nor a readable JSON file. Its
+ * `code` is Node-style (`ERR_*`), as for every Error subclass of the library.
+ */
 export class RoutesOptionError extends Error {
-  readonly code = 'INVALID_ROUTES_OPTION';
+  readonly code = 'ERR_ROUTES_OPTION';
   /** Why `JSON.parse(value)` failed. */
   readonly jsonError: string;
   /** Why reading `value` as a JSON file failed. */
