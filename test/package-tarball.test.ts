@@ -117,7 +117,7 @@ const table = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://
 const router = rc.compile(table, { codegen: false }); // auto: native whenever it loads once codegen is off
 const m = router.match('/api/users/42');
 let nativeChoice;
-try { nativeChoice = rc.selectBackend('native').kind; } catch (e) { nativeChoice = 'unavailable: ' + e.message; }
+try { nativeChoice = rc.compile({ '/probe': 'http://probe.invalid' }, { backend: 'native' }).backend; } catch (e) { nativeChoice = 'unavailable: ' + e.message; }
 console.log(JSON.stringify({
   backend: router.backend,
   match: { pattern: m.pattern, remainder: m.remainder, url: router.url(m, 'x=1') },
@@ -129,7 +129,7 @@ console.log(JSON.stringify({
   nativeChoice,
   portableBackend: portable.compile(table, { codegen: false }).backend,
   schemaSame: JSON.stringify(schema) === JSON.stringify(rc.routesJsonSchema),
-  exports: ['fastifyRoutingPlugin', 'expressRoutingMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
+  exports: ['createFastifyPlugin', 'createExpressMiddleware', 'createHonoMiddleware', 'createGateway', 'createFetchHandler', 'routesJsonSchema', 'parseRoutesOption'].map((n) => typeof rc[n]),
   from: ${resolved},
   identity: identity(),
 }));
@@ -161,10 +161,10 @@ const CJS_CONSUMER = consumer('cjs');
 
 /** A TypeScript consumer of the main entry's types (compiled as CommonJS and as an ES module). */
 const TS_CONSUMER = `
-import { compile, validateRoutes, routesJsonSchema, fastifyRoutingPlugin, expressRoutingMiddleware, RoutesValidationError } from '${NAME}';
-import type { Routes, RouteTarget, RouteMatch, RouteIssue, IssueCode, ValidationResult, Router, CompileOptions, JsonSchema, RoutingAdapterOptions } from '${NAME}';
+import { compile, validateRoutes, routesJsonSchema, createFastifyPlugin, createExpressMiddleware, RoutesValidationError } from '${NAME}';
+import type { Routes, RouteValue, RouteMatch, RouteIssue, IssueCode, ValidationResult, Router, CompileOptions, JsonSchema, NodeAdapterOptions } from '${NAME}';
 const routes: Routes = { '/a/*': 'https://a.example' };
-const target: RouteTarget = routes['/a/*']!;
+const target: RouteValue = routes['/a/*']!;
 const options: CompileOptions = { caseSensitive: false, backend: 'js' };
 const router: Router = compile(routes, options);
 const match: RouteMatch | null = router.match('/a/b');
@@ -173,9 +173,9 @@ const result: ValidationResult = validateRoutes(routes);
 const issues: RouteIssue[] = result.errors;
 const codes: IssueCode[] = issues.map((i) => i.code);
 const schema: JsonSchema = routesJsonSchema;
-const adapter: RoutingAdapterOptions = { routes, rejectInvalidPaths: true };
+const adapter: NodeAdapterOptions = { routes };
 const err: RoutesValidationError | null = null;
-export const all = [target, remainder, codes, schema, adapter, err, fastifyRoutingPlugin, expressRoutingMiddleware];
+export const all = [target, remainder, codes, schema, adapter, err, createFastifyPlugin, createExpressMiddleware];
 `;
 
 /** The portable entry's types, compiled for a browser: no Node types, the DOM library. */
@@ -283,7 +283,7 @@ describe('the npm package', () => {
           normalized: { ok: true, path: '/b', query: 'q=1' },
           portableBackend: backend,
           schemaSame: true,
-          exports: ['function', 'function', 'function', 'function', 'object', 'function'],
+          exports: ['function', 'function', 'function', 'function', 'function', 'object', 'function'],
         });
         expect(String(out.from)).toContain(join('node_modules', NAME, 'dist', file === 'esm.mjs' ? 'index.js' : 'index.cjs'));
         if (backend === 'native') expect(out.nativeChoice).toBe('native');
