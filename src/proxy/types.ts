@@ -2,6 +2,7 @@
  * Types shared by the proxy's interfaces (Node, fetch, runtime). Pure: no Node built-ins.
  */
 import type { Router } from '../match/types.js';
+import type { EventSink } from '../telemetry/events.js';
 
 /** One line of the access log: reported once per request through `onRequest`. */
 export interface AccessLogEntry {
@@ -66,4 +67,6 @@ export interface ProxyCommonOptions {
   allowEncodedSlashes?: boolean;
   /** Called once per request with its access-log entry. Exceptions it throws are ignored. */
   onRequest?: (entry: AccessLogEntry) => void;
+  /** Routing events (retries, ejections, refusals, cache results) for metrics and logs; see src/telemetry/events.ts. */
+  events?: EventSink;
 }
