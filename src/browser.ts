@@ -68,3 +68,6 @@ export type { FunctionInvocation, InvocationInfo } from './proxy/invocation.js';
 // Framework adapters that run anywhere.
 export { createHonoMiddleware, type HonoContextLike, type HonoMiddleware, type HonoMiddlewareOptions } from './adapters/hono.js';
 export type { AdapterRoutesOptions } from './adapters/router-source.js';
+
+// Routing events (retries, ejections, refusals, cache results): the hook metrics and logs read.
+export type { EventSink, RoutingEvent } from './telemetry/events.js';

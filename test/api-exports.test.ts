@@ -44,6 +44,8 @@ const BROWSER_TYPES = [
   'RuntimeRouter', 'RuntimeRouterOptions', 'RuntimeAccessLogEntry', 'RouterCacheOptions', 'RouterCacheStats', 'LoadedRoutes', 'FunctionInvocation', 'InvocationInfo',
   // Adapters.
   'AdapterRoutesOptions', 'HonoMiddleware', 'HonoMiddlewareOptions', 'HonoContextLike',
+  // Routing events.
+  'EventSink', 'RoutingEvent',
 ];
 
 /** `.` adds what needs Node. */
