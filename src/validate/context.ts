@@ -135,7 +135,8 @@ export function list(ctx: VariantContext, code: IssueCode, field: string, value:
 
 /** An http(s) URL with a host and without a fragment, as written, or undefined (reported). */
 export function httpUrl(ctx: VariantContext, code: IssueCode, field: string, value: unknown): string | undefined {
-  if (typeof value === 'string' && value.length <= 2048) {
+  // The scheme is required as written: the URL parser would also take " https://..." or "https:x".
+  if (typeof value === 'string' && value.length <= 2048 && /^https?:\/\/[^#]+$/i.test(value)) {
     try {
       const url = new URL(value);
       if ((url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '' && !value.includes('#')) return value;

@@ -14,7 +14,7 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 const DURATION = /^(\d{1,12}(?:\.\d{1,6})?)(ms|s|m|h)$/;
-const SIZE = /^(\d{1,15}(?:\.\d{1,6})?)\s?(b|kb|mb|gb)$/i;
+const SIZE = /^(\d{1,15}(?:\.\d{1,6})?) ?(b|kb|mb|gb)$/i;
 
 /** Milliseconds, or null when `value` is not a duration. Range checks are the caller's. */
 export function parseDuration(value: unknown): number | null {

@@ -10,7 +10,7 @@
  * - `expectStatus`: a status, a range `"200-399"`, or a comma-separated list of them, 100-599.
  */
 import type { HealthCheckConfig, LoadBalancer, RetryConfig, UpstreamConfig } from '../table/route.js';
-import { checkKnown, duration, fail, headerName, HTTP_TOKEN, isPlainObject, list, show, size, wholeNumber, type VariantContext } from './context.js';
+import { checkKnown, duration, fail, headerName, HTTP_TOKEN, isPlainObject, list, MAX_NAME_LENGTH, show, size, wholeNumber, type VariantContext } from './context.js';
 import type { ParsedPattern } from './pattern.js';
 
 export const UPSTREAM_FIELDS = ['loadBalancer', 'healthCheck', 'retry', 'timeout', 'idleTimeout'] as const;
@@ -158,7 +158,7 @@ function retry(ctx: VariantContext, value: unknown): RetryConfig | undefined {
     const items = list(ctx, 'retry-invalid', 'retry.methods', value.methods, 1, 32, 'method names');
     methods = items && [];
     items?.forEach((m, i) => {
-      if (typeof m === 'string' && m.length <= 64 && HTTP_TOKEN.test(m) && m === m.toUpperCase()) {
+      if (typeof m === 'string' && m.length <= MAX_NAME_LENGTH && HTTP_TOKEN.test(m) && m === m.toUpperCase()) {
         if (!methods!.includes(m)) methods!.push(m);
       } else {
         ok = false;
