@@ -145,7 +145,19 @@ const AUTH: JsonSchema = {
           publicKey: {
             type: 'object',
             required: ['kty'],
+            maxProperties: 32,
             properties: { kty: { enum: ['RSA', 'EC', 'OKP'] } },
+            additionalProperties: {
+              anyOf: [
+                { type: 'string', maxLength: 16_384 },
+                { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 16_384 } },
+              ],
+            },
+            allOf: [
+              { if: { properties: { kty: { const: 'RSA' } } }, then: { required: ['n', 'e'], properties: { n: { type: 'string' }, e: { type: 'string' } } } },
+              { if: { properties: { kty: { const: 'EC' } } }, then: { required: ['crv', 'x', 'y'], properties: { crv: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' } } } },
+              { if: { properties: { kty: { const: 'OKP' } } }, then: { required: ['crv', 'x'], properties: { crv: { type: 'string' }, x: { type: 'string' } } } },
+            ],
             not: { anyOf: ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].map(requires) },
             description: 'A public JWK (RSA, EC or OKP; never private or symmetric key material).',
           },

@@ -46,6 +46,9 @@ export function sub(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
+/** Unknown fields reported one by one per object; the rest are counted in one more issue. */
+const MAX_UNKNOWN_REPORTED = 16;
+
 /** What other gateways call a route's target: the hint names `target` for them, however far the spelling. */
 const TARGET_ALIASES: Record<string, string> = { url: 'target', uri: 'target', upstream: 'target', destination: 'target', backend: 'target', proxy_pass: 'target', service: 'target' };
 
@@ -55,9 +58,12 @@ const TARGET_ALIASES: Record<string, string> = { url: 'target', uri: 'target', u
  */
 export function checkKnown(ctx: VariantContext, obj: Record<string, unknown>, known: readonly string[], parent: string): boolean {
   let ok = true;
+  let unknown = 0;
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
     ok = false;
+    // A hostile object with thousands of keys gets a bounded answer (each hint costs an edit distance per known name).
+    if (++unknown > MAX_UNKNOWN_REPORTED) continue;
     const near = nearestName(key, known) ?? (known.includes('target') ? TARGET_ALIASES[key.toLowerCase()] : undefined);
     const shown = key.length > 64 ? key.slice(0, 64) + '...' : key;
     ctx.issues.push(
@@ -66,6 +72,16 @@ export function checkKnown(ctx: VariantContext, obj: Record<string, unknown>, kn
         variant: ctx.variant,
         field: sub(parent, shown),
         hint: near !== undefined ? `Did you mean "${near}"? A misspelt field would silently switch its policy off` : `Known fields here: ${known.join(', ')}`,
+      }),
+    );
+  }
+  if (unknown > MAX_UNKNOWN_REPORTED) {
+    ctx.issues.push(
+      error('route-unknown-field', `${where(ctx)}: ${unknown - MAX_UNKNOWN_REPORTED} more unknown fields${parent ? ` in "${parent}"` : ''}`, {
+        pattern: ctx.pattern,
+        variant: ctx.variant,
+        field: parent || '*',
+        hint: `Known fields here: ${known.join(', ')}`,
       }),
     );
   }

@@ -36,6 +36,18 @@ export function parsePolicies(ctx: VariantContext, obj: Record<string, unknown>)
   return out;
 }
 
+/** The members a public JWK of each type needs (RFC 7518 section 6, RFC 8037). */
+const JWK_MEMBERS: Record<string, string[]> = { RSA: ['n', 'e'], EC: ['crv', 'x', 'y'], OKP: ['crv', 'x'] };
+
+/** JWK members are strings or lists of strings (RFC 7517): no nesting to walk, bounded size. */
+function jwkShapeOk(key: Record<string, unknown>): boolean {
+  const entries = Object.entries(key);
+  if (entries.length > 32) return false;
+  const text = (v: unknown) => typeof v === 'string' && v.length <= 16_384;
+  if (!entries.every(([, v]) => text(v) || (Array.isArray(v) && v.length <= 16 && v.every(text)))) return false;
+  return JWK_MEMBERS[key.kty as string]!.every((m) => typeof key[m] === 'string');
+}
+
 function stringOrList(ctx: VariantContext, field: string, value: unknown): string | string[] | undefined {
   if (typeof value === 'string' && value !== '' && value.length <= 2048) return value;
   if (Array.isArray(value) && value.length >= 1 && value.length <= 32 && value.every((v) => typeof v === 'string' && v !== '' && v.length <= 2048)) return value as string[];
@@ -105,6 +117,9 @@ function auth(ctx: VariantContext, value: unknown): AuthConfig | undefined {
         ok = false;
       } else if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((p) => p in key)) {
         fail(ctx, 'auth-invalid', 'auth.publicKey', 'holds private key material', 'Remove the private parts ("d", "p", "q", "dp", "dq", "qi"): a route table holds only the public key, and rotate the exposed key');
+        ok = false;
+      } else if (!jwkShapeOk(key)) {
+        fail(ctx, 'auth-invalid', 'auth.publicKey', `is not a ${key.kty} public JWK: it needs ${JWK_MEMBERS[key.kty]!.map((m) => `"${m}"`).join(', ')}, and every member is a string or a list of strings (at most 32 members)`, 'Paste the JWK exactly as the issuer publishes it (RFC 7517)');
         ok = false;
       } else out.publicKey = key;
     }
