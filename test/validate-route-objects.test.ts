@@ -3,19 +3,22 @@
  * parameter constraints, upstream and policy fields, each problem with its own code, the
  * route, the variant and the field; and the normalized values carried on the compiled route.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateRoutes, type RouteIssue } from '../src/index.js';
 import { resolveMatchOptions } from '../src/options.js';
+import type { RouteTable } from '../src/validate/input.js';
+import { ROUTE_FIELDS } from '../src/validate/route-value.js';
 import { analyzeRoutes } from '../src/validate/validate.js';
 
-const HASH = 'sha256:' + 'ab'.repeat(32);
+const HASH = `sha256:${'ab'.repeat(32)}` as const;
 const analyze = (routes: unknown, options = {}) => analyzeRoutes(routes, resolveMatchOptions(options));
 const errors = (routes: unknown, options = {}) => validateRoutes(routes, options).errors;
 const codes = (issues: RouteIssue[]) => issues.map((i) => i.code);
 /** The one issue of a one-route table whose value is `value`, as [code, field, variant]. */
 const problem = (value: unknown, pattern = '/a/:id/*') => errors({ [pattern]: value }).map((e) => [e.code, e.field, e.variant]);
 
-const SPEC_EXAMPLE = {
+const SPEC_EXAMPLE: RouteTable = {
   '/api/users/*': 'https://users.svc',
   '/api/orders/*': [
     {
@@ -126,6 +129,24 @@ describe('value forms and variants (SPEC 10)', () => {
 
   it('a bad pattern with an object value still reports the object\'s problems', () => {
     expect(codes(errors({ 'a/x': { target: 'https://a', tiemout: 1 } }))).toEqual(['pattern-no-leading-slash', 'route-unknown-field']);
+  });
+});
+
+describe('examples/gateway-routes.json', () => {
+  it('validates, and uses every field and every condition form', () => {
+    const table = JSON.parse(readFileSync(new URL('../examples/gateway-routes.json', import.meta.url), 'utf8')) as RouteTable;
+    const a = analyze(table);
+    expect(a.errors).toEqual([]);
+    expect(a.warnings).toEqual([]);
+    const variants = a.routes.flatMap((r) => r.variants);
+    const written = new Set(Object.values(table).flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (typeof v === 'string' ? [] : Object.keys(v))));
+    expect([...ROUTE_FIELDS].filter((f) => !written.has(f))).toEqual([]);
+    const hosts = variants.flatMap((v) => v.host ?? []).map((h) => Object.keys(h)[0]);
+    expect(new Set(hosts)).toEqual(new Set(['exact', 'suffix', 'regex']));
+    const matchers = variants.flatMap((v) => [...(v.headers ?? []), ...(v.query ?? [])]).map((c) => c.matcher.kind);
+    expect(new Set(matchers)).toEqual(new Set(['equals', 'present', 'absent', 'prefix', 'regex']));
+    expect(new Set(variants.map((v) => v.policies.auth?.type).filter(Boolean))).toEqual(new Set(['apiKey', 'jwt', 'forward']));
+    expect(a.routes.filter((r) => r.shape.some((s) => s.length > 1 && s.startsWith(':'))).map((r) => r.pattern)).toEqual(['/v1/files/:id([0-9a-f]{24})', '/v1/files/:name([^/]+\\.(?:png|jpe?g))']);
   });
 });
 

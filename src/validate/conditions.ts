@@ -4,8 +4,8 @@
  * beside `GET`, lower-case hosts and header names, matchers with compiled linear-time regexes.
  */
 import { compileLinearRegex, isRegexError } from '../regex/linear.js';
-import type { FieldCondition, HostMatcher, ValueMatcher } from '../table/route.js';
-import { checkKnown, fail, headerName, HTTP_TOKEN, isPlainObject, list, MAX_NAME_LENGTH, show, type VariantContext } from './context.js';
+import type { FieldCondition, HostMatcher, LinearRegex, ValueMatcher } from '../table/route.js';
+import { checkKnown, fail, headerName, HTTP_TOKEN, isPlainObject, list, MAX_NAME_LENGTH, show, sub, type VariantContext } from './context.js';
 import type { IssueCode } from './issues.js';
 
 /** Caps that bound the work (and the issues) one field can cause. */
@@ -39,7 +39,7 @@ const IPV6 = /^\[[0-9a-f:.]{2,45}\]$/;
 function parseHostEntry(ctx: VariantContext, field: string, value: unknown): HostMatcher | undefined {
   if (isPlainObject(value)) {
     if (!checkKnown(ctx, value, ['regex'], field)) return undefined;
-    return regexOf(ctx, 'host-invalid', sub2(field, 'regex'), value.regex);
+    return regexOf(ctx, 'host-invalid', sub(field, 'regex'), value.regex);
   }
   if (typeof value !== 'string' || value.length > 253 || value === '') {
     fail(ctx, 'host-invalid', field, `must be a host name or { "regex": ... }, not ${show(value)}`, 'Write a host such as "api.example.com" or "*.example.com"');
@@ -85,16 +85,13 @@ export function parseHost(ctx: VariantContext, value: unknown): HostMatcher[] | 
   return ok ? out : undefined;
 }
 
-function sub2(field: string, key: string): string {
-  return `${field}.${key}`;
-}
-
-function regexOf(ctx: VariantContext, code: IssueCode, field: string, source: unknown): { regex: NonNullable<ReturnType<typeof okRegex>> } | undefined {
+function regexOf(ctx: VariantContext, code: IssueCode, field: string, source: unknown): { regex: LinearRegex } | undefined {
   const regex = okRegex(ctx, code, field, source);
   return regex && { regex };
 }
 
-function okRegex(ctx: VariantContext, code: IssueCode, field: string, source: unknown) {
+/** A compiled linear-time regex, or undefined (reported as `regex-invalid` / `regex-too-long`, or under `code` for a non-string). */
+function okRegex(ctx: VariantContext, code: IssueCode, field: string, source: unknown): LinearRegex | undefined {
   if (typeof source !== 'string') {
     fail(ctx, code, field, `must be a regular expression (a string), not ${show(source)}`, 'Write RE2 syntax, such as "v[0-9]+"');
     return undefined;
@@ -128,10 +125,10 @@ function parseMatcher(ctx: VariantContext, code: IssueCode, field: string, value
     }
     if (keys[0] === 'prefix') {
       if (typeof value.prefix === 'string' && value.prefix !== '') return { kind: 'prefix', value: value.prefix };
-      fail(ctx, code, sub2(field, 'prefix'), `must be a non-empty string, not ${show(value.prefix)}`, 'Write { "prefix": "Bearer " }; use true for "present"');
+      fail(ctx, code, sub(field, 'prefix'), `must be a non-empty string, not ${show(value.prefix)}`, 'Write { "prefix": "Bearer " }; use true for "present"');
       return undefined;
     }
-    const regex = okRegex(ctx, code, sub2(field, 'regex'), value.regex);
+    const regex = okRegex(ctx, code, sub(field, 'regex'), value.regex);
     return regex && { kind: 'regex', regex };
   }
   fail(ctx, code, field, `must be ${MATCHER_FORMS}, not ${show(value)}`, `Write ${MATCHER_FORMS}`);

@@ -78,7 +78,7 @@ export function parseRouteValue(pattern: string, value: unknown, parsed: ParsedP
       );
     }
     let v: RouteVariant | undefined;
-    if (typeof item === 'string') v = variantOf(ctx, defaultName(ctx), [stringTarget(ctx, item, 'target', shared)], {}, shared);
+    if (typeof item === 'string') v = variantOf(ctx, defaultName(ctx), [stringTarget(ctx, item, 'target', shared)], {});
     else if (isPlainObject(item)) v = parseVariant(ctx, item, shared);
     else {
       fail(ctx, 'variant-invalid', `[${i}]`, `must be a target URL (a string) or a route object, not ${show(item)}`, 'Write "https://api.example.com" or { "target": "https://api.example.com", "methods": ["GET"] }');
@@ -171,7 +171,7 @@ function parseVariant(ctx: VariantContext, obj: Record<string, unknown>, shared:
   const upstream = parseUpstream(ctx, obj, shared.parsed);
   const policies = parsePolicies(ctx, obj);
   if (ctx.issues.length > before || !targets || methods === undefined || host === undefined || headers === undefined || query === undefined) return undefined;
-  return variantOf(ctx, name, targets, { methods, host, headers, query, upstream, policies }, shared);
+  return variantOf(ctx, name, targets, { methods, host, headers, query, upstream, policies });
 }
 
 function variantOf(
@@ -179,7 +179,6 @@ function variantOf(
   name: string,
   targets: (CompiledTarget | undefined)[],
   rest: Partial<Pick<RouteVariant, 'methods' | 'host' | 'headers' | 'query' | 'upstream' | 'policies'>>,
-  _shared: Shared,
 ): RouteVariant | undefined {
   if (targets.some((t) => t === undefined) || targets.length === 0) return undefined;
   const ts = targets as CompiledTarget[];

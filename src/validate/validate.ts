@@ -1,11 +1,16 @@
 /**
- * The one validator (SPEC section 7), shared by backend, CLI and runtime. `compile` uses the
- * same analysis, so a table validates under some options exactly when it compiles under them.
+ * The one validator (SPEC sections 7 and 10-12), shared by backend, CLI and runtime. `compile`
+ * uses the same analysis, so a table validates under some options exactly when it compiles
+ * under them (test/validity-independent.test.ts checks both against rules of its own).
+ *
+ * A string value keeps the legacy path exactly (its issues and their order are unchanged); a
+ * route object or an array of variants goes through src/validate/route-value.ts.
  */
 import type { CompiledRoute, RouteVariant } from '../table/route.js';
 import type { TargetTemplate } from '../target/template.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
 import { parseTarget } from './target.js';
+import { isPlainObject } from './context.js';
 import { error, RoutesValidationError, type RouteIssue } from './issues.js';
 import { canonicalPattern, parsePattern } from './pattern.js';
 import { parseRouteValue } from './route-value.js';
@@ -20,12 +25,6 @@ export interface ValidationResult {
 export interface Analysis extends ValidationResult {
   /** The routes that parsed, in table order (complete only when `valid`). */
   routes: CompiledRoute[];
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): Analysis {
@@ -99,7 +98,7 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       for (const v of variants) {
         const earlier = names.get(v.name);
         if (earlier !== undefined) {
-          errors.push(error('name-duplicate', `Route "${pattern}"${variants.length > 1 || Array.isArray(value) ? ` #${v.index + 1}` : ''}: name "${v.name}" is also the name of route "${earlier}"`, {
+          errors.push(error('name-duplicate', `Route "${pattern}"${Array.isArray(value) ? ` #${v.index + 1}` : ''}: name "${v.name}" is also the name of route "${earlier}"`, {
             pattern,
             variant: v.index,
             field: 'name',
