@@ -221,6 +221,7 @@ export function routeObjectDefs(): Record<string, JsonSchema> {
             passive: {
               type: 'object',
               additionalProperties: false,
+              description: 'Outlier detection: a target failing in a row is ejected for a while (on whenever a route has 2+ targets).',
               properties: {
                 consecutiveFailures: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failures in a row that eject a target.' },
                 baseEjection: duration('Ejection time, times the number of ejections so far (at most 300 s). Default 30 s.'),
@@ -231,7 +232,7 @@ export function routeObjectDefs(): Record<string, JsonSchema> {
               type: 'object',
               additionalProperties: false,
               required: ['path'],
-              description: 'Probes; the timeout must not exceed the interval.',
+              description: 'Opt-in probes of each target (jittered, obeying the outbound policy); the timeout must not exceed the interval.',
               properties: {
                 path: { type: 'string', pattern: '^/[\\x21-\\x22\\x24-\\x7e]{0,2047}$', description: 'The probed path.' },
                 interval: duration('Time between probes (default 10 s).'),

@@ -30,6 +30,7 @@ interface Shared {
   readonly parsed: ParsedPattern | null;
   readonly maxTargetLength: number;
   readonly warnings: RouteIssue[];
+  readonly warned: Set<string>;
 }
 
 /**
@@ -40,7 +41,7 @@ interface Shared {
 export function parseRouteValue(pattern: string, value: unknown, parsed: ParsedPattern | null, maxTargetLength: number): RouteValueResult {
   const errors: RouteIssue[] = [];
   const warnings: RouteIssue[] = [];
-  const shared: Shared = { pattern, parsed, maxTargetLength, warnings };
+  const shared: Shared = { pattern, parsed, maxTargetLength, warnings, warned: new Set() };
   const variants: RouteVariant[] = [];
   if (isPlainObject(value)) {
     const v = parseVariant({ pattern, variant: 0, inArray: false, issues: errors }, value, shared);
@@ -101,7 +102,13 @@ function stringTarget(ctx: VariantContext, url: string, field: string, shared: S
     for (const issue of t) ctx.issues.push({ ...issue, variant: ctx.variant, field });
     return undefined;
   }
-  for (const w of t.warnings) if (!shared.warnings.some((o) => o.code === w.code && o.target === w.target && o.pattern === w.pattern)) shared.warnings.push({ ...w, variant: ctx.variant, field });
+  for (const w of t.warnings) {
+    // Once per distinct target: 32 variants naming one URL get one warning, not 32.
+    const key = `${w.code}\n${w.target ?? url}`;
+    if (shared.warned.has(key)) continue;
+    shared.warned.add(key);
+    shared.warnings.push({ ...w, variant: ctx.variant, field });
+  }
   return { url, weight, template: t.template };
 }
 
