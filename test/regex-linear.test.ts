@@ -5,7 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { RE2JS } from 're2js';
 import { compileLinearRegex, isRegexError, MAX_REGEX_LENGTH } from '../src/regex/linear.js';
+import { expandedSize } from '../src/regex/size.js';
 import type { LinearRegex } from '../src/table/route.js';
 
 function compiled(source: string): LinearRegex {
@@ -40,6 +42,36 @@ describe('compileLinearRegex', () => {
     const long = compileLinearRegex('a'.repeat(MAX_REGEX_LENGTH + 1));
     expect(long).toMatchObject({ tooLong: true });
     expect(MAX_REGEX_LENGTH).toBe(256);
+  });
+
+  it('bounds the expanded size, so compiling and matching cost a bounded program', () => {
+    for (const source of ['x{1001}', 'x{1000}y{1000}z{1000}', '((a{10}){10}){10}', '(a|b){600}', '(?:[0-9]{100}){11}', 'a{2,1001}']) {
+      expect(compileLinearRegex(source), source).toMatchObject({ tooLong: true, error: expect.stringContaining('expands to') });
+    }
+    for (const source of ['x{1000}', '[0-9a-f]{24}', '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '.{200}', '(a{10}){10}', '\\Q{1001}\\E', '[{1001}]', '(?i)[a-z]{500}']) {
+      expect(isRegexError(compileLinearRegex(source)), source).toBe(false);
+    }
+  });
+
+  it('the size estimate is close to RE2\'s program size and never far below it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', '.', '[0-9]', '\\d', '(', ')', '|', '*', '+', '?', '{3}', '{2,5}', '{4,}', '(?:', '(?i)', '\\pL'), { maxLength: 16 }),
+        (parts) => {
+          const source = parts.join('');
+          let program: number;
+          try {
+            program = RE2JS.compile(source).programSize();
+          } catch {
+            return; // not RE2 syntax: the size rule does not apply
+          }
+          const estimate = expandedSize(source);
+          // Within a factor of 2 (RE2 adds a few instructions of its own: match, loop heads).
+          expect(2 * estimate + 8, source).toBeGreaterThanOrEqual(program);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 
   it('never throws, whatever source or value it is given', () => {

@@ -153,4 +153,19 @@ describe('route objects: hostile values are answered with issues in bounded time
     expect(r.errors).toEqual([]);
     expect(performance.now() - t0).toBeLessThan(5000);
   });
+
+  it('10,000 distinct large regexes: the table budget bounds the compile work', () => {
+    const table = Object.fromEntries(
+      Array.from({ length: 10_000 }, (_, i) => [`/r${i}/:id(.{${500 + (i % 500)}})`, { target: 'https://a.com/:id', headers: { 'x-v': { regex: `v.{${400 + (i % 600)}}` } } }]),
+    );
+    const t0 = performance.now();
+    const r = validateRoutes(table);
+    const ms = performance.now() - t0;
+    expect(r.valid).toBe(false);
+    const codes = new Set(r.errors.map((e) => e.code));
+    expect([...codes]).toEqual(['regex-too-long']);
+    expect(r.errors[0]!.message).toMatch(/together expand to more than 100000 elements/);
+    for (const e of r.errors.slice(0, 50)) checkIssue(e, Object.keys(table));
+    expect(ms).toBeLessThan(10_000);
+  });
 });

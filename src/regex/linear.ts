@@ -10,9 +10,45 @@
  */
 import { RE2JS } from 're2js';
 import type { LinearRegex } from '../table/route.js';
+import { expandedSize } from './size.js';
 
 /** SPEC 10.2: a REGEX source is at most 256 characters. */
 export const MAX_REGEX_LENGTH = 256;
+
+/**
+ * At most this expanded size (src/regex/size.ts): about as many RE2 instructions. Matching
+ * costs the value's length times the program size, and compiling `x{1000}y{1000}z{1000}`
+ * takes about 8 ms, so 10,000 such routes would hold validation for over a minute. Common
+ * constraints are far below it (`[0-9a-f]{24}`: 24, a UUID: about 40, `.{200}`: 200).
+ */
+export const MAX_REGEX_SIZE = 1000;
+
+/**
+ * One table's regexes together: distinct sources may expand to at most this much. Compiling
+ * costs up to about 20 us per element (x{1000} takes up to 19 ms on a loaded machine), so a
+ * table of 10,000 distinct large regexes would hold validation for minutes; within this
+ * budget it takes at most about 2 s. Repeated sources count once (a gateway with 10,000
+ * routes constrained by the same UUID regex spends 36).
+ */
+export const MAX_TABLE_REGEX_SIZE = 100_000;
+
+/** The expanded size still available to one table's distinct regexes (`createRegexBudget`). */
+export interface RegexBudget {
+  remaining: number;
+  readonly seen: Set<string>;
+}
+
+export function createRegexBudget(total = MAX_TABLE_REGEX_SIZE): RegexBudget {
+  return { remaining: total, seen: new Set() };
+}
+
+/**
+ * Compiled regexes by source, shared by every table of the process (a router recompiled on a
+ * route update, or 10,000 routes with one constraint, compile it once). Bounded: the oldest
+ * entry goes first. A `LinearRegex` holds no per-match state, so sharing is safe.
+ */
+const CACHE_SIZE = 1024;
+const cache = new Map<string, LinearRegex>();
 
 export interface RegexError {
   /** The engine's reason (or the length limit), for the issue's message. */
@@ -24,21 +60,35 @@ export interface RegexError {
 /**
  * Compiles `source` (RE2 syntax) to a matcher of whole values: `test(v)` is true when the
  * regex matches all of `v`, as if written `^(?:source)$`. Never throws: a source outside
- * the syntax or over the limit comes back as `{ error }`.
+ * the syntax or over a limit comes back as `{ error }`. With a `budget`, the source's
+ * expanded size is charged to it (once per distinct source).
  */
-export function compileLinearRegex(source: string): LinearRegex | RegexError {
+export function compileLinearRegex(source: string, budget?: RegexBudget): LinearRegex | RegexError {
   if (typeof source !== 'string') return { error: 'a regular expression must be a string' };
   if (source.length > MAX_REGEX_LENGTH) {
     return { error: `the regular expression is ${source.length} characters long; the limit is ${MAX_REGEX_LENGTH}`, tooLong: true };
   }
   if (source === '') return { error: 'the regular expression is empty' };
+  const size = expandedSize(source);
+  if (size > MAX_REGEX_SIZE) {
+    return { error: `the regular expression expands to ${size >= 1e9 ? 'over 1e9' : size} elements (a repeat {n} counts n copies); the limit is ${MAX_REGEX_SIZE}`, tooLong: true };
+  }
+  if (budget !== undefined && !budget.seen.has(source)) {
+    if (size > budget.remaining) {
+      return { error: `the table's distinct regular expressions together expand to more than ${MAX_TABLE_REGEX_SIZE} elements`, tooLong: true };
+    }
+    budget.remaining -= size;
+    budget.seen.add(source);
+  }
+  const cached = cache.get(source);
+  if (cached !== undefined) return cached;
   let re: RE2JS;
   try {
     re = RE2JS.compile(source);
   } catch (cause) {
     return { error: cause instanceof Error ? cause.message : String(cause) };
   }
-  return {
+  const compiled: LinearRegex = Object.freeze({
     source,
     test(value: string): boolean {
       if (typeof value !== 'string') return false;
@@ -49,7 +99,10 @@ export function compileLinearRegex(source: string): LinearRegex | RegexError {
         return false;
       }
     },
-  };
+  });
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(source, compiled);
+  return compiled;
 }
 
 export function isRegexError(value: LinearRegex | RegexError): value is RegexError {

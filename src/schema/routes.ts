@@ -11,7 +11,8 @@
  *   (a relation between a key and its value);
  * - `target-invalid-url` past the scheme: the WHATWG URL parser's host rules (IDNA, IP
  *   literals) are not a regular language worth writing down;
- * - `regex-invalid`: RE2 syntax, and where a `:name(REGEX)` constraint ends (balanced
+ * - `regex-invalid`, and `regex-too-long` past 256 characters: RE2 syntax, a regex's expanded
+ *   size (src/regex/size.ts), and where a `:name(REGEX)` constraint ends (balanced
  *   parentheses); from a constraint's `(` on, a pattern's text is the validator's alone
  *   (including its segment count and duplicate names after it);
  * - relations inside a route value: `variant-unreachable` (array order), `name-duplicate`

@@ -96,7 +96,7 @@ function okRegex(ctx: VariantContext, code: IssueCode, field: string, source: un
     fail(ctx, code, field, `must be a regular expression (a string), not ${show(source)}`, 'Write RE2 syntax, such as "v[0-9]+"');
     return undefined;
   }
-  const regex = compileLinearRegex(source);
+  const regex = compileLinearRegex(source, ctx.regexBudget);
   if (!isRegexError(regex)) return regex;
   fail(
     ctx,
@@ -104,7 +104,7 @@ function okRegex(ctx: VariantContext, code: IssueCode, field: string, source: un
     field,
     `is not a valid linear-time (RE2) regular expression: ${regex.error}`,
     regex.tooLong
-      ? 'Shorten the regular expression to 256 characters or fewer'
+      ? 'Shorten the regular expression: at most 256 characters, expanding to at most 1,000 elements (x{1000} counts 1,000); a table\'s distinct regexes expand to at most 100,000 together'
       : 'Use RE2 syntax (https://github.com/google/re2/wiki/Syntax): no back-references and no look-around',
   );
   return undefined;

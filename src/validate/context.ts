@@ -4,6 +4,7 @@
  * Also the small readers every field validator shares (plain objects, unknown fields, whole
  * numbers in a range, durations, sizes, HTTP tokens), so each rule is written once.
  */
+import type { RegexBudget } from '../regex/linear.js';
 import { error, type IssueCode, type RouteIssue } from './issues.js';
 import { nearestName } from './suggest.js';
 import { MAX_DURATION_MS, parseDuration, parseSize } from './units.js';
@@ -14,6 +15,8 @@ export interface VariantContext {
   /** True when the value is an array (messages then say `#N`). */
   readonly inArray: boolean;
   readonly issues: RouteIssue[];
+  /** The table's regex budget (src/regex/linear.ts), shared by patterns and matchers. */
+  readonly regexBudget?: RegexBudget;
 }
 
 /** `Route "/api/*"`, or `Route "/api/*" #2` for the second variant of an array. */

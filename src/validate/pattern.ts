@@ -5,7 +5,7 @@
  */
 import { canonicalizeSegment, type SegmentError } from '../normalize/escape.js';
 import type { ResolvedMatchOptions } from '../options.js';
-import { compileLinearRegex, isRegexError, MAX_REGEX_LENGTH } from '../regex/linear.js';
+import { compileLinearRegex, isRegexError, MAX_REGEX_LENGTH, type RegexBudget } from '../regex/linear.js';
 import type { LinearRegex } from '../table/route.js';
 import { error, type RouteIssue } from './issues.js';
 
@@ -41,7 +41,7 @@ export function foldAscii(text: string): string {
   return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
-export function parsePattern(pattern: string, options: ResolvedMatchOptions): ParsedPattern | RouteIssue[] {
+export function parsePattern(pattern: string, options: ResolvedMatchOptions, budget?: RegexBudget): ParsedPattern | RouteIssue[] {
   const issues: RouteIssue[] = [];
   const at = { pattern };
   if (pattern.length > options.limits.maxPatternLength) {
@@ -83,7 +83,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions): Pa
       continue;
     }
     if (raw.startsWith(':') && raw.includes('(')) {
-      const param = constrainedParam(raw, pattern, namedParams);
+      const param = constrainedParam(raw, pattern, namedParams, budget);
       if (Array.isArray(param)) issues.push(...param);
       else {
         namedParams.add(param.name);
@@ -246,7 +246,7 @@ function groupEnd(text: string, open: number): number {
 }
 
 /** `:name(REGEX)`: the name's rules, then the REGEX in the linear-time engine (SPEC 10.2). */
-function constrainedParam(raw: string, pattern: string, named: Set<string>): Extract<PatternSegment, { kind: 'param' }> | RouteIssue[] {
+function constrainedParam(raw: string, pattern: string, named: Set<string>, budget: RegexBudget | undefined): Extract<PatternSegment, { kind: 'param' }> | RouteIssue[] {
   const at = { pattern };
   const open = raw.indexOf('(');
   const name = raw.slice(1, open);
@@ -271,13 +271,13 @@ function constrainedParam(raw: string, pattern: string, named: Set<string>): Ext
   } else if (named.has(name)) {
     issues.push(error('param-name-duplicate', `Parameter ":${name}" appears twice in path pattern "${pattern}"`, { ...at, hint: 'Give each parameter of a pattern its own name' }));
   }
-  const regex = compileLinearRegex(source);
+  const regex = compileLinearRegex(source, budget);
   if (isRegexError(regex)) {
     issues.push(
       regex.tooLong
-        ? error('regex-too-long', `The constraint of ":${name}" in path pattern "${pattern}" is ${source.length} characters long; the limit is ${MAX_REGEX_LENGTH}`, {
+        ? error('regex-too-long', `The constraint of ":${name}" in path pattern "${pattern}" is too large: ${regex.error}`, {
             ...at,
-            hint: 'Shorten the regular expression, or match the segment more loosely and check it in the upstream',
+            hint: `Shorten the regular expression (at most ${MAX_REGEX_LENGTH} characters, expanding to at most 1,000 elements; a table's distinct regexes at most 100,000 together), reuse one regex across routes, or match the segment more loosely and check it in the upstream`,
           })
         : error('regex-invalid', `The constraint "${source}" of ":${name}" in path pattern "${pattern}" is not a valid linear-time (RE2) regular expression: ${regex.error}`, {
             ...at,

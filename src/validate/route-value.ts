@@ -3,6 +3,7 @@
  * strings and route objects, the variants of one pattern, tried in array order. Produces the
  * `RouteVariant`s of src/table/route.ts, or reports every problem of every variant.
  */
+import type { RegexBudget } from '../regex/linear.js';
 import type { CompiledTarget, RouteVariant } from '../table/route.js';
 import { parseHeaders, parseHost, parseMethods, parseQuery } from './conditions.js';
 import { checkKnown, fail, isPlainObject, show, type VariantContext } from './context.js';
@@ -38,13 +39,13 @@ interface Shared {
  * path in validate.ts): an object or an array; anything else is `target-not-string`, whose
  * legacy message SPEC 7 keeps.
  */
-export function parseRouteValue(pattern: string, value: unknown, parsed: ParsedPattern | null, maxTargetLength: number): RouteValueResult {
+export function parseRouteValue(pattern: string, value: unknown, parsed: ParsedPattern | null, maxTargetLength: number, regexBudget?: RegexBudget): RouteValueResult {
   const errors: RouteIssue[] = [];
   const warnings: RouteIssue[] = [];
   const shared: Shared = { pattern, parsed, maxTargetLength, warnings, warned: new Set() };
   const variants: RouteVariant[] = [];
   if (isPlainObject(value)) {
-    const v = parseVariant({ pattern, variant: 0, inArray: false, issues: errors }, value, shared);
+    const v = parseVariant({ pattern, variant: 0, inArray: false, issues: errors, regexBudget }, value, shared);
     if (v) variants.push(v);
     return { variants, errors, warnings };
   }
@@ -68,7 +69,7 @@ export function parseRouteValue(pattern: string, value: unknown, parsed: ParsedP
   }
   let unconditioned = -1;
   value.forEach((item, i) => {
-    const ctx: VariantContext = { pattern, variant: i, inArray: true, issues: errors };
+    const ctx: VariantContext = { pattern, variant: i, inArray: true, issues: errors, regexBudget };
     if (unconditioned >= 0) {
       errors.push(
         error('variant-unreachable', `Route "${pattern}" #${i + 1} can never be reached: #${unconditioned + 1} has no conditions and accepts every request first`, {

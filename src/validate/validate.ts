@@ -10,6 +10,7 @@ import type { CompiledRoute, RouteVariant } from '../table/route.js';
 import type { TargetTemplate } from '../target/template.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
 import { parseTarget } from './target.js';
+import { createRegexBudget } from '../regex/linear.js';
 import { isPlainObject } from './context.js';
 import { error, RoutesValidationError, type RouteIssue } from './issues.js';
 import { canonicalPattern, parsePattern } from './pattern.js';
@@ -68,8 +69,9 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
   }
   const byShape = new Map<string, string>();
   const names = new Map<string, string>();
+  const regexBudget = createRegexBudget();
   for (const [pattern, value] of entries) {
-    const parsed = parsePattern(pattern, resolved);
+    const parsed = parsePattern(pattern, resolved, regexBudget);
     let variants: RouteVariant[];
     let target: string;
     if (typeof value === 'string') {
@@ -88,7 +90,7 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       variants = [stringVariant(pattern, value, t.template)];
     } else {
       if (Array.isArray(parsed)) errors.push(...parsed);
-      const r = parseRouteValue(pattern, value, Array.isArray(parsed) ? null : parsed, resolved.limits.maxTargetLength);
+      const r = parseRouteValue(pattern, value, Array.isArray(parsed) ? null : parsed, resolved.limits.maxTargetLength, regexBudget);
       errors.push(...r.errors);
       warnings.push(...r.warnings);
       if (Array.isArray(parsed) || r.errors.length > 0) continue;
