@@ -2,17 +2,27 @@
  * The route table's JSON Schema (src/schema/routes.ts) against the validator: on generated
  * tables (fast-check) the schema accepts every table the validator accepts, and a table the
  * schema accepts fails the validator only for a rule no schema can express (conflicts,
- * placeholders the pattern does not capture, URL host rules; lengths of text outside the
- * BMP, which JSON Schema counts in code points and JavaScript in UTF-16 units).
+ * placeholders the pattern does not capture, URL host rules, RE2 syntax, relations inside a
+ * route value; the text after a `:name(REGEX)` constraint; lengths of text outside the BMP,
+ * which JSON Schema counts in code points and JavaScript in UTF-16 units). Tables mix the
+ * legacy strings with route objects and arrays of variants (test/route-object-arbitraries.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as portable from '../src/browser.js';
-import { createRoutesJsonSchema, routesJsonSchema, validateRoutes, type IssueCode, type Limits } from '../src/index.js';
+import { createRoutesJsonSchema, routesJsonSchema, validateRoutes, type IssueCode, type Limits, type RouteIssue } from '../src/index.js';
+import { RELATIONAL_CODES, routeValueArb } from './route-object-arbitraries.js';
 
-const INEXPRESSIBLE = new Set<IssueCode>(['conflict', 'target-unknown-placeholder', 'target-invalid-url']);
+/** Rules no schema can state: relations between values, RE2 syntax, URL host rules. */
+const INEXPRESSIBLE = RELATIONAL_CODES;
+/** Codes about a pattern's text: after a `:name(` constraint, the schema leaves that text to the validator. */
+const PATTERN_CODES = new Set<IssueCode>([
+  'param-name-invalid', 'param-name-duplicate', 'wildcard-misplaced', 'pattern-invalid-character', 'pattern-invalid-escape',
+  'pattern-dot-segment', 'pattern-too-many-segments', 'regex-invalid', 'regex-too-long',
+]);
+const CONSTRAINT = /\/:[A-Za-z_][A-Za-z0-9_]*\(/;
 const LENGTH_CODES = new Set<IssueCode>(['pattern-too-long', 'target-too-long', 'too-many-routes', 'pattern-too-many-segments']);
 const ASTRAL = /[\uD800-\uDBFF][\uDC00-\uDFFF]/;
 
@@ -29,6 +39,8 @@ const VALID_SEGMENTS = [
   '%E0%A0%80', '%EF%BF%BF', '%F0%90%80%80', '%F4%8F%BF%BF', '😀', '\u00a0', '\uffff', "!$&'()+,;=@[]^`{|}~\"<>", '',
   // parameters (few names, so duplicates happen) and wildcards
   ':a', ':b', ':_x9', ':__proto__x', '*', '*',
+  // constrained parameters (SPEC 10.2): a REGEX may hold "/" and parentheses
+  ':c([0-9]+)', ':d([^/]+)', ':e((a|b)/c)', ':a([a-z]{2,})',
 ];
 const BROKEN_SEGMENTS = [
   ':', ':9x', ':a-b', ':__proto__', '*x', 'a*', '**',
@@ -75,7 +87,7 @@ const targetArb: fc.Arbitrary<unknown> = fc.oneof(
 /** A JSON value as a route table: mostly objects, sometimes anything else JSON can hold. */
 const tableArb: fc.Arbitrary<unknown> = fc
   .oneof(
-    { weight: 12, arbitrary: fc.dictionary(patternArb, targetArb, { maxKeys: 4 }) },
+    { weight: 12, arbitrary: fc.dictionary(patternArb, routeValueArb(targetArb), { maxKeys: 4 }) },
     { weight: 1, arbitrary: fc.constantFrom<unknown>(null, [], ['/a'], 'routes', '', 0, 42, true, false, {}) },
   )
   .map((v) => JSON.parse(JSON.stringify(v)) as unknown); // exactly what JSON.parse gives (own __proto__ keys included)
@@ -93,9 +105,13 @@ function agree(table: unknown, schemaValid: boolean, limits: Partial<Limits>): v
   if (verdict.valid) expect(schemaValid, `schema rejects a valid table ${JSON.stringify(table)}`).toBe(true);
   // A table the schema accepts fails the validator only for rules no schema can express.
   if (schemaValid) {
-    const allowed = (code: IssueCode) => INEXPRESSIBLE.has(code) || (LENGTH_CODES.has(code) && hasAstral(table));
-    expect(codes.filter((c) => !allowed(c)), `schema accepts ${JSON.stringify(table)}`).toEqual([]);
+    const allowed = (issue: RouteIssue) =>
+      INEXPRESSIBLE.has(issue.code) ||
+      (LENGTH_CODES.has(issue.code) && hasAstral(table)) ||
+      (PATTERN_CODES.has(issue.code) && issue.pattern !== undefined && CONSTRAINT.test(issue.pattern));
+    expect(verdict.errors.filter((i) => !allowed(i)).map((i) => `${i.code} ${i.field ?? ''}`), `schema accepts ${JSON.stringify(table)}`).toEqual([]);
   }
+  expect(codes.length > 0).toBe(!verdict.valid);
 }
 
 describe('route table JSON Schema', () => {
@@ -138,12 +154,23 @@ describe('route table JSON Schema', () => {
       [{ '/a/%2e%2E/b': 'https://a' }, 'pattern-dot-segment', '#/propertyNames/allOf/1/pattern'],
       [{ ['/' + 'a/'.repeat(300)]: 'https://a' }, 'pattern-too-many-segments', '#/propertyNames/allOf/3/pattern'],
       [{ ['/' + 'a'.repeat(1100)]: 'https://a' }, 'pattern-too-long', '#/propertyNames/maxLength'],
-      [{ '/a': 42 }, 'target-not-string', '#/additionalProperties/type'],
-      [{ '/a': { url: 'https://a' } }, 'target-not-string', '#/additionalProperties/type'],
-      [{ '/a': 'ftp://files.example.com' }, 'target-bad-protocol', '#/additionalProperties/allOf/0/pattern'],
-      [{ '/a': 'https://a.com/#top' }, 'target-fragment', '#/additionalProperties/allOf/1/pattern'],
-      [{ '/a': 'https://a.com/' + 'x'.repeat(2100) }, 'target-too-long', '#/additionalProperties/maxLength'],
+      [{ '/a': 42 }, 'target-not-string', '#/additionalProperties/not'],
+      [{ '/a': null }, 'target-not-string', '#/additionalProperties/not'],
+      [{ '/a': { url: 'https://a' } }, 'route-unknown-field', '#/additionalProperties'],
+      [{ '/a': { url: 'https://a' } }, 'route-target-missing', '#/oneOf'],
+      [{ '/a': 'ftp://files.example.com' }, 'target-bad-protocol', '#/$defs/target/allOf/0/pattern'],
+      [{ '/a': 'https://a.com/#top' }, 'target-fragment', '#/$defs/target/allOf/1/pattern'],
+      [{ '/a': 'https://a.com/' + 'x'.repeat(2100) }, 'target-too-long', '#/$defs/target/maxLength'],
+      [{ '/a': [] }, 'variants-empty', '#/minItems'],
+      [{ '/a': Array.from({ length: 33 }, () => 'https://a') }, 'too-many-variants', '#/maxItems'],
+      [{ '/a': { target: 'https://a', methods: ['get'] } }, 'methods-invalid', '#/properties/methods/items/pattern'],
+      [{ '/a': { target: 'https://a', retry: { attempts: 6 } } }, 'retry-invalid', '#/properties/retry/properties/attempts/maximum'],
+      [{ '/a': { target: 'https://a', auth: { type: 'apiKey', keys: ['plain'] } } }, 'api-key-not-hashed', '#/properties/auth/allOf/0/then/properties/keys/items/pattern'],
+      [{ '/a': { target: 'https://a', requestHeaders: { set: { Host: 'x' } } } }, 'header-forbidden', '#/properties/requestHeaders/properties/set/propertyNames/not'],
+      [{ '/a': { target: 'https://a', timeout: 'soon' } }, 'duration-invalid', '#/properties/timeout/anyOf'],
     ];
+    // A route object's keywords are reported relative to `#/$defs/routeObject` (Ajv compiles a
+    // definition used twice as a function of its own).
     for (const [table, code, keyword] of bad) {
       expect(validateRoutes(table).errors.map((e) => e.code)).toContain(code);
       expect(validate(table)).toBe(false);
@@ -161,6 +188,10 @@ describe('route table JSON Schema', () => {
       [{ '/u/:id': 'https://a', '/u/:name': 'https://b' }, 'conflict'],
       [{ '/u/:id': 'https://a/:other' }, 'target-unknown-placeholder'],
       [{ '/u': 'https://' }, 'target-invalid-url'],
+      [{ '/u/:id((?=x)y)': 'https://a/:id' }, 'regex-invalid'],
+      [{ '/u': { target: 'https://a', headers: { 'x-v': { regex: '(a)\\1' } } } }, 'regex-invalid'],
+      [{ '/u': ['https://a', { methods: ['GET'], target: 'https://b' }] }, 'variant-unreachable'],
+      [{ '/u': { name: 'n', target: 'https://a' }, '/v': { name: 'n', target: 'https://b' } }, 'name-duplicate'],
     ];
     for (const [table, code] of cases) {
       expect(validate(table)).toBe(true);
@@ -178,11 +209,22 @@ describe('route table JSON Schema', () => {
         const validate = validatorFor(limits, unicode);
         let validSeen = 0;
         let invalidSeen = 0;
+        let validExtended = 0;
+        const extendedCodes = new Set<IssueCode>();
         fc.assert(
           fc.property(tableArb, (table) => {
             const schemaValid = validate(table) as boolean;
             if (schemaValid) validSeen++;
             else invalidSeen++;
+            if (table !== null && typeof table === 'object' && !Array.isArray(table)) {
+              const errors = validateRoutes(table, { limits }).errors;
+              for (const [pattern, value] of Object.entries(table)) {
+                if (typeof value === 'string') continue;
+                const own = errors.filter((e) => e.pattern === pattern);
+                if (own.length === 0) validExtended++;
+                for (const e of own) extendedCodes.add(e.code);
+              }
+            }
             agree(table, schemaValid, limits);
           }),
           { numRuns: 3000, seed: 0x5c4e3a + (unicode ? 1 : 0) + name.length },
@@ -190,6 +232,9 @@ describe('route table JSON Schema', () => {
         // the corpus exercises both verdicts
         expect(validSeen).toBeGreaterThan(100);
         expect(invalidSeen).toBeGreaterThan(100);
+        // ... and the extended form: valid route objects and arrays, and most of its rules broken (per route)
+        expect(validExtended).toBeGreaterThan(100);
+        expect(extendedCodes.size).toBeGreaterThan(25);
       });
     }
   }

@@ -19,12 +19,15 @@ describe('validateRoutes: the legacy checks keep their wording', () => {
       expect.objectContaining({ code: 'pattern-no-leading-slash', pattern: 'api/*', message: 'Invalid path pattern "api/*". Path patterns must start with "/"' }),
     ]);
   });
-  it('target not a string, including the future object form', () => {
-    for (const target of [42, null, ['https://a'], { url: 'https://a' }]) {
+  it('target neither a string, a route object nor an array of them (SPEC 7, 10)', () => {
+    for (const target of [42, null, true, 1.5]) {
       expect(only({ '/a': target })).toEqual([
         expect.objectContaining({ code: 'target-not-string', pattern: '/a', message: 'Invalid target URL for path "/a". Target must be a string' }),
       ]);
     }
+    // SPEC 10 made these forms valid or gave them codes of their own (they were `target-not-string` before).
+    expect(only({ '/a': ['https://a'] })).toEqual([]);
+    expect(codes(only({ '/a': { url: 'https://a' } }))).toEqual(['route-unknown-field', 'route-target-missing']);
   });
   it('target not a URL', () => {
     for (const target of ['not a url', '', 'https://', '//x.com']) {

@@ -1,5 +1,5 @@
 /**
- * The JSON Schema (draft 2020-12) of a route table (SPEC sections 1, 2, 6, 7), for the
+ * The JSON Schema (draft 2020-12) of a route table (SPEC sections 1, 2, 6, 7, 10-12), for the
  * backend's GraphQL docs, editors checking `af.config.json` and the dashboard's route editor.
  *
  * It states every rule of the validator that a schema can state, and states each exactly:
@@ -10,7 +10,18 @@
  * - `target-unknown-placeholder`: a target placeholder the pattern does not capture
  *   (a relation between a key and its value);
  * - `target-invalid-url` past the scheme: the WHATWG URL parser's host rules (IDNA, IP
- *   literals) are not a regular language worth writing down.
+ *   literals) are not a regular language worth writing down;
+ * - `regex-invalid`, and `regex-too-long` past 256 characters: RE2 syntax, a regex's expanded
+ *   size (src/regex/size.ts), and where a `:name(REGEX)` constraint ends (balanced
+ *   parentheses); from a constraint's `(` on, a pattern's text is the validator's alone
+ *   (including its segment count and duplicate names after it);
+ * - relations inside a route value: `variant-unreachable` (array order), `name-duplicate`
+ *   (across the table), header names equal but for case, `loadBalancer` hashing on a parameter
+ *   the pattern does not capture, `expectStatus` ranges written high-low, an active health
+ *   check's timeout above its interval, `rateLimit.key` "jwt:..." without JWT auth;
+ * - the value of a duration or size written as a string ("0ms", "1.5ms", "999999999h"): its
+ *   form is checked here, its range and whole-millisecond rule by the validator; a URL's host
+ *   in `auth.jwksUri` and `auth.url`.
  *
  * Lengths: JSON Schema's `maxLength` counts code points, the validator counts UTF-16 code
  * units (JavaScript's `length`). They differ only for characters outside the Basic
@@ -20,6 +31,7 @@
  * Pure data, no Node built-ins: safe in browsers and edge runtimes.
  */
 import { DEFAULT_LIMITS, type Limits } from '../options.js';
+import { routeObjectDefs } from './route-object.js';
 
 /** A JSON Schema document (draft 2020-12), as plain JSON data. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
@@ -45,18 +57,26 @@ const FIRST_CHAR = `(?:${RAW_FIRST}|${NON_ASCII}|${ESCAPED_CHAR})`;
 /** `.` and `..`, also written with `%2E` (requests are normalized, so such a segment never matches). */
 const DOT_SEGMENT = '(?:\\.|%2[Ee]){1,2}(?:/|$)';
 const PARAM = ':(?!__proto__(?:/|$))[A-Za-z_][A-Za-z0-9_]*';
+/**
+ * A constrained parameter `:name(REGEX)` (SPEC 10.2). Balanced parentheses are not a regular
+ * language, so from its `(` on, the rest of the pattern is accepted as is: the validator
+ * alone checks the constraint's end, its RE2 syntax and what follows it.
+ */
+const CONSTRAINED = ':(?!__proto__\\()[A-Za-z_][A-Za-z0-9_]*\\([\\s\\S]*$';
 
 /** The grammar of a pattern (SPEC section 2 and the canonicalization rules of section 4). */
-export const PATTERN_SYNTAX = `^(?:/(?:\\*|${PARAM}|(?!${DOT_SEGMENT})(?:${FIRST_CHAR}${CHAR}*)?)(?=/|$))+$`;
-/** A parameter name used twice in one pattern. */
-export const DUPLICATE_PARAMETER = '(?:^|/):([A-Za-z_][A-Za-z0-9_]*)(?=/|$).*/:\\1(?=/|$)';
+export const PATTERN_SYNTAX = `^(?:/(?:\\*|${CONSTRAINED}|${PARAM}|(?!${DOT_SEGMENT})(?:${FIRST_CHAR}${CHAR}*)?)(?=/|$))+$`;
+/** A parameter name used twice in one pattern (before its first constraint, whose text may hold anything). */
+const NOT_CONSTRAINT = '(?:(?!/:[A-Za-z_][A-Za-z0-9_]*\\()[\\s\\S])';
+export const DUPLICATE_PARAMETER = `^${NOT_CONSTRAINT}*?(?:^|/):([A-Za-z_][A-Za-z0-9_]*)(?=/|$)${NOT_CONSTRAINT}*/:\\1(?=/|$|\\()`;
 /** An http or https scheme, as the WHATWG URL parser reads it (leading spaces and controls dropped, tabs and newlines ignored, any case). */
 export const HTTP_SCHEME = '^[\\x00-\\x20]*[Hh][\\t\\n\\r]*[Tt][\\t\\n\\r]*[Tt][\\t\\n\\r]*[Pp][\\t\\n\\r]*(?:[Ss][\\t\\n\\r]*)?:';
 
 /** At most `max` segments: runs of `/` count once, as in the validator, and the last segment always counts. */
 function segmentLimit(max: number): JsonSchema {
   if (max < 1) return { not: {}, description: 'No pattern fits limits.maxSegments < 1.' };
-  return { pattern: `^/*(?:[^/]+/+){0,${max - 1}}[^/]*$`, description: `At most ${max} segments.` };
+  // A constraint may hold "/" (`[^/]+`): patterns with one are counted by the validator alone.
+  return { pattern: `^/*(?:[^/]+/+){0,${max - 1}}[^/]*$|/:[A-Za-z_][A-Za-z0-9_]*\\(`, description: `At most ${max} segments (a pattern with a constraint is counted by the validator).` };
 }
 
 /**
@@ -94,16 +114,41 @@ export function createRoutesJsonSchema(limits: Partial<Limits> = {}): JsonSchema
       ],
     },
     additionalProperties: {
-      description: 'The target: an absolute http:// or https:// URL with a host, without a fragment. Its path may use ":name" and "*" placeholders.',
-      type: 'string',
-      maxLength: l.maxTargetLength,
+      description:
+        'A target URL (a string), a route object (conditions, several targets, upstream and policy settings), ' +
+        'or an array of 1 to 32 of them: the variants of the pattern, tried in array order.',
+      // if/then per JSON type rather than anyOf: an editor then reports the problems of the
+      // form actually written, not of all three.
+      not: { anyOf: [{ type: 'number' }, { type: 'boolean' }, { type: 'null' }] },
       allOf: [
-        { pattern: HTTP_SCHEME, description: 'Must use http:// or https:// protocol.' },
-        { pattern: '^[^#]*$', description: 'No fragment ("#...").' },
+        { if: { type: 'string' }, then: { $ref: '#/$defs/target' } },
+        { if: { type: 'object' }, then: { $ref: '#/$defs/routeObject' } },
+        { if: { type: 'array' }, then: { $ref: '#/$defs/variants' } },
       ],
-      examples: ['https://users-service.com', 'https://u.svc/v2/:id/*'],
     },
-    examples: [{ '/api/users/*': 'https://users-service.com', '/api/products/*': 'https://products-service.com', '/*': 'https://default.com' }],
+    $defs: {
+      target: {
+        description: 'The target: an absolute http:// or https:// URL with a host, without a fragment. Its path may use ":name" and "*" placeholders.',
+        type: 'string',
+        maxLength: l.maxTargetLength,
+        allOf: [
+          { pattern: HTTP_SCHEME, description: 'Must use http:// or https:// protocol.' },
+          { pattern: '^[^#]*$', description: 'No fragment ("#...").' },
+        ],
+        examples: ['https://users-service.com', 'https://u.svc/v2/:id/*'],
+      },
+      ...routeObjectDefs(),
+    },
+    examples: [
+      { '/api/users/*': 'https://users-service.com', '/api/products/*': 'https://products-service.com', '/*': 'https://default.com' },
+      {
+        '/api/orders/*': [
+          { name: 'orders-read', methods: ['GET'], targets: ['https://orders-a.svc', { url: 'https://orders-b.svc', weight: 3 }], retry: { attempts: 2 }, cache: true },
+          'https://orders.svc',
+        ],
+        '/v1/files/:id([0-9a-f]{24})': { target: 'https://files.svc/:id' },
+      },
+    ],
   };
 }
 

@@ -21,6 +21,39 @@ export type IssueCode =
   | 'pattern-too-long'
   | 'pattern-too-many-segments'
   | 'target-too-long'
+  // Parameter constraints and regex matchers (SPEC 10.2).
+  | 'regex-invalid'
+  | 'regex-too-long'
+  // Route objects and variants (SPEC 10).
+  | 'variants-empty'
+  | 'too-many-variants'
+  | 'variant-invalid'
+  | 'variant-unreachable'
+  | 'route-unknown-field'
+  | 'route-target-missing'
+  | 'route-target-ambiguous'
+  | 'targets-invalid'
+  | 'weight-invalid'
+  | 'name-invalid'
+  | 'name-duplicate'
+  | 'methods-invalid'
+  | 'host-invalid'
+  | 'headers-invalid'
+  | 'query-invalid'
+  | 'duration-invalid'
+  | 'size-invalid'
+  // Upstreams (SPEC 11).
+  | 'load-balancer-invalid'
+  | 'health-check-invalid'
+  | 'retry-invalid'
+  // Policies (SPEC 12).
+  | 'auth-invalid'
+  | 'api-key-not-hashed'
+  | 'jwt-algorithm-refused'
+  | 'rate-limit-invalid'
+  | 'cache-invalid'
+  | 'header-rules-invalid'
+  | 'header-forbidden'
   // Warnings.
   | 'params-unused'
   | 'remainder-dropped'
@@ -39,6 +72,13 @@ export interface RouteIssue {
   target?: string;
   /** For `conflict`: the earlier pattern of the same shape. */
   conflictsWith?: string;
+  /**
+   * For a problem inside a route object: its 0-based position in the pattern's array of
+   * variants (0 for a single object), as `RouteVariant.index`. Messages count from 1 (`#2`).
+   */
+  variant?: number;
+  /** For a problem inside a route object: the field's path, e.g. `retry.attempts`, `targets[1].weight`. */
+  field?: string;
 }
 
 export function error(code: IssueCode, message: string, fields: Partial<RouteIssue> = {}): RouteIssue {

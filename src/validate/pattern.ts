@@ -5,11 +5,13 @@
  */
 import { canonicalizeSegment, type SegmentError } from '../normalize/escape.js';
 import type { ResolvedMatchOptions } from '../options.js';
+import { compileLinearRegex, isRegexError, MAX_REGEX_LENGTH, type RegexBudget } from '../regex/linear.js';
+import type { LinearRegex } from '../table/route.js';
 import { error, type RouteIssue } from './issues.js';
 
 export type PatternSegment =
   | { kind: 'static'; text: string }
-  | { kind: 'param'; name: string; anonymous: boolean } // `:id`, or `*` not last (named "0", "1", ...)
+  | { kind: 'param'; name: string; anonymous: boolean; regex?: LinearRegex } // `:id`, `:id(REGEX)`, or `*` not last (named "0", "1", ...)
   | { kind: 'catchAll' };
 
 export interface ParsedPattern {
@@ -20,7 +22,7 @@ export interface ParsedPattern {
   /** Names written `:name`; anonymous `*` captures cannot be referenced by a target. */
   namedParams: Set<string>;
   catchAll: boolean;
-  /** What the matchers see (src/match/core.ts): static text, ":" or "*", option-dependent. */
+  /** What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent. */
   shape: string[];
 }
 
@@ -39,7 +41,7 @@ export function foldAscii(text: string): string {
   return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
-export function parsePattern(pattern: string, options: ResolvedMatchOptions): ParsedPattern | RouteIssue[] {
+export function parsePattern(pattern: string, options: ResolvedMatchOptions, budget?: RegexBudget): ParsedPattern | RouteIssue[] {
   const issues: RouteIssue[] = [];
   const at = { pattern };
   if (pattern.length > options.limits.maxPatternLength) {
@@ -53,7 +55,16 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions): Pa
   if (!pattern.startsWith('/')) {
     return [error('pattern-no-leading-slash', `Invalid path pattern "${pattern}". Path patterns must start with "/"`, { ...at, hint: 'Start the pattern with "/"' })];
   }
-  const rawSegments = pattern.slice(1).split('/');
+  const split = splitPattern(pattern.slice(1));
+  if (!Array.isArray(split)) {
+    return [
+      error('regex-invalid', `Path pattern "${pattern}" has a constraint without its closing ")" in segment "${split.unclosed}"`, {
+        ...at,
+        hint: 'Close the constraint: ":name(REGEX)", with "(" and ")" inside REGEX balanced or escaped as \\( and \\)',
+      }),
+    ];
+  }
+  const rawSegments = split;
   const segments: PatternSegment[] = [];
   const paramNames: string[] = [];
   const namedParams = new Set<string>();
@@ -68,6 +79,16 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions): Pa
         const name = String(anonymous++);
         paramNames.push(name);
         segments.push({ kind: 'param', name, anonymous: true });
+      }
+      continue;
+    }
+    if (raw.startsWith(':') && raw.includes('(')) {
+      const param = constrainedParam(raw, pattern, namedParams, budget);
+      if (Array.isArray(param)) issues.push(...param);
+      else {
+        namedParams.add(param.name);
+        paramNames.push(param.name);
+        segments.push(param);
       }
       continue;
     }
@@ -150,12 +171,120 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions): Pa
 
 /** The shape the matchers see; equal shapes conflict (SPEC section 3). */
 function shapeOf(segments: PatternSegment[], options: ResolvedMatchOptions): string[] {
-  const shape = segments.map((s) => (s.kind === 'param' ? ':' : s.kind === 'catchAll' ? '*' : options.caseSensitive ? s.text : foldAscii(s.text)));
+  const shape = segments.map((s) =>
+    s.kind === 'param' ? ':' + (s.regex?.source ?? '') : s.kind === 'catchAll' ? '*' : options.caseSensitive ? s.text : foldAscii(s.text),
+  );
   if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
   return shape;
 }
 
-/** The canonical pattern text (`/caf%C3%A9`, `/users/:id/*`). */
+/** The canonical pattern text (`/caf%C3%A9`, `/users/:id/*`, `/f/:id([0-9a-f]{24})`: a REGEX stays as written). */
 export function canonicalPattern(parsed: ParsedPattern): string {
-  return '/' + parsed.segments.map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' && !s.anonymous ? ':' + s.name : '*')).join('/');
+  return (
+    '/' +
+    parsed.segments
+      .map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' && !s.anonymous ? ':' + s.name + (s.regex ? '(' + s.regex.source + ')' : '') : '*'))
+      .join('/')
+  );
+}
+
+/**
+ * Splits a pattern's text after the leading `/` on `/`, except inside the parenthesized
+ * constraint of a segment that starts with `:` (a REGEX may hold `/`, as in `[^/]+`). Inside a
+ * constraint, `\x` escapes, `[...]` classes (with `]` first and `[:alpha:]` items) and nested
+ * groups are skipped as RE2 reads them. Only a `:` segment gets this treatment, so a static
+ * segment keeps the plain split (`/a(b/c)` is two segments, as before).
+ */
+export function splitPattern(body: string): string[] | { unclosed: string } {
+  const out: string[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < body.length) {
+    const c = body.charCodeAt(i);
+    if (c === 0x2f /* / */) {
+      out.push(body.slice(start, i));
+      start = ++i;
+    } else if (c === 0x28 /* ( */ && body.charCodeAt(start) === 0x3a /* : */) {
+      const end = groupEnd(body, i);
+      if (end < 0) return { unclosed: body.slice(start) };
+      i = end;
+    } else i++;
+  }
+  out.push(body.slice(start));
+  return out;
+}
+
+/** The index after the `)` that closes the group opened at `open`, or -1. Linear in the text. */
+function groupEnd(text: string, open: number): number {
+  let depth = 0;
+  let i = open;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '\\') i += 2;
+    else if (ch === '[') {
+      i++;
+      if (text[i] === '^') i++;
+      if (text[i] === ']') i++; // a `]` first in a class is literal
+      while (i < text.length && text[i] !== ']') {
+        if (text[i] === '\\') i += 2;
+        else if (text[i] === '[' && text[i + 1] === ':') {
+          const close = text.indexOf(':]', i + 2);
+          i = close < 0 ? i + 1 : close + 2;
+        } else i++;
+      }
+      i++;
+    } else if (ch === '(') {
+      depth++;
+      i++;
+    } else if (ch === ')') {
+      depth--;
+      i++;
+      if (depth === 0) return i;
+    } else i++;
+  }
+  return -1;
+}
+
+/** `:name(REGEX)`: the name's rules, then the REGEX in the linear-time engine (SPEC 10.2). */
+function constrainedParam(raw: string, pattern: string, named: Set<string>, budget: RegexBudget | undefined): Extract<PatternSegment, { kind: 'param' }> | RouteIssue[] {
+  const at = { pattern };
+  const open = raw.indexOf('(');
+  const name = raw.slice(1, open);
+  const end = groupEnd(raw, open);
+  if (end !== raw.length) {
+    return [
+      error('regex-invalid', `Path pattern "${pattern}" has text after the constraint of segment "${raw}"`, {
+        ...at,
+        hint: 'A constrained parameter is a whole segment, ":name(REGEX)"; put static text in a segment of its own',
+      }),
+    ];
+  }
+  const source = raw.slice(open + 1, end - 1);
+  const issues: RouteIssue[] = [];
+  if (!PARAM_NAME.test(name) || name === '__proto__') {
+    issues.push(
+      error('param-name-invalid', `Invalid parameter "${raw}" in path pattern "${pattern}": names match [A-Za-z_][A-Za-z0-9_]* and are not "__proto__"`, {
+        ...at,
+        hint: 'Rename the parameter: a constraint is written ":name(REGEX)"',
+      }),
+    );
+  } else if (named.has(name)) {
+    issues.push(error('param-name-duplicate', `Parameter ":${name}" appears twice in path pattern "${pattern}"`, { ...at, hint: 'Give each parameter of a pattern its own name' }));
+  }
+  const regex = compileLinearRegex(source, budget);
+  if (isRegexError(regex)) {
+    issues.push(
+      regex.tooLong
+        ? error('regex-too-long', `The constraint of ":${name}" in path pattern "${pattern}" is too large: ${regex.error}`, {
+            ...at,
+            hint: `Shorten the regular expression (at most ${MAX_REGEX_LENGTH} characters, expanding to at most 1,000 elements; a table's distinct regexes at most 100,000 together), reuse one regex across routes, or match the segment more loosely and check it in the upstream`,
+          })
+        : error('regex-invalid', `The constraint "${source}" of ":${name}" in path pattern "${pattern}" is not a valid linear-time (RE2) regular expression: ${regex.error}`, {
+            ...at,
+            hint: 'Use RE2 syntax (https://github.com/google/re2/wiki/Syntax): no back-references (\\1) and no look-around ((?=...), (?!...))',
+          }),
+    );
+  }
+  if (issues.length > 0 || isRegexError(regex)) return issues;
+  return { kind: 'param', name, anonymous: false, regex };
 }

@@ -1,12 +1,20 @@
 /**
- * The one validator (SPEC section 7), shared by backend, CLI and runtime. `compile` uses the
- * same analysis, so a table validates under some options exactly when it compiles under them.
+ * The one validator (SPEC sections 7 and 10-12), shared by backend, CLI and runtime. `compile`
+ * uses the same analysis, so a table validates under some options exactly when it compiles
+ * under them (test/validity-independent.test.ts checks both against rules of its own).
+ *
+ * A string value keeps the legacy path exactly (its issues and their order are unchanged); a
+ * route object or an array of variants goes through src/validate/route-value.ts.
  */
-import type { CompiledRoute } from '../table/route.js';
+import type { CompiledRoute, RouteVariant } from '../table/route.js';
+import type { TargetTemplate } from '../target/template.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
-import { parseTarget } from '../target/template.js';
+import { parseTarget } from './target.js';
+import { createRegexBudget } from '../regex/linear.js';
+import { isPlainObject } from './context.js';
 import { error, RoutesValidationError, type RouteIssue } from './issues.js';
 import { canonicalPattern, parsePattern } from './pattern.js';
+import { parseRouteValue } from './route-value.js';
 
 export interface ValidationResult {
   valid: boolean;
@@ -18,12 +26,6 @@ export interface ValidationResult {
 export interface Analysis extends ValidationResult {
   /** The routes that parsed, in table order (complete only when `valid`). */
   routes: CompiledRoute[];
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): Analysis {
@@ -66,27 +68,50 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
     return { valid: false, errors, warnings, routes };
   }
   const byShape = new Map<string, string>();
-  for (const [pattern, target] of entries) {
-    const parsed = parsePattern(pattern, resolved);
-    if (typeof target !== 'string') {
+  const names = new Map<string, string>();
+  const regexBudget = createRegexBudget();
+  for (const [pattern, value] of entries) {
+    const parsed = parsePattern(pattern, resolved, regexBudget);
+    let variants: RouteVariant[];
+    let target: string;
+    if (typeof value === 'string') {
+      // The legacy form, exactly as before: a bad pattern hides its target's problems.
+      if (Array.isArray(parsed)) {
+        errors.push(...parsed);
+        continue;
+      }
+      const t = parseTarget(value, pattern, parsed, resolved.limits.maxTargetLength);
+      if (Array.isArray(t)) {
+        errors.push(...t);
+        continue;
+      }
+      warnings.push(...t.warnings);
+      target = value;
+      variants = [stringVariant(pattern, value, t.template)];
+    } else {
       if (Array.isArray(parsed)) errors.push(...parsed);
-      errors.push(error('target-not-string', `Invalid target URL for path "${pattern}". Target must be a string`, {
-        pattern,
-        hint: 'Write the target as a URL string such as "https://api.example.com"',
-      }));
-      continue;
+      const r = parseRouteValue(pattern, value, Array.isArray(parsed) ? null : parsed, resolved.limits.maxTargetLength, regexBudget);
+      errors.push(...r.errors);
+      warnings.push(...r.warnings);
+      if (Array.isArray(parsed) || r.errors.length > 0) continue;
+      variants = r.variants;
+      target = variants[0]!.target;
+      const before = errors.length;
+      for (const v of variants) {
+        const earlier = names.get(v.name);
+        if (earlier !== undefined) {
+          errors.push(error('name-duplicate', `Route "${pattern}"${Array.isArray(value) ? ` #${v.index + 1}` : ''}: name "${v.name}" is also the name of route "${earlier}"`, {
+            pattern,
+            variant: v.index,
+            field: 'name',
+            hint: 'Give every route its own name: names key metrics, logs and the editor',
+          }));
+        } else names.set(v.name, pattern);
+      }
+      if (errors.length > before) continue;
     }
-    if (Array.isArray(parsed)) {
-      errors.push(...parsed);
-      continue;
-    }
-    const t = parseTarget(target, pattern, parsed, resolved.limits.maxTargetLength);
-    if (Array.isArray(t)) {
-      errors.push(...t);
-      continue;
-    }
-    warnings.push(...t.warnings);
-    const key = parsed.shape.join('/');
+    // A REGEX may hold "/", so shapes are compared as lists, not as joined text.
+    const key = JSON.stringify(parsed.shape);
     const earlier = byShape.get(key);
     if (earlier !== undefined) {
       errors.push(error('conflict', `Path patterns "${earlier}" and "${pattern}" have the same shape, so "${pattern}" could never win`, {
@@ -106,24 +131,27 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       paramNames: parsed.paramNames,
       catchAll: parsed.catchAll,
       shape: parsed.shape,
-      template: t.template,
-      variants: [
-        {
-          index: 0,
-          name: pattern,
-          target,
-          targets: [{ url: target, weight: 1, template: t.template }],
-          methods: null,
-          host: null,
-          headers: null,
-          query: null,
-          upstream: {},
-          policies: {},
-        },
-      ],
+      template: variants[0]!.targets[0]!.template,
+      variants,
     });
   }
   return { valid: errors.length === 0, errors, warnings, routes };
+}
+
+/** A string value: one variant without conditions, named after its pattern. */
+function stringVariant(pattern: string, target: string, template: TargetTemplate): RouteVariant {
+  return {
+    index: 0,
+    name: pattern,
+    target,
+    targets: [{ url: target, weight: 1, template }],
+    methods: null,
+    host: null,
+    headers: null,
+    query: null,
+    upstream: {},
+    policies: {},
+  };
 }
 
 /** Every problem of a route table (never throws, whatever value it is given). */

@@ -1,0 +1,126 @@
+/**
+ * Parses a route's target URL (SPEC sections 6-7) into a template that builds forwarded URLs
+ * without re-parsing (src/target/url.ts), or the issues that make it invalid.
+ */
+import type { TargetPart, TargetTemplate } from '../target/template.js';
+import { error, warning, type RouteIssue } from './issues.js';
+import type { ParsedPattern } from './pattern.js';
+
+const INVALID_URL_HINT = 'Write an absolute URL with a host, such as "https://api.example.com/v1"';
+
+export interface ParsedTarget {
+  template: TargetTemplate;
+  warnings: RouteIssue[];
+}
+
+export function parseTarget(target: string, pattern: string, parsed: ParsedPattern, maxTargetLength: number): ParsedTarget | RouteIssue[] {
+  const at = { pattern, target };
+  if (target.length > maxTargetLength) {
+    return [
+      error('target-too-long', `Target URL for path "${pattern}" is ${target.length} characters long; the limit is ${maxTargetLength}`, {
+        ...at,
+        hint: 'Shorten the target or raise limits.maxTargetLength',
+      }),
+    ];
+  }
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return [error('target-bad-protocol', `Invalid target URL "${target}" for path "${pattern}". Must use http:// or https:// protocol`, { ...at, hint: 'Use an http:// or https:// URL' })];
+  }
+  if (url.host === '') {
+    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
+  }
+  const issues: RouteIssue[] = [];
+  if (target.includes('#')) {
+    issues.push(
+      error('target-fragment', `Target URL "${target}" for path "${pattern}" holds a fragment ("#..."), which is never sent to a server`, {
+        ...at,
+        hint: 'Remove the "#..." part of the target',
+      }),
+    );
+  }
+  const parts: TargetPart[] = [];
+  let hasPlaceholder = false;
+  let usesRest = false;
+  const usedParams = new Set<string>();
+  let text = '';
+  for (const seg of url.pathname.slice(1).split('/')) {
+    if (seg === '*') {
+      hasPlaceholder = true;
+      if (!parsed.catchAll || usesRest) {
+        issues.push(
+          error('target-unknown-placeholder', parsed.catchAll
+            ? `Target URL "${target}" for path "${pattern}" uses "*" more than once`
+            : `Target URL "${target}" for path "${pattern}" uses "*", but the pattern has no catch-all "/*"`, {
+            ...at,
+            hint: 'Use "*" once, and only in the target of a pattern that ends in "/*"; write a literal "*" as %2A',
+          }),
+        );
+      }
+      usesRest = true;
+      if (text) parts.push({ kind: 'text', text });
+      text = '';
+      parts.push({ kind: 'rest' });
+    } else if (seg.startsWith(':')) {
+      hasPlaceholder = true;
+      const name = seg.slice(1);
+      const index = parsed.paramNames.indexOf(name);
+      if (!parsed.namedParams.has(name) || index < 0) {
+        issues.push(
+          error('target-unknown-placeholder', `Target URL "${target}" for path "${pattern}" uses ":${name}", which the pattern does not capture`, {
+            ...at,
+            hint: `Capture it in the pattern (":${name}"; anonymous "*" segments cannot be referenced), or write a literal colon as %3A`,
+          }),
+        );
+      }
+      usedParams.add(name);
+      parts.push({ kind: 'text', text: text + '/' });
+      text = '';
+      parts.push({ kind: 'param', index });
+    } else {
+      text += '/' + seg;
+    }
+  }
+  if (text) parts.push({ kind: 'text', text });
+  if (issues.length > 0) return issues;
+
+  const warnings: RouteIssue[] = [];
+  const unused = [...parsed.namedParams].filter((n) => !usedParams.has(n));
+  if (unused.length > 0) {
+    warnings.push(
+      warning('params-unused', `Path pattern "${pattern}" captures ${unused.map((n) => ':' + n).join(', ')} but its target never uses ${unused.length > 1 ? 'them' : 'it'}`, {
+        ...at,
+        hint: `Reference ${unused.map((n) => ':' + n).join(', ')} in the target's path, or use "*" in the pattern if any value will do`,
+      }),
+    );
+  }
+  if (hasPlaceholder && parsed.catchAll && !usesRest) {
+    warnings.push(
+      warning('remainder-dropped', `Target URL "${target}" for path "${pattern}" has placeholders but no "*", so the rest of the path is not forwarded`, {
+        ...at,
+        hint: 'Add "/*" to the target to forward the rest of the path',
+      }),
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    warnings.push(
+      warning('target-credentials', `Target URL for path "${pattern}" holds credentials, which are not forwarded`, {
+        pattern,
+        hint: 'Send credentials in a header set by the upstream client instead of the URL',
+      }),
+    );
+  }
+  const template: TargetTemplate = {
+    origin: url.protocol + '//' + url.host,
+    basePath: url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname,
+    path: url.pathname,
+    query: url.search.slice(1),
+    parts: hasPlaceholder ? parts : null,
+  };
+  return { template, warnings };
+}
