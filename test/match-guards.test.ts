@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_METHODS, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from '../src/match/core.js';
 import { loadNativeBackend } from '../src/match/native.js';
 import { createJsBackend } from '../src/match/tree.js';
-import { compileLinearRegex } from '../src/regex/index.js';
+import { compileLinearRegex } from '../src/regex/linear.js';
 import type { LinearRegex } from '../src/table/route.js';
 import { oracleMatch, type OracleRoute } from './oracle.js';
 

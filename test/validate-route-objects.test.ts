@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateRoutes, type RouteIssue } from '../src/index.js';
 import { resolveMatchOptions } from '../src/options.js';
-import type { RouteTable } from '../src/validate/input.js';
+import type { Routes as RouteTable } from '../src/table/input.js';
 import { ROUTE_FIELDS } from '../src/validate/route-value.js';
 import { analyzeRoutes } from '../src/validate/validate.js';
 

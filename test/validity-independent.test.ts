@@ -157,7 +157,7 @@ describe('validity, independently of the analysis', () => {
         expect(verdict.valid, `${JSON.stringify(table)} ${JSON.stringify(options)}: ${JSON.stringify(verdict.errors.map((e) => e.code))}`).toBe(expected);
         let compiled = true;
         try {
-          compile(table, { ...options, backend: 'js' });
+          compile(table as unknown, { ...options, backend: 'js' });
         } catch {
           compiled = false;
         }

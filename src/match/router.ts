@@ -5,7 +5,7 @@
  * once, for every backend.
  */
 import { resolveMatchOptions, type BackendChoice, type CompileOptions, type ResolvedMatchOptions } from '../options.js';
-import { compileLinearRegex } from '../regex/index.js';
+import { compileLinearRegex } from '../regex/linear.js';
 import type { Routes } from '../table/input.js';
 import type { CompiledRoute, LinearRegex } from '../table/route.js';
 import { buildForwardUrl } from '../target/url.js';

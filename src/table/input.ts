@@ -48,7 +48,7 @@ export interface RouteObject {
   idleTimeout?: DurationInput;
   /** SPEC 12. */
   auth?:
-    | { type: 'apiKey'; in: 'header' | 'query'; name: string; keys: readonly string[] }
+    | { type: 'apiKey'; /** Default `header`. */ in?: 'header' | 'query'; /** Default `x-api-key`. */ name?: string; keys: readonly string[] }
     | {
         type: 'jwt';
         issuer?: string | readonly string[];
