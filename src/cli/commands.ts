@@ -1,8 +1,10 @@
 /** `af-routes validate` and `af-routes match`. */
 import { compile } from '../match/router.js';
 import { explain } from '../match/explain.js';
+import type { MatchRequest } from '../match/types.js';
 import type { MatchOptions } from '../options.js';
 import { validateRoutes } from '../validate/validate.js';
+import { UsageError } from './errors.js';
 import { explanationJson, formatExplanation, formatIssue, formatTable, issueJson, plural } from './format.js';
 import { resolveSource, type RoutesSource } from './source.js';
 
@@ -16,6 +18,31 @@ export interface TableFlags {
   json?: boolean;
   'ignore-trailing-slash'?: boolean;
   'case-insensitive'?: boolean;
+}
+
+/** What `match` is told of the request (route conditions read it). */
+export interface RequestFlags {
+  method?: string;
+  host?: string;
+  header?: string[];
+  query?: string;
+}
+
+/** The request `match` describes: GET unless told otherwise, as curl does. */
+export function requestOf(flags: RequestFlags): MatchRequest {
+  const headers: Record<string, string> = {};
+  for (const line of flags.header ?? []) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header must be "name: value", not "${line}"`);
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  const request: MatchRequest = { method: flags.method ?? 'GET', headers };
+  const host = flags.host ?? headers.host;
+  if (host !== undefined) request.host = host;
+  if (flags.query !== undefined) request.query = flags.query.startsWith('?') ? flags.query.slice(1) : flags.query;
+  return request;
 }
 
 export function matchOptions(flags: TableFlags): MatchOptions {
@@ -78,7 +105,8 @@ function pathOf(input: string): string {
   return rest === '' || rest.startsWith('?') ? '/' + rest : rest;
 }
 
-export async function runMatch(arg: string | undefined, paths: string[], flags: TableFlags, io: Io): Promise<number> {
+export async function runMatch(arg: string | undefined, paths: string[], flags: TableFlags & RequestFlags, io: Io): Promise<number> {
+  const request = requestOf(flags);
   const source = await resolveSource(arg, flags.function);
   const loaded = await loadValid(source, flags, io);
   if ('exit' in loaded) return loaded.exit;
@@ -89,7 +117,7 @@ export async function runMatch(arg: string | undefined, paths: string[], flags: 
     else io.out(`${source.label}: no routes; every request runs the function's own code`);
     return 0;
   }
-  const explanations = paths.map((p) => ({ display: p, x: explain(router, pathOf(p)) }));
+  const explanations = paths.map((p) => ({ display: p, x: explain(router, pathOf(p), request) }));
   if (flags.json) {
     io.out(JSON.stringify(explanations.map((e) => explanationJson(e.x, e.display)), null, 2));
     return 0;

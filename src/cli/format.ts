@@ -1,8 +1,8 @@
 /** Plain-text rendering shared by the commands. */
 import type { Candidate, Explanation } from '../match/explain.js';
-import type { CompiledRoute, Router } from '../match/types.js';
+import type { CompiledRoute, RouteVariant, Router } from '../match/types.js';
 import type { RouteIssue } from '../validate/issues.js';
-import { routesInPrecedenceOrder } from './precedence.js';
+import { routesInPrecedenceOrder } from '../match/precedence.js';
 
 /** An issue as JSON (every issue of the core carries its own hint). */
 export function issueJson(issue: RouteIssue): RouteIssue {
@@ -23,13 +23,24 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The table in precedence order, one route a line: `  1. /api/users/*  ->  https://...`. */
+/** A variant in one line: its conditions in brackets, then its target(s). */
+export function describeVariant(v: RouteVariant): string {
+  const conditions: string[] = [];
+  if (v.methods !== null) conditions.push(v.methods.filter((m) => m !== 'HEAD' || !v.methods!.includes('GET')).join(','));
+  if (v.host !== null) conditions.push('host ' + v.host.map((h) => ('exact' in h ? h.exact : 'suffix' in h ? '*' + h.suffix : `~${h.regex.source}`)).join('|'));
+  for (const h of v.headers ?? []) conditions.push('header ' + h.name);
+  for (const q of v.query ?? []) conditions.push('query ' + q.name);
+  const targets = v.targets.length > 1 ? `${v.target} (+${v.targets.length - 1} more)` : v.target;
+  return (conditions.length > 0 ? `[${conditions.join('; ')}] ` : '') + targets;
+}
+
+/** The table in precedence order, one route a line: `  1. /api/users/*  ->  https://...`; variants separated by ` | `. */
 export function formatTable(routes: readonly CompiledRoute[], indent = '  '): string {
   const ordered = routesInPrecedenceOrder(routes);
   const width = Math.min(48, Math.max(0, ...ordered.map((r) => r.pattern.length)));
   const digits = String(ordered.length).length;
   return ordered
-    .map((r, i) => `${indent}${String(i + 1).padStart(digits)}. ${r.pattern.padEnd(width)}  ->  ${r.target}`)
+    .map((r, i) => `${indent}${String(i + 1).padStart(digits)}. ${r.pattern.padEnd(width)}  ->  ${r.variants.map(describeVariant).join('  |  ')}`)
     .join('\n');
 }
 
@@ -61,6 +72,30 @@ export function whyBehind(winner: Candidate, loser: Candidate, segments: readonl
   return 'it comes later in precedence order';
 }
 
+function variantLabel(v: RouteVariant): string {
+  return `#${v.index + 1} ${v.name}`;
+}
+
+/** Each candidate: its segment kinds, why it wins or lost, and for a route with conditions each variant's verdict. */
+function formatCandidates(x: Explanation, winner: Candidate | undefined, segments: readonly string[]): string[] {
+  const lines: string[] = [];
+  const width = Math.min(40, Math.max(...x.candidates.map((c) => c.route.pattern.length)));
+  const winnerAt = winner === undefined ? x.candidates.length : x.candidates.indexOf(winner);
+  x.candidates.forEach((c, i) => {
+    const accepting = c.variants.some((v) => v.accepted);
+    const mark =
+      c === winner ? 'wins' : i < winnerAt || !accepting ? 'passed over: no variant accepts the request' : winner ? `behind: ${whyBehind(winner, c, segments)}` : '';
+    lines.push(`    ${i + 1}. ${c.route.pattern.padEnd(width)}  [${describeKinds(c)}]  ${mark}`);
+    const conditional = c.variants.length > 1 || c.variants.some((v) => v.failed.length > 0);
+    if (!conditional) return;
+    for (const v of c.variants) {
+      const verdict = v.accepted ? 'accepts' : `fails ${v.failed.join(', ')}`;
+      lines.push(`         variant ${variantLabel(v.variant)}: ${verdict}`);
+    }
+  });
+  return lines;
+}
+
 function formatParams(params: Record<string, string>): string {
   const entries = Object.entries(params);
   if (entries.length === 0) return '(none)';
@@ -81,7 +116,15 @@ export function formatExplanation(x: Explanation, display = x.input): string {
   if (normalizedFull !== asSent) lines.push(`  normalized: ${normalizedFull}`);
   const segments = path.slice(1).split('/');
   if (!x.winner) {
-    lines.push('  no route matches: the function\'s own code would run (a standalone gateway answers 404)');
+    if (x.allow.length > 0) {
+      lines.push(`  no variant accepts this method: a gateway answers 405 with Allow: ${x.allow.join(', ')} (the function's own code runs in the runtime)`);
+    } else {
+      lines.push('  no route matches: the function\'s own code would run (a standalone gateway answers 404)');
+    }
+    if (x.candidates.length > 0) {
+      lines.push(`  candidates, in precedence order:`);
+      lines.push(...formatCandidates(x, undefined, segments));
+    }
     return lines.join('\n');
   }
   const w = x.winner;
@@ -90,12 +133,9 @@ export function formatExplanation(x: Explanation, display = x.input): string {
   if (w.remainder !== undefined) lines.push(`  remainder:  ${JSON.stringify(w.remainder)}`);
   lines.push(`  forwards:   ${x.url}`);
   const winner = x.candidates.find((c) => c.route.pattern === w.pattern);
+  if (w.route.variants.length > 1 || w.variant.name !== w.route.pattern) lines.push(`  variant:    ${variantLabel(w.variant)}`);
   lines.push(`  candidates, in precedence order:`);
-  const width = Math.min(40, Math.max(...x.candidates.map((c) => c.route.pattern.length)));
-  x.candidates.forEach((c, i) => {
-    const mark = c === winner ? 'wins' : winner ? `behind: ${whyBehind(winner, c, segments)}` : '';
-    lines.push(`    ${i + 1}. ${c.route.pattern.padEnd(width)}  [${describeKinds(c)}]  ${mark}`);
-  });
+  lines.push(...formatCandidates(x, winner, segments));
   return lines.join('\n');
 }
 
@@ -119,13 +159,16 @@ export function explanationJson(x: Explanation, display = x.input): Record<strin
         ...(x.winner.remainder !== undefined ? { remainder: x.winner.remainder } : {}),
       }
     : null;
+  if (x.winner) (base.match as Record<string, unknown>).variant = { index: x.winner.variant.index, name: x.winner.variant.name };
   base.url = x.url;
+  if (x.allow.length > 0) base.allow = x.allow;
   base.candidates = x.candidates.map((c) => ({
     pattern: c.route.pattern,
     target: c.route.target,
     segments: c.kinds,
     params: c.params,
     ...(c.remainder !== undefined ? { remainder: c.remainder } : {}),
+    variants: c.variants.map((v) => ({ index: v.variant.index, name: v.variant.name, accepted: v.accepted, failed: v.failed })),
   }));
   return base;
 }

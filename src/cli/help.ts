@@ -57,13 +57,19 @@ For each path: the normalized path, the route that wins and why (every route tha
 path on its own, in precedence order), the parameters, the catch-all remainder and the URL the
 request is forwarded to; or that no route matches (the function's own code would run), or
 that the path is rejected (400/414) before matching. A path may carry a query (quote it),
-or be a full URL (its origin is ignored).
+or be a full URL (its origin is ignored). Route conditions (methods, host, headers, query) are
+checked against the request the options below describe: each candidate shows which of its
+variants accept it and which conditions failed the others.
 
 ${ROUTES_ARG}
 
 Options:
   -f, --function <name>    the function whose routes to read from an af.config.* with several
       --json               print one JSON object per path, in an array
+  -X, --method <method>    the request method (default GET)
+      --host <host>        the Host header (a port is ignored)
+  -H, --header 'name: v'   a request header; repeat for several
+      --query <query>      the query string (default: the one on the path, if any)
 ${MATCH_OPTIONS}
   -h, --help               show this help
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { runMatch, runValidate, type Io, type TableFlags } from './commands.js';
+import { runMatch, runValidate, type Io, type RequestFlags, type TableFlags } from './commands.js';
 import { HELP } from './help.js';
 import { UsageError } from './errors.js';
 
@@ -24,6 +24,15 @@ const COMMON_TABLE_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 const TABLE_OPTIONS = { ...COMMON_TABLE_OPTIONS, json: { type: 'boolean' } } as const satisfies ParseArgsConfig['options'];
+
+/** `match` also describes the request that route conditions read (SPEC 10.1). */
+const MATCH_COMMAND_OPTIONS = {
+  ...TABLE_OPTIONS,
+  method: { type: 'string', short: 'X' },
+  host: { type: 'string' },
+  header: { type: 'string', short: 'H', multiple: true },
+  query: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
 
 const SERVE_OPTIONS = {
   ...COMMON_TABLE_OPTIONS,
@@ -104,11 +113,11 @@ export async function main(argv: string[]): Promise<number> {
       return runValidate(positionals[0], values as TableFlags, io);
     }
     case 'match': {
-      const { values, positionals } = parse(command, rest, TABLE_OPTIONS);
+      const { values, positionals } = parse(command, rest, MATCH_COMMAND_OPTIONS);
       if (values.help) return io.out(HELP.match!), 0;
       const [routes, ...paths] = positionals;
       if (routes === undefined || paths.length === 0) throw new UsageError('Usage: af-routes match <routes> <path>...\nRun "af-routes match --help" for more.');
-      return runMatch(routes, paths, values as TableFlags, io);
+      return runMatch(routes, paths, values as TableFlags & RequestFlags, io);
     }
     case 'serve': {
       const { values, positionals } = parse(command, rest, SERVE_OPTIONS);

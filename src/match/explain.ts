@@ -56,6 +56,8 @@ export function explain(router: Router, rawPath: string, request?: MatchRequest,
   const limits = router.options.limits;
   const normalized = normalizePath(rawPath, { maxPathLength: limits.maxPathLength, maxSegments: limits.maxSegments, allowEncodedSlashes: options.allowEncodedSlashes === true });
   if (!normalized.ok) return { input: rawPath, normalized, winner: null, url: null, candidates: [], allow: [] };
+  // The query a request carries is the path's own unless the caller says otherwise.
+  if (request !== undefined && request.query === undefined) request = { ...request, query: normalized.query };
   const view = request === undefined ? null : new RequestView(request);
   const candidates: Candidate[] = [];
   for (const { route, match } of (router as Router & CandidateSource).candidates(normalized.path)) {

@@ -58,7 +58,7 @@ function clientAddressText(address: string): string {
 
 /** Builds the upstream request for a match. Never throws for any header input. */
 export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: IncomingRequest<B>, options: ProxyRequestOptions = {}): ProxyRequest<B> {
-  const origin = match.route.template.origin;
+  const origin = match.variant.targets[0]!.template.origin;
   const url = buildForwardUrl(match, incoming.query ?? '');
   const host = origin.slice(origin.indexOf('//') + 2);
   const all = toHeaderRecord(incoming.headers);

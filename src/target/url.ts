@@ -25,7 +25,8 @@ function encodeValue(value: string): string {
 /** The URL a request that produced `match` is forwarded to; `query` is the request's (no `?`). */
 export function buildForwardUrl(match: RouteMatch, query = ''): string {
   const route = match.route;
-  const t = route.template;
+  // The serving variant's target (its first one; a balancer picks among several upstream).
+  const t = match.variant.targets[0]!.template;
   let path: string;
   if (t.parts !== null) {
     path = '';
