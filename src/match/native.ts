@@ -18,25 +18,49 @@
  * Per lookup the addon makes one native call: it reads the string's UTF-16 code units into
  * a reused buffer, walks the tree, and writes capture offsets into an Int32Array it
  * allocated once (`offsets`), so nothing is allocated per call.
+ *
+ * Conditions (core.ts `BackendGuards`): the tree skips routes whose method mask lacks the
+ * request's bit, and suspends its walk at a checked route, returning it; JavaScript runs
+ * `accept(route)` and, on rejection, `resume()` continues the same walk (never a re-walk), so
+ * a lookup stays linear however many candidates are rejected.
  */
-import type { BackendOptions, MatcherBackend } from './core.js';
+import type { BackendGuards, BackendOptions, MatcherBackend } from './core.js';
 
 export type NativeLoad =
-  | { ok: true; create(shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend }
+  | {
+      ok: true;
+      create(shapes: readonly (readonly string[])[], options: BackendOptions, guards?: BackendGuards): MatcherBackend;
+    }
   | { ok: false; reason: string };
 
 /** What `createMatcher` returns (bindings/index.d.cts, generated from native/src/lib.rs). */
-interface NativeMatcher {
+export interface NativeMatcher {
   /** Winning route index or -1; a bare native function (it ignores `this`). */
-  lookup: (path: string) => number;
+  lookup: (path: string, method?: number) => number;
+  /** The suspended walk's next route, or -1. */
+  resume: () => number;
+  /** The first route matching the path ignoring conditions; `resume()` for the next. */
+  lookupAll: (path: string) => number;
+  /** Work done by the last lookup and its resumes (0 unless created with `countSteps`). */
+  lastSteps: () => number;
   offsets: Int32Array;
-  conflicts: Array<[number, number]>;
   maxParams: number;
   nodeCount: number;
 }
 
-interface NativeAddon {
-  createMatcher(shapes: string[][], options: { caseSensitive: boolean; ignoreTrailingSlash: boolean }): NativeMatcher;
+export interface NativeMatcherOptions {
+  caseSensitive: boolean;
+  ignoreTrailingSlash: boolean;
+  /** Count work for `lastSteps()` (tests of linear time; a separate walk, off the hot path). */
+  countSteps?: boolean;
+}
+
+export interface NativeAddon {
+  createMatcher(
+    shapes: string[][],
+    options: NativeMatcherOptions,
+    guards?: { methods: Int32Array; checked: Uint8Array },
+  ): NativeMatcher;
 }
 
 type Require = (id: string) => unknown;
@@ -137,17 +161,52 @@ function attempt(require: Require, id: string): Attempt {
 }
 
 function ready(addon: NativeAddon): NativeLoad {
-  return { ok: true, create: (shapes, options) => createNativeBackend(addon, shapes, options) };
+  addonLoaded = addon;
+  return { ok: true, create: (shapes, options, guards) => createNativeBackend(addon, shapes, options, guards) };
 }
 
-function createNativeBackend(addon: NativeAddon, shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend {
-  const matcher = addon.createMatcher(shapes as string[][], {
-    caseSensitive: options.caseSensitive,
-    ignoreTrailingSlash: options.ignoreTrailingSlash,
-  });
-  const conflicts = Object.freeze(matcher.conflicts.map(([earlier, later]) => Object.freeze([earlier, later] as const)));
-  // `lookup` is the native function itself: no JavaScript wrapper in between.
-  return Object.freeze({ name: 'native' as const, lookup: matcher.lookup, offsets: matcher.offsets, conflicts });
+let addonLoaded: NativeAddon | null = null;
+
+/**
+ * The addon itself (null when it does not load), for tests that need more than the backend:
+ * `createMatcher(shapes, { ...options, countSteps: true })` and `lastSteps()` count work.
+ */
+export function loadNativeAddon(): NativeAddon | null {
+  return loadNativeBackend().ok ? addonLoaded : null;
+}
+
+function createNativeBackend(
+  addon: NativeAddon,
+  shapes: readonly (readonly string[])[],
+  options: BackendOptions,
+  guards?: BackendGuards,
+): MatcherBackend {
+  const matcher = addon.createMatcher(
+    shapes as string[][],
+    { caseSensitive: options.caseSensitive, ignoreTrailingSlash: options.ignoreTrailingSlash },
+    guards === undefined ? undefined : { methods: guards.methods, checked: guards.checked },
+  );
+  const { resume, lookupAll, offsets } = matcher;
+  // Every candidate in precedence order: the walk suspends at each route, and resumes.
+  const enumerate = (path: string, visit: (route: number) => boolean): number => {
+    for (let r = lookupAll(path); r >= 0; r = resume()) {
+      if (visit(r)) return r;
+    }
+    return -1;
+  };
+  if (guards === undefined) {
+    // `lookup` is the native function itself: no JavaScript wrapper in between.
+    return Object.freeze({ name: 'native' as const, lookup: matcher.lookup, enumerate, offsets });
+  }
+  const native = matcher.lookup;
+  const { checked } = guards;
+  // `accept` runs while the walk is suspended; a rejection continues the same walk.
+  const lookup = (path: string, method?: number): number => {
+    let r = native(path, method);
+    while (r >= 0 && checked[r] === 1 && !guards.accept(r)) r = resume();
+    return r;
+  };
+  return Object.freeze({ name: 'native' as const, lookup, enumerate, offsets });
 }
 
 function describe(error: unknown): string {
