@@ -34,6 +34,7 @@
 
 #![deny(clippy::all)]
 
+pub mod re2;
 pub mod tree;
 
 use napi::bindgen_prelude::*;
@@ -165,7 +166,8 @@ pub fn create_matcher(
     .map_err(invalid)?;
     drop(shapes);
     if let Some(g) = guards {
-        tree = tree.with_guards(Guards { methods: g.methods.to_vec(), checked: g.checked.to_vec() }).map_err(invalid)?;
+        tree =
+            tree.with_guards(Guards { methods: g.methods.to_vec(), checked: g.checked.to_vec() }).map_err(invalid)?;
     }
     let tree = tree.with_step_count(options.count_steps == Some(true));
     let max_params = tree.max_params() as u32;
@@ -227,9 +229,11 @@ unsafe fn function(
 ) -> Result<sys::napi_value> {
     let data = Rc::into_raw(Rc::clone(shared)) as *mut c_void;
     let mut f = ptr::null_mut();
-    let mut status = unsafe { sys::napi_create_function(env, name.as_ptr(), name.count_bytes() as isize, callback, data, &mut f) };
+    let mut status =
+        unsafe { sys::napi_create_function(env, name.as_ptr(), name.count_bytes() as isize, callback, data, &mut f) };
     if status == sys::Status::napi_ok {
-        status = unsafe { sys::napi_add_finalizer(env, f, data, Some(finalize_matcher), ptr::null_mut(), ptr::null_mut()) };
+        status =
+            unsafe { sys::napi_add_finalizer(env, f, data, Some(finalize_matcher), ptr::null_mut(), ptr::null_mut()) };
     }
     if status != sys::Status::napi_ok {
         unsafe { finalize_matcher(env, data, ptr::null_mut()) };
@@ -372,7 +376,9 @@ unsafe fn read_method(env: sys::napi_env, value: sys::napi_value) -> Option<i32>
         return Some(bit);
     }
     let mut kind = 0;
-    if unsafe { sys::napi_typeof(env, value, &mut kind) } == sys::Status::napi_ok && kind == sys::ValueType::napi_undefined {
+    if unsafe { sys::napi_typeof(env, value, &mut kind) } == sys::Status::napi_ok
+        && kind == sys::ValueType::napi_undefined
+    {
         return Some(tree::ALL_METHODS);
     }
     None
@@ -388,7 +394,8 @@ impl Matcher {
             return false;
         }
         let mut detached = true;
-        if unsafe { sys::napi_is_detached_arraybuffer(env, buffer, &mut detached) } != sys::Status::napi_ok || detached {
+        if unsafe { sys::napi_is_detached_arraybuffer(env, buffer, &mut detached) } != sys::Status::napi_ok || detached
+        {
             return false;
         }
         // SAFETY: the ArrayBuffer is alive (strong reference), not detached, not resizable (we

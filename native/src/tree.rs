@@ -278,6 +278,9 @@ pub struct Scratch {
     /// Code units scanned for segment ends (tests check that a long segment is scanned once).
     #[cfg(test)]
     scanned: usize,
+    /// Regex runs (tests check that one REGEX runs once on one long segment).
+    #[cfg(test)]
+    regex_runs: usize,
 }
 
 /// Segments at least this long get their end (and REGEX results) remembered during a lookup.
@@ -327,7 +330,8 @@ pub struct Tree {
     /// Param edges of node `id`: `param_edges[param_start[id]..param_start[id + 1]]`.
     param_start: Vec<u32>,
     param_edges: Vec<ParamEdge>,
-    /// Compiled `^(?:REGEX)$` by regex id, and the sources as written.
+    /// Compiled `^(?:REGEX)$` (in the crate's syntax, re2.rs) by regex id, and the sources as
+    /// written.
     regexes: Vec<regex::bytes::Regex>,
     sources: Vec<String>,
     guards: Option<Guards>,
@@ -387,11 +391,7 @@ impl Tree {
             }
             max_params = max_params.max(params);
             node = builder.insert_text(node, &pending);
-            let slot = if catch_all {
-                &mut builder.nodes[node].catch_all
-            } else {
-                &mut builder.nodes[node].end
-            };
+            let slot = if catch_all { &mut builder.nodes[node].catch_all } else { &mut builder.nodes[node].end };
             // Distinct shapes are the caller's invariant; a repeated one keeps the first.
             if *slot == NONE {
                 *slot = route as u32;
@@ -402,10 +402,8 @@ impl Tree {
 
     /// Convenience for tests and Rust callers: shapes as `&str` segments.
     pub fn from_strs<S: AsRef<str>>(shapes: &[Vec<S>], options: Options) -> Result<Tree, ShapeError> {
-        let utf16: Vec<Vec<Vec<u16>>> = shapes
-            .iter()
-            .map(|shape| shape.iter().map(|s| s.as_ref().encode_utf16().collect()).collect())
-            .collect();
+        let utf16: Vec<Vec<Vec<u16>>> =
+            shapes.iter().map(|shape| shape.iter().map(|s| s.as_ref().encode_utf16().collect()).collect()).collect();
         Tree::new(&utf16, options)
     }
 
@@ -516,7 +514,8 @@ impl Tree {
     /// as if the route it returned were absent: the next candidate, or -1. `path` must be the
     /// same path (-1 if its length differs); -1 when nothing is suspended.
     pub fn resume(&self, path: &[u16], captures: &mut [i32], scratch: &mut Scratch) -> i32 {
-        if !scratch.suspended.active || scratch.suspended.path_len != path.len() || captures.len() < self.captures_len() {
+        if !scratch.suspended.active || scratch.suspended.path_len != path.len() || captures.len() < self.captures_len()
+        {
             scratch.suspended.active = false;
             return -1;
         }
@@ -562,16 +561,8 @@ impl Tree {
             scratch.bytes = Vec::new();
         }
         scratch.stack.clear();
-        scratch.suspended = Suspended {
-            active: true,
-            mode,
-            path_len,
-            len,
-            node: ROOT as u32,
-            pos: 0,
-            params: 0,
-            stage: G_ENTER,
-        };
+        scratch.suspended =
+            Suspended { active: true, mode, path_len, len, node: ROOT as u32, pos: 0, params: 0, stage: G_ENTER };
     }
 
     fn run_general(&self, path: &[u16], captures: &mut [i32], scratch: &mut Scratch) -> i32 {
@@ -643,7 +634,12 @@ impl Tree {
                         }
                         if len - pos >= text.len() && eq::<FOLD>(&path[pos..pos + text.len()], text) {
                             if node.param != NONE || node.catch_all != NONE {
-                                scratch.stack.push(Frame { node: id as u32, pos: pos as u32, params: k as u32, stage: STAGE_PARAM });
+                                scratch.stack.push(Frame {
+                                    node: id as u32,
+                                    pos: pos as u32,
+                                    params: k as u32,
+                                    stage: STAGE_PARAM,
+                                });
                             }
                             id = child;
                             pos += text.len();
@@ -656,7 +652,12 @@ impl Tree {
                     let end = scratch.segment_end::<COUNT>(path, pos);
                     if end > pos {
                         if node.catch_all != NONE {
-                            scratch.stack.push(Frame { node: id as u32, pos: pos as u32, params: k as u32, stage: STAGE_CATCH_ALL });
+                            scratch.stack.push(Frame {
+                                node: id as u32,
+                                pos: pos as u32,
+                                params: k as u32,
+                                stage: STAGE_CATCH_ALL,
+                            });
                         }
                         caps[2 * k] = pos as i32;
                         caps[2 * k + 1] = end as i32;
@@ -761,7 +762,12 @@ impl Tree {
                             }
                             if len - pos >= text.len() && eq::<FOLD>(&path[pos..pos + text.len()], text) {
                                 if self.param_start[id + 1] > self.param_start[id] || node.catch_all != NONE {
-                                    scratch.stack.push(Frame { node: id as u32, pos: pos as u32, params: k as u32, stage: G_PARAMS });
+                                    scratch.stack.push(Frame {
+                                        node: id as u32,
+                                        pos: pos as u32,
+                                        params: k as u32,
+                                        stage: G_PARAMS,
+                                    });
                                 }
                                 id = child;
                                 pos += text.len();
@@ -842,7 +848,14 @@ impl Tree {
     /// Whether regex `regex` matches the whole segment `path[pos..end]`: never for a segment
     /// with a non-ASCII unit (core.ts), remembered for a long segment.
     #[inline]
-    fn constraint<const COUNT: bool>(&self, regex: u32, path: &[u16], pos: usize, end: usize, scratch: &mut Scratch) -> bool {
+    fn constraint<const COUNT: bool>(
+        &self,
+        regex: u32,
+        path: &[u16],
+        pos: usize,
+        end: usize,
+        scratch: &mut Scratch,
+    ) -> bool {
         let long = end - pos >= LONG_SEGMENT;
         let key = (regex as u64) << 32 | pos as u64;
         if long {
@@ -861,6 +874,10 @@ impl Tree {
                 break;
             }
             scratch.bytes.push(unit as u8);
+        }
+        #[cfg(test)]
+        {
+            scratch.regex_runs += ascii as usize;
         }
         let hit = ascii && self.regexes[regex as usize].is_match(&scratch.bytes);
         if long {
@@ -982,7 +999,12 @@ struct Builder {
 
 impl Builder {
     fn new() -> Self {
-        Builder { nodes: vec![BuildNode::new(Vec::new())], regexes: Vec::new(), sources: Vec::new(), regex_ids: HashMap::new() }
+        Builder {
+            nodes: vec![BuildNode::new(Vec::new())],
+            regexes: Vec::new(),
+            sources: Vec::new(),
+            regex_ids: HashMap::new(),
+        }
     }
 
     /// The id of the regex with this source, compiled on first sight (invariant 7).
@@ -1000,9 +1022,11 @@ impl Builder {
                 other => other.to_string(),
             },
         };
-        // Alone first: `a)|(b` would be a valid regex once wrapped, with another meaning.
-        regex::bytes::RegexBuilder::new(&source).build().map_err(refuse)?;
-        let compiled = regex::bytes::RegexBuilder::new(&format!("^(?:{source})$")).build().map_err(refuse)?;
+        // RE2's meaning in the crate's syntax (re2.rs). Compiled alone first: `a)|(b` would be
+        // a valid regex once wrapped, with another meaning.
+        let rust = crate::re2::to_rust_syntax(&source);
+        regex::bytes::RegexBuilder::new(&rust).build().map_err(refuse)?;
+        let compiled = regex::bytes::RegexBuilder::new(&format!("^(?:{rust})$")).build().map_err(refuse)?;
         let id = self.regexes.len() as u32;
         self.regexes.push(compiled);
         self.sources.push(source.clone());
@@ -1177,13 +1201,7 @@ mod tests {
         segments
             .iter()
             .enumerate()
-            .map(|(i, s)| {
-                if s.starts_with(':') || (*s == "*" && i + 1 < n) {
-                    ":".to_string()
-                } else {
-                    s.to_string()
-                }
-            })
+            .map(|(i, s)| if s.starts_with(':') || (*s == "*" && i + 1 < n) { ":".to_string() } else { s.to_string() })
             .collect()
     }
 
@@ -1288,20 +1306,33 @@ mod tests {
                 if node.dense != NONE {
                     assert!(node.children_len as usize > DENSE_ABOVE);
                     for unit in 0..DENSE {
-                        let want = (start..start + node.children_len as usize).find(|&c| self.first[c] as usize == unit);
+                        let want =
+                            (start..start + node.children_len as usize).find(|&c| self.first[c] as usize == unit);
                         let got = self.dense[node.dense as usize + unit];
                         assert_eq!(want.map_or(NONE, |c| c as u32), got, "dense table of {id} at {unit}");
                     }
                 } else {
                     assert!(node.children_len as usize <= DENSE_ABOVE);
                 }
-                if node.param != NONE {
-                    let p = node.param as usize;
+                let edges = &self.param_edges[self.param_start[id] as usize..self.param_start[id + 1] as usize];
+                for (i, e) in edges.iter().enumerate() {
+                    let p = e.node as usize;
                     assert!(!seen_as_child[p]);
                     seen_as_child[p] = true;
                     assert_eq!(self.nodes[p].text_len, 0);
                     assert_eq!(text.last(), Some(&SLASH), "param child under node {id} not at a segment start");
+                    if e.regex == NONE {
+                        assert_eq!(i + 1, edges.len(), "the plain param is the last edge");
+                        assert_eq!(node.param, e.node);
+                    } else if i > 0 {
+                        let before = &self.sources[edges[i - 1].regex as usize];
+                        assert!(
+                            before < &self.sources[e.regex as usize],
+                            "constrained edges of {id} not in code-point order"
+                        );
+                    }
                 }
+                assert_eq!(node.param == NONE, edges.last().is_none_or(|e| e.regex != NONE));
             }
             assert!(!seen_as_child[ROOT]);
             assert!(seen_as_child[1..].iter().all(|&s| s), "unreachable node");
@@ -1309,7 +1340,7 @@ mod tests {
     }
 
     fn is_param_node(tree: &Tree, id: usize) -> bool {
-        tree.nodes.iter().any(|n| n.param as usize == id)
+        tree.param_edges.iter().any(|e| e.node as usize == id)
     }
 
     // ---- SPEC section 2: pattern syntax ----
@@ -1532,7 +1563,8 @@ mod tests {
     fn wide_fan_out_with_non_ascii_first_units() {
         // More children than the dense threshold, some starting outside ASCII (found by the
         // sorted search instead), at the first segment and after a param.
-        let firsts = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "é", "ü", "日", "😀", "ÿ", "Ā", "~", "0", "Z"];
+        let firsts =
+            ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "é", "ü", "日", "😀", "ÿ", "Ā", "~", "0", "Z"];
         let mut patterns: Vec<String> = Vec::new();
         for c in firsts {
             patterns.push(format!("/{c}x"));
@@ -1888,6 +1920,292 @@ mod tests {
         }
     }
 
+    // ---- SPEC 10.2: constrained parameters ----
+
+    /// A tree from raw shapes (segments as given: `":[0-9]+"` is a constrained parameter).
+    fn raw(shapes: &[&[&str]]) -> Tree {
+        let shapes: Vec<Vec<&str>> = shapes.iter().map(|s| s.to_vec()).collect();
+        let t = Tree::from_strs(&shapes, CS).unwrap();
+        t.check_invariants();
+        t
+    }
+
+    /// Route and captures (params as text, the remainder start last for a catch-all).
+    fn find(t: &Tree, path: &str) -> (i32, Vec<i32>) {
+        let mut caps = vec![-7; t.captures_len()];
+        let r = t.lookup(&utf16(path), &mut caps, &mut Scratch::default());
+        (r, caps)
+    }
+
+    #[test]
+    fn constrained_order_static_then_regex_by_code_point_then_plain_then_catch_all() {
+        let t = raw(&[
+            &["f", "*"],
+            &["f", ":"],
+            &["f", ":[a-z]+"],
+            &["f", ":[0-9]+"],
+            &["f", "new"],
+            &["f", ":\u{1F600}|y"],
+            &["f", ":\u{FFFD}|y"],
+        ]);
+        assert_eq!(t.regex_count(), 4);
+        assert_eq!(find(&t, "/f/new").0, 4);
+        assert_eq!(find(&t, "/f/42").0, 3);
+        assert_eq!(find(&t, "/f/abc").0, 2);
+        assert_eq!(find(&t, "/f/y").0, 2);
+        assert_eq!(find(&t, "/f/A").0, 1);
+        assert_eq!(find(&t, "/f/A/b").0, 0);
+        assert_eq!(find(&t, "/f").0, 0);
+        // By code point U+FFFD sorts before U+1F600; by UTF-16 unit (0xFFFD > 0xD83D) it would not.
+        let t = raw(&[&["f", ":\u{1F600}|y"], &["f", ":\u{FFFD}|y"]]);
+        assert_eq!(find(&t, "/f/y").0, 1);
+    }
+
+    #[test]
+    fn constrained_params_backtrack_into_the_next_regex_and_restore_captures() {
+        let t = raw(&[
+            &["u", ":[0-9]+", "x"],
+            &["u", ":[0-9a-f]+", "y"],
+            &["u", ":", "z"],
+            &["u", ":[0-9]+", ":[a-z]+"],
+            &["*"],
+        ]);
+        assert_eq!(find(&t, "/u/12/x"), (0, vec![3, 5, -7, -7, -7, -7]));
+        // "[0-9]+" sorts first, and its subtree has `:[a-z]+` for `y`.
+        assert_eq!(find(&t, "/u/12/y").0, 3);
+        assert_eq!(find(&t, "/u/ab/y"), (1, vec![3, 5, -7, -7, -7, -7]));
+        assert_eq!(find(&t, "/u/12/z").0, 3);
+        assert_eq!(find(&t, "/u/AB/z"), (2, vec![3, 5, -7, -7, -7, -7]));
+        assert_eq!(find(&t, "/u/12/q"), (3, vec![3, 5, 6, 7, -7, -7]));
+        assert_eq!(find(&t, "/u/12/Q").0, 4);
+        assert_eq!(find(&t, "/u/fg/y").0, 4);
+    }
+
+    #[test]
+    fn a_regex_matches_the_whole_raw_ascii_segment() {
+        let t = raw(&[&["a", ":b"], &["c", ":(?i)caf%c3%a9"], &["d", ":x|"], &["e", ":.*"], &["g", ":$^|a"]]);
+        assert_eq!(find(&t, "/a/b").0, 0);
+        assert_eq!(find(&t, "/a/bb").0, -1, "anchored at the end");
+        assert_eq!(find(&t, "/a/ab").0, -1, "anchored at the start");
+        assert_eq!(find(&t, "/c/CAF%C3%A9").0, 1);
+        assert_eq!(find(&t, "/d/").0, -1, "an empty segment never matches a parameter");
+        assert_eq!(find(&t, "/d/x").0, 2);
+        assert_eq!(find(&t, "/e/x y").0, 3);
+        assert_eq!(find(&t, "/e/a\nb").0, -1, "`.` does not match a newline");
+        assert_eq!(find(&t, "/g/a").0, 4, "the wrapper groups an alternation");
+        // A non-ASCII unit: no constrained parameter, whatever the regex would say.
+        assert_eq!(find(&t, "/e/é").0, -1);
+        let lone = [utf16("/e/a"), vec![0xD800]].concat();
+        assert_eq!(t.lookup(&lone, &mut [0; 4], &mut Scratch::default()), -1);
+        // Case-insensitive tables fold the path for static text only.
+        let shapes = vec![vec!["u", ":[a-z]+"]];
+        let t = Tree::from_strs(&shapes, CI).unwrap();
+        let mut caps = vec![0; t.captures_len()];
+        assert_eq!(t.lookup(&utf16("/U/abc"), &mut caps, &mut Scratch::default()), 0);
+        assert_eq!(t.lookup(&utf16("/u/ABC"), &mut caps, &mut Scratch::default()), -1);
+    }
+
+    #[test]
+    fn regexes_are_shared_and_refused_with_the_route() {
+        let t = raw(&[&["a", ":[0-9]+"], &["b", ":[0-9]+"], &[":[0-9]+"]]);
+        assert_eq!(t.regex_count(), 1);
+        for (source, reason) in [
+            ("(?<=a)b", "look-around"),
+            ("(a", "unclosed group"),
+            ("a)|(b", "unopened group"),
+            ("\\1", "backreferences"),
+        ] {
+            let shapes = vec![vec!["ok".to_string()], vec!["x".to_string(), format!(":{source}")]];
+            let e = Tree::from_strs(&shapes, CS).unwrap_err();
+            let ShapeError::Regex { route, segment, .. } = &e else { panic!("{e:?}") };
+            assert_eq!((*route, *segment), (1, 1));
+            assert!(e.to_string().starts_with(&format!("route 1: the regex {source:?}")), "{e}");
+            assert!(e.to_string().contains(reason), "{e}");
+        }
+        let shapes: Vec<Vec<Vec<u16>>> = vec![vec![vec![b':' as u16, 0xD800]]];
+        assert_eq!(Tree::new(&shapes, CS).unwrap_err(), ShapeError::RegexNotUnicode { route: 0, segment: 0 });
+    }
+
+    #[test]
+    fn one_regex_runs_once_on_one_long_segment_per_lookup() {
+        // 512 branches reach the 10th segment at one position; each tries two REGEXes there.
+        let mut shapes = Vec::new();
+        for bits in 0..1usize << 9 {
+            let mut s: Vec<String> =
+                (0..9).map(|l| if bits >> l & 1 == 1 { ":[a-z]" } else { "a" }.to_string()).collect();
+            s.push(":[0-9]+".into());
+            s.push("z".into());
+            shapes.push(s.clone());
+            s[9] = ":v+".into();
+            shapes.push(s);
+        }
+        let t = Tree::from_strs(&shapes, CS).unwrap().with_step_count(true);
+        let long = 64 * 1024;
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        let path = utf16(&format!("{}/{}", "/a".repeat(9), "v".repeat(long)));
+        assert_eq!(t.lookup(&path, &mut caps, &mut scratch), -1);
+        assert!(scratch.scanned < long + 10_000, "scanned {}", scratch.scanned);
+        // Two REGEXes on the long segment, once each (plus the short `[a-z]` ones).
+        assert!(scratch.regex_runs < 2 + 2 * 1024, "{} regex runs", scratch.regex_runs);
+        let steps = scratch.steps;
+        assert!(steps < 3 * long as u64 + 100_000, "{steps} steps");
+        // Twice the segment, about twice the steps: linear.
+        let path = utf16(&format!("{}/{}", "/a".repeat(9), "v".repeat(2 * long)));
+        assert_eq!(t.lookup(&path, &mut caps, &mut scratch), -1);
+        assert_eq!(scratch.steps, steps + 3 * long as u64, "one scan and two regex runs per unit");
+        // The memo does not leak into the next lookup.
+        let hit = utf16(&format!("{}/{}/z", "/a".repeat(9), "7".repeat(100)));
+        assert_eq!(t.lookup(&hit, &mut caps, &mut scratch), 0);
+        let hit = utf16(&format!("{}/{}/z", "/a".repeat(9), "v".repeat(100)));
+        assert_eq!(t.lookup(&hit, &mut caps, &mut scratch), 1);
+    }
+
+    // ---- SPEC 10.1: guards, suspension, enumeration ----
+
+    fn guarded(patterns: &[&str], methods: &[i32], checked: &[u8]) -> Tree {
+        tree(patterns, CS).with_guards(Guards { methods: methods.to_vec(), checked: checked.to_vec() }).unwrap()
+    }
+
+    /// lookup + resume, rejecting the checked routes in `rejected`; also the resumes taken.
+    fn guarded_find(t: &Tree, path: &str, method: i32, rejected: &[i32]) -> (i32, usize) {
+        let path = utf16(path);
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        let mut r = t.lookup_method(&path, method, &mut caps, &mut scratch);
+        let mut resumes = 0;
+        while rejected.contains(&r) {
+            r = t.resume(&path, &mut caps, &mut scratch);
+            resumes += 1;
+        }
+        (r, resumes)
+    }
+
+    #[test]
+    fn a_route_without_the_method_is_absent() {
+        let p = ["/api/users", "/api/*", "/api/:x", "/api", "/:a/users"];
+        let t = guarded(&p, &[1, -1, 2, 1, 4], &[0; 5]);
+        assert_eq!(guarded_find(&t, "/api/users", 1, &[]), (0, 0));
+        assert_eq!(guarded_find(&t, "/api/users", 2, &[]), (2, 0));
+        assert_eq!(guarded_find(&t, "/api/users", 4, &[]), (1, 0), "/api/* answers inside the static branch");
+        assert_eq!(guarded_find(&t, "/apx/users", 4, &[]), (4, 0));
+        assert_eq!(guarded_find(&t, "/apx/users", 1, &[]), (-1, 0));
+        assert_eq!(guarded_find(&t, "/api/users", 8, &[]), (1, 0));
+        assert_eq!(guarded_find(&t, "/api/users", ALL_METHODS, &[]), (0, 0));
+        assert_eq!(guarded_find(&t, "/api", 1, &[]), (3, 0));
+        assert_eq!(guarded_find(&t, "/api", 2, &[]), (1, 0), "an absent end lets the catch-all there answer");
+        let t = guarded(&p, &[0; 5], &[0; 5]);
+        assert_eq!(guarded_find(&t, "/api/users", 1, &[]), (-1, 0));
+        // Without guards the method is ignored.
+        assert_eq!(guarded_find(&tree(&p, CS), "/api/users", 0, &[]), (0, 0));
+    }
+
+    #[test]
+    fn a_checked_route_suspends_the_walk_and_resume_goes_on_as_without_it() {
+        let p = ["/u/:id", "/u/:id/x", "/u/*", "/*", "/u/7"];
+        let t = guarded(&p, &[-1, -1, 2, -1, -1], &[1, 1, 1, 1, 1]);
+        assert_eq!(guarded_find(&t, "/u/7", 1, &[]), (4, 0));
+        assert_eq!(guarded_find(&t, "/u/7", 1, &[4]), (0, 1));
+        assert_eq!(guarded_find(&t, "/u/7", 1, &[4, 0]), (3, 2), "/u/* is absent for bit 1");
+        assert_eq!(guarded_find(&t, "/u/7", 2, &[4, 0]), (2, 2));
+        assert_eq!(guarded_find(&t, "/u/7", 2, &[4, 0, 2, 3]), (-1, 4));
+        assert_eq!(guarded_find(&t, "/u/7/x", 1, &[1]), (3, 1));
+        // The captures of the route returned after a resume are its own.
+        let path = utf16("/u/7/x");
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        assert_eq!(t.lookup_method(&path, 2, &mut caps, &mut scratch), 1);
+        assert_eq!(&caps[..2], &[3, 4]);
+        assert!(scratch.is_suspended());
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), 2);
+        assert_eq!(caps[0], 2);
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), 3);
+        assert_eq!(caps[0], 0);
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), -1);
+        assert!(!scratch.is_suspended());
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), -1);
+        // A route that is not checked ends the walk; a new lookup discards a suspended one;
+        // another path's length is refused.
+        let t = guarded(&p, &[-1; 5], &[1, 0, 1, 1, 1]);
+        assert_eq!(t.lookup_method(&path, 1, &mut caps, &mut scratch), 1);
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), -1);
+        assert_eq!(t.lookup_method(&utf16("/u/7"), 1, &mut caps, &mut scratch), 4);
+        assert_eq!(t.resume(&utf16("/u/77"), &mut caps, &mut scratch), -1);
+        assert_eq!(t.lookup_method(&utf16("/u/7"), 1, &mut caps, &mut scratch), 4);
+        assert_eq!(t.lookup_method(&utf16("/nope"), 1, &mut caps, &mut scratch), 3);
+        assert_eq!(t.lookup_method(&utf16("nope"), 1, &mut caps, &mut scratch), -1);
+        assert_eq!(t.resume(&utf16("nope"), &mut caps, &mut scratch), -1);
+        let guards = Guards { methods: vec![-1], checked: vec![0, 0] };
+        assert_eq!(
+            tree(&p, CS).with_guards(guards).unwrap_err(),
+            ShapeError::GuardsLength { routes: 5, methods: 1, checked: 2 }
+        );
+    }
+
+    #[test]
+    fn lookup_all_enumerates_every_matching_route_in_precedence_order() {
+        let p = ["/*", "/u/:id", "/u/*", "/u/7", "/u/:id/", "/v"];
+        for t in [tree(&p, CS), guarded(&p, &[0; 6], &[0; 6])] {
+            let path = utf16("/u/7");
+            let mut caps = vec![0; t.captures_len()];
+            let mut scratch = Scratch::default();
+            let mut seen = vec![t.lookup_all(&path, &mut caps, &mut scratch)];
+            while *seen.last().unwrap() >= 0 {
+                seen.push(t.resume(&path, &mut caps, &mut scratch));
+            }
+            assert_eq!(seen, [3, 1, 2, 0, -1]);
+        }
+        let t = tree(&p, ITS);
+        let path = utf16("/u/7/");
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        let mut seen = vec![t.lookup_all(&path, &mut caps, &mut scratch)];
+        while *seen.last().unwrap() >= 0 {
+            seen.push(t.resume(&path, &mut caps, &mut scratch));
+        }
+        assert_eq!(seen, [3, 1, 2, 0, -1], "ignoreTrailingSlash: /u/:id/ is /u/:id, a repeated shape");
+    }
+
+    #[test]
+    fn rejecting_every_candidate_is_one_walk() {
+        // n nested catch-alls and n params on one path: 2n candidates, all rejected.
+        let n = 300;
+        let mut patterns = Vec::new();
+        for i in 0..n {
+            patterns.push(format!("{}/*", "/a".repeat(i)));
+            patterns.push(format!("{}/:p", "/a".repeat(i)));
+        }
+        let p: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let t = guarded(&p, &vec![-1; 2 * n], &vec![1; 2 * n]).with_step_count(true);
+        let path = utf16(&"/a".repeat(n));
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        let mut r = t.lookup_method(&path, 1, &mut caps, &mut scratch);
+        let mut candidates = 0;
+        while r >= 0 {
+            candidates += 1;
+            r = t.resume(&path, &mut caps, &mut scratch);
+        }
+        assert_eq!(candidates, n + 1, "every catch-all and the last param");
+        assert!(scratch.steps < 20 * n as u64, "{} steps", scratch.steps);
+    }
+
+    #[test]
+    fn steps_are_counted_only_when_asked() {
+        let p = ["/a/:x", "/b/*"];
+        let mut scratch = Scratch::default();
+        let mut caps = vec![0; 4];
+        let t = tree(&p, CS);
+        assert_eq!(t.lookup(&utf16("/a/xyz"), &mut caps, &mut scratch), 0);
+        assert_eq!(scratch.steps, 0);
+        let t = tree(&p, CS).with_step_count(true);
+        assert_eq!(t.lookup(&utf16("/a/xyz"), &mut caps, &mut scratch), 0);
+        let short = scratch.steps;
+        assert!(short > 0);
+        assert_eq!(t.lookup(&utf16(&format!("/a/{}", "x".repeat(1000))), &mut caps, &mut scratch), 0);
+        assert_eq!(scratch.steps, short + 997, "one step per unit scanned");
+    }
+
     // ---- agreement with a naive reference written from the SPEC text ----
 
     /// SPEC section 3 literally: walk the path's segments left to right; at each segment try
@@ -2040,7 +2358,8 @@ mod tests {
 
     #[test]
     fn github_api_routes() {
-        let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/github-api-routes.json"));
+        let json =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/github-api-routes.json"));
         let Ok(json) = json else {
             eprintln!("github-api-routes.json not found; skipped");
             return;

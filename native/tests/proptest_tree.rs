@@ -140,7 +140,10 @@ fn segments(path: &[u16]) -> Vec<(usize, usize)> {
 }
 
 /// Matches one canonical shape against the subject on its own.
-fn match_shape(shape: &[Vec<u16>], subject: &[u16], fold_case: bool) -> Option<(Vec<(usize, usize)>, Option<usize>)> {
+/// A shape's match on its own: parameter (start, end) pairs and the remainder's start.
+type ShapeMatch = (Vec<(usize, usize)>, Option<usize>);
+
+fn match_shape(shape: &[Vec<u16>], subject: &[u16], fold_case: bool) -> Option<ShapeMatch> {
     let segs = segments(subject);
     let catch_all = shape.last().map(|s| s.as_slice()) == Some(STAR);
     let fixed = if catch_all { shape.len() - 1 } else { shape.len() };
@@ -239,7 +242,8 @@ fn read_hit(canon: &[Vec<Vec<u16>>], r: i32, caps: &[i32]) -> Option<Hit> {
 // Generators.
 
 /// Static segment texts: case variants, non-ASCII, a lone surrogate, escapes, colons.
-const STATICS: &[&str] = &["a", "A", "b", "ab", "aB", "api", "API", "v1", "%C3%A9", "é", "日本", "abc:run", "x.json", "%2A", "~"];
+const STATICS: &[&str] =
+    &["a", "A", "b", "ab", "aB", "api", "API", "v1", "%C3%A9", "é", "日本", "abc:run", "x.json", "%2A", "~"];
 
 fn static_seg() -> impl Strategy<Value = Vec<u16>> {
     prop_oneof![
@@ -275,7 +279,8 @@ fn shape() -> impl Strategy<Value = Vec<Vec<u16>>> {
 }
 
 fn options() -> impl Strategy<Value = Options> {
-    (any::<bool>(), any::<bool>()).prop_map(|(case_sensitive, ignore_trailing_slash)| Options { case_sensitive, ignore_trailing_slash })
+    (any::<bool>(), any::<bool>())
+        .prop_map(|(case_sensitive, ignore_trailing_slash)| Options { case_sensitive, ignore_trailing_slash })
 }
 
 /// Path segments: the statics (and case variants), values, empty, lone surrogates.
@@ -544,7 +549,8 @@ fn a_one_megabyte_segment_under_many_branches_is_answered() {
     // a 1 MB segment reaches the 1,024 branches' last parameter at one position.
     let mut shapes = Vec::new();
     for m in 0..(1u32 << 10) {
-        let mut s: Vec<Vec<u16>> = (0..10).map(|i| if m & (1 << i) != 0 { COLON.to_vec() } else { u16s("a") }).collect();
+        let mut s: Vec<Vec<u16>> =
+            (0..10).map(|i| if m & (1 << i) != 0 { COLON.to_vec() } else { u16s("a") }).collect();
         s.push(COLON.to_vec());
         s.push(u16s("z"));
         shapes.push(s);
@@ -555,7 +561,7 @@ fn a_one_megabyte_segment_under_many_branches_is_answered() {
         path.extend(u16s("/a"));
     }
     path.push(SLASH);
-    path.extend(std::iter::repeat(b'v' as u16).take(1 << 20));
+    path.extend(std::iter::repeat_n(b'v' as u16, 1 << 20));
     assert_eq!(lookup(&tree, &path).0, -1);
     path.extend(u16s("/z"));
     assert_eq!(lookup(&tree, &path).0, 0, "all-static prefix wins");
