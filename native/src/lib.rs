@@ -305,6 +305,7 @@ unsafe extern "C" fn lookup_all_callback(env: sys::napi_env, info: sys::napi_cal
     unsafe {
         with_matcher::<1>(env, info, |m, _, argv| {
             if !read_utf16(env, argv[0], &mut m.path) {
+                m.scratch.discard();
                 return -1;
             }
             let route = m.tree.lookup_all(&m.path, &mut m.caps, &mut m.scratch);
