@@ -68,12 +68,16 @@ describe('re2js and the regex crate', () => {
     '\\.', '\\*', '\\+', '\\?', '\\(', '\\)', '\\[', '\\]', '\\{', '\\}', '\\|', '\\\\', '\\^', '\\$', '\\-', '\\/', '\\%', '\\ ',
     '\\x41', '\\x{61}', '\\x7e', '\\t', '\\n', '\\r', '\\f', '\\a',
     'é', '\u212A', '\u017F', 'ǅ',
+    // Spellings native/src/re2.rs rewrites: literal braces, \< and \>.
+    '}', '{}', '{x}', '{,2}', '{1', '\\<', '\\>', '\\{', '\\}',
   );
   const perl = fc.constantFrom('\\d', '\\D', '\\w', '\\W', '\\s', '\\S', '.');
   const unicode = fc.constantFrom('\\pL', '\\pN', '\\PL', '\\p{Lu}', '\\p{Ll}', '\\p{Greek}', '\\p{Latin}', '\\pZ', '\\p{Nd}');
   const classItem = fc.oneof(
     fc.constantFrom('a', 'b', 'k', 'z', 'A', 'K', 'Z', '0', '5', '9', '_', '.', '*', '+', '?', '(', ')', '{', '}', '|', '$', ' ', '%', ':', '/', '#', '<', 'é'),
     fc.constantFrom('\\]', '\\[', '\\\\', '\\-', '\\^', '\\d', '\\w', '\\s', '\\D', '\\W', '\\S', '\\n', '\\x41', '\\pL', '\\p{Greek}'),
+    // Literal in an RE2 class, operators or nested classes to the crate (rewritten).
+    fc.constantFrom('[', '&', '~', '&&', '~~', '[.a.]', '[=b=]', '[ab]', '\\<'),
     fc.constantFrom('a-f', 'a-z', 'A-Z', '0-9', 'k-s', '!-/', ' -~', 'a-a', '\\x20-\\x2f'),
     fc.constantFrom('[:alpha:]', '[:digit:]', '[:^space:]', '[:word:]', '[:punct:]', '[:upper:]', '[:lower:]', '[:xdigit:]', '[:space:]', '[:^alnum:]'),
   );
