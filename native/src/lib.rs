@@ -13,18 +13,22 @@
 //! ```
 //!
 //! `guards` is `{ methods: Int32Array, checked: Uint8Array }`, one entry per route (see
-//! `BackendGuards` in src/match/core.ts). A route whose mask lacks the lookup's method bit is
-//! skipped as if absent; at a checked route the walk suspends and `lookup` returns it, and
-//! `resume()` continues the same walk when JavaScript rejects it. A new `lookup` or
-//! `lookupAll` discards a suspended walk.
+//! `BackendGuards` in src/match/core.ts), copied when the matcher is created. A route whose
+//! mask lacks the lookup's method bit is skipped as if absent; at a checked route the walk
+//! suspends and `lookup` returns it, and `resume()` continues the same walk when JavaScript
+//! rejects it. A new `lookup` or `lookupAll` discards a suspended walk (so a condition check
+//! must not look up the same matcher before it answers).
 //!
 //! Why `lookup` is a bare Node-API callback and not a `#[napi]` method: measured on this
 //! machine (Node 20, napi 3.16), a `#[napi]` class method costs 300-450 ns per call (the
 //! generated glue registers a native borrow per call), a `#[napi]` free function taking one
 //! argument ~130 ns, and a raw callback ~17 ns. So `lookup` is a function created with
 //! `napi_create_function` whose data pointer is the matcher; it makes five Node-API calls on a
-//! hit (arguments, string read, buffer reference, detached check, int32 result) and allocates
-//! nothing. `createMatcher` runs once per table and uses the ordinary `#[napi]` conversions.
+//! hit (arguments, string read, buffer reference, detached check, int32 result), one more
+//! (the method) when the table has guards and a method is passed, and allocates nothing.
+//! `resume`, `lookupAll` and `lastSteps` are raw callbacks too; the four functions share the
+//! matcher (one `Rc` count each, so any of them keeps it alive). `createMatcher` runs once per
+//! table and uses the ordinary `#[napi]` conversions.
 //!
 //! Memory safety around the offsets buffer: the binding allocates the `ArrayBuffer` itself
 //! (so it is never resizable or shared) and keeps a strong reference to it, so its memory
@@ -40,12 +44,12 @@ pub mod tree;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
+use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-
-use std::cell::UnsafeCell;
 use std::rc::Rc;
+
 use tree::{Guards, Options, Scratch, Tree};
 
 /// A JavaScript value handed through as is (the function and typed array built here).

@@ -19,10 +19,12 @@
  * a reused buffer, walks the tree, and writes capture offsets into an Int32Array it
  * allocated once (`offsets`), so nothing is allocated per call.
  *
- * Conditions (core.ts `BackendGuards`): the tree skips routes whose method mask lacks the
- * request's bit, and suspends its walk at a checked route, returning it; JavaScript runs
- * `accept(route)` and, on rejection, `resume()` continues the same walk (never a re-walk), so
- * a lookup stays linear however many candidates are rejected.
+ * Conditions (core.ts `BackendGuards`, whose `methods` and `checked` are copied when the
+ * backend is created): the tree skips routes whose method mask lacks the request's bit, and
+ * suspends its walk at a checked route, returning it; JavaScript runs `accept(route)` and, on
+ * rejection, `resume()` continues the same walk (never a re-walk), so a lookup stays linear
+ * however many candidates are rejected. `accept` must not call this backend's `lookup` or
+ * `enumerate` (a new walk discards the suspended one).
  */
 import type { BackendGuards, BackendOptions, MatcherBackend } from './core.js';
 
