@@ -1022,10 +1022,12 @@ impl Builder {
                 other => other.to_string(),
             },
         };
-        // RE2's meaning in the crate's syntax (re2.rs). Compiled alone first: `a)|(b` would be
+        // RE2's meaning in the crate's syntax (re2.rs). Parsed alone first: `a)|(b` would be
         // a valid regex once wrapped, with another meaning.
         let rust = crate::re2::to_rust_syntax(&source);
-        regex::bytes::RegexBuilder::new(&rust).build().map_err(refuse)?;
+        regex_syntax::ast::parse::Parser::new()
+            .parse(&rust)
+            .map_err(|e| refuse(regex::Error::Syntax(e.to_string())))?;
         let compiled = regex::bytes::RegexBuilder::new(&format!("^(?:{rust})$")).build().map_err(refuse)?;
         let id = self.regexes.len() as u32;
         self.regexes.push(compiled);
