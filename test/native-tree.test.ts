@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { RE2JS } from 're2js';
 import { describe, expect, it, vi } from 'vitest';
 import type { BackendGuards, BackendOptions, MatcherBackend } from '../src/match/core.js';
 import { OTHER_METHOD_BIT, offsetsLength } from '../src/match/core.js';
@@ -383,6 +384,106 @@ if (native.ok) {
         expect(b.enumerate!('/u/7', () => ((inner = b.lookup('/v')), true))).toBe(4);
         expect(inner).toBe(g === undefined ? 5 : -1);
       }
+    });
+  });
+
+  describe('agreement with a rank oracle on random tables with constraints, methods and checks', () => {
+    // Sources are ASCII, so JavaScript's string order is code-point order here.
+    const REGEXES = ['[0-9]+', '[a-z]+', 'a|ab', '(?i)a.*', 'x', '.*', '[^a]{2,}'];
+    const seg = fc.constantFrom('a', 'b', 'ab', '', 'A', ':', ':', '*', ...REGEXES.map((r) => `:${r}`));
+    const shapeArb = fc
+      .array(seg, { minLength: 1, maxLength: 4 })
+      .map((s) => s.map((x, i) => (x === '*' && i < s.length - 1 ? ':' : x)));
+    const routeArb = fc.record({ shape: shapeArb, methods: fc.constantFrom(-1, -1, 1, 2, 3, 0), checked: fc.boolean(), rejected: fc.boolean() });
+    const pathSeg = fc.constantFrom('a', 'b', 'ab', 'aB', 'A', '', 'x', '12', 'abc', 'é', 'aaa');
+    const pathArb = fc.tuple(fc.array(pathSeg, { minLength: 1, maxLength: 5 }), fc.boolean()).map(([s, slash]) => `/${s.join('/')}${slash ? '/' : ''}`);
+    const optionsArb = fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean() });
+    const isParam = (x: string) => x.startsWith(':');
+    const compiled = new Map<string, RE2JS>();
+    const whole = (source: string, text: string) => {
+      let re = compiled.get(source);
+      if (re === undefined) compiled.set(source, (re = RE2JS.compile(`^(?:${source})$`)));
+      return /^[\x00-\x7f]*$/.test(text) && re.matches(text);
+    };
+    /** The shape the router hands a backend under `options` (core.ts). */
+    const canonical = (shape: string[], o: BackendOptions) => {
+      const s = o.ignoreTrailingSlash && shape.length > 1 && shape.at(-1) === '' ? shape.slice(0, -1) : shape;
+      return o.caseSensitive ? s : s.map((x) => (isParam(x) || x === '*' ? x : x.toLowerCase()));
+    };
+    /** Rank per segment: static 0, constrained 1 (by source), plain 2, catch-all 3; an end is -1. */
+    const rank = (shape: string[]) => {
+      const r: Array<[number, string]> = shape.map((x) => (x === '*' ? [3, ''] : x === ':' ? [2, ''] : isParam(x) ? [1, x.slice(1)] : [0, '']));
+      if (shape.at(-1) !== '*') r.push([-1, '']);
+      return r;
+    };
+    const before = (a: Array<[number, string]>, b: Array<[number, string]>) => {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) {
+        if (a[i]![0] !== b[i]![0]) return a[i]![0] < b[i]![0];
+        if (a[i]![1] !== b[i]![1]) return a[i]![1] < b[i]![1];
+      }
+      return a.length < b.length;
+    };
+    /** Every route matching `path` (the first of equal shapes only), best first, as run() reports it. */
+    const oracle = (shapes: string[][], o: BackendOptions, path: string, present: (r: number) => boolean) => {
+      const subject = o.ignoreTrailingSlash && path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+      const segs: Array<[number, number]> = [];
+      let start = 1;
+      for (let i = 1; i <= subject.length; i++) {
+        if (i === subject.length || subject[i] === '/') {
+          segs.push([start, i]);
+          start = i + 1;
+        }
+      }
+      const hits: Array<{ rank: Array<[number, string]>; hit: unknown[] }> = [];
+      shapes.forEach((shape, r) => {
+        if (shapes.findIndex((other) => other.join('/') === shape.join('/') && other.length === shape.length) !== r || !present(r)) return;
+        const catchAll = shape.at(-1) === '*';
+        const fixed = catchAll ? shape.length - 1 : shape.length;
+        if (catchAll ? segs.length < fixed : segs.length !== fixed) return;
+        const params: string[] = [];
+        for (let i = 0; i < fixed; i++) {
+          const [a, b] = segs[i]!;
+          const text = subject.slice(a, b);
+          const x = shape[i]!;
+          if (isParam(x)) {
+            if (a === b || (x.length > 1 && !whole(x.slice(1), text))) return;
+            params.push(text);
+          } else if ((o.caseSensitive ? text : text.replace(/[A-Z]/g, (c) => c.toLowerCase())) !== x) return;
+        }
+        const hit: unknown[] = [r, params];
+        if (catchAll) hit.push(path.slice(fixed === 0 ? 0 : segs[fixed - 1]![1]));
+        hits.push({ rank: rank(shape), hit });
+      });
+      hits.sort((x, y) => (before(x.rank, y.rank) ? -1 : before(y.rank, x.rank) ? 1 : 0));
+      return hits.map((h) => h.hit);
+    };
+
+    it('lookup with methods and rejected checks, and enumerate, give what the oracle gives', () => {
+      fc.assert(
+        fc.property(fc.array(routeArb, { minLength: 1, maxLength: 8 }), optionsArb, fc.constantFrom(1, 2, 4, OTHER_METHOD_BIT), fc.array(pathArb, { minLength: 1, maxLength: 10 }), (routes, options, method, paths) => {
+          const shapes = routes.map((r) => canonical(r.shape, options));
+          const offered: number[] = [];
+          const guards: BackendGuards = {
+            methods: Int32Array.from(routes.map((r) => r.methods)),
+            checked: Uint8Array.from(routes.map((r) => (r.checked ? 1 : 0))),
+            accept: (r) => (offered.push(r), !routes[r]!.rejected),
+          };
+          const b = create(shapes, options, guards);
+          const present = (r: number) => (routes[r]!.methods & method) !== 0 && !(routes[r]!.checked && routes[r]!.rejected);
+          for (const path of paths) {
+            const label = `${JSON.stringify(shapes)} ${JSON.stringify(options)} ${method} ${JSON.stringify(path)}`;
+            offered.length = 0;
+            expect(run({ ...b, lookup: (p: string) => b.lookup(p, method) }, shapes, path), label).toEqual(oracle(shapes, options, path, present)[0] ?? null);
+            // Only checked routes are offered, each once, in precedence order.
+            expect(new Set(offered).size, label).toBe(offered.length);
+            for (const r of offered) expect(routes[r]!.checked).toBe(true);
+            const visited: unknown[] = [];
+            b.enumerate!(path, (r) => (visited.push(run({ ...b, lookup: () => r }, shapes, path)), false));
+            expect(visited, label).toEqual(oracle(shapes, options, path, () => true));
+          }
+        }),
+        { numRuns: 400 },
+      );
     });
   });
 
