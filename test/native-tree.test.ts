@@ -379,11 +379,54 @@ if (native.ok) {
         expect(visited).toEqual([[4, []], [3, ['7']], [1, ['7']], [2, [], '/7'], [0, [], '/u/7']]);
         expect(b.enumerate!('/u/7', (r) => r === 1)).toBe(1);
         expect(b.enumerate!('x', () => false)).toBe(-1);
-        // A new lookup discards the suspended enumeration.
-        let inner = 0;
-        expect(b.enumerate!('/u/7', () => ((inner = b.lookup('/v')), true))).toBe(4);
-        expect(inner).toBe(g === undefined ? 5 : -1);
+        // A visitor may look paths up and enumerate others: the enumeration goes on where it was.
+        const again: unknown[] = [];
+        const inner: number[] = [];
+        const visit = (r: number) => {
+          again.push(run({ ...b, lookup: () => r }, shapes, path));
+          inner.push(b.lookup('/u/8'), b.enumerate!('/u/9', (q) => q === 2));
+          return false;
+        };
+        expect(b.enumerate!(path, visit)).toBe(-1);
+        expect(again).toEqual(visited);
+        expect(inner).toEqual(Array.from({ length: 5 }, () => [g === undefined ? 3 : -1, 2]).flat());
       }
+    });
+
+    it('accept() may look other paths up: the interrupted walk is replayed where it was', () => {
+      const shapes = [['u', ':[0-9]+'], ['u', ':'], ['u', '*'], ['*']];
+      const offered: Array<[number, number]> = [];
+      let depth = 0;
+      const b: MatcherBackend = create(
+        shapes,
+        CS,
+        guards([-1, -1, -1, -1], [1, 1, 1, 0], (r) => {
+          offered.push([depth, r]);
+          if (depth === 0) {
+            depth++;
+            try {
+              // Another guarded walk and an enumeration on the same matcher, from the check.
+              expect(b.lookup('/u/x/y')).toBe(2);
+              const seen: number[] = [];
+              expect(b.enumerate!('/zz', (q) => (seen.push(q), false))).toBe(-1);
+              expect(seen).toEqual([3]);
+            } finally {
+              depth--;
+            }
+          }
+          return r === 2;
+        }),
+      );
+      // Offsets are the outer route's, not those of the walks run inside accept().
+      expect(run(b, shapes, '/u/42')).toEqual([2, [], '/42']);
+      expect(offered).toEqual([
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [1, 2],
+        [0, 2],
+        [1, 2],
+      ]);
     });
   });
 

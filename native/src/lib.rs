@@ -135,11 +135,10 @@ const SHRINK_AFTER: u32 = 16;
 struct Matcher {
     tree: Tree,
     scratch: Scratch,
-    /// Reused buffer the path is read into (its capacity is the usable size). It holds the
-    /// suspended walk's path until the next lookup.
-    path: Vec<u16>,
-    /// Lookups in a row that used less than a quarter of an oversized `path`.
-    path_underused: u32,
+    /// The path of lookups that cannot suspend (tables without guards).
+    path: PathBuf,
+    /// The path of the suspendable walk (guarded lookups, `lookupAll`), kept for `resume`.
+    walk_path: PathBuf,
     /// Captures of the current walk; copied to `out` on a hit.
     caps: Vec<i32>,
     /// The offsets `ArrayBuffer`'s data, `caps.len()` int32s.
@@ -198,8 +197,8 @@ pub fn create_matcher(
         let shared: Rc<Shared> = Rc::new(UnsafeCell::new(Matcher {
             tree,
             scratch: Scratch::default(),
-            path: Vec::with_capacity(INITIAL_PATH_UNITS),
-            path_underused: 0,
+            path: PathBuf::default(),
+            walk_path: PathBuf::default(),
             caps: vec![0; caps_len],
             out: data.cast(),
             buffer_ref,
@@ -295,7 +294,7 @@ unsafe extern "C" fn lookup_callback(env: sys::napi_env, info: sys::napi_callbac
 unsafe extern "C" fn resume_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         with_matcher::<0>(env, info, |m, _, _| {
-            let route = m.tree.resume(&m.path, &mut m.caps, &mut m.scratch);
+            let route = m.tree.resume(&m.walk_path.units, &mut m.caps, &mut m.scratch);
             if route >= 0 && !m.publish(env) {
                 m.scratch.discard();
                 return -1;
@@ -308,14 +307,17 @@ unsafe extern "C" fn resume_callback(env: sys::napi_env, info: sys::napi_callbac
 unsafe extern "C" fn lookup_all_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         with_matcher::<1>(env, info, |m, _, argv| {
-            if !read_utf16(env, argv[0], &mut m.path) {
+            if !read_utf16(env, argv[0], &mut m.walk_path.units) {
                 m.scratch.discard();
                 return -1;
             }
-            let route = m.tree.lookup_all(&m.path, &mut m.caps, &mut m.scratch);
+            let mut route = m.tree.lookup_all(&m.walk_path.units, &mut m.caps, &mut m.scratch);
             if route >= 0 && !m.publish(env) {
                 m.scratch.discard();
-                return -1;
+                route = -1;
+            }
+            if !m.scratch.is_suspended() {
+                m.walk_path.shrink_if_oversized();
             }
             route
         })
@@ -336,14 +338,25 @@ unsafe extern "C" fn last_steps_callback(env: sys::napi_env, info: sys::napi_cal
 }
 
 unsafe fn lookup(env: sys::napi_env, m: &mut Matcher, argc: usize, argv: [sys::napi_value; 2]) -> i32 {
-    // With no argument, `argv[0]` is `undefined` and reading it as a string fails below.
-    if !unsafe { read_utf16(env, argv[0], &mut m.path) } {
+    if !m.tree.has_guards() {
+        // Nothing can suspend: the path has its own buffer and a suspended `lookupAll` walk
+        // is left alone. With no argument, `argv[0]` is `undefined` and reading it fails.
+        if !unsafe { read_utf16(env, argv[0], &mut m.path.units) } {
+            return -1;
+        }
+        let mut route = m.tree.lookup(&m.path.units, &mut m.caps, &mut m.scratch);
+        if route >= 0 && !unsafe { m.publish(env) } {
+            route = -1;
+        }
+        m.path.shrink_if_oversized();
+        return route;
+    }
+    if !unsafe { read_utf16(env, argv[0], &mut m.walk_path.units) } {
         m.scratch.discard();
         return -1;
     }
-    // The method only matters to a table with guards; `lookup(path)` reads nothing more.
     let mut method = tree::ALL_METHODS;
-    if argc >= 2 && m.tree.has_guards() {
+    if argc >= 2 {
         match unsafe { read_method(env, argv[1]) } {
             Some(bit) => method = bit,
             None => {
@@ -352,25 +365,46 @@ unsafe fn lookup(env: sys::napi_env, m: &mut Matcher, argc: usize, argv: [sys::n
             }
         }
     }
-    let mut route = m.tree.lookup_method(&m.path, method, &mut m.caps, &mut m.scratch);
+    let mut route = m.tree.lookup_method(&m.walk_path.units, method, &mut m.caps, &mut m.scratch);
     if route >= 0 && !unsafe { m.publish(env) } {
         m.scratch.discard();
         route = -1;
     }
-    let capacity = m.path.capacity();
     // A suspended walk still needs its path.
-    if capacity > MAX_KEPT_PATH_UNITS && !m.scratch.is_suspended() {
-        if m.path.len() < capacity / 4 {
-            m.path_underused += 1;
-            if m.path_underused >= SHRINK_AFTER {
-                m.path = Vec::with_capacity(INITIAL_PATH_UNITS);
-                m.path_underused = 0;
-            }
-        } else {
-            m.path_underused = 0;
-        }
+    if !m.scratch.is_suspended() {
+        m.walk_path.shrink_if_oversized();
     }
     route
+}
+
+/// A reused buffer a path is read into (its capacity is the usable size).
+struct PathBuf {
+    units: Vec<u16>,
+    /// Lookups in a row that used less than a quarter of an oversized buffer.
+    underused: u32,
+}
+
+impl Default for PathBuf {
+    fn default() -> Self {
+        PathBuf { units: Vec::with_capacity(INITIAL_PATH_UNITS), underused: 0 }
+    }
+}
+
+impl PathBuf {
+    /// Gives a huge buffer back after `SHRINK_AFTER` lookups in a row that used little of it.
+    fn shrink_if_oversized(&mut self) {
+        let capacity = self.units.capacity();
+        if capacity > MAX_KEPT_PATH_UNITS {
+            if self.units.len() < capacity / 4 {
+                self.underused += 1;
+                if self.underused >= SHRINK_AFTER {
+                    *self = PathBuf::default();
+                }
+            } else {
+                self.underused = 0;
+            }
+        }
+    }
 }
 
 /// The method argument: a number read as int32, `undefined` for every method; None for

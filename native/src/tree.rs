@@ -77,6 +77,11 @@
 //! Tables without guards and without constrained parameters use a separate copy of the walk
 //! (`walk`) that has none of this, so they cost what they always did.
 //!
+//! One walk can be suspended at a time (a new guarded lookup or `lookup_all` replaces it).
+//! Lookups in a tree without guards cannot suspend and run on their own stack, so they may run
+//! while an enumeration is suspended; the memos they leave are for their own path, so a resume
+//! after one starts its memos afresh.
+//!
 //! Positions are UTF-16 code unit indices into the path, exactly what JavaScript's
 //! `String.prototype.slice` takes. Static text is compared unit by unit, so non-ASCII text and
 //! lone surrogates need no special treatment; ASCII case folding (when `case_sensitive` is
@@ -247,6 +252,13 @@ struct Suspended {
     stage: u32,
 }
 
+impl Suspended {
+    /// A walk at the root, for a path of `path_len` units matched on its first `len`.
+    fn start(mode: Mode, path_len: usize, len: usize) -> Suspended {
+        Suspended { active: true, mode, path_len, len, node: ROOT as u32, pos: 0, params: 0, stage: G_ENTER }
+    }
+}
+
 impl Default for Suspended {
     fn default() -> Self {
         Suspended { active: false, mode: Mode::All, path_len: 0, len: 0, node: 0, pos: 0, params: 0, stage: 0 }
@@ -258,7 +270,13 @@ impl Default for Suspended {
 /// suspended walk.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// The suspendable walk's stack (guarded lookups, `lookup_all`), kept while suspended.
     stack: Vec<Frame>,
+    /// The stack of lookups that cannot suspend (trees without guards), so they can run
+    /// while another walk is suspended.
+    own_stack: Vec<Frame>,
+    /// The memos below belong to the suspended walk (else to a lookup since).
+    memo_suspended: bool,
     /// Segment start -> segment end, for segments of at least `LONG_SEGMENT` units. Many
     /// branches can reach the same segment (every combination of `a` / `:p` over k levels
     /// reaches level k+1 at one position); each of them needs its end, and rescanning a long
@@ -479,9 +497,15 @@ impl Tree {
     ///
     /// A hit on a checked route suspends the walk: if the caller's check rejects the route,
     /// [`Tree::resume`] (with the same path, captures and scratch) gives the next candidate.
+    ///
+    /// In a tree without guards nothing can suspend, and a lookup uses its own stack: a walk
+    /// suspended by [`Tree::lookup_all`] survives it (so a visitor may look paths up).
     pub fn lookup_method(&self, path: &[u16], method: i32, captures: &mut [i32], scratch: &mut Scratch) -> i32 {
-        scratch.suspended.active = false;
-        let Some(len) = self.prepare(path, captures, scratch) else {
+        let own = self.guards.is_none();
+        if !own {
+            scratch.suspended.active = false;
+        }
+        let Some(len) = self.prepare(path, captures, scratch, !own) else {
             return -1;
         };
         let full = path.len();
@@ -494,8 +518,12 @@ impl Tree {
                 (false, true) => self.walk::<true, true>(path, captures, scratch),
             };
         }
-        self.start_general(full, len, Mode::Lookup(method), scratch);
-        self.run_general(path, captures, scratch)
+        let start = Suspended::start(Mode::Lookup(method), full, len);
+        if own {
+            return self.run_general::<true>(path, captures, scratch, start);
+        }
+        scratch.stack.clear();
+        self.run_general::<false>(path, captures, scratch, start)
     }
 
     /// Enumerates the routes whose pattern matches `path`, ignoring methods and conditions, in
@@ -503,11 +531,11 @@ impl Tree {
     /// [`Tree::resume`] returns the next, then -1.
     pub fn lookup_all(&self, path: &[u16], captures: &mut [i32], scratch: &mut Scratch) -> i32 {
         scratch.suspended.active = false;
-        let Some(len) = self.prepare(path, captures, scratch) else {
+        let Some(len) = self.prepare(path, captures, scratch, true) else {
             return -1;
         };
-        self.start_general(path.len(), len, Mode::All, scratch);
-        self.run_general(&path[..len], captures, scratch)
+        scratch.stack.clear();
+        self.run_general::<false>(&path[..len], captures, scratch, Suspended::start(Mode::All, path.len(), len))
     }
 
     /// Continues the walk suspended by the last [`Tree::lookup_method`] or [`Tree::lookup_all`]
@@ -519,13 +547,20 @@ impl Tree {
             scratch.suspended.active = false;
             return -1;
         }
+        // A lookup that ran in between (from the caller's check or visitor) left its own
+        // results in the memos, for its own path.
+        if !scratch.memo_suspended {
+            scratch.clear_memos();
+            scratch.memo_suspended = true;
+        }
         let len = scratch.suspended.len;
-        self.run_general(&path[..len], captures, scratch)
+        self.run_general::<false>(&path[..len], captures, scratch, scratch.suspended)
     }
 
-    /// Checks the path and buffer, resets the per-lookup memos; the length to match.
+    /// Checks the path and buffer, resets the per-lookup memos (now the `suspendable` walk's or
+    /// not); the length to match.
     #[inline(always)]
-    fn prepare(&self, path: &[u16], captures: &[i32], scratch: &mut Scratch) -> Option<usize> {
+    fn prepare(&self, path: &[u16], captures: &[i32], scratch: &mut Scratch, suspendable: bool) -> Option<usize> {
         if captures.len() < self.captures_len() || path.first() != Some(&SLASH) {
             return None;
         }
@@ -537,41 +572,36 @@ impl Tree {
         if self.options.ignore_trailing_slash && len > 1 && path[len - 1] == SLASH {
             len -= 1;
         }
-        if !scratch.long_segments.is_empty() {
-            scratch.long_segments.clear();
-            if scratch.long_segments.capacity() > 1024 {
-                scratch.long_segments.shrink_to(64);
-            }
-        }
+        scratch.clear_memos();
+        scratch.memo_suspended = suspendable;
         if self.count_steps {
             scratch.steps = 0;
         }
         Some(len)
     }
 
-    /// Starts a general walk at the root, for a path of `path_len` units matched on `len`.
-    fn start_general(&self, path_len: usize, len: usize, mode: Mode, scratch: &mut Scratch) {
-        if !scratch.regex_results.is_empty() {
-            scratch.regex_results.clear();
-            if scratch.regex_results.capacity() > 1024 {
-                scratch.regex_results.shrink_to(64);
-            }
+    /// The general walk from `start`: `OWN` on the stack of walks that cannot suspend, else on
+    /// the suspendable walk's stack (its state saved in `scratch.suspended` when it stops).
+    fn run_general<const OWN: bool>(
+        &self,
+        path: &[u16],
+        captures: &mut [i32],
+        scratch: &mut Scratch,
+        start: Suspended,
+    ) -> i32 {
+        let mut stack = std::mem::take(if OWN { &mut scratch.own_stack } else { &mut scratch.stack });
+        let route = match (self.options.case_sensitive, self.count_steps) {
+            (true, false) => self.walk_general::<false, false, OWN>(path, captures, scratch, &mut stack, start),
+            (false, false) => self.walk_general::<true, false, OWN>(path, captures, scratch, &mut stack, start),
+            (true, true) => self.walk_general::<false, true, OWN>(path, captures, scratch, &mut stack, start),
+            (false, true) => self.walk_general::<true, true, OWN>(path, captures, scratch, &mut stack, start),
+        };
+        if OWN {
+            scratch.own_stack = stack;
+        } else {
+            scratch.stack = stack;
         }
-        if scratch.bytes.capacity() > 1 << 16 {
-            scratch.bytes = Vec::new();
-        }
-        scratch.stack.clear();
-        scratch.suspended =
-            Suspended { active: true, mode, path_len, len, node: ROOT as u32, pos: 0, params: 0, stage: G_ENTER };
-    }
-
-    fn run_general(&self, path: &[u16], captures: &mut [i32], scratch: &mut Scratch) -> i32 {
-        match (self.options.case_sensitive, self.count_steps) {
-            (true, false) => self.walk_general::<false, false>(path, captures, scratch),
-            (false, false) => self.walk_general::<true, false>(path, captures, scratch),
-            (true, true) => self.walk_general::<false, true>(path, captures, scratch),
-            (false, true) => self.walk_general::<true, true>(path, captures, scratch),
-        }
+        route
     }
 
     #[inline(always)]
@@ -601,7 +631,7 @@ impl Tree {
     /// The walk for tables without constrained parameters and without guards: every slot
     /// found is the answer, so there is nothing to suspend.
     fn walk<const FOLD: bool, const COUNT: bool>(&self, path: &[u16], caps: &mut [i32], scratch: &mut Scratch) -> i32 {
-        scratch.stack.clear();
+        scratch.own_stack.clear();
         let len = path.len();
         let mut id = ROOT;
         let mut pos = 0usize;
@@ -634,7 +664,7 @@ impl Tree {
                         }
                         if len - pos >= text.len() && eq::<FOLD>(&path[pos..pos + text.len()], text) {
                             if node.param != NONE || node.catch_all != NONE {
-                                scratch.stack.push(Frame {
+                                scratch.own_stack.push(Frame {
                                     node: id as u32,
                                     pos: pos as u32,
                                     params: k as u32,
@@ -652,7 +682,7 @@ impl Tree {
                     let end = scratch.segment_end::<COUNT>(path, pos);
                     if end > pos {
                         if node.catch_all != NONE {
-                            scratch.stack.push(Frame {
+                            scratch.own_stack.push(Frame {
                                 node: id as u32,
                                 pos: pos as u32,
                                 params: k as u32,
@@ -674,7 +704,7 @@ impl Tree {
                     return node.catch_all as i32;
                 }
             }
-            match scratch.stack.pop() {
+            match scratch.own_stack.pop() {
                 Some(frame) => {
                     id = frame.node as usize;
                     pos = frame.pos as usize;
@@ -707,15 +737,17 @@ impl Tree {
         }
     }
 
-    /// The walk with constrained parameters, guards and suspension, continuing from
-    /// `scratch.suspended` (a fresh walk starts at the root).
-    fn walk_general<const FOLD: bool, const COUNT: bool>(
+    /// The walk with constrained parameters, guards and suspension, continuing from `s` (a
+    /// fresh walk starts at the root) on `stack`. A suspension is saved in `scratch.suspended`
+    /// (never for `OWN`, whose lookups cannot suspend).
+    fn walk_general<const FOLD: bool, const COUNT: bool, const OWN: bool>(
         &self,
         path: &[u16],
         caps: &mut [i32],
         scratch: &mut Scratch,
+        stack: &mut Vec<Frame>,
+        s: Suspended,
     ) -> i32 {
-        let s = scratch.suspended;
         let len = s.len;
         let mode = s.mode;
         let mut id = s.node as usize;
@@ -725,11 +757,15 @@ impl Tree {
         // Stops the walk at `route`: suspended to go on at `next`, or finished.
         macro_rules! stop {
             ($route:expr, $next:expr, $suspend:expr) => {{
-                if $suspend {
-                    scratch.suspended =
-                        Suspended { node: id as u32, pos: pos as u32, params: k as u32, stage: $next, ..s };
-                } else {
-                    scratch.suspended.active = false;
+                if !OWN {
+                    scratch.suspended = Suspended {
+                        active: $suspend,
+                        node: id as u32,
+                        pos: pos as u32,
+                        params: k as u32,
+                        stage: $next,
+                        ..s
+                    };
                 }
                 return $route as i32;
             }};
@@ -762,7 +798,7 @@ impl Tree {
                             }
                             if len - pos >= text.len() && eq::<FOLD>(&path[pos..pos + text.len()], text) {
                                 if self.param_start[id + 1] > self.param_start[id] || node.catch_all != NONE {
-                                    scratch.stack.push(Frame {
+                                    stack.push(Frame {
                                         node: id as u32,
                                         pos: pos as u32,
                                         params: k as u32,
@@ -801,7 +837,7 @@ impl Tree {
                                 j += 1;
                                 if edge.regex == NONE || self.constraint::<COUNT>(edge.regex, path, pos, end, scratch) {
                                     if j < edges.len() || node.catch_all != NONE {
-                                        scratch.stack.push(Frame {
+                                        stack.push(Frame {
                                             node: id as u32,
                                             pos: pos as u32,
                                             params: k as u32,
@@ -830,7 +866,7 @@ impl Tree {
                     }
                 }
             }
-            match scratch.stack.pop() {
+            match stack.pop() {
                 Some(frame) => {
                     id = frame.node as usize;
                     pos = frame.pos as usize;
@@ -838,7 +874,9 @@ impl Tree {
                     stage = frame.stage;
                 }
                 None => {
-                    scratch.suspended.active = false;
+                    if !OWN {
+                        scratch.suspended.active = false;
+                    }
                     return -1;
                 }
             }
@@ -931,6 +969,25 @@ impl Scratch {
     /// True while a walk is suspended ([`Tree::resume`] would continue it).
     pub fn is_suspended(&self) -> bool {
         self.suspended.active
+    }
+
+    /// Empties the per-lookup memos (giving back memory a huge path took).
+    fn clear_memos(&mut self) {
+        if !self.long_segments.is_empty() {
+            self.long_segments.clear();
+            if self.long_segments.capacity() > 1024 {
+                self.long_segments.shrink_to(64);
+            }
+        }
+        if !self.regex_results.is_empty() {
+            self.regex_results.clear();
+            if self.regex_results.capacity() > 1024 {
+                self.regex_results.shrink_to(64);
+            }
+        }
+        if self.bytes.capacity() > 1 << 16 {
+            self.bytes = Vec::new();
+        }
     }
 
     /// Forgets a suspended walk (the next [`Tree::resume`] returns -1).
@@ -2166,6 +2223,34 @@ mod tests {
             seen.push(t.resume(&path, &mut caps, &mut scratch));
         }
         assert_eq!(seen, [3, 1, 2, 0, -1], "ignoreTrailingSlash: /u/:id/ is /u/:id, a repeated shape");
+    }
+
+    #[test]
+    fn a_lookup_between_resumes_leaves_the_suspended_enumeration_alone() {
+        // No guards: lookups cannot suspend and use their own stack; the long segment memo
+        // they fill (another path, same positions) must not leak into the resumed walk.
+        let p = ["/:a/x", "/:a/*", "/*", "/:a/:b/y"];
+        let t = tree(&p, CS);
+        let path = utf16(&format!("/{}/x", "v".repeat(100)));
+        let other = utf16(&format!("/{}/{}/y", "w".repeat(70), "q".repeat(70)));
+        let mut caps = vec![0; t.captures_len()];
+        let mut scratch = Scratch::default();
+        assert_eq!(t.lookup_all(&path, &mut caps, &mut scratch), 0);
+        let mut inner = vec![0; t.captures_len()];
+        assert_eq!(t.lookup(&other, &mut inner, &mut scratch), 3);
+        assert_eq!(&inner[..4], &[1, 71, 72, 142]);
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), 1);
+        assert_eq!((caps[0], caps[1], caps[2]), (1, 101, 101));
+        assert_eq!(t.lookup(&other, &mut inner, &mut scratch), 3);
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), 2);
+        assert_eq!(caps[0], 0);
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), -1);
+        // With guards a lookup is a walk of its own: it replaces the suspended one.
+        let t = guarded(&p, &[-1; 4], &[1; 4]);
+        assert_eq!(t.lookup_all(&path, &mut caps, &mut scratch), 0);
+        assert_eq!(t.lookup_method(&other, 1, &mut inner, &mut scratch), 3);
+        assert_eq!(t.resume(&other, &mut inner, &mut scratch), 1);
+        assert_eq!(t.resume(&path, &mut caps, &mut scratch), -1, "the enumeration is gone");
     }
 
     #[test]

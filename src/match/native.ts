@@ -23,8 +23,10 @@
  * backend is created): the tree skips routes whose method mask lacks the request's bit, and
  * suspends its walk at a checked route, returning it; JavaScript runs `accept(route)` and, on
  * rejection, `resume()` continues the same walk (never a re-walk), so a lookup stays linear
- * however many candidates are rejected. `accept` must not call this backend's `lookup` or
- * `enumerate` (a new walk discards the suspended one).
+ * however many candidates are rejected. The addon keeps one suspended walk per matcher: if
+ * `accept` or an `enumerate` visitor starts another (a guarded `lookup`, `enumerate`), the
+ * interrupted walk is replayed to where it was (a re-walk, only in that re-entrant case).
+ * Lookups on a table without guards never suspend and never disturb a suspended walk.
  */
 import type { BackendGuards, BackendOptions, MatcherBackend } from './core.js';
 
@@ -189,10 +191,31 @@ function createNativeBackend(
     guards === undefined ? undefined : { methods: guards.methods, checked: guards.checked },
   );
   const { resume, lookupAll, offsets } = matcher;
+  // Walks started on the matcher's one suspendable walk: a callback that starts another shows
+  // up as a changed count, and the interrupted walk is replayed (it is deterministic).
+  let walks = 0;
+  // The offsets of the route `enumerate` stops at, should `visit` have looked paths up.
+  const saved = new Int32Array(offsets.length);
   // Every candidate in precedence order: the walk suspends at each route, and resumes.
   const enumerate = (path: string, visit: (route: number) => boolean): number => {
-    for (let r = lookupAll(path); r >= 0; r = resume()) {
-      if (visit(r)) return r;
+    let walk = ++walks;
+    let seen = 0;
+    let r = lookupAll(path);
+    while (r >= 0) {
+      saved.set(offsets);
+      const stop = visit(r);
+      if (walks !== walk) {
+        // `visit` started another walk on this matcher: replay ours to `r`.
+        walk = ++walks;
+        r = lookupAll(path);
+        for (let i = 0; i < seen; i++) r = resume();
+      }
+      if (stop) {
+        offsets.set(saved);
+        return r;
+      }
+      seen++;
+      r = resume();
     }
     return -1;
   };
@@ -204,8 +227,22 @@ function createNativeBackend(
   const { checked } = guards;
   // `accept` runs while the walk is suspended; a rejection continues the same walk.
   const lookup = (path: string, method?: number): number => {
+    let walk = ++walks;
     let r = native(path, method);
-    while (r >= 0 && checked[r] === 1 && !guards.accept(r)) r = resume();
+    let rejected = 0;
+    while (r >= 0 && checked[r] === 1) {
+      const accepted = guards.accept(r);
+      if (walks !== walk) {
+        // `accept` looked a path up on this matcher (a guarded lookup is always a walk of its
+        // own): replay ours to `r`, which also rewrites r's offsets.
+        walk = ++walks;
+        r = native(path, method);
+        for (let i = 0; i < rejected; i++) r = resume();
+      }
+      if (accepted) return r;
+      rejected++;
+      r = resume();
+    }
     return r;
   };
   return Object.freeze({ name: 'native' as const, lookup, enumerate, offsets });
