@@ -10,16 +10,31 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * Compiles route shapes (`":"` a parameter, `"*"` a trailing catch-all, anything else static
- * text) into a matcher. Throws an `Error` (code `InvalidArg`) for a shape the TypeScript validator
- * never produces (no segment, `"*"` not last, `/` inside a segment).
+ * Compiles route shapes (`":"` a parameter, `":" + REGEX` a constrained one, `"*"` a trailing
+ * catch-all, anything else static text) into a matcher. Throws an `Error` (code `InvalidArg`)
+ * for a shape the TypeScript validator never produces (no segment, `"*"` not last, `/`
+ * inside a segment), a REGEX the Rust `regex` crate refuses (the message names the route and
+ * gives the crate's reason), or guards without one entry per route.
  */
-export declare function createMatcher(shapes: string[][], options: MatcherOptions): NativeMatcher
+export declare function createMatcher(shapes: string[][], options: MatcherOptions, guards?: MatcherGuards | undefined | null): NativeMatcher
+
+/** Per-route conditions (`BackendGuards` in src/match/core.ts without `accept`). */
+export interface MatcherGuards {
+  /** `methods[r]`: method bits route r can accept (-1: all). */
+  methods: Int32Array
+  /** `checked[r] === 1`: the walk suspends at route r for JavaScript to check it. */
+  checked: Uint8Array
+}
 
 /** Options that change what a shape means (`BackendOptions` in src/match/core.ts). */
 export interface MatcherOptions {
   caseSensitive: boolean
   ignoreTrailingSlash: boolean
+  /**
+   * Count the work of every lookup for `lastSteps()` (tests of linear time; a separate
+   * copy of the walk, so matchers without it pay nothing).
+   */
+  countSteps?: boolean
 }
 
 /** A compiled route table. */
@@ -27,17 +42,31 @@ export interface NativeMatcher {
   /**
    * Winning route index, or -1. On a hit, `offsets[2i]`, `offsets[2i + 1]` are the start and
    * end of the i-th parameter value and `offsets[2n]` the start of the catch-all remainder
-   * (n = the route's parameters), in UTF-16 code units of `path`. Never throws: any value
-   * that is not a string, or a string not starting with `/`, gives -1.
+   * (n = the route's parameters), in UTF-16 code units of `path`. `method` is a one-bit mask
+   * (omitted: every method; ignored without guards). At a checked route the walk suspends
+   * and returns it (see `resume`). Never throws: any `path` that is not a string, or a
+   * string not starting with `/`, or a `method` that is not a number, gives -1.
    */
-  lookup: (path: string) => number
+  lookup: (path: string, method?: number) => number
+  /**
+   * Continues the walk suspended by the last `lookup` or `lookupAll` as if the route it
+   * returned were absent: the next route (offsets written), or -1 when there is none or
+   * nothing is suspended.
+   */
+  resume: () => number
+  /**
+   * The first route whose pattern matches `path`, ignoring methods and checks (offsets
+   * written), or -1; the walk suspends at every route, so `resume()` gives the next one in
+   * precedence order.
+   */
+  lookupAll: (path: string) => number
+  /**
+   * Steps of work (nodes entered, code units scanned, compared or matched) done by the
+   * last `lookup`/`lookupAll` and the resumes after it. Always 0 without `countSteps`.
+   */
+  lastSteps: () => number
   /** The buffer `lookup` writes into, `2 * maxParams + 2` long. Do not detach it. */
   offsets: Int32Array
-  /**
-   * Pairs `[earlier, later]` of routes whose shapes are equal; the later one was not
-   * inserted.
-   */
-  conflicts: Array<[number, number]>
   /** The largest number of parameters in one route. */
   maxParams: number
   /** Number of tree nodes (a diagnostic). */

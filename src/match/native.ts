@@ -18,25 +18,53 @@
  * Per lookup the addon makes one native call: it reads the string's UTF-16 code units into
  * a reused buffer, walks the tree, and writes capture offsets into an Int32Array it
  * allocated once (`offsets`), so nothing is allocated per call.
+ *
+ * Conditions (core.ts `BackendGuards`, whose `methods` and `checked` are copied when the
+ * backend is created): the tree skips routes whose method mask lacks the request's bit, and
+ * suspends its walk at a checked route, returning it; JavaScript runs `accept(route)` and, on
+ * rejection, `resume()` continues the same walk (never a re-walk), so a lookup stays linear
+ * however many candidates are rejected. The addon keeps one suspended walk per matcher: if
+ * `accept` or an `enumerate` visitor starts another (a guarded `lookup`, `enumerate`), the
+ * interrupted walk is replayed to where it was (a re-walk, only in that re-entrant case).
+ * Lookups on a table without guards never suspend and never disturb a suspended walk.
  */
 import type { BackendGuards, BackendOptions, MatcherBackend } from './core.js';
 
 export type NativeLoad =
-  | { ok: true; create(shapes: readonly (readonly string[])[], options: BackendOptions, guards?: BackendGuards): MatcherBackend }
+  | {
+      ok: true;
+      create(shapes: readonly (readonly string[])[], options: BackendOptions, guards?: BackendGuards): MatcherBackend;
+    }
   | { ok: false; reason: string };
 
 /** What `createMatcher` returns (bindings/index.d.cts, generated from native/src/lib.rs). */
-interface NativeMatcher {
+export interface NativeMatcher {
   /** Winning route index or -1; a bare native function (it ignores `this`). */
-  lookup: (path: string) => number;
+  lookup: (path: string, method?: number) => number;
+  /** The suspended walk's next route, or -1. */
+  resume: () => number;
+  /** The first route matching the path ignoring conditions; `resume()` for the next. */
+  lookupAll: (path: string) => number;
+  /** Work done by the last lookup and its resumes (0 unless created with `countSteps`). */
+  lastSteps: () => number;
   offsets: Int32Array;
-  conflicts: Array<[number, number]>;
   maxParams: number;
   nodeCount: number;
 }
 
-interface NativeAddon {
-  createMatcher(shapes: string[][], options: { caseSensitive: boolean; ignoreTrailingSlash: boolean }): NativeMatcher;
+export interface NativeMatcherOptions {
+  caseSensitive: boolean;
+  ignoreTrailingSlash: boolean;
+  /** Count work for `lastSteps()` (tests of linear time; a separate walk, off the hot path). */
+  countSteps?: boolean;
+}
+
+export interface NativeAddon {
+  createMatcher(
+    shapes: string[][],
+    options: NativeMatcherOptions,
+    guards?: { methods: Int32Array; checked: Uint8Array },
+  ): NativeMatcher;
 }
 
 type Require = (id: string) => unknown;
@@ -137,17 +165,87 @@ function attempt(require: Require, id: string): Attempt {
 }
 
 function ready(addon: NativeAddon): NativeLoad {
-  return { ok: true, create: (shapes, options) => createNativeBackend(addon, shapes, options) };
+  addonLoaded = addon;
+  return { ok: true, create: (shapes, options, guards) => createNativeBackend(addon, shapes, options, guards) };
 }
 
-function createNativeBackend(addon: NativeAddon, shapes: readonly (readonly string[])[], options: BackendOptions): MatcherBackend {
-  const matcher = addon.createMatcher(shapes as string[][], {
-    caseSensitive: options.caseSensitive,
-    ignoreTrailingSlash: options.ignoreTrailingSlash,
-  });
-  const conflicts = Object.freeze(matcher.conflicts.map(([earlier, later]) => Object.freeze([earlier, later] as const)));
-  // `lookup` is the native function itself: no JavaScript wrapper in between.
-  return Object.freeze({ name: 'native' as const, lookup: matcher.lookup, offsets: matcher.offsets, conflicts });
+let addonLoaded: NativeAddon | null = null;
+
+/**
+ * The addon itself (null when it does not load), for tests that need more than the backend:
+ * `createMatcher(shapes, { ...options, countSteps: true })` and `lastSteps()` count work.
+ */
+export function loadNativeAddon(): NativeAddon | null {
+  return loadNativeBackend().ok ? addonLoaded : null;
+}
+
+function createNativeBackend(
+  addon: NativeAddon,
+  shapes: readonly (readonly string[])[],
+  options: BackendOptions,
+  guards?: BackendGuards,
+): MatcherBackend {
+  const matcher = addon.createMatcher(
+    shapes as string[][],
+    { caseSensitive: options.caseSensitive, ignoreTrailingSlash: options.ignoreTrailingSlash },
+    guards === undefined ? undefined : { methods: guards.methods, checked: guards.checked },
+  );
+  const { resume, lookupAll, offsets } = matcher;
+  // Walks started on the matcher's one suspendable walk: a callback that starts another shows
+  // up as a changed count, and the interrupted walk is replayed (it is deterministic).
+  let walks = 0;
+  // The offsets of the route `enumerate` stops at, should `visit` have looked paths up.
+  const saved = new Int32Array(offsets.length);
+  // Every candidate in precedence order: the walk suspends at each route, and resumes.
+  const enumerate = (path: string, visit: (route: number) => boolean): number => {
+    let walk = ++walks;
+    let seen = 0;
+    let r = lookupAll(path);
+    while (r >= 0) {
+      saved.set(offsets);
+      const stop = visit(r);
+      if (walks !== walk) {
+        // `visit` started another walk on this matcher: replay ours to `r`.
+        walk = ++walks;
+        r = lookupAll(path);
+        for (let i = 0; i < seen; i++) r = resume();
+      }
+      if (stop) {
+        offsets.set(saved);
+        return r;
+      }
+      seen++;
+      r = resume();
+    }
+    return -1;
+  };
+  if (guards === undefined) {
+    // `lookup` is the native function itself: no JavaScript wrapper in between.
+    return Object.freeze({ name: 'native' as const, lookup: matcher.lookup, enumerate, offsets });
+  }
+  const native = matcher.lookup;
+  const { checked } = guards;
+  // `accept` runs while the walk is suspended; a rejection continues the same walk.
+  const lookup = (path: string, method?: number): number => {
+    let walk = ++walks;
+    let r = native(path, method);
+    let rejected = 0;
+    while (r >= 0 && checked[r] === 1) {
+      const accepted = guards.accept(r);
+      if (walks !== walk) {
+        // `accept` looked a path up on this matcher (a guarded lookup is always a walk of its
+        // own): replay ours to `r`, which also rewrites r's offsets.
+        walk = ++walks;
+        r = native(path, method);
+        for (let i = 0; i < rejected; i++) r = resume();
+      }
+      if (accepted) return r;
+      rejected++;
+      r = resume();
+    }
+    return r;
+  };
+  return Object.freeze({ name: 'native' as const, lookup, enumerate, offsets });
 }
 
 function describe(error: unknown): string {
