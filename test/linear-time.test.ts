@@ -15,15 +15,11 @@
  * quadratic ~100). Each side is batched until one batch takes >= 2 ms, and the cost is per
  * call, so the clock's resolution does not matter and a slow side does not make the test slow.
  *
- * Paths: every family is measured at 1x and 10x its length. The 1x path is at least 1 MB in
- * the form the backend reads it (one-byte JS string; UTF-16 in the native addon), and the
- * families of many segments have 10,000 segments or more at 1x. The exact decade is
- * chosen per backend on the flat part of its memory-cost curve, so that the ratio measures the
- * algorithm and not the cache hierarchy (measured on a 2 MB-L2 machine: the TypeScript
- * backend's `indexOf` costs 0.012 ns/char on a 1 MB string that fits in L2 and 0.04 past it,
- * flat from 4 MB; the native backend copies the path as UTF-16 into a fresh buffer for paths
- * over 64 K units, ~0.7 ns/char at 1 M characters and ~1.2 at 10 M). So: TypeScript 4 M -> 40 M
- * characters, native 1 M -> 10 M characters.
+ * Paths: every family is measured at 1x and 10x its length, and the families of many segments
+ * have 10,000 segments or more at 1x. Counted work needs no large inputs (100 K characters at
+ * 1x); the wall-clock check uses 4 M -> 40 M characters, on the flat part of the memory-cost
+ * curve (a 1 MB string fits the 2 MB L2 here and reads 3x cheaper per character than one past
+ * it), so that its ratio measures the algorithm and not the cache hierarchy.
  *
  * Tables: the largest allowed (10,000 routes) built like a multi-tenant gateway, and an
  * adversarial 10,000-route table: parameter chains `/:a/:b/.../x`, catch-alls after every
@@ -32,11 +28,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compile, validateRoutes, type Router } from '../src/index.js';
-import type { MatcherBackend } from '../src/match/core.js';
-import { loadNativeBackend } from '../src/match/native.js';
+import { loadNativeAddon } from '../src/match/native.js';
 import { createJsBackend } from '../src/match/tree.js';
 
-const native = loadNativeBackend();
+const nativeRequired = process.env.CI === 'true' || process.env.ROUTING_CORE_REQUIRE_NATIVE === '1';
 
 const RATIO = 40; // linear work reads ~10x at 10x input; quadratic would read ~100x
 const MB = 1 << 20;
@@ -193,9 +188,13 @@ function counters(table: Record<string, string>): Counter[] {
   const js = createJsBackend(shapes, { caseSensitive: true, ignoreTrailingSlash: false, codegen: false });
   js.countWork();
   const out: Counter[] = [{ name: 'js interpreter', run: (p) => ({ index: js.lookup(p), work: js.steps }) }];
-  if (native.ok) {
-    const nb = native.create(shapes, { caseSensitive: true, ignoreTrailingSlash: false }) as MatcherBackend & { steps?: () => number };
-    out.push({ name: 'native', run: (p) => ({ index: nb.lookup(p), work: nativeSteps(nb) }) });
+  const addon = loadNativeAddon();
+  if (addon !== null) {
+    // The Rust tree counts one step per node entered or alternative popped, plus one per code unit scanned, compared or given to a regex.
+    const nb = addon.createMatcher(shapes, { caseSensitive: true, ignoreTrailingSlash: false, countSteps: true });
+    out.push({ name: 'native', run: (p) => ({ index: nb.lookup(p), work: nb.lastSteps() }) });
+  } else if (nativeRequired) {
+    throw new Error('the native addon is required here but did not load');
   }
   return out;
 }
@@ -274,8 +273,40 @@ describe('linear time (one wall-clock sanity check, for the generated matcher th
   });
 });
 
-/** The Rust tree's step count of the last lookup (src/match/native.ts). */
-function nativeSteps(backend: MatcherBackend & { steps?: () => number }): number {
-  if (typeof backend.steps !== 'function') throw new Error('the native backend exposes no step counter');
-  return backend.steps();
-}
+describe('linear work with conditions (counted): a refused candidate never restarts the walk', () => {
+  it('4,096 candidates that all refuse the request cost one walk, not one walk each', () => {
+    // Every route of combos(12) matches `/a/.../a/q/z`; each has a condition the request fails.
+    const shapes = shapesOf(combos(12));
+    const path = '/a'.repeat(12) + '/q/z';
+    const everyRoute = { methods: new Int32Array(shapes.length).fill(-1), checked: new Uint8Array(shapes.length).fill(1) };
+    let asked = 0;
+    const js = createJsBackend(shapes, { caseSensitive: true, ignoreTrailingSlash: false, codegen: false }, { ...everyRoute, accept: () => (asked++, false) });
+    js.countWork();
+    expect(js.lookup(path)).toBe(-1);
+    const refusedWork = js.steps;
+    expect(asked).toBe(4_096);
+    const plain = createJsBackend(shapes, { caseSensitive: true, ignoreTrailingSlash: false, codegen: false });
+    plain.countWork();
+    const visited: number[] = [];
+    plain.enumerate(path, (r) => (visited.push(r), false));
+    // Refusing all 4,096 costs what visiting all 4,096 once costs: the same single walk.
+    expect(visited).toHaveLength(4_096);
+    expect(refusedWork).toBeLessThanOrEqual(plain.steps);
+
+    const addon = loadNativeAddon();
+    if (addon === null) {
+      if (nativeRequired) throw new Error('the native addon is required here but did not load');
+      return;
+    }
+    const nb = addon.createMatcher(shapes, { caseSensitive: true, ignoreTrailingSlash: false, countSteps: true }, everyRoute);
+    let resumes = 0;
+    for (let r = nb.lookup(path, 1); r >= 0; r = nb.resume()) resumes++;
+    const nativeRefused = nb.lastSteps();
+    expect(resumes).toBe(4_096);
+    const whole = addon.createMatcher(shapes, { caseSensitive: true, ignoreTrailingSlash: false, countSteps: true });
+    let all = 0;
+    for (let r = whole.lookupAll(path); r >= 0; r = whole.resume()) all++;
+    expect(all).toBe(4_096);
+    expect(nativeRefused).toBeLessThanOrEqual(whole.lastSteps() + 16);
+  });
+});

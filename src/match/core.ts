@@ -56,11 +56,9 @@ export interface MatcherBackend {
    * stop. Returns the route it stopped at, or -1. Same walk as `lookup`, so still linear.
    * Used off the hot path: `explain` and the 405 check.
    */
-  enumerate?(path: string, visit: (route: number) => boolean): number; // (required once both backends have it)
+  enumerate(path: string, visit: (route: number) => boolean): number;
   /** The buffer `lookup` writes into; length >= 2 * maxParams + 1. */
   readonly offsets: Int32Array;
-  /** (Being removed: validation is the one conflict check.) */
-  readonly conflicts?: ReadonlyArray<readonly [number, number]>;
 }
 
 /**

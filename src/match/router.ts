@@ -109,9 +109,7 @@ class RouterImpl implements Router, CandidateSource {
   }
 
   private enumerate(path: string, visit: (route: number) => boolean): void {
-    const enumerate = this.matcher.enumerate;
-    if (enumerate === undefined) throw new Error(`The ${this.engine} backend cannot enumerate candidates`);
-    enumerate.call(this.matcher, path, visit);
+    this.matcher.enumerate(path, visit);
   }
 
   url(match: RouteMatch, query = ''): string {
