@@ -22,7 +22,11 @@ interface IoRedisOptions {
   lazyConnect: boolean;
 }
 
-type IoRedisCtor = new (url: string, options: IoRedisOptions) => RedisClientLike & { on(event: 'error', l: (err: Error) => void): unknown };
+type IoRedisCtor = new (url: string, options: IoRedisOptions) => RedisClientLike & {
+  on(event: 'error', l: (err: Error) => void): unknown;
+  once(event: 'ready', l: () => void): unknown;
+  status: string;
+};
 
 export async function createRedisClient(url: string, options: { timeoutMs: number; onError: (err: unknown) => void }): Promise<RedisClientLike> {
   if (!/^rediss?:\/\//.test(url)) throw new TypeError(`The Redis URL must start with redis:// or rediss://, got ${JSON.stringify(url)}`);
@@ -47,5 +51,16 @@ export async function createRedisClient(url: string, options: { timeoutMs: numbe
   });
   // Without a listener ioredis prints every connection error; with one, the host decides.
   client.on('error', (err) => options.onError(err));
+  // Without an offline queue a command sent before the connection is ready fails: wait for it,
+  // but not for long: a Redis that is down at start only means requests pass unlimited until it is up.
+  const connectTimeout = Math.max(1_000, options.timeoutMs * 4);
+  if (client.status !== 'ready') {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => client.once('ready', resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, connectTimeout))),
+    ]);
+    clearTimeout(timer);
+  }
   return client;
 }

@@ -10,6 +10,8 @@ import { freePort } from './free-port.js';
 export interface RedisServer {
   port: number;
   url: string;
+  /** The server process's id (to pause it with SIGSTOP). */
+  pid(): number;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -58,5 +60,9 @@ export async function startRedis(): Promise<RedisServer> {
     await exited;
   };
   await start();
-  return { port, url: `redis://127.0.0.1:${port}`, start, stop, destroy: stop };
+  const pid = (): number => {
+    if ((child as ChildProcess | null)?.pid === undefined) throw new Error('redis-server is not running');
+    return (child as ChildProcess).pid!;
+  };
+  return { port, url: `redis://127.0.0.1:${port}`, pid, start, stop, destroy: stop };
 }
