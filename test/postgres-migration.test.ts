@@ -59,9 +59,7 @@ describe('the NOTIFY migration', () => {
     expect(await notified(`UPDATE "AFFunction" SET id = 'f2' WHERE id = 'f1'`)).toEqual(['af_routes_changed:f1', 'af_routes_changed:f2']);
     expect(await notified(`DELETE FROM "AFFunction" WHERE id = 'f2'`)).toEqual(['af_routes_changed:f2']);
     // Several rows in one transaction: one notification per function, at commit.
-    expect(
-      await notified(`INSERT INTO "AFFunction" (id, routes) VALUES ('x', '{}'), ('y', '{}')`),
-    ).toEqual(['af_routes_changed:x', 'af_routes_changed:y']);
+    expect(await notified(`INSERT INTO "AFFunction" (id, routes) VALUES ('x', '{}'), ('y', '{}')`)).toEqual(['af_routes_changed:x', 'af_routes_changed:y']);
   });
 
   it('another table, columns and channel (a json column too), read by a source configured the same way', async () => {

@@ -165,9 +165,7 @@ describe('Postgres route source with LISTEN/NOTIFY', () => {
     const i = await instance();
     expect(await served(i, 'fn-lost')).toBe('200 /vbefore');
     // End the LISTEN session and update before it can reconnect: that NOTIFY reaches nobody.
-    const killed = await admin.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
-    );
+    const killed = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()");
     expect(killed.rows.length).toBeGreaterThan(0);
     await setRoutes('fn-lost', table('missed'));
     await eventually(() => i.source.stats().connections === 2, 5_000, 'the LISTEN connection re-established');

@@ -80,7 +80,12 @@ describe('Redis rate-limit store', () => {
     expect(refused.retryAfterMs).toBe(600);
     expect(refused.resetMs).toBe(60_000);
     // The remaining counts handed out are 99..0, each once.
-    expect(results.filter((r) => r.allowed).map((r) => r.remaining).sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(
+      results
+        .filter((r) => r.allowed)
+        .map((r) => r.remaining)
+        .sort((x, y) => x - y),
+    ).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
 
   it('with the real clock, 300 takes over both stores allow 100 plus what refilled meanwhile', async () => {

@@ -116,7 +116,7 @@ export async function openPostgresServeSource(flags: ScaleOutFlags, onError: (me
           await source.close();
           throw new UsageError(message, 'routes-unreadable');
         }
-        throw new Error(message);
+        throw new Error(message, { cause: e });
       } finally {
         first = false;
       }

@@ -83,7 +83,10 @@ export class PgListener {
         const first = await Promise.race([connecting, this.closing]);
         if (first === undefined) {
           // Closed while connecting: the connection, when it comes, is not kept.
-          connecting.then((c) => c.release(true), () => {});
+          connecting.then(
+            (c) => c.release(true),
+            () => {},
+          );
           break;
         }
         client = first;

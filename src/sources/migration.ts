@@ -30,7 +30,9 @@ function literal(text: string): string {
 /** A name for the triggers unique per table, so that several tables can be watched. */
 function triggerName(table: string, suffix: string): string {
   // Postgres truncates names at 63 bytes: keep it short and plain.
-  const base = identifierName(table.split('.').pop()!).replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40);
+  const base = identifierName(table.split('.').pop()!)
+    .replace(/[^A-Za-z0-9_]/g, '_')
+    .slice(0, 40);
   return `"af_routes_${base}_${suffix}"`;
 }
 

@@ -47,9 +47,7 @@ export async function createOwnPool(options: OwnPoolOptions): Promise<PgPoolLike
   try {
     mod = (await import('pg')) as typeof mod;
   } catch (err) {
-    throw new Error(
-      `The Postgres route source needs the "pg" package (node-postgres): npm install pg. (${err instanceof Error ? err.message : String(err)})`,
-    );
+    throw new Error(`The Postgres route source needs the "pg" package (node-postgres): npm install pg. (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   // pg is CommonJS: its exports arrive as `default` under ESM, as the namespace under CommonJS.
   const Pool = mod.default?.Pool ?? mod.Pool;

@@ -69,8 +69,8 @@ export interface PostgresRouteSourceStats {
 }
 
 export interface PostgresRouteSource {
-  /** The runtime router's `loadRoutes`: the function's stored table, or null (no row, or a null column). */
-  load(functionId: string): Promise<unknown>;
+  /** The runtime router's `loadRoutes` (pass it as is: it is bound): the function's stored table, or null (no row, or a null column). */
+  load: (functionId: string) => Promise<unknown>;
   /** Invalidates `target` on every change; returns a function that detaches it. */
   attach(target: InvalidationTarget): () => void;
   /** Resolves once the LISTEN connection is established (it may drop and come back later). */
@@ -91,9 +91,7 @@ export async function createPostgresRouteSource(options: PostgresRouteSourceOpti
   const channel = options.channel ?? DEFAULT_CHANNEL;
   const keepLastGood = options.keepLastGoodOnInvalid !== false;
   const maxTracked = Math.max(1, options.maxTrackedFunctions ?? 100_000);
-  const onError =
-    options.onError ??
-    ((err: unknown) => console.warn(`[routing-core] Postgres route source: ${err instanceof Error ? err.message : String(err)} (reconnecting)`));
+  const onError = options.onError ?? ((err: unknown) => console.warn(`[routing-core] Postgres route source: ${err instanceof Error ? err.message : String(err)} (reconnecting)`));
 
   const ownPool = options.pool === undefined;
   const pool =

@@ -22,7 +22,10 @@ interface IoRedisOptions {
   lazyConnect: boolean;
 }
 
-type IoRedisCtor = new (url: string, options: IoRedisOptions) => RedisClientLike & {
+type IoRedisCtor = new (
+  url: string,
+  options: IoRedisOptions,
+) => RedisClientLike & {
   on(event: 'error', l: (err: Error) => void): unknown;
   once(event: 'ready', l: () => void): unknown;
   status: string;
@@ -34,7 +37,7 @@ export async function createRedisClient(url: string, options: { timeoutMs: numbe
   try {
     mod = (await import('ioredis')) as unknown as typeof mod;
   } catch (err) {
-    throw new Error(`The Redis rate-limit store needs the "ioredis" package: npm install ioredis. (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`The Redis rate-limit store needs the "ioredis" package: npm install ioredis. (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   const Redis = mod.Redis ?? (typeof mod.default === 'function' ? mod.default : mod.default?.Redis);
   if (Redis === undefined) throw new Error('The "ioredis" package loaded, but it has no Redis export: is it ioredis 5 or later?');
@@ -56,10 +59,7 @@ export async function createRedisClient(url: string, options: { timeoutMs: numbe
   const connectTimeout = Math.max(1_000, options.timeoutMs * 4);
   if (client.status !== 'ready') {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => client.once('ready', resolve)),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, connectTimeout))),
-    ]);
+    await Promise.race([new Promise<void>((resolve) => client.once('ready', resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, connectTimeout)))]);
     clearTimeout(timer);
   }
   return client;

@@ -51,8 +51,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     await chown(dir, Number(stdout.trim()), Number(gid.trim()));
     await chmod(dir, 0o700);
   }
-  const pg = (tool: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args);
+  const pg = (tool: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args));
   await pg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
   // Durability is not the point: no fsync makes start, stop and writes fast.
@@ -63,7 +62,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       await pg('pg_ctl', ['-D', data, '-l', log, '-o', serverOptions, '-w', '-t', '30', 'start']);
     } catch (err) {
       const text = await readFile(log, 'utf8').catch(() => '');
-      throw new Error(`PostgreSQL did not start: ${(err as Error).message}\n${text.slice(-2000)}`);
+      throw new Error(`PostgreSQL did not start: ${(err as Error).message}\n${text.slice(-2000)}`, { cause: err });
     }
     running = true;
   };
