@@ -160,6 +160,21 @@ describe('Postgres route source with LISTEN/NOTIFY', () => {
     expect(await i.source.load('fn-null')).toBeNull();
   });
 
+  it("with the host's own pool and query; closing the source leaves the pool to its owner", async () => {
+    await admin.query('CREATE TABLE IF NOT EXISTS deploys (fn text, routes jsonb, live boolean)');
+    await admin.query(`INSERT INTO deploys VALUES ('fn-q', '{"/v": "${upstream.url}/vold"}', false), ('fn-q', '{"/v": "${upstream.url}/vlive"}', true)`);
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const source = await createPostgresRouteSource({ pool, query: 'SELECT routes FROM deploys WHERE fn = $1 AND live', onError: () => {} });
+    await source.whenListening();
+    expect(await source.load('fn-q')).toEqual({ '/v': `${upstream.url}/vlive` });
+    await source.close();
+    expect((await pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
+    await pool.end();
+    await expect(createPostgresRouteSource({ pool, query: 'SELECT routes FROM deploys' })).rejects.toThrow(/\$1/);
+    await expect(createPostgresRouteSource({ connectionString: db.url, table: 'x; DROP TABLE y' })).rejects.toThrow(/SQL identifier/);
+    await expect(createPostgresRouteSource({} as never)).rejects.toThrow(/exactly one of/);
+  });
+
   it('a lost LISTEN connection: reconnects, and invalidates what it cached, so an update missed meanwhile is seen', async () => {
     await setRoutes('fn-lost', table('before'));
     const i = await instance();

@@ -32,6 +32,12 @@ export interface PostgresRouteSourceOptions {
   idColumn?: string;
   /** The routes column (jsonb, json, or text holding JSON), as SQL. Default `routes`. */
   routesColumn?: string;
+  /**
+   * The whole query instead of table and columns: `$1` is the function id, the first row's
+   * `routes` column the table (e.g. a join, or a view). The migration's trigger must still notify
+   * the channel with the function id when the result changes.
+   */
+  query?: string;
   /** The NOTIFY channel (as in the migration). Default `af_routes_changed`. */
   channel?: string;
   /**
@@ -106,7 +112,10 @@ export async function createPostgresRouteSource(options: PostgresRouteSourceOpti
   // An idle pooled connection that dies emits 'error' on the pool: unhandled, it would end the process.
   if (ownPool) pool.on?.('error', (err) => onError(err));
 
-  const query = `SELECT ${routesColumn} AS routes FROM ${table} WHERE ${idColumn} = $1 LIMIT 1`;
+  if (options.query !== undefined && (typeof options.query !== 'string' || !options.query.includes('$1'))) {
+    throw new TypeError('query must be SQL text that takes the function id as $1 and selects a "routes" column');
+  }
+  const query = options.query ?? `SELECT ${routesColumn} AS routes FROM ${table} WHERE ${idColumn} = $1 LIMIT 1`;
   const targets = new Set<InvalidationTarget>();
   /** Functions loaded through this source, oldest first: what a reconnection invalidates. */
   const tracked = new Map<string, true>();
