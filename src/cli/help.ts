@@ -17,6 +17,7 @@ Usage:
   af-routes validate [<routes>] [--function <name>] [--json]
   af-routes match <routes> <path>... [--function <name>] [--json]
   af-routes serve [<routes>] [--port 8080] [--host 127.0.0.1] [--function <name>]
+  af-routes serve --routes-from postgres://user@host:port/db --function <id>
   af-routes demo [--port 8080]
   af-routes <command> --help
   af-routes --version
@@ -101,10 +102,21 @@ Options:
 ${MATCH_OPTIONS}
   -h, --help               show this help
 
+Scale-out (docs/scale-out.md):
+      --routes-from <url>  read the routes of --function <id> from Postgres instead of
+                           <routes>: SELECT routes FROM "AFFunction" WHERE id = <id>,
+                           reloaded when the row changes (LISTEN/NOTIFY; run the migration
+                           sql/af-routes-notify.sql once)
+      --routes-table <name>      the table, exact name, may be schema.table (default AFFunction)
+      --routes-column <name>     the jsonb column holding the routes (default routes)
+      --routes-id-column <name>  the column holding the function id (default id)
+      --rate-limit-store <url>   share rate-limit buckets in Redis (redis://host:port) across
+                                 instances; while Redis is down, requests pass unlimited
+
 Exit codes:
   0  stopped by SIGINT/SIGTERM
   1  the table is invalid at start: its problems are printed
-  2  unusable input, or the port given is in use`,
+  2  unusable input, the port given is in use, or --routes-from unreachable at start`,
 
   demo: `Usage: af-routes demo [options]      (also: npm start)
 

@@ -39,6 +39,12 @@ const SERVE_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   watch: { type: 'boolean', default: true },
+  // Scale-out (docs/scale-out.md): routes from Postgres, rate limits in Redis.
+  'routes-from': { type: 'string' },
+  'routes-table': { type: 'string' },
+  'routes-column': { type: 'string' },
+  'routes-id-column': { type: 'string' },
+  'rate-limit-store': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const DEMO_OPTIONS = {
@@ -124,7 +130,14 @@ export async function main(argv: string[]): Promise<number> {
       if (values.help) return io.out(HELP.serve!), 0;
       if (positionals.length > 1) throw new UsageError(`serve takes one <routes> argument, got ${positionals.length}`);
       const { runServe } = await import('./serve.js');
-      return exitSoon(await runServe(positionals[0], { ...values, port: parsePort(values.port) }, io));
+      const scaleOut = {
+        routesFrom: values['routes-from'],
+        routesTable: values['routes-table'],
+        routesColumn: values['routes-column'],
+        routesIdColumn: values['routes-id-column'],
+        rateLimitStore: values['rate-limit-store'],
+      };
+      return exitSoon(await runServe(positionals[0], { ...values, ...scaleOut, port: parsePort(values.port) }, io));
     }
     case 'demo': {
       const { values, positionals } = parse(command, rest, DEMO_OPTIONS);

@@ -7,9 +7,10 @@ import { validateRoutes } from '../validate/validate.js';
 import { matchOptions, type Io, type TableFlags } from './commands.js';
 import { formatIssue, formatTable, plural } from './format.js';
 import { startGateway, waitForSignal } from './gateway-server.js';
+import { checkScaleOutFlags, openPostgresServeSource, openRateLimitStore, redactUrl, type ScaleOutFlags } from './scale-out.js';
 import { resolveSource, type RoutesSource } from './source.js';
 
-export interface ServeFlags extends TableFlags {
+export interface ServeFlags extends TableFlags, ScaleOutFlags {
   port?: number | undefined;
   host?: string;
   watch?: boolean;
@@ -40,7 +41,7 @@ export function watchFile(file: string, onChange: () => void): FSWatcher {
 }
 
 /** Loads a table for a reload: the router, or the problems to print. */
-async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: true; router: Router; key: string } | { ok: false; report: string; key: string }> {
+async function tryLoad(source: Pick<RoutesSource, 'load'>, flags: TableFlags): Promise<{ ok: true; router: Router; key: string } | { ok: false; report: string; key: string }> {
   let routes: unknown;
   try {
     routes = await source.load();
@@ -58,15 +59,22 @@ async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: t
 }
 
 export async function runServe(arg: string | undefined, flags: ServeFlags, io: Io): Promise<number> {
-  const source = await resolveSource(arg, flags.function);
+  checkScaleOutFlags(arg, flags);
+  // --routes-from: the function's row in Postgres, followed by LISTEN/NOTIFY (docs/scale-out.md).
+  const pgSource = flags.routesFrom !== undefined ? await openPostgresServeSource(flags, (m) => io.err(m)) : undefined;
+  const source = pgSource ?? (await resolveSource(arg, flags.function));
   const routes = await source.load();
   const options = matchOptions(flags);
   const result = validateRoutes(routes, options);
   if (!result.valid) {
     io.err(`${source.label}: invalid (${plural(result.errors.length, 'error')}, ${plural(result.warnings.length, 'warning')}); not serving\n`);
     io.err([...result.errors, ...result.warnings].map(formatIssue).join('\n\n'));
+    await pgSource?.close();
     return 1;
   }
+  // --rate-limit-store: buckets shared by every instance. The integrator passes it to the
+  // gateway's rateLimit option once the policies land (SPEC 12); until then it is only opened.
+  const rateLimitStore = flags.rateLimitStore !== undefined ? await openRateLimitStore(flags.rateLimitStore, (m) => io.err(m)) : undefined;
   let router = compile((routes ?? null) as unknown, options);
   let lastKey = JSON.stringify(routes) ?? 'undefined';
   io.out(`af-routes serve: ${source.label}, ${plural(router.routes.length, 'route')} (${router.backend} matcher)`);
@@ -77,9 +85,10 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
   const host = flags.host ?? '127.0.0.1';
   const gateway = await startGateway({ router: () => router, host, port: flags.port, io });
   io.out(`\nListening on ${gateway.url}`);
+  if (rateLimitStore !== undefined) io.out(`Rate limits shared in Redis at ${redactUrl(flags.rateLimitStore!)}`);
 
   let watcher: FSWatcher | undefined;
-  if (source.file !== undefined && flags.watch !== false) {
+  if ((source.file !== undefined || pgSource !== undefined) && flags.watch !== false) {
     let running = false;
     let again = false;
     const reload = async (): Promise<void> => {
@@ -110,15 +119,22 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
         }
       }
     };
-    watcher = watchFile(source.file, () => void reload());
-    io.out(`Watching ${source.label} for changes.`);
+    if (pgSource !== undefined) {
+      pgSource.watch(() => void reload());
+      io.out(`Following ${source.label} (LISTEN/NOTIFY).`);
+    } else {
+      watcher = watchFile(source.file!, () => void reload());
+      io.out(`Watching ${source.label} for changes.`);
+    }
   }
   io.out('Ctrl+C to stop.\n');
 
   const signal = await waitForSignal(io);
   io.out(`\n${signal}: shutting down (in-flight requests get up to 5 s)...`);
   watcher?.close();
+  await pgSource?.close();
   await gateway.close();
+  await rateLimitStore?.close();
   io.out('Stopped.');
   return 0;
 }
