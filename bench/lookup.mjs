@@ -232,18 +232,20 @@ function calibrate(loop) {
     once(loop);
     calls++;
   }
-  // Time the lookups only (fresh strings are cut outside the timed region).
-  let elapsed = 0;
-  calls = 0;
+  // Time the lookups only (fresh strings are cut outside the timed region), in batches of
+  // 64, and take the MEDIAN batch: on a loaded machine a preempted batch costs milliseconds,
+  // and a mean over a few calls then picks a batch of 1, where the timer's own overhead is
+  // what tinybench measures.
+  loop.setBatch(64);
+  const times = [];
   const wall = performance.now();
-  while (elapsed < 10 && performance.now() - wall < 1_000) {
+  while (times.length < 41 && performance.now() - wall < 1_000) {
     if (opts.strings === 'fresh') loop.refill();
     const t = performance.now();
     loop.run();
-    elapsed += performance.now() - t;
-    calls++;
+    times.push(performance.now() - t);
   }
-  const ns = (elapsed * 1e6) / calls;
+  const ns = Math.max(1, (median(times) * 1e6) / 64);
   const batch = Math.max(1, Math.min(4096, Math.round(opts.iterationNs / ns)));
   loop.setBatch(batch);
   return batch;
