@@ -26,6 +26,8 @@ import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { buildTable, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
+import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
+import { implementationsFor } from './request-peers.mjs';
 
 const opts = {
   table: 'github',
@@ -50,29 +52,40 @@ const median = (xs) => {
 };
 
 const ours = await loadOurs();
-const table = buildTable(opts.table, opts.perKind);
-const routes = routesObject(table.patterns);
+// Tables of route objects carry a request per path (`table.requests`) and their own
+// implementations (bench/request-peers.mjs); the loop then hands the request over as `q`.
+const table = REQUEST_TABLES.includes(opts.table) ? buildRequestTable(opts.table, opts.perKind) : buildTable(opts.table, opts.perKind);
+const routes = table.routes ?? routesObject(table.patterns);
+const definitions = table.requests ? implementationsFor(table) : IMPLEMENTATIONS;
+const requestOf = (kind, j) => table.requests?.[kind][j];
+/** The implementation each one is checked against: ours (js) on the same table, by default. */
+const referenceKey = (def) => def.reference ?? 'ours-js';
 const kinds = opts.kinds ?? [...Object.keys(table.corpora).filter((k) => k !== 'mixed'), 'mixed'];
 
 // --- build -----------------------------------------------------------------------------
 const impls = [];
-for (const def of IMPLEMENTATIONS) {
-  // ours (js) is always built: it is the reference every answer is checked against.
-  if (opts.only && !opts.only.includes(def.key) && def.key !== 'ours-js') continue;
+const references = new Set(definitions.map(referenceKey));
+for (const def of definitions) {
+  // References (ours (js)) are always built: every answer is checked against one.
+  if (opts.only && !opts.only.includes(def.key) && !references.has(def.key)) continue;
   const entry = { key: def.key, name: def.name, group: def.group, available: false, reason: null, def, state: null };
   try {
-    entry.state = await def.build(table.patterns, routes, ours);
+    entry.state = await def.build(table.patterns, routes, ours, table);
     entry.available = true;
   } catch (e) {
     entry.reason = String(e && e.message ? e.message : e).split('\n')[0];
   }
   impls.push(entry);
 }
+const referenceOf = (impl) => impls.find((i) => i.key === referenceKey(impl.def));
+for (const key of references) {
+  const ref = impls.find((i) => i.key === key);
+  if (!ref || !ref.available) throw new Error(`${key} failed to build: ${ref?.reason}`);
+}
 const reference = impls.find((i) => i.key === 'ours-js');
-if (!reference || !reference.available) throw new Error(`ours (js) failed to build: ${reference?.reason}`);
 
 // --- verify ----------------------------------------------------------------------------
-const patternOf = (id) => (id < 0 ? null : table.patterns[id]);
+const patternOf = (id) => (table.describe ? table.describe(id) : id < 0 ? null : table.patterns[id]);
 function sampleOf(list, n) {
   if (list.length <= n) return list;
   const step = list.length / n;
@@ -82,7 +95,8 @@ function sampleOf(list, n) {
 }
 
 /** Each corpus should hold what its name says, by our own router's answer. */
-function kindOk(kind, id) {
+function kindOk(kind, id, path, q) {
+  if (table.kindOk) return table.kindOk(kind, id, path, q, reference.state.r);
   const p = patternOf(id);
   if (kind === 'static') return p !== null && !p.includes(':') && !p.includes('*');
   if (kind === 'param') return p !== null && p.includes(':') && !p.endsWith('*');
@@ -93,16 +107,19 @@ function kindOk(kind, id) {
 
 const corpusErrors = {};
 const samples = {};
+// Samples are corpus positions, so that a path keeps its request.
 for (const kind of kinds) {
-  samples[kind] = sampleOf(table.corpora[kind], opts.verifySample);
-  const bad = samples[kind].filter((p) => !kindOk(kind, reference.def.answer(reference.state, p)));
-  if (bad.length) corpusErrors[kind] = { count: bad.length, examples: bad.slice(0, 3).map((p) => ({ path: p, ours: patternOf(reference.def.answer(reference.state, p)) })) };
+  samples[kind] = sampleOf(table.corpora[kind].map((_, j) => j), opts.verifySample);
+  const answerOf = (j) => reference.def.answer(reference.state, table.corpora[kind][j], requestOf(kind, j));
+  const bad = samples[kind].filter((j) => !kindOk(kind, answerOf(j), table.corpora[kind][j], requestOf(kind, j)));
+  if (bad.length) corpusErrors[kind] = { count: bad.length, examples: bad.slice(0, 3).map((j) => ({ path: table.corpora[kind][j], request: requestOf(kind, j), ours: patternOf(answerOf(j)) })) };
 }
 
-const summaryOf = (m) => (m === null ? null : JSON.stringify({ pattern: m.pattern, params: m.params, remainder: m.remainder }));
+const summaryOf = (m) => (m === null ? null : JSON.stringify({ pattern: m.pattern, variant: m.variant?.index, params: m.params, remainder: m.remainder }));
 for (const impl of impls) {
   impl.verification = {};
-  if (!impl.available || impl === reference) continue;
+  const ref = referenceOf(impl);
+  if (!impl.available || impl === ref) continue;
   for (const kind of kinds) {
     if (impl.def.staticOnly && kind !== 'static') continue;
     // The regex scan costs ~0.1 us per route per lookup: on big tables verify fewer paths.
@@ -110,20 +127,22 @@ for (const impl of impls) {
     const sample = samples[kind].length > cap ? sampleOf(samples[kind], cap) : samples[kind];
     let mismatched = 0;
     const examples = [];
-    for (const p of sample) {
-      const want = reference.def.answer(reference.state, p);
+    for (const j of sample) {
+      const p = table.corpora[kind][j];
+      const q = requestOf(kind, j);
+      const want = ref.def.answer(ref.state, p, q);
       let got;
       try {
-        got = impl.def.answer(impl.state, p);
+        got = impl.def.answer(impl.state, p, q);
       } catch (e) {
         got = `threw: ${e.message}`;
       }
       let same = got === want;
-      // Ours (native) must return EQUAL matches (params, remainder), not only the same route.
-      if (same && impl.key === 'ours-native') same = summaryOf(reference.state.r.match(p)) === summaryOf(impl.state.r.match(p));
+      // Ours (native, interpreter) must return EQUAL matches (params, remainder), not only the same route.
+      if (same && impl.group === 'ours') same = summaryOf(ref.state.r.match(p, q)) === summaryOf(impl.state.r.match(p, q));
       if (!same) {
         mismatched++;
-        if (examples.length < 3) examples.push({ path: p, ours: patternOf(want), theirs: typeof got === 'number' ? patternOf(got) : got });
+        if (examples.length < 3) examples.push({ path: q?.method ? `${q.method} ${p}` : p, ours: patternOf(want), theirs: typeof got === 'number' ? patternOf(got) : got });
       }
     }
     impl.verification[kind] = { checked: sample.length, mismatched, examples };
@@ -147,7 +166,11 @@ function packCorpus(paths) {
   return { buffer, offsets };
 }
 
-function makeLoop(impl, kind, paths, packed) {
+function makeLoop(impl, kind, paths, packed, requests) {
+  // With requests (tables of route objects), the k-th lookup's request object is q: the
+  // same objects every round (a server has its request object before it routes); only the
+  // path string is fresh. Tables without requests get exactly the loop they always had.
+  const withRequests = requests !== undefined;
   // A distinct source text per task: its own function, call sites and type feedback.
   const factory = new Function(
     'r',
@@ -155,17 +178,20 @@ function makeLoop(impl, kind, paths, packed) {
     'paths',
     'packed',
     'fresh',
+    'requests',
     `/* ${impl.key} ${kind} */
     let i = 0, s = 0, B = 1;
     const n = paths.length;
     let batch = [];
+    let qbatch = [];
     const buf = packed.buffer, off = packed.offsets;
     return {
       /** Untimed: the next B request paths, as fresh strings (fresh mode). */
       refill() {
-        if (batch.length !== B) batch = new Array(B);
+        if (batch.length !== B) { batch = new Array(B); qbatch = new Array(B); }
         for (let k = 0; k < B; k++) {
           batch[k] = buf.latin1Slice(off[i], off[i + 1]);
+          ${withRequests ? 'qbatch[k] = requests[i];' : ''}
           if (++i === n) i = 0;
         }
       },
@@ -173,12 +199,14 @@ function makeLoop(impl, kind, paths, packed) {
         ? function run() {
             for (let k = 0; k < B; k++) {
               const p = batch[k];
+              ${withRequests ? 'const q = qbatch[k];' : ''}
               ${impl.def.loop}
             }
           }
         : function run() {
             for (let k = 0; k < B; k++) {
               const p = paths[i];
+              ${withRequests ? 'const q = requests[i];' : ''}
               if (++i === n) i = 0;
               ${impl.def.loop}
             }
@@ -187,7 +215,7 @@ function makeLoop(impl, kind, paths, packed) {
       sink() { return s; },
     };`,
   );
-  return factory(impl.state.r, impl.state.h, paths, packed, opts.strings === 'fresh');
+  return factory(impl.state.r, impl.state.h, paths, packed, opts.strings === 'fresh', requests);
 }
 
 /** Runs one timed unit of work of a loop (refilling fresh strings first, untimed for tinybench). */
@@ -204,18 +232,20 @@ function calibrate(loop) {
     once(loop);
     calls++;
   }
-  // Time the lookups only (fresh strings are cut outside the timed region).
-  let elapsed = 0;
-  calls = 0;
+  // Time the lookups only (fresh strings are cut outside the timed region), in batches of
+  // 64, and take the MEDIAN batch: on a loaded machine a preempted batch costs milliseconds,
+  // and a mean over a few calls then picks a batch of 1, where the timer's own overhead is
+  // what tinybench measures.
+  loop.setBatch(64);
+  const times = [];
   const wall = performance.now();
-  while (elapsed < 10 && performance.now() - wall < 1_000) {
+  while (times.length < 41 && performance.now() - wall < 1_000) {
     if (opts.strings === 'fresh') loop.refill();
     const t = performance.now();
     loop.run();
-    elapsed += performance.now() - t;
-    calls++;
+    times.push(performance.now() - t);
   }
-  const ns = (elapsed * 1e6) / calls;
+  const ns = Math.max(1, (median(times) * 1e6) / 64);
   const batch = Math.max(1, Math.min(4096, Math.round(opts.iterationNs / ns)));
   loop.setBatch(batch);
   return batch;
@@ -231,7 +261,7 @@ for (const impl of impls) {
   for (const kind of kinds) {
     if (impl.def.staticOnly && kind !== 'static') continue;
     impl.rounds[kind] = [];
-    tasks.push({ impl, kind, loop: makeLoop(impl, kind, table.corpora[kind], packedCorpora[kind]), batch: 0, id: `${impl.key} ${kind}` });
+    tasks.push({ impl, kind, loop: makeLoop(impl, kind, table.corpora[kind], packedCorpora[kind], table.requests?.[kind]), batch: 0, id: `${impl.key} ${kind}` });
   }
 }
 
@@ -272,6 +302,8 @@ for (const t of tasks) {
 const result = {
   table: table.name,
   title: table.title,
+  /** undefined: a path-only table; 'methods' | 'conditions': a table of route objects (request-tables.mjs). */
+  family: table.family,
   routes: table.patterns.length,
   /** The backend `compile(routes)` picks for this table (backend: 'auto'). */
   autoBackend: ours.compile(routes, { limits: { maxRoutes: 1_000_000 } }).backend,
@@ -282,7 +314,7 @@ const result = {
   rounds: opts.rounds,
   strings: opts.strings,
   timePerTaskMs: opts.time,
-  impls: impls.map(({ key, name, group, available, reason, verification, ns, rounds, batch }) => ({ key, name, group, available, reason, verification, ns, rounds, batch })),
+  impls: impls.map(({ key, name, group, def, available, reason, verification, ns, rounds, batch }) => ({ key, name, group, reference: referenceKey(def), available, reason, verification, ns, rounds, batch })),
   sink,
 };
 if (outFile) writeFileSync(outFile, JSON.stringify(result, null, 1));

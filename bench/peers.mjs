@@ -34,7 +34,7 @@ function segmentsOf(pattern) {
 }
 
 /** Pattern in a peer's syntax: positional parameter names, catch-all written `star`. */
-function translate(pattern, star) {
+export function translate(pattern, star) {
   const segs = segmentsOf(pattern).map((s, i, all) => {
     if (s.startsWith(':')) return `:p${i}`;
     if (s === '*' && i === all.length - 1) return star;

@@ -3,7 +3,10 @@
  * Every comparison is a ratio between figures of the SAME run.
  */
 
-const KIND_TITLES = { static: 'static hit', param: 'param hit', 'catch-all': 'catch-all hit', miss: 'miss', mixed: 'mixed' };
+const KIND_TITLES = { static: 'static hit', param: 'param hit', 'catch-all': 'catch-all hit', 'not-allowed': '405 (method not allowed)', miss: 'miss', mixed: 'mixed' };
+/** The methods table's target (issue 12): ours at most half of find-my-way's time per lookup. */
+const METHODS_LIMIT = 0.5;
+const CONDITION_BACKENDS = [['ours-js', 'ours (js, generated)'], ['ours-js-interp', 'ours (js, interpreter)'], ['ours-native', 'ours (native)']];
 const fmt = (ns) => (ns === undefined || ns === null ? '' : ns >= 100_000 ? `${(ns / 1000).toFixed(0)} µs` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)}`);
 const fmtNs = (ns) => (ns >= 1000 ? fmt(ns) : `${fmt(ns)} ns`);
 const ratio = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(2)}x`);
@@ -37,11 +40,19 @@ export function fastestPeer(table) {
 export function gate(lookups) {
   const checks = [];
   for (const t of lookups) {
+    // The conditions table has no peer: its cost is reported (conditionsCost), not gated.
+    if (t.family === 'conditions') continue;
     const js = mixedOf(t, 'ours-js');
     const fmw = mixedOf(t, 'find-my-way');
     const native = mixedOf(t, 'ours-native');
     const interp = mixedOf(t, 'ours-js-interp');
-    if (js !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: 'ours (js) not slower than find-my-way', keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= fmw });
+    if (t.family === 'methods') {
+      // Issue 12: with methods on every route, ours (js) and ours (auto) at most half of
+      // find-my-way. When auto picks js, the one check covers both.
+      const auto = t.autoBackend === 'native' ? '' : ", auto's pick here,";
+      if (js !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: `ours (js)${auto} ≤ ${METHODS_LIMIT}x find-my-way`, keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= METHODS_LIMIT * fmw });
+      if (t.autoBackend === 'native' && native !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: `ours (native), auto's pick here, ≤ ${METHODS_LIMIT}x find-my-way`, keys: ['ours-native', 'find-my-way'], ratio: native / fmw, pass: native <= METHODS_LIMIT * fmw });
+    } else if (js !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: 'ours (js) not slower than find-my-way', keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= fmw });
     if (interp !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: 'ours (js, interpreter) not slower than find-my-way', keys: ['ours-js-interp', 'find-my-way'], ratio: interp / fmw, pass: interp <= fmw, informational: true });
     if (native !== null && js !== null) {
       const picked = t.autoBackend === 'native' ? ['ours-native', 'ours-js'] : ['ours-js', 'ours-native'];
@@ -59,9 +70,57 @@ export function gate(lookups) {
   return checks;
 }
 
+/** Per backend: ns per lookup on the table with conditions and on the same table without them. */
+export function conditionsCost(t) {
+  return CONDITION_BACKENDS.map(([key, name]) => {
+    const withC = mixedOf(t, key);
+    const without = mixedOf(t, `${key}-plain`);
+    return { key, name, with: withC, without, extra: withC !== null && without !== null ? withC - without : null, ratio: withC !== null && without !== null ? withC / without : null };
+  });
+}
+
+/**
+ * Tables without conditions against the previous full results (bench/results/latest.json):
+ * each of ours' mixed figures and its ratio to find-my-way then and now. Absolute figures
+ * move with the machine's load; the ratio to find-my-way (same run) is the comparable one.
+ */
+export function versusPrevious(results) {
+  const prev = results.previous;
+  if (!prev) return [];
+  const rows = [];
+  for (const t of results.lookups) {
+    if (t.family) continue;
+    const before = prev.lookups.find((x) => x.table === t.table && !x.family);
+    if (!before) continue;
+    const fmwNow = mixedOf(t, 'find-my-way');
+    const fmwThen = mixedOf(before, 'find-my-way');
+    for (const key of ['ours-js', 'ours-js-interp', 'ours-native']) {
+      const now = mixedOf(t, key);
+      const then = mixedOf(before, key);
+      if (now === null || then === null) continue;
+      rows.push({ title: t.title, name: IMPL_NAMES[key], then, now, ratioThen: fmwThen ? then / fmwThen : null, ratioNow: fmwNow ? now / fmwNow : null });
+    }
+  }
+  return rows;
+}
+
 export function targets(results) {
   const out = [];
   for (const t of results.lookups) {
+    if (t.family === 'methods') {
+      const fmw = mixedOf(t, 'find-my-way');
+      for (const [key, scope] of [['ours-js', 'ours (js)'], [t.autoBackend === 'native' ? 'ours-native' : 'ours-js', `ours (auto = ${t.autoBackend})`]]) {
+        const ns = mixedOf(t, key);
+        if (ns !== null && fmw !== null) out.push({ target: `methods on every route: ≤ ${METHODS_LIMIT}x find-my-way (issue 12)`, scope: `${t.title}, ${scope}`, measured: `${fmtNs(ns)} vs ${fmtNs(fmw)} = ${ratio(ns / fmw)}`, met: ns <= METHODS_LIMIT * fmw });
+      }
+      continue;
+    }
+    if (t.family === 'conditions') {
+      for (const c of conditionsCost(t)) {
+        if (c.extra !== null) out.push({ target: 'cost of host/header conditions and constraints per lookup (issue 12, reported)', scope: c.name, measured: `${fmtNs(c.without)} → ${fmtNs(c.with)}: ${c.extra >= 0 ? '+' : ''}${c.extra.toFixed(0)} ns (${ratio(c.ratio)})`, met: null });
+      }
+      continue;
+    }
     const js = mixedOf(t, 'ours-js');
     const best = fastestPeer(t);
     if (js !== null && best) {
@@ -111,8 +170,10 @@ function lookupSection(t) {
   const lines = [];
   const kinds = t.kinds;
   const fmw = t.impls.find((i) => i.key === 'find-my-way' && i.available);
-  lines.push(`### ${t.title}: ${t.distinctPaths.toLocaleString('en-US')} distinct request paths`);
+  lines.push(`### ${t.title}: ${t.distinctPaths.toLocaleString('en-US')} distinct ${t.family ? 'requests' : 'request paths'}`);
   lines.push('');
+  if (t.family === 'methods') lines.push('Ours: `router.match(path, { method })`; peers: the same method+path pairs, `find(method, path)` (@medley/router: one store per path, a property per method). 405s (a path whose routes lack the method) count as misses for every router. Ours auto picks the ' + t.autoBackend + ' backend here.', '');
+  if (t.family === 'conditions') lines.push('Ours only: `router.match(path, { method, headers })` (a Node headers record) on the table with conditions, and on the same table without them ("no conditions"; same paths and requests). A refused condition passes the lookup on to the next candidate, so some requests end on another route than in the plain table.', '');
   lines.push(`| implementation | ${kinds.map((k) => KIND_TITLES[k] ?? k).join(' | ')} |`);
   lines.push(`| --- | ${kinds.map(() => '---:').join(' | ')} |`);
   const notes = [];
@@ -143,6 +204,13 @@ function lookupSection(t) {
   lines.push('');
   for (const n of notes) lines.push(`- ${n}`);
   lines.push('');
+  if (t.family === 'conditions') {
+    lines.push('Cost of the conditions (mixed corpus, this run):', '');
+    lines.push('| backend | without conditions | with conditions | cost per lookup |');
+    lines.push('| --- | ---: | ---: | ---: |');
+    for (const c of conditionsCost(t)) lines.push(`| ${c.name} | ${c.without === null ? 'n/a' : fmtNs(c.without)} | ${c.with === null ? 'n/a' : fmtNs(c.with)} | ${c.extra === null ? 'n/a' : `${c.extra >= 0 ? '+' : ''}${c.extra.toFixed(0)} ns (${ratio(c.ratio)})`} |`);
+    lines.push('');
+  }
   return lines;
 }
 
@@ -219,13 +287,24 @@ export function renderMarkdown(results) {
     L.push('', '- Upstream, proxy and load generator are separate processes sharing the same 2 cores; "directly" has one process fewer.', '');
   }
 
-  L.push('## Targets (issue 4)');
+  const prevRows = versusPrevious(results);
+  if (prevRows.length) {
+    L.push(`## Tables without conditions vs the previous results (${results.previous.source}, ${results.previous.mode} run of ${results.previous.date}, commit ${results.previous.commit})`);
+    L.push('');
+    L.push('Mixed corpus, ns per lookup and ratio to find-my-way in the same run. Reported, not gated (the gate compares with find-my-way in this run); on this shared machine only a change of the ratio well beyond ±0.1 means something.');
+    L.push('');
+    L.push('| table | implementation | then | now | ratio to find-my-way then → now |');
+    L.push('| --- | --- | ---: | ---: | ---: |');
+    for (const r of prevRows) L.push(`| ${r.title} | ${r.name} | ${fmtNs(r.then)} | ${fmtNs(r.now)} | ${ratio(r.ratioThen)} → ${ratio(r.ratioNow)} |`);
+    L.push('');
+  }
+  L.push('## Targets (issues 4 and 12)');
   L.push('');
   L.push('| target | scope | measured | met |');
   L.push('| --- | --- | --- | --- |');
   for (const t of results.targets) L.push(`| ${t.target} | ${t.scope} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
   L.push('');
-  L.push('## CI gate (gross regressions only, mixed corpus)');
+  L.push('## CI gate (mixed corpus: gross regressions, and the methods table\'s 0.5x target)');
   L.push('');
   L.push('| table | check | ratio | result |');
   L.push('| --- | --- | ---: | --- |');

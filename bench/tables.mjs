@@ -30,7 +30,7 @@ export function prng(seed) {
  * A path generator with a distinctness guarantee: every token it hands out embeds a serial
  * number, so two generated paths never share parameter values by accident.
  */
-function tokens(seed) {
+export function tokens(seed) {
   const rnd = prng(seed);
   let serial = 0;
   const alpha = 'abcdefghijklmnopqrstuvwxyz';
@@ -64,7 +64,7 @@ export function shuffle(arr, rnd) {
 }
 
 /** Makes `count` paths with `gen(i)`, checking they are distinct where `distinct` is set. */
-function generate(count, gen, distinct = true) {
+export function generate(count, gen, distinct = true) {
   const out = new Array(count);
   const seen = distinct ? new Set() : null;
   for (let i = 0; i < count; i++) {
@@ -79,7 +79,7 @@ function generate(count, gen, distinct = true) {
 }
 
 /** Fill a pattern's parameters (`:x`) with fresh tokens; `tail` replaces a trailing `*`. */
-function fill(pattern, t, tail = '') {
+export function fill(pattern, t, tail = '') {
   return pattern
     .split('/')
     .map((seg) => (seg.startsWith(':') ? (t.rnd() < 0.5 ? t.word() : t.num()) : seg))
@@ -211,6 +211,7 @@ export function buildTable(name, perKind) {
   return table;
 }
 
+/** Path-only tables: every router answers `match(path)` (tables of route objects: request-tables.mjs). */
 export const TABLES = ['github', 'gateway', 'tenants'];
 
 /** Our route table object (pattern -> target) for a list of patterns. */
