@@ -181,6 +181,14 @@ export interface MethodBits {
   readonly bits: ReadonlyMap<string, number>;
   readonly methods: Int32Array;
   readonly checked: Uint8Array;
+  /** Per route, each variant's method mask (-1: any method), for choosing a variant without reading the request again. */
+  readonly variantMasks: readonly Int32Array[];
+}
+
+/** The first variant whose mask holds `bit` (the router only asks where one does). */
+export function firstVariantFor(masks: Int32Array, bit: number): number {
+  for (let i = 0; i < masks.length; i++) if ((masks[i]! & bit) !== 0) return i;
+  return 0;
 }
 
 /** Null for a table without conditions: its backend gets no guards at all. */
@@ -190,32 +198,38 @@ export function methodBits(routes: readonly CompiledRoute[]): MethodBits | null 
   for (const r of routes) for (const v of r.variants) for (const m of v.methods ?? []) if (!bits.has(m) && bits.size < 30) bits.set(m, 1 << bits.size);
   const methods = new Int32Array(routes.length);
   const checked = new Uint8Array(routes.length);
-  routes.forEach((route, i) => {
+  const variantMasks = routes.map((route, i) => {
     let mask = 0;
     let check = false;
-    for (const v of route.variants) {
+    const masks = new Int32Array(route.variants.length);
+    route.variants.forEach((v, k) => {
       if (v.host !== null || v.headers !== null || v.query !== null) check = true;
-      if (v.methods === null) mask = ALL_METHODS;
+      let own = 0;
+      if (v.methods === null) own = ALL_METHODS;
       else {
         for (const m of v.methods) {
           const bit = bits.get(m);
-          if (bit !== undefined) mask |= bit;
+          if (bit !== undefined) own |= bit;
           else {
             // A 31st distinct method: the mask cannot tell it apart, so `accept` decides.
-            mask |= OTHER_METHOD_BIT;
+            own |= OTHER_METHOD_BIT;
             check = true;
           }
         }
       }
-    }
+      masks[k] = own;
+      mask |= own;
+    });
     methods[i] = mask;
     checked[i] = check ? 1 : 0;
+    return masks;
   });
-  return { bits, methods, checked };
+  return { bits, methods, checked, variantMasks };
 }
 
 /** The one bit a request's method sets (no request: a bit no method list holds). */
 export function methodBit(bits: MethodBits, request: MatchRequest | undefined): number {
-  const method = request?.method;
+  if (request === undefined || request === null) return OTHER_METHOD_BIT;
+  const method = request.method;
   return (method !== undefined && bits.bits.get(method)) || OTHER_METHOD_BIT;
 }

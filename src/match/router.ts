@@ -7,13 +7,13 @@
 import { resolveMatchOptions, type BackendChoice, type CompileOptions, type ResolvedMatchOptions } from '../options.js';
 import { compileLinearRegex } from '../regex/linear.js';
 import type { Routes } from '../table/input.js';
-import type { CompiledRoute, LinearRegex } from '../table/route.js';
+import type { CompiledRoute, LinearRegex, RouteVariant } from '../table/route.js';
 import { buildForwardUrl } from '../target/url.js';
 import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import { codegenAvailable } from './codegen-available.js';
 import { fitsCodegen } from './codegen-lookup.js';
-import { hasConditions, methodBit, methodBits, RequestView, acceptingVariant, variantAccepts, type MethodBits } from './conditions.js';
+import { acceptingVariant, firstVariantFor, hasConditions, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
 import type { BackendGuards, MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
 import { matchBuilder, type MatchBuilder } from './materialize.js';
@@ -27,7 +27,12 @@ export type Engine = 'generated' | 'interpreter' | 'native';
 class RouterImpl implements Router, CandidateSource {
   readonly backend: 'js' | 'native';
   /** The request being matched, read by `accept` (set only around a lookup with conditions). */
+  private request: MatchRequest | undefined = undefined;
+  /** Its view for conditions, made on the first `accept` of a lookup. */
   private view: RequestView | null = null;
+  /** The variant `accept` chose last, and for which route. */
+  private accepted: RouteVariant | null = null;
+  private acceptedRoute = -1;
 
   constructor(
     readonly routes: readonly CompiledRoute[],
@@ -47,7 +52,12 @@ class RouterImpl implements Router, CandidateSource {
 
   /** The guards' `accept`: does some variant of this route take the current request? */
   accept(route: number): boolean {
-    return acceptingVariant(this.routes[route]!, this.view) !== null;
+    // The view is made on first use: a table whose conditions are methods alone never needs one.
+    const view = (this.view ??= this.request === undefined || this.request === null ? null : new RequestView(this.request));
+    const variant = acceptingVariant(this.routes[route]!, view);
+    this.accepted = variant;
+    this.acceptedRoute = route;
+    return variant !== null;
   }
 
   match(path: string, request?: MatchRequest): RouteMatch | null {
@@ -65,19 +75,31 @@ class RouterImpl implements Router, CandidateSource {
   }
 
   private matchWithConditions(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
-    const view = request === undefined || request === null ? null : new RequestView(request);
-    this.view = view;
+    const bit = methodBit(bits, request);
+    this.request = request;
+    this.view = null;
+    this.acceptedRoute = -1;
     let index: number;
     try {
-      index = this.matcher.lookup(path, methodBit(bits, request ?? undefined));
+      index = this.matcher.lookup(path, bit);
     } finally {
-      this.view = null;
+      this.request = undefined;
     }
     if (index < 0) return null;
     const route = this.routes[index]!;
-    const variant = acceptingVariant(route, view) ?? route.variants[0]!;
     const match = this.build(route, path, this.matcher.offsets);
-    if (variant !== route.variants[0]) {
+    const variants = route.variants;
+    if (variants.length === 1) return match; // the slot was taken, so its only variant accepts
+    let variant: RouteVariant | null;
+    if (bits.checked[index] === 1) {
+      // `accept` chose it during the walk (the last route it accepted is the one returned).
+      variant = this.acceptedRoute === index ? this.accepted : acceptingVariant(route, this.view);
+    } else {
+      // Methods are the only conditions here: the first variant whose mask holds the method.
+      variant = variants[firstVariantFor(bits.variantMasks[index]!, bit)]!;
+    }
+    this.view = null;
+    if (variant !== null && variant !== variants[0]) {
       match.variant = variant;
       match.target = variant.target;
     }
