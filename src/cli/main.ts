@@ -32,6 +32,15 @@ const SERVE_OPTIONS = {
   watch: { type: 'boolean', default: true },
 } as const satisfies ParseArgsConfig['options'];
 
+const EDIT_OPTIONS = {
+  'ignore-trailing-slash': { type: 'boolean' },
+  'case-insensitive': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  'editor-port': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 const DEMO_OPTIONS = {
   port: { type: 'string', short: 'p' },
   help: { type: 'boolean', short: 'h' },
@@ -92,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'help') {
     const topic = rest[0];
-    if (topic !== undefined && HELP[topic] === undefined) throw new UsageError(`Unknown command "${topic}". Commands: validate, match, serve, demo.`);
+    if (topic !== undefined && HELP[topic] === undefined) throw new UsageError(`Unknown command "${topic}". Commands: validate, match, serve, edit, demo.`);
     io.out(HELP[topic ?? 'main']!);
     return 0;
   }
@@ -117,6 +126,13 @@ export async function main(argv: string[]): Promise<number> {
       const { runServe } = await import('./serve.js');
       return exitSoon(await runServe(positionals[0], { ...values, port: parsePort(values.port) }, io));
     }
+    case 'edit': {
+      const { values, positionals } = parse(command, rest, EDIT_OPTIONS);
+      if (values.help) return io.out(HELP.edit!), 0;
+      if (positionals.length > 1) throw new UsageError(`edit takes one <routes.json> argument, got ${positionals.length}`);
+      const { runEdit } = await import('./edit.js');
+      return exitSoon(await runEdit(positionals[0], { ...values, port: parsePort(values.port), editorPort: parsePort(values['editor-port']) }, io));
+    }
     case 'demo': {
       const { values, positionals } = parse(command, rest, DEMO_OPTIONS);
       if (values.help) return io.out(HELP.demo!), 0;
@@ -125,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       return exitSoon(await runDemo({ port: parsePort(values.port) }, io));
     }
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: validate, match, serve, demo (af-routes --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: validate, match, serve, edit, demo (af-routes --help).`);
   }
 }
 

@@ -182,12 +182,13 @@ export class AfRouteEditor extends LitElement {
   private recompute(): void {
     const table = tableFromEntries(this.entries);
     const options = this.options;
-    this.validation = validateRoutes(this.entries.length === 0 ? null : table, options);
+    // An empty table is what the host would store, so it is validated as such ("cannot be empty").
+    this.validation = validateRoutes(table, options);
     this.issues = indexIssues([...this.validation.errors, ...this.validation.warnings]);
     this.routerIsCurrent = false;
     if (this.validation.valid) {
       try {
-        this.router = compile((this.entries.length === 0 ? null : table) as unknown, options);
+        this.router = compile(table as unknown, options);
         this.routerIsCurrent = true;
       } catch {
         // validateRoutes and compile agree (SPEC 3); should they not, the last router stays.
@@ -707,7 +708,7 @@ export class AfRouteEditor extends LitElement {
   private renderTester(): TemplateResult {
     const x = this.explanation;
     const t = this.test;
-    return html`<section class="panel" aria-labelledby="test-h" style="margin-top:12px">
+    return html`<section class="panel spaced" aria-labelledby="test-h">
       <h3 id="test-h">Test a request</h3>
       ${!this.routerIsCurrent && this.router !== null ? html`<p class="warn">The table has errors: testing the last valid version.</p>` : nothing}
       <div class="tester-grid">
@@ -728,11 +729,11 @@ export class AfRouteEditor extends LitElement {
           <label for="t-host">Host</label>
           <input id="t-host" class="mono" spellcheck="false" autocomplete="off" placeholder="api.example.com" .value=${t.host} @input=${(e: Event) => this.setTest('host', (e.target as HTMLInputElement).value)} />
         </div>
-        <div class="field" style="grid-column: 1 / -1">
+        <div class="field full">
           <label for="t-headers">Headers (one "name: value" per line)</label>
           <textarea id="t-headers" class="mono" rows="2" spellcheck="false" .value=${t.headers} @input=${(e: Event) => this.setTest('headers', (e.target as HTMLTextAreaElement).value)}></textarea>
         </div>
-        <div class="field" style="grid-column: 1 / -1">
+        <div class="field full">
           <label for="t-query">Query</label>
           <input id="t-query" class="mono" spellcheck="false" autocomplete="off" placeholder="a=1&b=2" .value=${t.query} @input=${(e: Event) => this.setTest('query', (e.target as HTMLInputElement).value)} />
         </div>
@@ -780,7 +781,7 @@ export class AfRouteEditor extends LitElement {
   }
 
   private renderJson(): TemplateResult {
-    return html`<details class="json panel" style="margin-top:12px">
+    return html`<details class="json panel spaced">
       <summary>JSON (two-way: edits here update the form)</summary>
       <label for="json" class="help">The table as stored</label>
       <textarea

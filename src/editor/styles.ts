@@ -129,8 +129,10 @@ export const styles = css`
   @container (max-width: 480px) {
     .row.cond { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
   }
-  .tester-grid { display: grid; grid-template-columns: 8em minmax(0, 1fr) minmax(0, 1fr); gap: 0 8px; }
+  .tester-grid { display: grid; grid-template-columns: 8em minmax(0, 1fr) minmax(0, 1fr); gap: 0 8px; align-items: start; }
   @container (max-width: 760px) { .tester-grid { grid-template-columns: minmax(0, 1fr); } }
+  .spaced { margin-top: 12px; }
+  .full { grid-column: 1 / -1; }
   .result { margin-top: 6px; }
   .result dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 10px; margin: 0 0 6px; }
   .result dt { color: var(--af-muted); }
