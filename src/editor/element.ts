@@ -131,6 +131,14 @@ export class AfRouteEditor extends LitElement {
   /** After a keyboard move, the variant handle to focus once rendered. */
   private focusHandle: string | null = null;
   private live = '';
+  /**
+   * "No layout shift while typing": the messages of the field being typed in change only after
+   * a pause (a new message would push the form down at every keystroke that toggles validity).
+   * The Save button and the summary follow every keystroke.
+   */
+  private typing: { key: string; issues: readonly RouteIssue[]; timer: ReturnType<typeof setTimeout> } | null = null;
+  private lastShown = new Map<string, readonly RouteIssue[]>();
+  static readonly SETTLE_MS = 500;
 
   constructor() {
     super();
@@ -355,7 +363,9 @@ export class AfRouteEditor extends LitElement {
         ${this.entries.length} route${this.entries.length === 1 ? '' : 's'} ·
         ${errors === 0 ? html`<span class="ok">valid</span>` : html`<span class="err">${errors} error${errors === 1 ? '' : 's'}: fix them to save</span>`}
         ${warnings > 0 ? html` · <span class="warn">${warnings} warning${warnings === 1 ? '' : 's'}</span>` : nothing}
-        ${this.status !== null ? html` · <span class=${this.status.kind === 'error' ? 'err' : this.status.kind === 'ok' ? 'ok' : 'muted'} data-status=${this.status.kind}>${this.status.message}</span>` : nothing}
+      </p>
+      <p class="status" role="status" data-testid="save-status">
+        ${this.status !== null ? html`<span class=${this.status.kind === 'error' ? 'err' : this.status.kind === 'ok' ? 'ok' : 'muted'} data-status=${this.status.kind}>${this.status.message}</span>` : nothing}
       </p>
       <p class="sr-only" aria-live="polite">${this.live}</p>
       ${this.issues.table.length > 0 ? html`<p class="err">${this.issues.table.map((i) => this.renderIssue(i))}</p>` : nothing}
@@ -386,8 +396,24 @@ export class AfRouteEditor extends LitElement {
     >`;
   }
 
-  private renderMessages(id: string, issues: readonly RouteIssue[]): TemplateResult {
-    return html`<div class="msg" id=${id}>${issues.map((i) => this.renderIssue(i))}</div>`;
+  private renderMessages(id: string, issues: readonly RouteIssue[], key?: string): TemplateResult {
+    let shown = issues;
+    if (key !== undefined) {
+      if (this.typing !== null && this.typing.key === key) shown = this.typing.issues;
+      this.lastShown.set(key, shown);
+    }
+    return html`<div class="msg" id=${id} data-settled=${this.typing?.key === key ? 'false' : 'true'}>${shown.map((i) => this.renderIssue(i))}</div>`;
+  }
+
+  /** Called on each keystroke in the field `key`: holds its messages until typing pauses. */
+  private typingIn(key: string): void {
+    if (this.typing !== null) clearTimeout(this.typing.timer);
+    const issues = this.typing !== null && this.typing.key === key ? this.typing.issues : (this.lastShown.get(key) ?? []);
+    const timer = setTimeout(() => {
+      this.typing = null;
+      this.requestUpdate();
+    }, AfRouteEditor.SETTLE_MS);
+    this.typing = { key, issues, timer };
   }
 
   private renderListItem(entry: RouteEntry, rank: number): TemplateResult {
@@ -436,10 +462,13 @@ export class AfRouteEditor extends LitElement {
           aria-describedby=${`${pid}-msg ${pid}-help`}
           spellcheck="false"
           autocomplete="off"
-          @input=${(e: Event) => this.renamePattern(entry, (e.target as HTMLInputElement).value)}
+          @input=${(e: Event) => {
+            this.typingIn(`${entry.id}/pattern`);
+            this.renamePattern(entry, (e.target as HTMLInputElement).value);
+          }}
         />
         <span class="help" id=${`${pid}-help`}>/static, :param, :id([0-9]+), * as a whole segment; a last * catches the rest.</span>
-        ${this.renderMessages(`${pid}-msg`, patternIssues)}
+        ${this.renderMessages(`${pid}-msg`, patternIssues, `${entry.id}/pattern`)}
       </div>
       <p class="note" id=${`order-note-${entry.id}`}>
         Variants are tried top to bottom; the first whose conditions all hold serves the request. Order matters only here: the table is a JSON object, and its keys
@@ -592,7 +621,10 @@ export class AfRouteEditor extends LitElement {
     const onInput = (e: Event) => {
       const text = (e.target as HTMLInputElement).value;
       if (f.kind === 'select') this.drafts.delete(key);
-      else this.drafts.set(key, text);
+      else {
+        this.drafts.set(key, text);
+        this.typingIn(key);
+      }
       this.updateVariant(entry.id, index, (cur) => this.writeField(cur, f, text));
     };
     let control: TemplateResult;
@@ -619,7 +651,7 @@ export class AfRouteEditor extends LitElement {
     }
     return html`<div class="field" data-field=${f.path}>
       <label for=${id}>${f.label}</label>
-      ${control} ${f.help !== undefined ? html`<span class="help" id=${`${id}-help`}>${f.help}</span>` : nothing} ${this.renderMessages(`${id}-msg`, issues)}
+      ${control} ${f.help !== undefined ? html`<span class="help" id=${`${id}-help`}>${f.help}</span>` : nothing} ${this.renderMessages(`${id}-msg`, issues, key)}
     </div>`;
   }
 
@@ -644,7 +676,10 @@ export class AfRouteEditor extends LitElement {
               aria-invalid=${issues.some((i) => i.severity === 'error') ? 'true' : 'false'}
               aria-describedby=${`${base}-msg`}
               .value=${r.url}
-              @input=${(e: Event) => write(rows.map((x, j) => (j === ti ? { ...x, url: (e.target as HTMLInputElement).value } : x)))}
+              @input=${(e: Event) => {
+                this.typingIn(`${entry.id}/${index}/target`);
+                write(rows.map((x, j) => (j === ti ? { ...x, url: (e.target as HTMLInputElement).value } : x)));
+              }}
             />
             <input
               id=${`${base}-w-${ti}`}
@@ -656,6 +691,7 @@ export class AfRouteEditor extends LitElement {
               @input=${(e: Event) => {
                 const text = (e.target as HTMLInputElement).value;
                 this.drafts.set(wkey, text);
+                this.typingIn(`${entry.id}/${index}/target`);
                 write(rows.map((x, j) => (j === ti ? { ...x, weight: parseField('number', text) } : x)));
               }}
             />
@@ -664,7 +700,7 @@ export class AfRouteEditor extends LitElement {
         })}
       </div>
       <div class="bar"><button type="button" @click=${() => write([...rows, { url: '', weight: undefined }])}>Add target</button></div>
-      ${this.renderMessages(`${base}-msg`, issues)}
+      ${this.renderMessages(`${base}-msg`, issues, `${entry.id}/${index}/target`)}
     </div>`;
   }
 
