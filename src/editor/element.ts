@@ -427,9 +427,8 @@ export class AfRouteEditor extends LitElement {
           ${entry.variants.map((v, i) => {
             const conds = conditionsOf(v);
             const pols = policiesOf(v);
-            return html`<span class="v"
-              >${entry.variants.length > 1 ? `#${i + 1} ` : ''}${conds.length > 0 ? `${conds.join(' · ')} ` : ''}→ ${targetsOf(v).join(', ') || '(no target)'}${pols.length > 0 ? ` · ${pols.join(' · ')}` : ''}</span
-            >`;
+            const line = `${entry.variants.length > 1 ? `#${i + 1} ` : ''}${conds.length > 0 ? `${conds.join(' · ')} ` : ''}→ ${targetsOf(v).join(', ') || '(no target)'}${pols.length > 0 ? ` · ${pols.join(' · ')}` : ''}`;
+            return html`<span class="v" title=${line}>${line}</span>`;
           })}
         </span>
       </button>
@@ -525,13 +524,12 @@ export class AfRouteEditor extends LitElement {
       <fieldset>
         <legend>Variant #${index + 1}${typeof v.name === 'string' && v.name !== '' ? ` (${v.name})` : ''}</legend>
         <div class="bar">
-          <button
-            type="button"
-            class="handle"
-            id=${`handle-${entry.id}-${index}`}
+          <!-- Mouse and touch drag by the grip (a button cannot start a drag in every browser); the keyboard uses the Move button. -->
+          <span
+            class="grip"
             draggable="true"
-            aria-label=${`Variant #${index + 1} of ${n}: drag, or press Alt+Up / Alt+Down to move`}
-            aria-describedby=${`order-note-${entry.id}`}
+            aria-hidden="true"
+            title="Drag to reorder"
             @dragstart=${(e: DragEvent) => {
               this.dragFrom = index;
               e.dataTransfer?.setData('text/plain', String(index));
@@ -542,13 +540,20 @@ export class AfRouteEditor extends LitElement {
               this.dragFrom = this.dropAt = null;
               this.requestUpdate();
             }}
+          >⠿</span>
+          <button
+            type="button"
+            class="handle"
+            id=${`handle-${entry.id}-${index}`}
+            aria-label=${`Move variant #${index + 1} of ${n} (Alt+Up, Alt+Down)`}
+            aria-describedby=${`order-note-${entry.id}`}
             @keydown=${(e: KeyboardEvent) => {
               if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
               e.preventDefault();
               this.moveVariant(entry, index, e.key === 'ArrowUp' ? index - 1 : index + 1, true);
             }}
           >
-            ⠿ Move
+            Move
           </button>
           <button type="button" ?disabled=${index === 0} @click=${() => this.moveVariant(entry, index, index - 1, true)} aria-label=${`Move variant #${index + 1} up`}>↑</button>
           <button type="button" ?disabled=${index === n - 1} @click=${() => this.moveVariant(entry, index, index + 1, true)} aria-label=${`Move variant #${index + 1} down`}>↓</button>
@@ -781,7 +786,9 @@ export class AfRouteEditor extends LitElement {
   private renderExplanation(x: Explanation): TemplateResult {
     if (!x.normalized.ok) return html`<p class="err">The gateway answers ${x.normalized.status}: ${x.normalized.message}.</p>`;
     const w = x.winner;
-    const variantLabel = (index: number, name: string, of: number) => `${of > 1 ? `variant #${index + 1}` : 'its only variant'}${name !== '' ? ` (${name})` : ''}`;
+    // A variant's name is shown when it was given (the default is the pattern plus #N).
+    const variantLabel = (index: number, name: string, of: number, pattern: string) =>
+      `${of > 1 ? `variant #${index + 1}` : 'its only variant'}${name !== '' && name !== pattern && name !== `${pattern}#${index + 1}` ? ` (${name})` : ''}`;
     const winnerIndex = w === null ? -1 : x.candidates.findIndex((c) => c.route === w.route);
     return html`
       ${w === null
@@ -790,7 +797,7 @@ export class AfRouteEditor extends LitElement {
           </p>`
         : html`<dl>
             <dt>Winner</dt>
-            <dd data-testid="winner"><code>${w.pattern}</code>, ${variantLabel(w.variant.index, w.variant.name, w.route.variants.length)}</dd>
+            <dd data-testid="winner"><code>${w.pattern}</code>, ${variantLabel(w.variant.index, w.variant.name, w.route.variants.length, w.pattern)}</dd>
             <dt>Forwarded to</dt>
             <dd><code data-testid="url">${x.url}</code></dd>
             <dt>Parameters</dt>
@@ -804,12 +811,14 @@ export class AfRouteEditor extends LitElement {
               ${x.candidates.map((c, ci) => {
                 const accepted = c.variants.find((v) => v.accepted);
                 let verdict: TemplateResult;
-                if (ci === winnerIndex) verdict = html`<span class="ok">serves the request</span> with ${variantLabel(accepted!.variant.index, accepted!.variant.name, c.variants.length)}`;
+                if (ci === winnerIndex) verdict = html`<span class="ok">serves the request</span> with ${variantLabel(accepted!.variant.index, accepted!.variant.name, c.variants.length, c.route.pattern)}`;
                 else if (accepted !== undefined && winnerIndex >= 0 && ci > winnerIndex)
                   verdict = html`<span class="muted">would accept it, but <code>${x.candidates[winnerIndex]!.route.pattern}</code> comes first in precedence</span>`;
                 else
                   verdict = html`<span class="warn">no variant accepts the request</span>:
-                    ${c.variants.map((v) => html`<br />${c.variants.length > 1 ? `#${v.variant.index + 1}` : 'the variant'}: ${v.failed.map((f) => describeFailure(f, v.variant)).join('; ')}`)}`;
+                    <ul class="why">
+                      ${c.variants.map((v) => html`<li>${c.variants.length > 1 ? `#${v.variant.index + 1}` : 'the variant'}: ${v.failed.map((f) => describeFailure(f, v.variant)).join('; ')}</li> `)}
+                    </ul>`;
                 return html`<li><code>${c.route.pattern}</code>: ${verdict}</li>`;
               })}
             </ol>`}

@@ -106,8 +106,10 @@ export const styles = css`
   .rank { color: var(--af-muted); grid-row: span 2; }
   .pattern { font-weight: 600; overflow-wrap: anywhere; }
   .variants-line { font-size: 12px; color: var(--af-muted); overflow-wrap: anywhere; }
-  .variants-line .v { display: block; }
-  .badge { display: inline-block; font-size: 11px; padding: 0 5px; border-radius: 8px; border: 1px solid currentColor; margin-left: 4px; }
+  /* One line each, cut with an ellipsis (the full text is the title): typing a long target never re-wraps the list. */
+  .variants-line .v { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  /* line-height 1 and top alignment: a badge appearing never makes its line taller. */
+  .badge { display: inline-block; font-size: 11px; line-height: 1; vertical-align: top; padding: 1px 5px; border-radius: 8px; border: 1px solid currentColor; margin-left: 4px; }
   .field { display: grid; gap: 2px; margin-bottom: 2px; min-width: 0; }
   .field label { font-weight: 500; }
   .help { font-size: 12px; color: var(--af-muted); }
@@ -120,7 +122,7 @@ export const styles = css`
   ol.variant-list { list-style: none; margin: 0; padding: 0; }
   ol.variant-list > li.dragging { opacity: 0.5; }
   ol.variant-list > li.drop-target > fieldset { border-color: var(--af-accent); border-style: dashed; }
-  .handle { cursor: grab; font-family: inherit; }
+  .grip { cursor: grab; user-select: none; padding: 4px 6px; font-size: 18px; line-height: 1; color: var(--af-muted); }
   details { margin: 4px 0; }
   summary { cursor: pointer; font-weight: 500; padding: 2px 0; }
   .rows { display: grid; gap: 4px; margin-bottom: 4px; }
@@ -139,6 +141,7 @@ export const styles = css`
   .result dd { margin: 0; overflow-wrap: anywhere; }
   ol.candidates { margin: 0; padding-left: 1.4em; }
   ol.candidates li { margin-bottom: 4px; overflow-wrap: anywhere; }
+  ul.why { margin: 2px 0 0; padding-left: 1.2em; }
   .json textarea { min-height: 14em; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
