@@ -27,8 +27,21 @@ function showcase(url: string): unknown {
     '/api/users/:id([0-9]+)': { name: 'user-by-id', target: `${url}/users/:id`, timeout: '5s', cache: { ttl: '30s' } },
     '/api/orders/*': [
       { name: 'orders-read', methods: ['GET'], targets: [url, { url: `${url}/b`, weight: 3 }], retry: { attempts: 2 }, loadBalancer: { hash: 'header:x-user' } },
-      { name: 'orders-beta', headers: { 'x-beta': true }, query: { preview: { prefix: 'v' } }, target: `${url}/beta`, auth: { type: 'jwt', issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/jwks.json' } },
-      { name: 'orders-write', methods: ['POST', 'PUT'], host: ['api.example.com', '*.example.com'], target: `${url}/write`, rateLimit: { requests: 100, per: '1m' }, requestHeaders: { set: { 'x-env': 'prod' }, remove: ['cookie'] } },
+      {
+        name: 'orders-beta',
+        headers: { 'x-beta': true },
+        query: { preview: { prefix: 'v' } },
+        target: `${url}/beta`,
+        auth: { type: 'jwt', issuer: 'https://id.example.com', jwksUri: 'https://id.example.com/jwks.json' },
+      },
+      {
+        name: 'orders-write',
+        methods: ['POST', 'PUT'],
+        host: ['api.example.com', '*.example.com'],
+        target: `${url}/write`,
+        rateLimit: { requests: 100, per: '1m' },
+        requestHeaders: { set: { 'x-env': 'prod' }, remove: ['cookie'] },
+      },
     ],
     '/*': url,
   };

@@ -83,7 +83,7 @@ describe('af-routes edit in Chromium: a person builds a route and the gateway se
 
     await ed.getByRole('button', { name: 'Add route' }).click();
     const pattern = ed.getByLabel('Pattern', { exact: true });
-    await until(async () => (await pattern.evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)) === true, 'the new route\'s pattern has focus');
+    await until(async () => (await pattern.evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)) === true, "the new route's pattern has focus");
     await pattern.fill('/api/orders/*');
 
     // Variant #1: a bad target first. Its message and hint appear next to the target.
@@ -91,7 +91,7 @@ describe('af-routes edit in Chromium: a person builds a route and the gateway se
     await v1.getByLabel('Target URL').fill('htp//orders');
     const targetMsg = v1.locator('[data-field="target"] .msg');
     // The message follows once typing pauses (the form does not jump at every keystroke).
-    await until(async () => (await text(targetMsg)).includes('"htp//orders"'), 'the bad target\'s message');
+    await until(async () => (await text(targetMsg)).includes('"htp//orders"'), "the bad target's message");
     expect(await text(targetMsg)).toContain('Invalid target URL "htp//orders" for path "/api/orders/*". Must be a valid URL');
     expect(await text(targetMsg.locator('.hint'))).toContain('Write an absolute URL with a host');
     expect(await v1.getByLabel('Target URL').getAttribute('aria-invalid')).toBe('true');
@@ -128,7 +128,10 @@ describe('af-routes edit in Chromium: a person builds a route and the gateway se
     expect(await text(result.locator('[data-testid="winner"]'))).toBe('/api/orders/*, variant #1');
     expect(await text(result.locator('[data-testid="url"]'))).toBe(`${reads!.url}/42?page=2`);
     const candidates = await result.locator('[data-testid="candidates"] > li').allTextContents();
-    expect(candidates.map((c) => c.replace(/\s+/g, ' ').trim())).toEqual(['/api/orders/*: serves the request with variant #1', '/*: would accept it, but /api/orders/* comes first in precedence']);
+    expect(candidates.map((c) => c.replace(/\s+/g, ' ').trim())).toEqual([
+      '/api/orders/*: serves the request with variant #1',
+      '/*: would accept it, but /api/orders/* comes first in precedence',
+    ]);
 
     // A POST without x-beta: no variant of /api/orders/* accepts it; the catch-all serves, and why is shown.
     await ed.getByLabel('Method', { exact: true }).selectOption('POST');
@@ -153,11 +156,16 @@ describe('af-routes edit in Chromium: a person builds a route and the gateway se
     await until(async () => (await text(ed.locator('[data-testid="save-status"]'))).startsWith('Saved to'), 'the save to be confirmed');
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
       '/*': fallback!.url,
-      '/api/orders/*': [{ target: beta!.url, headers: { 'x-beta': true } }, { target: reads!.url, methods: ['GET'] }],
+      '/api/orders/*': [
+        { target: beta!.url, headers: { 'x-beta': true } },
+        { target: reads!.url, methods: ['GET'] },
+      ],
     });
     expect(JSON.parse(await readFile(`${file}.bak`, 'utf8'))).toEqual({ '/*': fallback!.url });
 
-    // Real requests through the gateway reach the new upstreams.
+    // Real requests through the gateway reach the new upstreams. The second one is served by
+    // variant #2, so it needs the serving variant's target to build the URL (SPEC 10.1; main's
+    // 9f0fb38 "the serving variant's target builds the URL"), not the route's first target.
     const gw = editor.gatewayUrl;
     expect(await (await fetch(`${gw}/api/orders/42?page=2`, { headers: { 'x-beta': '1' } })).text()).toBe('beta GET /42?page=2');
     expect(await (await fetch(`${gw}/api/orders/42`)).text()).toBe('reads GET /42');
@@ -168,7 +176,13 @@ describe('af-routes edit in Chromium: a person builds a route and the gateway se
 
   it('reorders variants by keyboard (Alt+Arrow on the handle, focus follows) and by the arrow buttons', async () => {
     const { reads, beta } = upstreams as Record<string, TestServer>;
-    const { editor } = await editorFor('keyboard', { '/k': [{ methods: ['GET'], target: reads!.url }, { methods: ['POST'], target: beta!.url }, { headers: { 'x-a': true }, target: reads!.url }] });
+    const { editor } = await editorFor('keyboard', {
+      '/k': [
+        { methods: ['GET'], target: reads!.url },
+        { methods: ['POST'], target: beta!.url },
+        { headers: { 'x-a': true }, target: reads!.url },
+      ],
+    });
     const { page, ed } = await newPage(editor.editorUrl);
     const json = async () => JSON.parse((await ed.locator('#json').inputValue()) as string) as Record<string, { methods?: string[] }[]>;
     await ed.locator('li[data-variant="0"] .handle').focus();
@@ -204,7 +218,7 @@ describe('af-routes edit in Chromium: a person builds a route and the gateway se
 });
 
 describe('af-routes edit in Chromium: two tabs', () => {
-  it('refuses the second tab\'s save of a stale version with a clear message, then lets it load the saved one', async () => {
+  it("refuses the second tab's save of a stale version with a clear message, then lets it load the saved one", async () => {
     const { reads, beta, fallback } = upstreams as Record<string, TestServer>;
     const { file, editor } = await editorFor('tabs', { '/t/*': reads!.url });
     const a = await newPage(editor.editorUrl);

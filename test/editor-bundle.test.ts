@@ -21,9 +21,25 @@ const coreExternal: Plugin = {
 };
 
 async function bundle(entry: string, plugins: Plugin[] = []) {
-  const out = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', minify: true, write: false, metafile: true, logLevel: 'silent', plugins });
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins,
+  });
   const text = out.outputFiles[0]!.contents;
-  return { bytes: text.length, gzip: gzipSync(text, { level: 9 }).length, inputs: Object.keys(out.metafile.inputs), imports: Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path)) };
+  return {
+    bytes: text.length,
+    gzip: gzipSync(text, { level: 9 }).length,
+    inputs: Object.keys(out.metafile.inputs),
+    imports: Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path)),
+  };
 }
 
 describe('the ./editor entry', () => {
@@ -44,10 +60,23 @@ describe('the ./editor entry', () => {
       const b = await bundle(here(entry));
       expect(b.inputs.filter((p) => p.includes('node_modules/lit') || p.includes('src/editor/'))).toEqual([]);
     }
-    const main = await build({ entryPoints: [here('../src/index.ts')], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent', packages: 'external' });
+    const main = await build({
+      entryPoints: [here('../src/index.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      packages: 'external',
+    });
     const inputs = Object.keys(main.metafile.inputs);
     expect(inputs.filter((p) => p.includes('src/editor/'))).toEqual([]);
-    expect(Object.values(main.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path)).filter((p) => p === 'lit' || p.startsWith('lit/'))).toEqual([]);
+    expect(
+      Object.values(main.metafile.inputs)
+        .flatMap((i) => i.imports.map((x) => x.path))
+        .filter((p) => p === 'lit' || p.startsWith('lit/')),
+    ).toEqual([]);
     expect(inputs.length).toBeGreaterThan(50);
   });
 });

@@ -20,7 +20,11 @@ describe('editor model', () => {
   it('entries of a table write back the same table', () => {
     fc.assert(
       fc.property(table, (t) => {
-        const normal = JSON.parse(JSON.stringify(t, (_k, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && 'target' in v ? (v as { target: unknown }).target : v))) as unknown;
+        const normal = JSON.parse(
+          JSON.stringify(t, (_k, v: unknown) =>
+            v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && 'target' in v ? (v as { target: unknown }).target : v,
+          ),
+        ) as unknown;
         expect(tableFromEntries(entriesFromTable(t))).toEqual(normal);
       }),
     );

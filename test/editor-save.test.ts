@@ -33,7 +33,11 @@ async function load(): Promise<{ etag: string; body: { routes: unknown; file: st
 }
 
 function save(routes: unknown, etag: string | undefined, headers: Record<string, string> = {}) {
-  return fetch(api(), { method: 'PUT', headers: { 'content-type': 'application/json', ...(etag !== undefined ? { 'if-match': etag } : {}), ...headers }, body: JSON.stringify(routes) });
+  return fetch(api(), {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...(etag !== undefined ? { 'if-match': etag } : {}), ...headers },
+    body: JSON.stringify(routes),
+  });
 }
 
 beforeAll(async () => {

@@ -5,7 +5,8 @@
  * under a Content-Security-Policy without 'unsafe-inline' or 'unsafe-eval'.
  */
 
-export const EDIT_PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const EDIT_PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export const EDIT_PAGE_HTML = `<!doctype html>
 <html lang="en">

@@ -176,7 +176,14 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
       sendJson(
         res,
         200,
-        { file, exists: now.text !== null, routes, ...(problem !== undefined ? { problem } : {}), gateway: gateway.url, options: { caseInsensitive: !options.caseSensitive, ignoreTrailingSlash: options.ignoreTrailingSlash } },
+        {
+          file,
+          exists: now.text !== null,
+          routes,
+          ...(problem !== undefined ? { problem } : {}),
+          gateway: gateway.url,
+          options: { caseInsensitive: !options.caseSensitive, ignoreTrailingSlash: options.ignoreTrailingSlash },
+        },
         { etag: now.etag },
       );
       return;
@@ -184,7 +191,8 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
     if (method !== 'PUT') throw new HttpError(405, 'method-not-allowed', `${method} is not allowed on /api/routes`, { allow: 'GET, PUT' });
     if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'not-json', 'Send the table as application/json');
     const ifMatch = req.headers['if-match'];
-    if (ifMatch === undefined || ifMatch === '') throw new HttpError(428, 'version-required', 'Send If-Match with the ETag of the version you loaded, so a newer version is never overwritten');
+    if (ifMatch === undefined || ifMatch === '')
+      throw new HttpError(428, 'version-required', 'Send If-Match with the ETag of the version you loaded, so a newer version is never overwritten');
     const text = await readBody(req);
     let routes: unknown;
     try {
@@ -194,7 +202,10 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
     }
     const result = validateRoutes(routes, options);
     if (!result.valid) {
-      throw new HttpError(422, 'invalid-routes', `Not saved: the table has ${plural(result.errors.length, 'error')}. ${result.errors[0]!.message}`, { errors: result.errors, warnings: result.warnings });
+      throw new HttpError(422, 'invalid-routes', `Not saved: the table has ${plural(result.errors.length, 'error')}. ${result.errors[0]!.message}`, {
+        errors: result.errors,
+        warnings: result.warnings,
+      });
     }
     let written;
     try {

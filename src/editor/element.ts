@@ -9,8 +9,22 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { compile, explain, routesInPrecedenceOrder, validateRoutes, type Explanation, type RouteIssue, type Router, type ValidationResult } from '../browser.js';
-import { FORM_FIELDS, GROUPS, formatField, parseField, type FieldSpec } from './fields.js';
-import { entriesFromTable, freshPattern, getPath, indexIssues, issueField, issuesFor, move, newId, setPath, tableFromEntries, type IssueIndex, type RouteEntry, type VariantDraft } from './model.js';
+import { FORM_FIELDS, GROUPS, display, formatField, parseField, type FieldSpec } from './fields.js';
+import {
+  entriesFromTable,
+  freshPattern,
+  getPath,
+  indexIssues,
+  issueField,
+  issuesFor,
+  move,
+  newId,
+  setPath,
+  tableFromEntries,
+  type IssueIndex,
+  type RouteEntry,
+  type VariantDraft,
+} from './model.js';
 import { styles } from './styles.js';
 import { conditionsOf, describeFailure, policiesOf, targetsOf } from './summary.js';
 
@@ -69,7 +83,9 @@ interface TargetRow {
 
 function targetRows(v: VariantDraft): TargetRow[] {
   if (Array.isArray(v.targets)) {
-    return v.targets.map((t) => (typeof t === 'object' && t !== null ? { url: String((t as { url?: unknown }).url ?? ''), weight: (t as { weight?: unknown }).weight } : { url: String(t), weight: undefined }));
+    return v.targets.map((t) =>
+      typeof t === 'object' && t !== null ? { url: display((t as { url?: unknown }).url), weight: (t as { weight?: unknown }).weight } : { url: String(t), weight: undefined },
+    );
   }
   return [{ url: typeof v.target === 'string' ? v.target : v.target === undefined ? '' : JSON.stringify(v.target), weight: undefined }];
 }
@@ -268,7 +284,11 @@ export class AfRouteEditor extends LitElement {
   }
 
   private duplicateRoute(entry: RouteEntry): void {
-    const copy: RouteEntry = { id: newId(), pattern: freshPattern(this.entries, entry.pattern === '/' ? '/copy' : `${entry.pattern.replace(/\/\*$/, '')}-copy`), variants: structuredClone(entry.variants) };
+    const copy: RouteEntry = {
+      id: newId(),
+      pattern: freshPattern(this.entries, entry.pattern === '/' ? '/copy' : `${entry.pattern.replace(/\/\*$/, '')}-copy`),
+      variants: structuredClone(entry.variants),
+    };
     // Names are unique in a table: a copy's names would collide.
     for (const v of copy.variants) delete v.name;
     this.selectedId = copy.id;
@@ -378,12 +398,21 @@ export class AfRouteEditor extends LitElement {
             ${repeat(
               this.order,
               (id) => id,
-              (id, rank) => this.renderListItem(this.entries.find((e) => e.id === id)!, rank),
+              (id, rank) =>
+                this.renderListItem(
+                  this.entries.find((e) => e.id === id)!,
+                  rank,
+                ),
             )}
           </ol>
         </section>
         <section class="panel" aria-labelledby="detail-h">
-          ${selected === null ? html`<h3 id="detail-h">Route</h3><p class="muted">Select a route to edit it.</p>` : this.renderRoute(selected)}
+          ${
+            selected === null
+              ? html`<h3 id="detail-h">Route</h3>
+                  <p class="muted">Select a route to edit it.</p>`
+              : this.renderRoute(selected)
+          }
         </section>
       </div>
       ${this.renderTester()} ${this.renderJson()}
@@ -470,8 +499,8 @@ export class AfRouteEditor extends LitElement {
         ${this.renderMessages(`${pid}-msg`, patternIssues, `${entry.id}/pattern`)}
       </div>
       <p class="note" id=${`order-note-${entry.id}`}>
-        Variants are tried top to bottom; the first whose conditions all hold serves the request. Order matters only here: the table is a JSON object, and its keys
-        come back in any order from the database (Postgres <code>jsonb</code>), so between patterns precedence decides, never position.
+        Variants are tried top to bottom; the first whose conditions all hold serves the request. Order matters only here: the table is a JSON object, and its keys come back in any
+        order from the database (Postgres <code>jsonb</code>), so between patterns precedence decides, never position.
       </p>
       ${this.renderMessages(`variants-msg-${entry.id}`, variantsIssues)}
       <ol class="variant-list" aria-label="Variants of ${entry.pattern}">
@@ -540,7 +569,8 @@ export class AfRouteEditor extends LitElement {
               this.dragFrom = this.dropAt = null;
               this.requestUpdate();
             }}
-          >⠿</span>
+            >⠿</span
+          >
           <button
             type="button"
             class="handle"
@@ -556,7 +586,9 @@ export class AfRouteEditor extends LitElement {
             Move
           </button>
           <button type="button" ?disabled=${index === 0} @click=${() => this.moveVariant(entry, index, index - 1, true)} aria-label=${`Move variant #${index + 1} up`}>↑</button>
-          <button type="button" ?disabled=${index === n - 1} @click=${() => this.moveVariant(entry, index, index + 1, true)} aria-label=${`Move variant #${index + 1} down`}>↓</button>
+          <button type="button" ?disabled=${index === n - 1} @click=${() => this.moveVariant(entry, index, index + 1, true)} aria-label=${`Move variant #${index + 1} down`}>
+            ↓
+          </button>
           <span class="grow"></span>
           <button
             type="button"
@@ -564,7 +596,11 @@ export class AfRouteEditor extends LitElement {
               const copy = structuredClone(v);
               delete copy.name;
               this.clearDrafts(entry.id);
-              this.updateEntry(entry.id, (e) => ({ ...e, variants: [...e.variants.slice(0, index + 1), copy, ...e.variants.slice(index + 1)] }), `Duplicated variant #${index + 1}`);
+              this.updateEntry(
+                entry.id,
+                (e) => ({ ...e, variants: [...e.variants.slice(0, index + 1), copy, ...e.variants.slice(index + 1)] }),
+                `Duplicated variant #${index + 1}`,
+              );
             }}
           >
             Duplicate
@@ -582,12 +618,15 @@ export class AfRouteEditor extends LitElement {
           </button>
         </div>
         ${this.renderMessages(`${base}-general`, general)}
-        <div class="grid2">${this.renderField(entry, index, v, { path: 'name', label: 'Name', kind: 'text', placeholder: `${entry.pattern}${n > 1 ? `#${index + 1}` : ''}`, help: 'For metrics and logs; unique.' }, all)}</div>
+        <div class="grid2">
+          ${this.renderField(entry, index, v, { path: 'name', label: 'Name', kind: 'text', placeholder: `${entry.pattern}${n > 1 ? `#${index + 1}` : ''}`, help: 'For metrics and logs; unique.' }, all)}
+        </div>
         ${this.renderTargets(entry, index, v, all)}
         ${GROUPS.map((group) => {
           const fields = group.fields.filter((f) => f.when === undefined || f.when(v));
           const used = group.fields.some((f) => getPath(v, f.path.split('.')[0]!) !== undefined) || all.some((i) => group.fields.some((f) => f.path === issueField(i)));
-          const rows = group.id === 'conditions' ? html`${this.renderConditions(entry, index, v, 'headers', all)} ${this.renderConditions(entry, index, v, 'query', all)}` : nothing;
+          const rows =
+            group.id === 'conditions' ? html`${this.renderConditions(entry, index, v, 'headers', all)} ${this.renderConditions(entry, index, v, 'query', all)}` : nothing;
           const hasRows = group.id === 'conditions' && (v.headers !== undefined || v.query !== undefined || all.some((i) => ['headers', 'query'].includes(issueField(i))));
           return html`<details ?open=${group.id === 'conditions' || used || hasRows} data-group=${group.id}>
             <summary>${group.legend}</summary>
@@ -601,7 +640,7 @@ export class AfRouteEditor extends LitElement {
 
   private fieldValue(v: VariantDraft, f: FieldSpec): string {
     if (f.path === 'loadBalancer') return typeof v.loadBalancer === 'object' && v.loadBalancer !== null ? 'hash' : typeof v.loadBalancer === 'string' ? v.loadBalancer : '';
-    if (f.path === 'cache') return v.cache === true ? 'true' : typeof v.cache === 'object' && v.cache !== null ? 'custom' : v.cache === undefined ? '' : String(v.cache);
+    if (f.path === 'cache') return v.cache === true ? 'true' : typeof v.cache === 'object' && v.cache !== null ? 'custom' : display(v.cache);
     return formatField(f.kind, getPath(v, f.path));
   }
 
@@ -638,7 +677,17 @@ export class AfRouteEditor extends LitElement {
         ${f.options!.map(([val, label]) => html`<option value=${val} ?selected=${val === value}>${label}</option>`)}
       </select>`;
     } else if (f.kind === 'pairs' || f.kind === 'json') {
-      control = html`<textarea id=${id} class="mono" rows="2" spellcheck="false" placeholder=${f.placeholder ?? ''} aria-invalid=${invalid} aria-describedby=${describedBy} .value=${value} @input=${onInput}></textarea>`;
+      control = html`<textarea
+        id=${id}
+        class="mono"
+        rows="2"
+        spellcheck="false"
+        placeholder=${f.placeholder ?? ''}
+        aria-invalid=${invalid}
+        aria-describedby=${describedBy}
+        .value=${value}
+        @input=${onInput}
+      ></textarea>`;
     } else {
       const mono = f.kind !== 'text' || f.path !== 'name';
       control = html`<input
@@ -692,7 +741,7 @@ export class AfRouteEditor extends LitElement {
               aria-label=${`Target ${ti + 1} weight`}
               placeholder="weight 1"
               inputmode="numeric"
-              .value=${this.drafts.get(wkey) ?? (r.weight === undefined ? '' : String(r.weight))}
+              .value=${this.drafts.get(wkey) ?? display(r.weight)}
               @input=${(e: Event) => {
                 const text = (e.target as HTMLInputElement).value;
                 this.drafts.set(wkey, text);
@@ -720,25 +769,35 @@ export class AfRouteEditor extends LitElement {
       <span id=${`${base}-h`}><b>${which === 'headers' ? 'Header conditions' : 'Query conditions'}</b></span>
       <div class="rows">
         ${rows.map(
-          (r, ri) => html`<div class="row cond">
-            <input class="mono" aria-label=${`${noun} ${ri + 1} name`} placeholder="name" .value=${r.name} @input=${(e: Event) => patch(ri, { name: (e.target as HTMLInputElement).value })} />
-            <select aria-label=${`${noun} ${ri + 1} test`} @change=${(e: Event) => patch(ri, { kind: (e.target as HTMLSelectElement).value as MatcherKind })}>
-              ${MATCHER_KINDS.map(([k, label]) => html`<option value=${k} ?selected=${k === r.kind}>${label}</option>`)}
-            </select>
-            <input
-              class="mono"
-              aria-label=${`${noun} ${ri + 1} value`}
-              placeholder=${r.kind === 'present' || r.kind === 'absent' ? '(no value)' : 'value'}
-              ?disabled=${r.kind === 'present' || r.kind === 'absent'}
-              .value=${r.value}
-              @input=${(e: Event) => patch(ri, { value: (e.target as HTMLInputElement).value })}
-            />
-            <button type="button" aria-label=${`Remove ${noun.toLowerCase()} condition ${ri + 1}`} @click=${() => write(rows.filter((_, j) => j !== ri))}>✕</button>
-          </div>`,
+          (r, ri) =>
+            html`<div class="row cond">
+              <input
+                class="mono"
+                aria-label=${`${noun} ${ri + 1} name`}
+                placeholder="name"
+                .value=${r.name}
+                @input=${(e: Event) => patch(ri, { name: (e.target as HTMLInputElement).value })}
+              />
+              <select aria-label=${`${noun} ${ri + 1} test`} @change=${(e: Event) => patch(ri, { kind: (e.target as HTMLSelectElement).value as MatcherKind })}>
+                ${MATCHER_KINDS.map(([k, label]) => html`<option value=${k} ?selected=${k === r.kind}>${label}</option>`)}
+              </select>
+              <input
+                class="mono"
+                aria-label=${`${noun} ${ri + 1} value`}
+                placeholder=${r.kind === 'present' || r.kind === 'absent' ? '(no value)' : 'value'}
+                ?disabled=${r.kind === 'present' || r.kind === 'absent'}
+                .value=${r.value}
+                @input=${(e: Event) => patch(ri, { value: (e.target as HTMLInputElement).value })}
+              />
+              <button type="button" aria-label=${`Remove ${noun.toLowerCase()} condition ${ri + 1}`} @click=${() => write(rows.filter((_, j) => j !== ri))}>✕</button>
+            </div>`,
         )}
       </div>
       <div class="bar">
-        <button type="button" @click=${() => write([...rows, { name: which === 'headers' ? `x-header-${rows.length + 1}` : `param${rows.length + 1}`, kind: 'equals', value: '' }])}>
+        <button
+          type="button"
+          @click=${() => write([...rows, { name: which === 'headers' ? `x-header-${rows.length + 1}` : `param${rows.length + 1}`, kind: 'equals', value: '' }])}
+        >
           Add ${which === 'headers' ? 'header' : 'query'} condition
         </button>
       </div>
@@ -761,22 +820,53 @@ export class AfRouteEditor extends LitElement {
         </div>
         <div class="field">
           <label for="t-path">Path (raw)</label>
-          <input id="t-path" class="mono" spellcheck="false" autocomplete="off" .value=${t.path} aria-describedby="t-normalized" @input=${(e: Event) => this.setTest('path', (e.target as HTMLInputElement).value)} />
+          <input
+            id="t-path"
+            class="mono"
+            spellcheck="false"
+            autocomplete="off"
+            .value=${t.path}
+            aria-describedby="t-normalized"
+            @input=${(e: Event) => this.setTest('path', (e.target as HTMLInputElement).value)}
+          />
           <span class="help" id="t-normalized"
             >${x === null ? '' : x.normalized.ok ? html`normalized: <code data-testid="normalized">${x.normalized.path}</code>` : html`<span class="err">rejected (${x.normalized.status}): ${x.normalized.message}</span>`}</span
           >
         </div>
         <div class="field">
           <label for="t-host">Host</label>
-          <input id="t-host" class="mono" spellcheck="false" autocomplete="off" placeholder="api.example.com" .value=${t.host} @input=${(e: Event) => this.setTest('host', (e.target as HTMLInputElement).value)} />
+          <input
+            id="t-host"
+            class="mono"
+            spellcheck="false"
+            autocomplete="off"
+            placeholder="api.example.com"
+            .value=${t.host}
+            @input=${(e: Event) => this.setTest('host', (e.target as HTMLInputElement).value)}
+          />
         </div>
         <div class="field full">
           <label for="t-headers">Headers (one "name: value" per line)</label>
-          <textarea id="t-headers" class="mono" rows="2" spellcheck="false" .value=${t.headers} @input=${(e: Event) => this.setTest('headers', (e.target as HTMLTextAreaElement).value)}></textarea>
+          <textarea
+            id="t-headers"
+            class="mono"
+            rows="2"
+            spellcheck="false"
+            .value=${t.headers}
+            @input=${(e: Event) => this.setTest('headers', (e.target as HTMLTextAreaElement).value)}
+          ></textarea>
         </div>
         <div class="field full">
           <label for="t-query">Query</label>
-          <input id="t-query" class="mono" spellcheck="false" autocomplete="off" placeholder="a=1&b=2" .value=${t.query} @input=${(e: Event) => this.setTest('query', (e.target as HTMLInputElement).value)} />
+          <input
+            id="t-query"
+            class="mono"
+            spellcheck="false"
+            autocomplete="off"
+            placeholder="a=1&b=2"
+            .value=${t.query}
+            @input=${(e: Event) => this.setTest('query', (e.target as HTMLInputElement).value)}
+          />
         </div>
       </div>
       <div class="result" aria-live="polite" data-testid="test-result">${x === null ? html`<p class="muted">No valid table to test yet.</p>` : this.renderExplanation(x)}</div>
@@ -791,37 +881,46 @@ export class AfRouteEditor extends LitElement {
       `${of > 1 ? `variant #${index + 1}` : 'its only variant'}${name !== '' && name !== pattern && name !== `${pattern}#${index + 1}` ? ` (${name})` : ''}`;
     const winnerIndex = w === null ? -1 : x.candidates.findIndex((c) => c.route === w.route);
     return html`
-      ${w === null
-        ? html`<p class="err" data-testid="winner">
-            No route serves it: the gateway answers ${x.allow.length > 0 ? html`405 (Allow: ${x.allow.join(', ')})` : '404'}.
-          </p>`
-        : html`<dl>
-            <dt>Winner</dt>
-            <dd data-testid="winner"><code>${w.pattern}</code>, ${variantLabel(w.variant.index, w.variant.name, w.route.variants.length, w.pattern)}</dd>
-            <dt>Forwarded to</dt>
-            <dd><code data-testid="url">${x.url}</code></dd>
-            <dt>Parameters</dt>
-            <dd><code data-testid="params">${Object.keys(w.params).length === 0 ? '(none)' : JSON.stringify(w.params)}</code></dd>
-            ${w.remainder !== undefined ? html`<dt>Remainder</dt><dd><code>${w.remainder === '' ? '(empty)' : w.remainder}</code></dd>` : nothing}
-          </dl>`}
-      ${x.candidates.length === 0
-        ? html`<p class="muted">No pattern matches this path.</p>`
-        : html`<h4>Candidates, in precedence order</h4>
-            <ol class="candidates" data-testid="candidates">
-              ${x.candidates.map((c, ci) => {
-                const accepted = c.variants.find((v) => v.accepted);
-                let verdict: TemplateResult;
-                if (ci === winnerIndex) verdict = html`<span class="ok">serves the request</span> with ${variantLabel(accepted!.variant.index, accepted!.variant.name, c.variants.length, c.route.pattern)}`;
-                else if (accepted !== undefined && winnerIndex >= 0 && ci > winnerIndex)
-                  verdict = html`<span class="muted">would accept it, but <code>${x.candidates[winnerIndex]!.route.pattern}</code> comes first in precedence</span>`;
-                else
-                  verdict = html`<span class="warn">no variant accepts the request</span>:
-                    <ul class="why">
-                      ${c.variants.map((v) => html`<li>${c.variants.length > 1 ? `#${v.variant.index + 1}` : 'the variant'}: ${v.failed.map((f) => describeFailure(f, v.variant)).join('; ')}</li> `)}
-                    </ul>`;
-                return html`<li><code>${c.route.pattern}</code>: ${verdict}</li>`;
-              })}
-            </ol>`}
+      ${
+        w === null
+          ? html`<p class="err" data-testid="winner">No route serves it: the gateway answers ${x.allow.length > 0 ? html`405 (Allow: ${x.allow.join(', ')})` : '404'}.</p>`
+          : html`<dl>
+              <dt>Winner</dt>
+              <dd data-testid="winner"><code>${w.pattern}</code>, ${variantLabel(w.variant.index, w.variant.name, w.route.variants.length, w.pattern)}</dd>
+              <dt>Forwarded to</dt>
+              <dd><code data-testid="url">${x.url}</code></dd>
+              <dt>Parameters</dt>
+              <dd><code data-testid="params">${Object.keys(w.params).length === 0 ? '(none)' : JSON.stringify(w.params)}</code></dd>
+              ${
+                w.remainder !== undefined
+                  ? html`<dt>Remainder</dt>
+                      <dd><code>${w.remainder === '' ? '(empty)' : w.remainder}</code></dd>`
+                  : nothing
+              }
+            </dl>`
+      }
+      ${
+        x.candidates.length === 0
+          ? html`<p class="muted">No pattern matches this path.</p>`
+          : html`<h4>Candidates, in precedence order</h4>
+              <ol class="candidates" data-testid="candidates">
+                ${x.candidates.map((c, ci) => {
+                  const accepted = c.variants.find((v) => v.accepted);
+                  let verdict: TemplateResult;
+                  if (ci === winnerIndex)
+                    verdict = html`<span class="ok">serves the request</span> with
+                      ${variantLabel(accepted!.variant.index, accepted!.variant.name, c.variants.length, c.route.pattern)}`;
+                  else if (accepted !== undefined && winnerIndex >= 0 && ci > winnerIndex)
+                    verdict = html`<span class="muted">would accept it, but <code>${x.candidates[winnerIndex]!.route.pattern}</code> comes first in precedence</span>`;
+                  else
+                    verdict = html`<span class="warn">no variant accepts the request</span>:
+                      <ul class="why">
+                        ${c.variants.map((v) => html`<li>${c.variants.length > 1 ? `#${v.variant.index + 1}` : 'the variant'}: ${v.failed.map((f) => describeFailure(f, v.variant)).join('; ')}</li> `)}
+                      </ul>`;
+                  return html`<li><code>${c.route.pattern}</code>: ${verdict}</li>`;
+                })}
+              </ol>`
+      }
     `;
   }
 

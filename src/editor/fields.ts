@@ -110,7 +110,17 @@ export const GROUPS: readonly FieldGroup[] = [
           ['forward', 'forward auth'],
         ],
       },
-      { path: 'auth.in', label: 'Key in', kind: 'select', options: [['', 'header (default)'], ['header', 'header'], ['query', 'query']], when: isAuth('apiKey') },
+      {
+        path: 'auth.in',
+        label: 'Key in',
+        kind: 'select',
+        options: [
+          ['', 'header (default)'],
+          ['header', 'header'],
+          ['query', 'query'],
+        ],
+        when: isAuth('apiKey'),
+      },
       { path: 'auth.name', label: 'Key name', kind: 'text', placeholder: 'x-api-key', when: isAuth('apiKey') },
       { path: 'auth.keys', label: 'Key hashes', kind: 'list', placeholder: 'sha256:<64 hex>', help: 'SHA-256 of each key, never the key itself.', when: isAuth('apiKey') },
       { path: 'auth.issuer', label: 'Issuer', kind: 'oneOrList', when: isAuth('jwt') },
@@ -159,6 +169,13 @@ const split = (text: string) =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
+/** Any JSON value as text: strings as they are, the rest as JSON (never "[object Object]"). */
+export function display(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  return JSON.stringify(value) ?? String(value as never);
+}
+
 /** A field's text as typed → its JSON value (`undefined`: absent). */
 export function parseField(kind: FieldKind, text: string): unknown {
   const t = text.trim();
@@ -206,16 +223,16 @@ export function formatField(kind: FieldKind, value: unknown): string {
     case 'list':
     case 'statuses':
     case 'oneOrList':
-      return Array.isArray(value) ? value.map(String).join(', ') : String(value);
+      return Array.isArray(value) ? value.map(display).join(', ') : display(value);
     case 'pairs':
       return typeof value === 'object'
         ? Object.entries(value as Record<string, unknown>)
-            .map(([k, v]) => `${k}: ${String(v)}`)
+            .map(([k, v]) => `${k}: ${display(v)}`)
             .join('\n')
-        : String(value);
+        : display(value);
     case 'json':
       return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
     default:
-      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return display(value);
   }
 }

@@ -3,6 +3,7 @@
  * a few words, and why a candidate of `explain` did not serve a request.
  */
 import type { Candidate, FailedCondition } from '../browser.js';
+import { display } from './fields.js';
 import type { VariantDraft } from './model.js';
 
 function list(v: unknown): string {
@@ -12,9 +13,13 @@ function list(v: unknown): string {
 /** The targets of a variant draft, as written (URL and weight). */
 export function targetsOf(v: VariantDraft): string[] {
   if (Array.isArray(v.targets)) {
-    return v.targets.map((t) => (typeof t === 'object' && t !== null ? `${String((t as { url?: unknown }).url)}${(t as { weight?: unknown }).weight !== undefined ? ` ×${String((t as { weight?: unknown }).weight)}` : ''}` : String(t)));
+    return v.targets.map((t) =>
+      typeof t === 'object' && t !== null
+        ? `${String((t as { url?: unknown }).url)}${(t as { weight?: unknown }).weight !== undefined ? ` ×${String((t as { weight?: unknown }).weight)}` : ''}`
+        : String(t),
+    );
   }
-  return v.target === undefined ? [] : [String(v.target)];
+  return v.target === undefined ? [] : [display(v.target)];
 }
 
 /** Conditions in a few words: `GET · host api.x · header x-beta`. Empty: any request. */
@@ -35,9 +40,9 @@ export function policiesOf(v: VariantDraft): string[] {
   for (const f of POLICY_FIELDS) {
     const value = v[f];
     if (value === undefined) continue;
-    if (f === 'auth') out.push(`auth ${String((value as { type?: unknown }).type ?? '?')}`);
-    else if (f === 'rateLimit') out.push(`rate ${String((value as { requests?: unknown }).requests ?? '?')}/${String((value as { per?: unknown }).per ?? '?')}`);
-    else if (f === 'timeout' || f === 'idleTimeout') out.push(`${f} ${String(value)}`);
+    if (f === 'auth') out.push(`auth ${display((value as { type?: unknown }).type ?? '?')}`);
+    else if (f === 'rateLimit') out.push(`rate ${display((value as { requests?: unknown }).requests ?? '?')}/${display((value as { per?: unknown }).per ?? '?')}`);
+    else if (f === 'timeout' || f === 'idleTimeout') out.push(`${f} ${display(value)}`);
     else if (f === 'loadBalancer') out.push(typeof value === 'string' ? value : 'hash');
     else out.push(f);
   }

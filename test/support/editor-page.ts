@@ -9,7 +9,16 @@ import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: install Debian's package (apt-get install -y chromium); this test never skips`);
@@ -78,14 +87,17 @@ export async function unreachableByTab(page: Page, maxTabs = 600): Promise<strin
     });
     if (tag !== null) seen.add(tag);
   }
-  return page.evaluate((reached) => {
-    const all: string[] = [];
-    const host = document.querySelector('af-route-editor');
-    for (const root of [document, host?.shadowRoot].filter(Boolean) as (Document | ShadowRoot)[]) {
-      for (const el of Array.from(root.querySelectorAll<HTMLElement>('[data-kbd]'))) all.push(el.dataset.kbd!);
-    }
-    return all.filter((t) => !reached.includes(t));
-  }, [...seen]);
+  return page.evaluate(
+    (reached) => {
+      const all: string[] = [];
+      const host = document.querySelector('af-route-editor');
+      for (const root of [document, host?.shadowRoot].filter(Boolean) as (Document | ShadowRoot)[]) {
+        for (const el of Array.from(root.querySelectorAll<HTMLElement>('[data-kbd]'))) all.push(el.dataset.kbd!);
+      }
+      return all.filter((t) => !reached.includes(t));
+    },
+    [...seen],
+  );
 }
 
 /** Elements (page or shadow root) whose right edge passes the viewport, and the page's scroll width. */
