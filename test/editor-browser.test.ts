@@ -198,6 +198,46 @@ describe('af-routes edit in Chromium: a person builds a route and the gateway se
     expect(await text(ed.locator('[aria-live="polite"].sr-only'))).toMatch(/moved to position 2 of 3/);
   });
 
+  it('duplicates and deletes routes and variants, and syncs the JSON view both ways', async () => {
+    const { reads, beta } = upstreams as Record<string, TestServer>;
+    const { editor } = await editorFor('crud', { '/c/:id': { name: 'c', target: `${reads!.url}/:id` } });
+    const { ed, problems } = await newPage(editor.editorUrl);
+    const changes = await ed.evaluate((el) => {
+      const w = window as unknown as { changes: number };
+      w.changes = 0;
+      el.addEventListener('change', () => w.changes++);
+      return w.changes;
+    });
+    expect(changes).toBe(0);
+    const json = async () => JSON.parse(await ed.locator('#json').inputValue()) as Record<string, unknown>;
+
+    await ed.getByRole('button', { name: 'Duplicate route' }).click();
+    await until(async () => Object.keys(await json()).length === 2, 'the copy');
+    // The copy's name is dropped (names are unique in a table), so the table stays valid.
+    expect(await json()).toEqual({ '/c/:id': { name: 'c', target: `${reads!.url}/:id` }, '/c/:id/copy': `${reads!.url}/:id` });
+    expect(await text(ed.locator('#summary'))).toMatch(/2 routes · valid/);
+
+    await ed.getByRole('button', { name: 'Duplicate', exact: true }).click();
+    await until(async () => Array.isArray((await json())['/c/:id/copy']), 'the duplicated variant');
+    // Two variants without conditions: the second can never be reached, and the editor says so at that variant.
+    await until(async () => (await text(ed.locator('li[data-variant="1"] .msg').first())).includes('can never be reached'), 'the unreachable message');
+    expect(await ed.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await ed.locator('li[data-variant="1"]').getByRole('button', { name: 'Delete', exact: true }).click();
+    await until(async () => typeof (await json())['/c/:id/copy'] === 'string', 'the variant deleted');
+    await ed.getByRole('button', { name: 'Delete route' }).click();
+    await until(async () => Object.keys(await json()).length === 1, 'the route deleted');
+
+    // The JSON view drives the form: a new route appears in the list, a bad edit is named.
+    await ed.locator('summary', { hasText: 'JSON' }).click();
+    await ed.locator('#json').fill(JSON.stringify({ '/c/:id': { name: 'c', target: `${reads!.url}/:id` }, '/b/*': beta!.url }));
+    await until(async () => (await ed.locator('ol.routes .pattern').allTextContents()).map((t) => t.trim()).join(' ') === '/b/* /c/:id', 'the list from the JSON');
+    await ed.locator('#json').fill('{ "/b/*": ');
+    await until(async () => (await text(ed.locator('#json-msg'))).startsWith('Not valid JSON'), 'the JSON error');
+    expect(await ed.locator('ol.routes .pattern').count()).toBe(2); // the form keeps the last good table
+    expect(await ed.evaluate(() => (window as unknown as { changes: number }).changes)).toBeGreaterThanOrEqual(5);
+    expect(problems).toEqual([]);
+  });
+
   it('keeps the layout still while typing: nothing moves until typing pauses', async () => {
     const { reads } = upstreams as Record<string, TestServer>;
     const { editor } = await editorFor('shift', { '/s/*': reads!.url });

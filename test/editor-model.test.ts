@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateRoutes } from '../src/browser.js';
 import { formatField, FORM_FIELDS, parseField } from '../src/editor/fields.js';
-import { entriesFromTable, getPath, issueField, move, setPath, tableFromEntries } from '../src/editor/model.js';
+import { copyPattern, entriesFromTable, getPath, issueField, move, setPath, tableFromEntries } from '../src/editor/model.js';
 
 const url = fc.webUrl({ validSchemes: ['http', 'https'] });
 const variantObject = fc.record({ target: url, methods: fc.constantFrom(['GET'], ['POST', 'PUT']), name: fc.stringMatching(/^[a-z]{1,8}$/) }, { requiredKeys: ['target'] });
@@ -35,6 +35,14 @@ describe('editor model', () => {
     const after = entriesFromTable({ '/b': 'http://b2', '/c': 'http://c' }, before);
     expect(after[0]!.id).toBe(before[1]!.id);
     expect(after[1]!.id).not.toBe(before[0]!.id);
+  });
+
+  it('a copy of a route gets a valid pattern of its own', () => {
+    const entries = entriesFromTable({ '/u/:id': 'http://a', '/api/*': 'http://a', '/api/copy/*': 'http://a', '/': 'http://a' });
+    expect(copyPattern(entries, '/u/:id')).toBe('/u/:id/copy');
+    expect(copyPattern(entries, '/api/*')).toBe('/api/copy-2/*');
+    expect(copyPattern(entries, '/')).toBe('/copy');
+    expect(copyPattern(entries, '/*')).toBe('/copy/*');
   });
 
   it('move is a permutation that puts the item where asked', () => {

@@ -11,6 +11,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { compile, explain, routesInPrecedenceOrder, validateRoutes, type Explanation, type RouteIssue, type Router, type ValidationResult } from '../browser.js';
 import { FORM_FIELDS, GROUPS, display, formatField, parseField, type FieldSpec } from './fields.js';
 import {
+  copyPattern,
   entriesFromTable,
   freshPattern,
   getPath,
@@ -284,11 +285,7 @@ export class AfRouteEditor extends LitElement {
   }
 
   private duplicateRoute(entry: RouteEntry): void {
-    const copy: RouteEntry = {
-      id: newId(),
-      pattern: freshPattern(this.entries, entry.pattern === '/' ? '/copy' : `${entry.pattern.replace(/\/\*$/, '')}-copy`),
-      variants: structuredClone(entry.variants),
-    };
+    const copy: RouteEntry = { id: newId(), pattern: copyPattern(this.entries, entry.pattern), variants: structuredClone(entry.variants) };
     // Names are unique in a table: a copy's names would collide.
     for (const v of copy.variants) delete v.name;
     this.selectedId = copy.id;

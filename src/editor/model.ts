@@ -71,6 +71,20 @@ export function move<T>(items: readonly T[], from: number, to: number): T[] {
   return copy;
 }
 
+/**
+ * The pattern for a copy of `pattern`: a static `copy` segment before any catch-all, so the
+ * copy is a valid pattern of its own (`/u/:id` → `/u/:id/copy`, `/api/*` → `/api/copy/*`).
+ */
+export function copyPattern(entries: readonly RouteEntry[], pattern: string): string {
+  const used = new Set(entries.map((e) => e.pattern));
+  const star = pattern.endsWith('/*');
+  const stem = (star ? pattern.slice(0, -2) : pattern).replace(/\/$/, '');
+  for (let i = 1; ; i++) {
+    const candidate = `${stem}/copy${i === 1 ? '' : `-${i}`}${star ? '/*' : ''}`;
+    if (!used.has(candidate)) return candidate;
+  }
+}
+
 /** A pattern not used yet: `/new`, `/new-2`, ... */
 export function freshPattern(entries: readonly RouteEntry[], base = '/new'): string {
   const used = new Set(entries.map((e) => e.pattern));
