@@ -161,4 +161,45 @@ describe('af-routes edit: the table API', () => {
     expect((await save({ '/svc/*': two.url, '/new': two.url }, etag)).status).toBe(200);
     expect(await (await fetch(`${editor.gatewayUrl}/new`)).text()).toBe('two GET /');
   });
+
+  it('starts on a file that is not valid JSON or a missing one: the page can fix or create it', async () => {
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{ "/a": ');
+    const second = await startEditor(broken);
+    try {
+      expect(second.output()).toMatch(/not valid JSON/);
+      const res = await fetch(`${second.editorUrl}api/routes`);
+      const body = (await res.json()) as { routes: unknown; problem: string };
+      expect(body.routes).toBeNull();
+      expect(body.problem).toMatch(/not valid JSON.*saving replaces it/);
+      expect((await fetch(`${second.gatewayUrl}/a`)).status).toBe(404);
+      const put = await fetch(`${second.editorUrl}api/routes`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'if-match': res.headers.get('etag')! },
+        body: JSON.stringify({ '/a': one.url }),
+      });
+      expect(put.status).toBe(200);
+      expect(await readFile(`${broken}.bak`, 'utf8')).toBe('{ "/a": ');
+      expect(await (await fetch(`${second.gatewayUrl}/a`)).text()).toBe('one GET /');
+    } finally {
+      await second.stop();
+    }
+    const created = join(dir, 'new.json');
+    const third = await startEditor(created);
+    try {
+      const res = await fetch(`${third.editorUrl}api/routes`);
+      expect(res.headers.get('etag')).toBe('"absent"');
+      expect(await res.json()).toMatchObject({ routes: null, exists: false });
+      const put = await fetch(`${third.editorUrl}api/routes`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'if-match': '"absent"' },
+        body: JSON.stringify({ '/n': two.url }),
+      });
+      expect(put.status).toBe(200);
+      expect(JSON.parse(await readFile(created, 'utf8'))).toEqual({ '/n': two.url });
+      expect(await (await fetch(`${third.gatewayUrl}/n`)).text()).toBe('two GET /');
+    } finally {
+      expect(await third.stop()).toBe(0);
+    }
+  });
 });
