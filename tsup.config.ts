@@ -23,7 +23,7 @@ const library: Options = {
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: ['!cli.js', '!cli.js.map'], // the CLI's output: its own build, possibly at the same time
+  clean: ['!cli.js', '!cli.js.map', '!editor.*', '!editor.bundle.*'], // the CLI's and the editor's outputs: their own builds, possibly at the same time
   // es2022 for browsers and edge runtimes, node20 for the rest: esbuild keeps what both support.
   target: ['es2022', 'node20'],
   platform: 'node',
@@ -46,4 +46,49 @@ export const cli: Options = {
   banner: { js: '#!/usr/bin/env node' },
 };
 
-export default defineConfig([library, cli]);
+/**
+ * `./editor` (dist/editor.js): the `<af-route-editor>` web component, for the browser only and
+ * outside the main entry's graph. Lit stays external (a dependency the app's bundler resolves,
+ * one copy per page) and so does the core: its `../browser.js` import becomes `./browser.js`,
+ * the `./browser` entry beside it, so validation and `compile` are one instance across both.
+ */
+const keepCoreExternal: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'editor-core-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/browser\.js$/ }, (args) => (args.importer.includes('/src/editor/') ? { path: './browser.js', external: true } : undefined));
+  },
+};
+
+const editor: Options = {
+  name: 'editor',
+  entry: { editor: 'src/editor/index.ts' },
+  format: ['esm'],
+  dts: true,
+  sourcemap: true,
+  clean: false,
+  target: 'es2022',
+  platform: 'browser',
+  splitting: false,
+  external: ['lit', /^lit\//],
+  esbuildPlugins: [keepCoreExternal],
+};
+
+/**
+ * dist/editor.bundle.js: the same element with Lit and the core inside, minified: what
+ * `af-routes edit` serves and what a plain HTML page can load with one <script type=module>.
+ */
+export const editorBundle: Options = {
+  name: 'editor-bundle',
+  entry: { 'editor.bundle': 'src/editor/index.ts' },
+  format: ['esm'],
+  dts: false,
+  sourcemap: false,
+  clean: false,
+  target: 'es2022',
+  platform: 'browser',
+  splitting: false,
+  minify: true,
+  noExternal: [/.*/],
+};
+
+export default defineConfig([library, cli, editor, editorBundle]);

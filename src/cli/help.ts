@@ -18,6 +18,7 @@ Usage:
   af-routes match <routes> <path>... [--function <name>] [--json]
   af-routes serve [<routes>] [--port 8080] [--host 127.0.0.1] [--function <name>]
   af-routes serve --routes-from postgres://user@host:port/db --function <id>
+  af-routes edit [<routes.json>] [--port 8080] [--editor-port 8081]
   af-routes demo [--port 8080]
   af-routes <command> --help
   af-routes --version
@@ -26,6 +27,7 @@ Commands:
   validate  report every problem of a route table (exit 0 valid, 1 invalid, 2 unusable input)
   match     which route each path goes to, why, and the URL it is forwarded to
   serve     a local gateway that proxies requests by the table, reloading it on change
+  edit      the route editor in a browser, over a live gateway that serves each save
   demo      demo services and a gateway in front of them, with curl commands to try
 
 ${ROUTES_ARG}
@@ -117,6 +119,26 @@ Exit codes:
   0  stopped by SIGINT/SIGTERM
   1  the table is invalid at start: its problems are printed
   2  unusable input, the port given is in use, or --routes-from unreachable at start`,
+
+  edit: `Usage: af-routes edit [<routes.json>] [options]
+
+Starts the gateway (as serve does) and, on 127.0.0.1, the route editor: a page to add, edit,
+reorder, validate and test routes. Open the "Editor:" URL it prints. Saving validates the
+table again, writes the file atomically (the previous version kept as <file>.bak) and the
+gateway serves it at once. A save from a page that loaded an older version (another tab,
+or the file changed on disk) is refused, never written over. Edits made to the file by other
+programs are served too. Without <routes.json>, edits ./routes.json (created on first save).
+
+Options:
+  -p, --port <port>        the gateway's port (default 8080, or a free one when busy)
+      --host <host>        the gateway's address (default 127.0.0.1)
+      --editor-port <port> the editor's port on 127.0.0.1 (default 8081, or a free one when busy)
+${MATCH_OPTIONS}
+  -h, --help               show this help
+
+Exit codes:
+  0  stopped by SIGINT/SIGTERM
+  2  unusable input (not a .json file, no such directory), or a port given is in use`,
 
   demo: `Usage: af-routes demo [options]      (also: npm start)
 

@@ -47,6 +47,15 @@ const SERVE_OPTIONS = {
   'rate-limit-store': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+const EDIT_OPTIONS = {
+  'ignore-trailing-slash': { type: 'boolean' },
+  'case-insensitive': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  'editor-port': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 const DEMO_OPTIONS = {
   port: { type: 'string', short: 'p' },
   help: { type: 'boolean', short: 'h' },
@@ -107,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'help') {
     const topic = rest[0];
-    if (topic !== undefined && HELP[topic] === undefined) throw new UsageError(`Unknown command "${topic}". Commands: validate, match, serve, demo.`);
+    if (topic !== undefined && HELP[topic] === undefined) throw new UsageError(`Unknown command "${topic}". Commands: validate, match, serve, edit, demo.`);
     io.out(HELP[topic ?? 'main']!);
     return 0;
   }
@@ -139,6 +148,13 @@ export async function main(argv: string[]): Promise<number> {
       };
       return exitSoon(await runServe(positionals[0], { ...values, ...scaleOut, port: parsePort(values.port) }, io));
     }
+    case 'edit': {
+      const { values, positionals } = parse(command, rest, EDIT_OPTIONS);
+      if (values.help) return io.out(HELP.edit!), 0;
+      if (positionals.length > 1) throw new UsageError(`edit takes one <routes.json> argument, got ${positionals.length}`);
+      const { runEdit } = await import('./edit.js');
+      return exitSoon(await runEdit(positionals[0], { ...values, port: parsePort(values.port), editorPort: parsePort(values['editor-port']) }, io));
+    }
     case 'demo': {
       const { values, positionals } = parse(command, rest, DEMO_OPTIONS);
       if (values.help) return io.out(HELP.demo!), 0;
@@ -147,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
       return exitSoon(await runDemo({ port: parsePort(values.port) }, io));
     }
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: validate, match, serve, demo (af-routes --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: validate, match, serve, edit, demo (af-routes --help).`);
   }
 }
 
