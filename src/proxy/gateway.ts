@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Router } from '../match/types.js';
 import { createNodeProxy } from './node-proxy.js';
+import type { EventSink } from '../telemetry/events.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
 
 export interface GatewayOptions {
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Custom DNS resolution (tests, split-horizon DNS). Default `dns.lookup`. */
   lookup?: LookupFunction;
+  /** Routing events: retries, ejections, target health changes (src/telemetry/events.ts). */
+  events?: EventSink;
 }
 
 export interface Gateway {
