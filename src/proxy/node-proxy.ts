@@ -19,7 +19,8 @@ import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOp
 import { closeAgent, createUpstreamAgent, type UpstreamOptions } from './upstream-agent.js';
 import type { Prober } from '../upstream/active-health.js';
 import { UpstreamRegistry } from '../upstream/registry.js';
-import { forwardWithAttempts, needsAttemptLoop, type NodeUpstreamContext } from './node-upstream.js';
+import { forwardWithAttempts, type NodeUpstreamContext } from './node-upstream.js';
+import { needsAttemptLoop } from './upstream-loop.js';
 
 /** Options of `createNodeProxy`. */
 export interface NodeProxyOptions extends ProxyCommonOptions, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {

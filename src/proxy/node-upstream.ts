@@ -36,12 +36,6 @@ export interface NodeUpstreamContext {
   readonly trustForwardedHeaders: boolean;
 }
 
-/** Whether a request on this match needs the attempt loop (else the proxy's single dispatch serves it). */
-export function needsAttemptLoop(match: RouteMatch): boolean {
-  const v = match.variant;
-  return needsState(v) || v.upstream.retry !== undefined || v.upstream.timeout !== undefined || v.upstream.idleTimeout !== undefined;
-}
-
 /** A request body as undici takes it, and what the retry policy needs to know of it. */
 interface BodyPlan {
   /** The body for the next attempt. */
