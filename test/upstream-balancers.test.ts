@@ -9,7 +9,7 @@ import { compile } from '../src/index.js';
 import { HashRing } from '../src/upstream/hash-ring.js';
 import { hashKey } from '../src/upstream/hash-key.js';
 import { maxEjected } from '../src/upstream/passive-health.js';
-import { UpstreamRegistry } from '../src/upstream/registry.js';
+import { RegistryState } from '../src/upstream/registry.js';
 import { backoffMs, classifyFailure, mayRetry, retryPolicy } from '../src/upstream/retry.js';
 
 function route(value: unknown) {
@@ -33,7 +33,7 @@ function seeded(seed: number): () => number {
 describe('weighted round-robin (nginx smooth)', () => {
   it('gives each target its weight within 1% over 10,000 picks, interleaved', () => {
     const { router, variant } = route({ targets: [{ url: 'http://a.test', weight: 5 }, { url: 'http://b.test', weight: 3 }, 'http://c.test'] });
-    const up = new UpstreamRegistry().route(router, variant);
+    const up = new RegistryState().route(router, variant);
     const counts = [0, 0, 0];
     const seq: number[] = [];
     for (let i = 0; i < 10_000; i++) {
@@ -51,7 +51,7 @@ describe('weighted round-robin (nginx smooth)', () => {
 describe('least-request (P2C)', () => {
   it('sends fewer requests to a target with requests piling up', () => {
     const { router, variant } = route({ targets: ['http://a.test', 'http://slow.test', 'http://c.test'], loadBalancer: 'least-request' });
-    const up = new UpstreamRegistry({ random: seeded(7) }).route(router, variant);
+    const up = new RegistryState({ random: seeded(7) }).route(router, variant);
     // The slow target holds 10 requests in flight; the others complete at once.
     for (let i = 0; i < 10; i++) up.begin(1);
     const counts = [0, 0, 0];
@@ -117,7 +117,7 @@ describe('consistent hashing (ring)', () => {
     expect(hashKey('param:id', source)).toBe('42');
     expect(hashKey('query:none', source)).toBeUndefined();
     const { router, variant } = route({ targets: ['http://a.test', 'http://b.test'], loadBalancer: { hash: 'header:x-user' } });
-    const up = new UpstreamRegistry().route(router, variant);
+    const up = new RegistryState().route(router, variant);
     expect(new Set(Array.from({ length: 10 }, () => up.pick('same-key'))).size).toBe(1);
     expect(new Set(Array.from({ length: 10 }, () => up.pick(undefined))).size).toBe(2);
   });
@@ -139,7 +139,7 @@ describe('passive health: property', () => {
             loadBalancer: lb === 'hash' ? { hash: 'ip' } : lb,
             healthCheck: { passive: { consecutiveFailures: 2, baseEjection: '1s', maxEjectedPercent: maxPct } },
           });
-          const up = new UpstreamRegistry({ now: () => clock, random: seeded(seed) }).route(router, variant);
+          const up = new RegistryState({ now: () => clock, random: seeded(seed) }).route(router, variant);
           steps.forEach(([fails, advance], n) => {
             clock += advance;
             const i = up.pick(lb === 'hash' ? `k${n}` : undefined);
@@ -158,7 +158,7 @@ describe('passive health: property', () => {
 
   it('panic: with every target out (active checks failing), all are still used', () => {
     const { router, variant } = route({ targets: ['http://a.test', 'http://b.test'] });
-    const up = new UpstreamRegistry().route(router, variant);
+    const up = new RegistryState().route(router, variant);
     for (const t of up.targets) t.activeHealthy = false;
     expect(new Set(Array.from({ length: 6 }, () => up.pick(undefined)))).toEqual(new Set([0, 1]));
   });
@@ -167,7 +167,7 @@ describe('passive health: property', () => {
     let clock = 0;
     const events: unknown[] = [];
     const { router, variant } = route({ targets: ['http://a.test', 'http://b.test'], healthCheck: { passive: { consecutiveFailures: 1, baseEjection: '200s' } } });
-    const up = new UpstreamRegistry({ now: () => clock, events: { emit: (e) => events.push(e) } }).route(router, variant);
+    const up = new RegistryState({ now: () => clock, events: { emit: (e) => events.push(e) } }).route(router, variant);
     up.end(up.begin(0), 'failure');
     expect(up.targets[0]!.ejectedUntil).toBe(200_000);
     clock = 200_000;

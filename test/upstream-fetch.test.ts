@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile, createFetchHandler, createFetchTransport, createRuntimeRouter, createUndiciTransport, type AccessLogEntry, type Router } from '../src/index.js';
 import type { RoutingEvent } from '../src/telemetry/events.js';
-import { UpstreamRegistry } from '../src/upstream/registry.js';
+import { RegistryState } from '../src/upstream/registry.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 import { closedPort, eventually, sleep, startServer, type TestServer } from './support/servers.js';
 
@@ -119,7 +119,7 @@ describe('registry life cycle', () => {
 
   it('keeps a staying target\'s state across a reload; stops checks of routes that left and on close', async () => {
     const probes: string[] = [];
-    const reg = new UpstreamRegistry({ prober: async (url) => (probes.push(url), 200) });
+    const reg = new RegistryState({ prober: async (url) => (probes.push(url), 200) });
     const r1 = router(['http://a.test', 'http://b.test']);
     reg.attach(r1);
     expect(reg.probing).toBe(2);

@@ -17,7 +17,7 @@ import type { ClientInfo, FetchBody, FetchIncoming, FetchTransport } from './fet
 import { checkTargetHost } from './policy.js';
 import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOptions, type RouterSource } from './types.js';
 import type { Prober } from '../upstream/active-health.js';
-import { UpstreamRegistry } from '../upstream/registry.js';
+import { createUpstreamRegistry, registryState, type UpstreamRegistry } from '../upstream/registry.js';
 import { forwardFetchWithAttempts } from './fetch-upstream.js';
 import { needsAttemptLoop } from './upstream-loop.js';
 
@@ -126,7 +126,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     const result = await forwardFetchWithAttempts(
       {
         transport: options.transport,
-        registry: options.upstreams ?? new UpstreamRegistry(),
+        registry: registryState(options.upstreams ?? createUpstreamRegistry()),
         scope: options.upstreamScope ?? '',
         timeouts: resolveTimeouts(options.timeouts),
         events: options.events,
@@ -180,7 +180,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
  */
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   const transport = options.transport ?? createFetchTransport();
-  const upstreams = options.upstreams ?? new UpstreamRegistry({ events: options.events, prober: transportProber(transport) });
+  const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober: transportProber(transport) });
   const pipeline: FetchPipelineOptions = { ...options, transport, upstreams };
   const fallthrough = options.fallthrough !== false;
   const handler: FetchHandler = async (request, info) => {

@@ -17,7 +17,7 @@ import type { CompiledTarget } from '../table/route.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import { AttemptTimeoutError, DeadlineError } from '../upstream/deadline.js';
 import { hashKey } from '../upstream/hash-key.js';
-import { needsState, type UpstreamRegistry } from '../upstream/registry.js';
+import { needsState, type RegistryState } from '../upstream/registry.js';
 import { backoffMs, classifyFailure, countsAsFailure, failureText, mayRetry, retriesStatus, retryPolicy, wantsReplay, type FailureKind } from '../upstream/retry.js';
 import type { FetchBody, FetchTransport } from './fetch-types.js';
 import { checkTargetHost } from './policy.js';
@@ -25,7 +25,7 @@ import type { ResolvedTimeouts } from './types.js';
 
 export interface FetchUpstreamContext {
   readonly transport: FetchTransport;
-  readonly registry: UpstreamRegistry;
+  readonly registry: RegistryState;
   readonly scope: string;
   readonly timeouts: ResolvedTimeouts;
   readonly events: EventSink | undefined;

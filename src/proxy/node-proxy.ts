@@ -18,7 +18,7 @@ import { NodeResponseRelay } from './node-relay.js';
 import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOptions, type ResolvedTimeouts, type RouterSource } from './types.js';
 import { closeAgent, createUpstreamAgent, type UpstreamOptions } from './upstream-agent.js';
 import type { Prober } from '../upstream/active-health.js';
-import { UpstreamRegistry } from '../upstream/registry.js';
+import { createUpstreamRegistry, registryState, type UpstreamRegistry } from '../upstream/registry.js';
 import { forwardWithAttempts, type NodeUpstreamContext } from './node-upstream.js';
 import { needsAttemptLoop } from './upstream-loop.js';
 
@@ -79,8 +79,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     await r.body.dump();
     return r.statusCode;
   };
-  const upstreams = options.upstreams ?? new UpstreamRegistry({ events: options.events, prober });
-  const upstreamContext: NodeUpstreamContext = { agent, registry: upstreams, timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
+  const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober });
+  const upstreamContext: NodeUpstreamContext = { agent, registry: registryState(upstreams), timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
 
   function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState, router: Router, scope: string): void {
     if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {

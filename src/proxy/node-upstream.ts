@@ -19,7 +19,7 @@ import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import { AttemptTimeoutError, DeadlineError } from '../upstream/deadline.js';
 import { hashKey } from '../upstream/hash-key.js';
-import { needsState, type UpstreamRegistry } from '../upstream/registry.js';
+import { needsState, type RegistryState } from '../upstream/registry.js';
 import { backoffMs, classifyFailure, countsAsFailure, failureText, mayRetry, retriesStatus, retryPolicy, wantsReplay, type FailureKind } from '../upstream/retry.js';
 import type { AttemptOutcome } from '../upstream/route-upstream.js';
 import type { TargetState } from '../upstream/target-state.js';
@@ -29,7 +29,7 @@ import type { ResolvedTimeouts } from './types.js';
 
 export interface NodeUpstreamContext {
   readonly agent: Agent;
-  readonly registry: UpstreamRegistry;
+  readonly registry: RegistryState;
   readonly timeouts: ResolvedTimeouts;
   readonly events: EventSink | undefined;
   readonly exposeTargets: boolean;

@@ -9,7 +9,7 @@ import type { Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
 import { errorResponse } from '../proxy/fetch-error.js';
 import { routeFetch, transportProber, type FetchPipelineOptions } from '../proxy/fetch-handler.js';
-import { UpstreamRegistry } from '../upstream/registry.js';
+import { createUpstreamRegistry, type UpstreamRegistry } from '../upstream/registry.js';
 import { fromRequest } from '../proxy/fetch-request.js';
 import { createFetchTransport } from '../proxy/fetch-transport.js';
 import type { ClientInfo, FetchTransport } from '../proxy/fetch-types.js';
@@ -69,7 +69,7 @@ export interface RuntimeCore {
 
 export function createRuntimeCore(options: RuntimeRouterOptions, upstreams?: UpstreamRegistry): RuntimeCore {
   const transport = options.transport ?? createFetchTransport();
-  const registry = upstreams ?? new UpstreamRegistry({ events: options.events, prober: transportProber(transport) });
+  const registry = upstreams ?? createUpstreamRegistry({ events: options.events, prober: transportProber(transport) });
   const cache = new RouterCache(options, (functionId) => registry.release(functionId));
   const onRequest = options.onRequest;
   const logFor = (functionId: string): ((entry: AccessLogEntry) => void) | undefined =>

@@ -7,7 +7,7 @@
 import type { RouteMatch, Router } from '../match/types.js';
 import type { CompiledTarget } from '../table/route.js';
 import { hashKey, type KeySource } from './hash-key.js';
-import { needsState, type UpstreamRegistry } from './registry.js';
+import { needsState, registryState, type UpstreamRegistry } from './registry.js';
 import type { AttemptOutcome } from './route-upstream.js';
 
 export interface PickedTarget {
@@ -24,7 +24,7 @@ const NOOP = (): void => {};
 export function pickTarget(registry: UpstreamRegistry, router: Router, match: RouteMatch, source: KeySource, options: { scope?: string; tried?: ReadonlySet<number> } = {}): PickedTarget {
   const variant = match.variant;
   if (!needsState(variant)) return { target: variant.targets[0]!, index: 0, done: NOOP };
-  const up = registry.route(router, variant, options.scope ?? '');
+  const up = registryState(registry).route(router, variant, options.scope ?? '');
   const lb = variant.upstream.loadBalancer;
   const key = lb?.kind === 'hash' ? hashKey(lb.key, source) : undefined;
   const index = up.pick(key, options.tried);

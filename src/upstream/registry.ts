@@ -10,6 +10,7 @@ import type { Router } from '../match/types.js';
 import type { RouteVariant } from '../table/route.js';
 import type { EventSink } from '../telemetry/events.js';
 import type { Prober } from './active-health.js';
+export type { Prober } from './active-health.js';
 import { RouteUpstream, type RouteUpstreamDeps } from './route-upstream.js';
 
 export interface UpstreamRegistryOptions {
@@ -32,7 +33,34 @@ export function needsState(variant: RouteVariant): boolean {
   return variant.targets.length > 1 || variant.upstream.healthCheck?.active !== undefined;
 }
 
-export class UpstreamRegistry {
+/**
+ * The public face of the registry: hosts create one to share between a Node proxy and a fetch
+ * handler, attach a router early (so active checks start before the first request), release
+ * a scope, close. The pipeline reaches the state behind it through `registryState`.
+ */
+export interface UpstreamRegistry {
+  /** Makes `router` the scope's table now (active checks start); state carries over by route name and target URL. */
+  attach(router: Router, scope?: string): void;
+  /** Forgets a scope (a function left the runtime's cache): its active checks stop. */
+  release(scope: string): void;
+  /** Stops every active check; requests still balance afterwards. */
+  close(): void;
+  /** Targets being actively probed across every scope. */
+  readonly probing: number;
+}
+
+/** A registry for the upstream state of routes (SPEC 11): see `UpstreamRegistry`. */
+export function createUpstreamRegistry(options: UpstreamRegistryOptions = {}): UpstreamRegistry {
+  return new RegistryState(options);
+}
+
+/** The state behind a registry a host passed in (one made by `createUpstreamRegistry`). */
+export function registryState(registry: UpstreamRegistry): RegistryState {
+  if (registry instanceof RegistryState) return registry;
+  throw new TypeError('upstreams: pass a registry made by createUpstreamRegistry()');
+}
+
+export class RegistryState implements UpstreamRegistry {
   private readonly scopes = new Map<string, Scope>();
   private readonly deps: RouteUpstreamDeps;
   private closed = false;
