@@ -9,6 +9,7 @@ import type { Router } from '../match/types.js';
 import { createNodeProxy } from './node-proxy.js';
 import type { EventSink } from '../telemetry/events.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
+import type { UpstreamRegistry } from '../upstream/registry.js';
 
 export interface GatewayOptions {
   /** The table, or a getter called per request so a host can swap tables on reload. */
@@ -28,6 +29,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Balancer and health state of multi-target routes; `attach` a new table to start its active checks at once. */
+  readonly upstreams: UpstreamRegistry;
   /** Waits for in-flight requests (at most 5 s), then closes every upstream connection. */
   close(): Promise<void>;
 }
@@ -37,6 +40,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const proxy = createNodeProxy(options);
   return {
     handler: (req, res) => proxy.handler(req, res),
+    upstreams: proxy.upstreams,
     close: () => proxy.close(),
   };
 }
