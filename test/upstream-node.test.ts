@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compile, type AccessLogEntry, type Router } from '../src/index.js';
+import { compile, createGateway, type AccessLogEntry, type Router } from '../src/index.js';
 import type { RoutingEvent } from '../src/telemetry/events.js';
 import { startGateway, type RunningGateway } from './support/gateway.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
@@ -104,7 +104,7 @@ describe('faults', () => {
     child = null;
   });
 
-  it('3 targets, one dead and one SIGKILLed mid-run: 10,000 GETs at concurrency 50, 0 errors', async () => {
+  it('4 targets, one dead from the start and one SIGKILLed mid-run: 10,000 GETs at concurrency 50, 0 errors', async () => {
     const [a, b] = await Promise.all([named('a'), named('b')]);
     const dead = `http://127.0.0.1:${await closedPort()}`;
     child = fork(fileURLToPath(new URL('./support/upstream-child.ts', import.meta.url)), [], { env: { ...process.env, NAME: 'child' }, execArgv: ['--import', 'tsx'], stdio: 'ignore' });
@@ -273,6 +273,45 @@ describe('faults', () => {
     expect(retries.length).toBeLessThanOrEqual(2);
     await eventually(() => gw.log.length === 1);
     expect(gw.log[0]).toMatchObject({ status: 504, error: 'upstream-timeout', attempts: retries.length + 1 });
+  });
+
+  it('the deadline passing while a retried 503 is drained still answers 504', async () => {
+    const slow503 = await track(
+      startServer((_req, res) => {
+        res.writeHead(503, { 'content-length': '100' });
+        res.write('partial');
+      }),
+    );
+    const events: RoutingEvent[] = [];
+    const gw = await gatewayWith(table({ target: slow503.url, timeout: '300ms', retry: { attempts: 2, on: ['gateway-error'] } }), events);
+    const r = await rawRequest(gw.url, { path: '/api/x' });
+    expect(r.status).toBe(504);
+    expect(events.filter((e) => e.type === 'retry')).toEqual([]);
+  });
+
+  it('a hot reload (a new router with the same route name and targets) keeps an ejection', async () => {
+    const good = await named('good');
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const value = { name: 'api', targets: [dead, good.url] };
+    let router = table(value);
+    const events: RoutingEvent[] = [];
+    // A router getter, as `serve` passes: each request reads the current table.
+    const gateway = createGateway({ router: () => router, events: { emit: (e) => events.push(e) } });
+    const server = await track(startServer(gateway.handler));
+    try {
+      const r1 = await load(server.url, 20, 1);
+      expect(r1.errors).toBe(0);
+      expect(events.filter((e) => e.type === 'ejection').length).toBe(1);
+      router = table({ ...value });
+      const retriesBefore = events.filter((e) => e.type === 'retry').length;
+      const r2 = await load(server.url, 20, 1);
+      expect([...r2.statuses]).toEqual([[200, 20]]);
+      // The dead target stayed ejected across the reload: nothing had to be retried.
+      expect(events.filter((e) => e.type === 'retry').length).toBe(retriesBefore);
+    } finally {
+      await server.close();
+      await gateway.close();
+    }
   });
 
   it('no route timeout: the proxy default (timeouts.headers) is the deadline', async () => {

@@ -170,10 +170,9 @@ export function forwardWithAttempts(ctx: NodeUpstreamContext, req: IncomingMessa
       return 'relay';
     },
     onDiscarded() {
-      if (!retryAfter(state.upstreamStatus ?? 503)) {
-        // The discarded response was the last chance (the deadline or client cut in meanwhile).
-        if (!relay.gone && !deadlineHit) relay.abandon(new DeadlineError(deadlineMs));
-      }
+      // A retry was decided at the head; only the deadline (or the client leaving) can have
+      // stopped it meanwhile, and the deadline's own abort landed here: answer 504 now.
+      if (!retryAfter(state.upstreamStatus ?? 503) && !relay.gone) relay.abandon(new DeadlineError(deadlineMs));
     },
     onFailure(err) {
       const kind = deadlineHit ? 'timeout' : classifyFailure(err);
@@ -182,8 +181,10 @@ export function forwardWithAttempts(ctx: NodeUpstreamContext, req: IncomingMessa
         return false;
       }
       settle('failure');
-      if (deadlineHit) return false;
-      return retryAfter(kind);
+      const again = !deadlineHit && retryAfter(kind);
+      // No retry: the relay answers the error now, so the deadline has nothing left to guard.
+      if (!again) clearTimeout(deadline);
+      return again;
     },
     onDone(outcome) {
       clearTimeout(deadline);
