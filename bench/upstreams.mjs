@@ -69,7 +69,14 @@ for (let round = 0; round < rounds; round++) {
     const r = await load(url, seconds);
     await stop(gw.child);
     const report = JSON.parse(gw.stderr().trim().split('\n').pop() || '{}');
-    results[name].push({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx, timeouts: r.timeouts, events: report.events ?? {}, cpu: report.cpuUsPerRequest ?? NaN });
+    results[name].push({
+      rps: r.requests.average,
+      p99: r.latency.p99,
+      errors: r.errors + r.non2xx,
+      timeouts: r.timeouts,
+      events: report.events ?? {},
+      cpu: report.cpuUsPerRequest ?? NaN,
+    });
   }
 }
 await stop(upstream.child);
@@ -83,5 +90,7 @@ for (const [name, runs] of Object.entries(results)) {
   const delta = name === 'single' ? '' : ` (${(((m.rps - single) / single) * 100).toFixed(1)}% vs single)`;
   const cpu = medianOf(runs.map((r) => r.cpu));
   const cpuDelta = name === 'single' ? '' : ` (${(((cpu - singleCpu) / singleCpu) * 100).toFixed(1)}%)`;
-  console.log(`${name.padEnd(16)} gateway CPU ${cpu.toFixed(1)} us/request${cpuDelta}; ${Math.round(m.rps)} req/s${delta}, p99 ${m.p99} ms, errors ${m.errors}, retries ${m.events.retry ?? 0}, ejections ${m.events.ejection ?? 0}; all rounds: ${runs.map((x) => Math.round(x.rps)).join(', ')}`);
+  console.log(
+    `${name.padEnd(16)} gateway CPU ${cpu.toFixed(1)} us/request${cpuDelta}; ${Math.round(m.rps)} req/s${delta}, p99 ${m.p99} ms, errors ${m.errors}, retries ${m.events.retry ?? 0}, ejections ${m.events.ejection ?? 0}; all rounds: ${runs.map((x) => Math.round(x.rps)).join(', ')}`,
+  );
 }

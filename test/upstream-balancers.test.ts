@@ -90,7 +90,9 @@ describe('consistent hashing (ring)', () => {
     const removed = keys.map((k) => remaining[smaller.lookup(k, () => true)]!.url);
     const beforeUrls = before.map((i) => `http://t${i}.test`);
     const moved = keys.filter((_, i) => removed[i] !== beforeUrls[i]).length / keys.length;
-    console.info(`hash ring, 20,000 keys: add a 6th target -> ${((100 * kept) / (keys.length - toNew)).toFixed(2)}% of other keys kept, ${((100 * toNew) / keys.length).toFixed(1)}% to the new one; remove 1 of 5 -> ${(100 * moved).toFixed(1)}% moved`);
+    console.info(
+      `hash ring, 20,000 keys: add a 6th target -> ${((100 * kept) / (keys.length - toNew)).toFixed(2)}% of other keys kept, ${((100 * toNew) / keys.length).toFixed(1)}% to the new one; remove 1 of 5 -> ${(100 * moved).toFixed(1)}% moved`,
+    );
     expect(moved).toBeGreaterThan(0.15);
     expect(moved).toBeLessThan(0.25);
     keys.forEach((_, i) => {

@@ -50,7 +50,12 @@ describe.each(Object.entries(transports))('fetch handler over %s', (_name, make)
     const t = await track(make());
     const events: RoutingEvent[] = [];
     const log: AccessLogEntry[] = [];
-    const handler = createFetchHandler({ router: table({ targets: [a.url, dead, b.url] }), transport: t.transport, events: { emit: (e) => events.push(e) }, onRequest: (e) => log.push(e) });
+    const handler = createFetchHandler({
+      router: table({ targets: [a.url, dead, b.url] }),
+      transport: t.transport,
+      events: { emit: (e) => events.push(e) },
+      onRequest: (e) => log.push(e),
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 300; i++) {
       const r = (await handler(new Request('http://gw.test/api/x')))!;
@@ -117,7 +122,7 @@ describe('registry life cycle', () => {
   const router = (targets: string[], active = true, name = 'orders') =>
     table({ name, targets, healthCheck: active ? { active: { path: '/healthz', interval: '20ms', timeout: '10ms' } } : undefined });
 
-  it('keeps a staying target\'s state across a reload; stops checks of routes that left and on close', async () => {
+  it("keeps a staying target's state across a reload; stops checks of routes that left and on close", async () => {
     const probes: string[] = [];
     const reg = new RegistryState({ prober: async (url) => (probes.push(url), 200) });
     const r1 = router(['http://a.test', 'http://b.test']);
@@ -130,7 +135,10 @@ describe('registry life cycle', () => {
     const r2 = router(['http://a.test', 'http://c.test']);
     const up2 = reg.route(r2, r2.routes[0]!.variants[0]!);
     expect(up2).toBe(up);
-    expect(up2.targets.map((t) => [t.url, t.ejected])).toEqual([['http://a.test', true], ['http://c.test', false]]);
+    expect(up2.targets.map((t) => [t.url, t.ejected])).toEqual([
+      ['http://a.test', true],
+      ['http://c.test', false],
+    ]);
     expect(reg.probing).toBe(2);
     await eventually(() => probes.includes('http://c.test/healthz'), 2_000, 'the new target to be probed');
     reg.attach(table('http://z.test'));
@@ -144,7 +152,7 @@ describe('registry life cycle', () => {
     expect(reg.probing).toBe(0);
   });
 
-  it('the runtime drops a function\'s state when its cache entry is evicted, and on close', async () => {
+  it("the runtime drops a function's state when its cache entry is evicted, and on close", async () => {
     const checks = new Map<string, number>();
     const server = async (name: string) =>
       track(

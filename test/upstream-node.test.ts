@@ -107,7 +107,11 @@ describe('faults', () => {
   it('4 targets, one dead from the start and one SIGKILLed mid-run: 10,000 GETs at concurrency 50, 0 errors', async () => {
     const [a, b] = await Promise.all([named('a'), named('b')]);
     const dead = `http://127.0.0.1:${await closedPort()}`;
-    child = fork(fileURLToPath(new URL('./support/upstream-child.ts', import.meta.url)), [], { env: { ...process.env, NAME: 'child' }, execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+    child = fork(fileURLToPath(new URL('./support/upstream-child.ts', import.meta.url)), [], {
+      env: { ...process.env, NAME: 'child' },
+      execArgv: ['--import', 'tsx'],
+      stdio: 'ignore',
+    });
     const port = await new Promise<number>((resolve) => child!.once('message', (m: { port: number }) => resolve(m.port)));
     const events: RoutingEvent[] = [];
     const gw = await gatewayWith(table({ targets: [a.url, b.url, dead, `http://127.0.0.1:${port}`], retry: { attempts: 2, on: ['connect-failure', 'reset'] } }), events);
@@ -115,7 +119,9 @@ describe('faults', () => {
     await eventually(() => gw.log.length >= 2_000, 20_000, '2,000 requests');
     child.kill('SIGKILL');
     const r = await running;
-    console.info(`10,000 GETs, 4 targets (1 dead, 1 SIGKILLed at ~2,000): errors ${r.errors}, statuses ${JSON.stringify([...r.statuses])}, bodies ${JSON.stringify([...r.bodies])}, retries ${events.filter((e) => e.type === 'retry').length}, ejections ${events.filter((e) => e.type === 'ejection').length}`);
+    console.info(
+      `10,000 GETs, 4 targets (1 dead, 1 SIGKILLed at ~2,000): errors ${r.errors}, statuses ${JSON.stringify([...r.statuses])}, bodies ${JSON.stringify([...r.bodies])}, retries ${events.filter((e) => e.type === 'retry').length}, ejections ${events.filter((e) => e.type === 'ejection').length}`,
+    );
     expect(r.errors).toBe(0);
     expect([...r.statuses]).toEqual([[200, 10_000]]);
     // Both bad targets were ejected (the cap, 50% of 4, allows two).
@@ -140,7 +146,10 @@ describe('faults', () => {
     const good = await named('good');
     const hang = await track(startServer(() => {}));
     const events: RoutingEvent[] = [];
-    const gw = await gatewayWith(table({ targets: [hang.url, good.url], retry: { attempts: 1, on: ['timeout'], perTryTimeout: '150ms' }, healthCheck: { passive: { consecutiveFailures: 2 } } }), events);
+    const gw = await gatewayWith(
+      table({ targets: [hang.url, good.url], retry: { attempts: 1, on: ['timeout'], perTryTimeout: '150ms' }, healthCheck: { passive: { consecutiveFailures: 2 } } }),
+      events,
+    );
     const r = await load(gw.url, 40, 4);
     expect(r.errors).toBe(0);
     expect([...r.statuses]).toEqual([[200, 40]]);
@@ -243,7 +252,10 @@ describe('faults', () => {
       table({
         targets: [flaky.url, good.url],
         retry: { attempts: 1, on: ['gateway-error'] },
-        healthCheck: { passive: { consecutiveFailures: 1, baseEjection: '300ms' }, active: { path: '/healthz', interval: '50ms', timeout: '40ms', unhealthyThreshold: 1, healthyThreshold: 2 } },
+        healthCheck: {
+          passive: { consecutiveFailures: 1, baseEjection: '300ms' },
+          active: { path: '/healthz', interval: '50ms', timeout: '40ms', unhealthyThreshold: 1, healthyThreshold: 2 },
+        },
       }),
       events,
     );

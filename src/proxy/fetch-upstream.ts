@@ -135,7 +135,12 @@ export async function forwardFetchWithAttempts(
   const lb = variant.upstream.loadBalancer;
   const key =
     lb?.kind === 'hash'
-      ? hashKey(lb.key, { clientAddress: incoming.clientAddress ?? null, header: (n) => readConditionHeader(conditionHeaders, n), query: incoming.query ?? '', params: match.params })
+      ? hashKey(lb.key, {
+          clientAddress: incoming.clientAddress ?? null,
+          header: (n) => readConditionHeader(conditionHeaders, n),
+          query: incoming.query ?? '',
+          params: match.params,
+        })
       : undefined;
   const deadlineMs = variant.upstream.timeout ?? ctx.timeouts.headers;
   const timeouts: ResolvedTimeouts = { ...ctx.timeouts, bodyIdle: variant.upstream.idleTimeout ?? ctx.timeouts.bodyIdle };

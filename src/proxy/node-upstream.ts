@@ -106,7 +106,16 @@ function headerOf(req: IncomingMessage, name: string): string | null {
  * Forwards a matched request through the attempt loop. `relay` writes the answer; `state` is
  * the access log's (the loop fills in `target` and `attempts`). Never throws.
  */
-export function forwardWithAttempts(ctx: NodeUpstreamContext, req: IncomingMessage, res: ServerResponse, router: Router, scope: string, match: RouteMatch, query: string, state: LogState): void {
+export function forwardWithAttempts(
+  ctx: NodeUpstreamContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  router: Router,
+  scope: string,
+  match: RouteMatch,
+  query: string,
+  state: LogState,
+): void {
   const variant = match.variant;
   const policy = retryPolicy(variant);
   const up = needsState(variant) ? ctx.registry.route(router, variant, scope) : null;

@@ -21,7 +21,13 @@ export interface PickedTarget {
 const NOOP = (): void => {};
 
 /** Picks the target for a request that matched `match` on `router` (scope: the function id in the runtime, else ''). */
-export function pickTarget(registry: UpstreamRegistry, router: Router, match: RouteMatch, source: KeySource, options: { scope?: string; tried?: ReadonlySet<number> } = {}): PickedTarget {
+export function pickTarget(
+  registry: UpstreamRegistry,
+  router: Router,
+  match: RouteMatch,
+  source: KeySource,
+  options: { scope?: string; tried?: ReadonlySet<number> } = {},
+): PickedTarget {
   const variant = match.variant;
   if (!needsState(variant)) return { target: variant.targets[0]!, index: 0, done: NOOP };
   const up = registryState(registry).route(router, variant, options.scope ?? '');

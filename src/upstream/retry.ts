@@ -26,7 +26,16 @@ export interface RetryPolicy {
 
 const DEFAULT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const NO_STATUSES: ReadonlySet<number> = new Set();
-const NONE: RetryPolicy = Object.freeze({ attempts: 0, onConnectFailure: false, onReset: false, onTimeout: false, statuses: NO_STATUSES, methods: DEFAULT_METHODS, bufferLimit: 64 * 1024, perTryTimeout: undefined });
+const NONE: RetryPolicy = Object.freeze({
+  attempts: 0,
+  onConnectFailure: false,
+  onReset: false,
+  onTimeout: false,
+  statuses: NO_STATUSES,
+  methods: DEFAULT_METHODS,
+  bufferLimit: 64 * 1024,
+  perTryTimeout: undefined,
+});
 const CONNECT_ONCE: RetryPolicy = Object.freeze({ ...NONE, attempts: 1, onConnectFailure: true });
 
 function fromConfig(r: RetryConfig): RetryPolicy {
@@ -101,7 +110,25 @@ export function backoffMs(n: number, random: () => number = Math.random): number
 }
 
 /** Error codes (from undici, Node, fetch) of failures to establish a connection: nothing was sent. */
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_OUTBOUND_BLOCKED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'SELF_SIGNED_CERT_IN_CHAIN']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'EAI_NODATA',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_OUTBOUND_BLOCKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'ERR_UPSTREAM_TIMEOUT', 'ERR_ATTEMPT_TIMEOUT', 'name:TimeoutError']);
 
 function codesOf(err: unknown): string[] {
