@@ -215,3 +215,23 @@ describe('retry policy', () => {
     expect(classifyFailure(new Error('unknown'))).toBe('reset');
   });
 });
+
+describe('pickTarget (the entry for other transports, e.g. WebSocket upgrades)', () => {
+  it('balances on the shared state and feeds passive health through done()', async () => {
+    const { pickTarget } = await import('../src/upstream/pick.js');
+    const { createUpstreamRegistry } = await import('../src/upstream/registry.js');
+    const router = compile({ '/ws/:room': { targets: ['http://a.test', 'http://b.test'], healthCheck: { passive: { consecutiveFailures: 1 } } } } as never, { backend: 'js' });
+    const match = router.match('/ws/1')!;
+    const registry = createUpstreamRegistry();
+    const source = { clientAddress: null, header: () => null, query: '', params: match.params };
+    const first = pickTarget(registry, router, match, source);
+    expect(first.target.url).toBe('http://a.test');
+    first.done('failure'); // a.test is ejected
+    for (let i = 0; i < 4; i++) {
+      const p = pickTarget(registry, router, match, source);
+      expect(p.target.url).toBe('http://b.test');
+      p.done('success');
+    }
+    registry.close();
+  });
+});
