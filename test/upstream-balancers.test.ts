@@ -126,13 +126,14 @@ describe('consistent hashing (ring)', () => {
 });
 
 describe('passive health: property', () => {
-  it('never picks an ejected target while one is in rotation; all ejected or capped -> panic uses them all', () => {
+  it('never picks a target out of rotation while one is in; with none in (panic) every target stays usable; the cap holds', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 2, maxLength: 8 }),
         fc.constantFrom('round-robin', 'least-request', 'random', 'hash'),
         fc.integer({ min: 0, max: 100 }),
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3_000 })), { minLength: 1, maxLength: 200 }),
+        // Each step: did the attempt fail, how much time passes, and maybe an active-check verdict flip.
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3_000 }), fc.option(fc.nat(), { nil: undefined })), { minLength: 1, maxLength: 200 }),
         fc.integer(),
         (weights, lb, maxPct, steps, seed) => {
           let clock = 1_000;
@@ -142,16 +143,24 @@ describe('passive health: property', () => {
             healthCheck: { passive: { consecutiveFailures: 2, baseEjection: '1s', maxEjectedPercent: maxPct } },
           });
           const up = new RegistryState({ now: () => clock, random: seeded(seed) }).route(router, variant);
-          steps.forEach(([fails, advance], n) => {
+          const n = weights.length;
+          steps.forEach(([fails, advance, flip], step) => {
             clock += advance;
-            const i = up.pick(lb === 'hash' ? `k${n}` : undefined);
-            const ejectedNow = up.targets.map((t) => t.ejected);
-            const inRotation = ejectedNow.filter((e) => !e).length;
-            if (inRotation > 0) expect(ejectedNow[i]).toBe(false);
+            if (flip !== undefined) up.targets[flip % n]!.activeHealthy = !up.targets[flip % n]!.activeHealthy;
+            const i = up.pick(lb === 'hash' ? `k${step}` : undefined);
+            expect(i >= 0 && i < n).toBe(true);
+            const inRotation = up.targets.map((t) => !t.ejected && t.activeHealthy);
+            if (inRotation.some(Boolean)) expect(inRotation[i]).toBe(true);
             // The cap: never more out than maxEjectedPercent allows (at least one when > 0).
-            expect(ejectedNow.filter(Boolean).length).toBeLessThanOrEqual(maxEjected(weights.length, maxPct));
+            expect(up.targets.filter((t) => t.ejected).length).toBeLessThanOrEqual(maxEjected(n, maxPct));
             up.end(up.begin(i), fails ? 'failure' : 'success');
           });
+          // Panic: take every target out; picks still spread over all of them (round-robin is exact).
+          for (const t of up.targets) t.activeHealthy = false;
+          if (lb === 'round-robin') {
+            const seen = new Set(Array.from({ length: weights.reduce((a, b) => a + b, 0) }, () => up.pick(undefined)));
+            expect(seen.size).toBe(n);
+          } else expect(up.pick('k')).toBeGreaterThanOrEqual(0);
         },
       ),
       { numRuns: 300 },
