@@ -27,6 +27,8 @@ export interface RelayHooks {
   onFailure(err: Error): boolean;
   /** The exchange is over: the relayed body ended (`ok`), failed mid-body, or the client left. */
   onDone(outcome: 'ok' | 'failed-mid-body' | 'client-gone'): void;
+  /** An attempt got its controller (undici hands it over once the request is being written). */
+  onStart?(controller: Dispatcher.DispatchController): void;
 }
 
 export class NodeResponseRelay implements Dispatcher.DispatchHandler {
@@ -96,6 +98,7 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     this.controller = controller;
     this.discarding = false;
     if (this.clientGone || this.abandoned) controller.abort(new ClientClosedError());
+    else this.hooks?.onStart?.(controller);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {

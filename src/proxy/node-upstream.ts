@@ -130,7 +130,7 @@ export function forwardWithAttempts(
   const tried = new Set<number>();
 
   let attempt = 0;
-  let current: { target: TargetState | null; settled: boolean; perTry?: ReturnType<typeof setTimeout> } | null = null;
+  let current: { target: TargetState | null; settled: boolean; perTry?: ReturnType<typeof setTimeout>; expired?: AttemptTimeoutError } | null = null;
   let headsUp = false; // a response head went to the client: no retry from here on
   let deadlineHit = false;
   let backoff: ReturnType<typeof setTimeout> | undefined;
@@ -195,6 +195,9 @@ export function forwardWithAttempts(
       if (!again) clearTimeout(deadline);
       return again;
     },
+    onStart(controller) {
+      if (current?.expired !== undefined) controller.abort(current.expired);
+    },
     onDone(outcome) {
       clearTimeout(deadline);
       clearTimeout(backoff);
@@ -218,7 +221,12 @@ export function forwardWithAttempts(
     const perTry = policy.perTryTimeout;
     if (perTry !== undefined && perTry < remaining) {
       const c = current;
-      c.perTry = setTimeout(() => relay.attempt?.abort(new AttemptTimeoutError(perTry)), perTry);
+      c.perTry = setTimeout(() => {
+        const err = new AttemptTimeoutError(perTry);
+        // Still connecting (undici has not handed over a controller): abort as soon as it does.
+        if (relay.attempt === null) c.expired = err;
+        else relay.attempt.abort(err);
+      }, perTry);
     }
     try {
       ctx.agent.dispatch(
