@@ -4,7 +4,7 @@
  * SIGKILLed mid-run, one that never answers, one answering 503, one resetting mid-body).
  */
 import { fork } from 'node:child_process';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -327,6 +327,23 @@ describe('faults', () => {
       await server.close();
       await gateway.close();
     }
+  });
+
+  it('a client that leaves during the retries stops them (499 logged, no socket left)', async () => {
+    const h1 = await track(startServer(() => {}));
+    const h2 = await track(startServer(() => {}));
+    const events: RoutingEvent[] = [];
+    const gw = await gatewayWith(table({ targets: [h1.url, h2.url], retry: { attempts: 5, on: ['timeout'], perTryTimeout: '100ms' } }), events);
+    const req = http.request({ host: '127.0.0.1', port: gw.port, path: '/api/x', agent: false });
+    req.on('error', () => {});
+    req.end();
+    await eventually(() => events.some((e) => e.type === 'retry'), 2_000, 'a first retry');
+    req.destroy();
+    await eventually(() => gw.log.length === 1, 2_000, 'the access log entry');
+    expect(gw.log[0]).toMatchObject({ status: 499, error: 'client-closed-request' });
+    const retries = events.filter((e) => e.type === 'retry').length;
+    await sleep(400);
+    expect(events.filter((e) => e.type === 'retry').length).toBe(retries);
   });
 
   it('no route timeout: the proxy default (timeouts.headers) is the deadline', async () => {
