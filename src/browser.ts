@@ -71,3 +71,5 @@ export type { AdapterRoutesOptions } from './adapters/router-source.js';
 
 // Routing events (retries, ejections, refusals, cache results): the hook metrics and logs read.
 export type { EventSink, RoutingEvent } from './telemetry/events.js';
+// SPEC 11: the upstream state a proxy owns (share one between a Node proxy and a fetch handler).
+export { createUpstreamRegistry, type UpstreamRegistry, type UpstreamRegistryOptions, type Prober } from './upstream/registry.js';

@@ -22,6 +22,8 @@ const BROWSER_VALUES = [
   'normalizePath', 'buildForwardUrl',
   // The fetch-standard gateway and runtime.
   'createFetchHandler', 'createFetchTransport', 'createRuntimeRouter', 'createHonoMiddleware', 'checkAddress', 'OutboundBlockedError', 'DEFAULT_TIMEOUTS',
+  // Upstream state (SPEC 11).
+  'createUpstreamRegistry',
 ];
 
 const BROWSER_TYPES = [
@@ -46,6 +48,8 @@ const BROWSER_TYPES = [
   'AdapterRoutesOptions', 'HonoMiddleware', 'HonoMiddlewareOptions', 'HonoContextLike',
   // Routing events.
   'EventSink', 'RoutingEvent',
+  // Upstream state (SPEC 11).
+  'UpstreamRegistry', 'UpstreamRegistryOptions', 'Prober',
 ];
 
 /** `.` adds what needs Node. */

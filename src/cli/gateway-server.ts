@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from '../match/types.js';
 import { createGateway, type AccessLogEntry } from '../proxy/index.js';
+import type { RoutingEvent } from '../telemetry/events.js';
 import type { Io } from './commands.js';
 import { UsageError } from './errors.js';
 
@@ -17,11 +18,35 @@ function time(): string {
   return new Date().toTimeString().slice(0, 8);
 }
 
-export function formatAccessLog(entry: AccessLogEntry): string {
+/**
+ * One access-log line. `showTarget`: the route has several targets, so the line names the one
+ * chosen; the attempts show whenever a request was retried.
+ */
+export function formatAccessLog(entry: AccessLogEntry, showTarget = false): string {
   const ms = entry.ms < 10 ? entry.ms.toFixed(1) : String(Math.round(entry.ms));
   const upstream = entry.upstreamStatus === undefined ? '-' : String(entry.upstreamStatus);
   const error = entry.error ? ` error=${entry.error}` : '';
-  return `${time()} ${entry.method} ${entry.path} -> ${entry.route ?? '(no route)'} ${entry.status} upstream=${upstream} ${ms}ms${error}`;
+  const target = entry.target !== undefined && (showTarget || (entry.attempts ?? 1) > 1) ? ` target=${entry.target}` : '';
+  const attempts = (entry.attempts ?? 1) > 1 ? ` attempts=${entry.attempts}` : '';
+  return `${time()} ${entry.method} ${entry.path} -> ${entry.route ?? '(no route)'} ${entry.status} upstream=${upstream} ${ms}ms${target}${attempts}${error}`;
+}
+
+/** A target's health changed (SPEC 11): one line for `serve`, or null for events it does not print. */
+export function formatUpstreamEvent(event: RoutingEvent): string | null {
+  if (event.type === 'ejection') return `${time()} upstream ${event.target} of ${event.route}: ejected for ${Math.round(event.forMs / 1000)}s after consecutive failures`;
+  if (event.type === 'health') return `${time()} upstream ${event.target} of ${event.route}: ${event.healthy ? 'healthy' : 'unhealthy'} (${event.source} check)`;
+  return null;
+}
+
+/** Patterns of routes with a variant of several targets (their log lines name the target). */
+const multiTarget = new WeakMap<Router, Set<string>>();
+function multiTargetPatterns(router: Router): Set<string> {
+  let set = multiTarget.get(router);
+  if (set === undefined) {
+    set = new Set(router.routes.filter((r) => r.variants.some((v) => v.targets.length > 1)).map((r) => r.pattern));
+    multiTarget.set(router, set);
+  }
+  return set;
 }
 
 function listenOnce(server: Server, port: number, host: string): Promise<number> {
@@ -70,6 +95,8 @@ export function urlOf(host: string, port: number): string {
 export interface RunningGateway {
   url: string;
   port: number;
+  /** The table changed (a reload): active health checks follow it now rather than at the next request. */
+  routerChanged(): void;
   /** Stops accepting, lets in-flight requests finish (bounded), closes upstream pools. */
   close(): Promise<void>;
 }
@@ -81,8 +108,15 @@ export async function startGateway(opts: { router: () => Router; host: string; p
     blockPrivateNetworks: false,
     // Local development: error bodies may name the target, to help debugging.
     exposeTargets: true,
-    onRequest: (entry) => opts.io.out(formatAccessLog(entry)),
+    onRequest: (entry) => opts.io.out(formatAccessLog(entry, entry.route !== null && multiTargetPatterns(opts.router()).has(entry.route))),
+    events: {
+      emit: (event) => {
+        const line = formatUpstreamEvent(event);
+        if (line !== null) opts.io.out(line);
+      },
+    },
   });
+  gateway.upstreams.attach(opts.router());
   const server = createServer(gateway.handler);
   let port: number;
   try {
@@ -95,6 +129,7 @@ export async function startGateway(opts: { router: () => Router; host: string; p
   return {
     url: urlOf(opts.host, port),
     port,
+    routerChanged: () => gateway.upstreams.attach(opts.router()),
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

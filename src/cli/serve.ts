@@ -103,6 +103,7 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
           lastKey = next.key;
           if (next.ok) {
             router = next.router;
+            gateway.routerChanged();
             io.out(`Reloaded ${source.label}: ${plural(router.routes.length, 'route')}, in precedence order:`);
             io.out(describeTable(router));
             if (router.warnings.length) io.out(router.warnings.map(formatIssue).join('\n\n'));

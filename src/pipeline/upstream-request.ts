@@ -4,6 +4,7 @@
  * proxy, the fetch handler, the runtime and the adapters all go through it.
  */
 import type { RouteMatch } from '../match/types.js';
+import type { CompiledTarget } from '../table/route.js';
 import { buildForwardUrl } from '../target/url.js';
 import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
 
@@ -56,10 +57,14 @@ function clientAddressText(address: string): string {
   return address.length > 7 && address.startsWith('::ffff:') && address.indexOf('.') > 0 ? address.slice(7) : address;
 }
 
-/** Builds the upstream request for a match. Never throws for any header input. */
-export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: IncomingRequest<B>, options: ProxyRequestOptions = {}): ProxyRequest<B> {
-  const origin = match.variant.targets[0]!.template.origin;
-  const url = buildForwardUrl(match, incoming.query ?? '');
+/**
+ * Builds the upstream request for a match, to `target` (one of the variant's targets, chosen
+ * by the balancer; default the serving variant's first). Never throws for any header input.
+ */
+export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: IncomingRequest<B>, options: ProxyRequestOptions = {}, target?: CompiledTarget): ProxyRequest<B> {
+  const template = target?.template ?? match.variant.targets[0]!.template;
+  const origin = template.origin;
+  const url = buildForwardUrl(match, incoming.query ?? '', template);
   const host = origin.slice(origin.indexOf('//') + 2);
   const all = toHeaderRecord(incoming.headers);
 

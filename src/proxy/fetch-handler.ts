@@ -16,6 +16,10 @@ import { createFetchTransport } from './fetch-transport.js';
 import type { ClientInfo, FetchBody, FetchIncoming, FetchTransport } from './fetch-types.js';
 import { checkTargetHost } from './policy.js';
 import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOptions, type RouterSource } from './types.js';
+import type { Prober } from '../upstream/active-health.js';
+import { createUpstreamRegistry, registryState, type UpstreamRegistry } from '../upstream/registry.js';
+import { forwardFetchWithAttempts } from './fetch-upstream.js';
+import { needsAttemptLoop } from './upstream-loop.js';
 
 /**
  * `blockPrivateNetworks` here judges IP-literal targets; to judge DNS answers and connected
@@ -31,14 +35,36 @@ export interface FetchHandlerOptions extends ProxyCommonOptions {
    * that cannot be routed is answered 400/414 either way.
    */
   fallthrough?: boolean;
+  /** Balancer and health state of multi-target routes (SPEC 11). Default: the handler's own (stopped by `close()`). */
+  upstreams?: UpstreamRegistry;
 }
 
 /** `Request` in; the proxied `Response`, an error `Response`, or `null` (no route: run the host's code). Never rejects. */
-export type FetchHandler = (request: Request, info?: ClientInfo) => Promise<Response | null>;
+export type FetchHandler = ((request: Request, info?: ClientInfo) => Promise<Response | null>) & {
+  /** Stops the active health checks of the handler's own upstream state (SPEC 11). */
+  close?: () => void;
+};
 
 /** The options the fetch side of the pipeline runs with (the runtime builds one per function). */
 export interface FetchPipelineOptions extends ProxyCommonOptions {
   transport: FetchTransport;
+  /** Balancer and health state (SPEC 11); without it, multi-target routes balance on a throwaway state per request. */
+  upstreams?: UpstreamRegistry;
+  /** The key of this table's state in `upstreams` (the function id in the runtime). Default ''. */
+  upstreamScope?: string;
+}
+
+/** Active probes through a fetch transport (so they obey the transport's outbound policy): GET, body discarded. */
+export function transportProber(transport: FetchTransport): Prober {
+  return async (url, timeoutMs, signal) => {
+    const u = new URL(url);
+    const response = await transport(
+      { url, origin: u.origin, path: u.pathname + u.search, host: u.host, method: 'GET', headers: { host: u.host }, body: null },
+      { signal, timeouts: { connect: timeoutMs, headers: timeoutMs, bodyIdle: timeoutMs } },
+    );
+    await response.body?.cancel().catch(() => {});
+    return response.status;
+  };
 }
 
 function safeLog(onRequest: ((entry: AccessLogEntry) => void) | undefined, entry: AccessLogEntry): void {
@@ -96,9 +122,47 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     if (blocked) return fail(502, 'outbound-blocked', ERROR_MESSAGES['outbound-blocked']);
   }
   const signal = incoming.signal ?? new AbortController().signal;
+  if (needsAttemptLoop(match)) {
+    const result = await forwardFetchWithAttempts(
+      {
+        transport: options.transport,
+        registry: registryState(options.upstreams ?? createUpstreamRegistry()),
+        scope: options.upstreamScope ?? '',
+        timeouts: resolveTimeouts(options.timeouts),
+        events: options.events,
+        blockPrivateNetworks: options.blockPrivateNetworks === true,
+        trustForwardedHeaders: options.trustForwardedHeaders === true,
+      },
+      router,
+      match,
+      {
+        method: incoming.method,
+        query: decision.query,
+        headers: incoming.headers,
+        clientAddress: incoming.clientAddress ?? null,
+        protocol: incoming.protocol ?? 'http',
+        host: incoming.host ?? null,
+        body: incoming.body,
+      },
+      headers,
+      signal,
+    );
+    const seen = { target: result.target, attempts: result.attempts };
+    if (result.ok) {
+      log(match.pattern, result.response.status, { upstreamStatus: result.response.status, ...seen });
+      return result.response;
+    }
+    if (result.clientGone) {
+      log(match.pattern, 499, { error: 'client-closed-request', ...seen });
+      return errorResponse(499, errorBody('client-closed-request', ERROR_MESSAGES['client-closed-request'], match.pattern), incoming.method);
+    }
+    const c = classifyUpstreamError(result.error);
+    log(match.pattern, c.status, { error: c.code, ...seen });
+    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? result.url : undefined), incoming.method);
+  }
   try {
     const response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
-    log(match.pattern, response.status, { upstreamStatus: response.status });
+    log(match.pattern, response.status, { upstreamStatus: response.status, target: match.variant.target, attempts: 1 });
     return response;
   } catch (err) {
     if (signal.aborted) {
@@ -115,13 +179,19 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
  * Without a `transport` it uses `createFetchTransport()`; on Node pass `createUndiciTransport()`.
  */
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
-  const pipeline: FetchPipelineOptions = { ...options, transport: options.transport ?? createFetchTransport() };
+  const transport = options.transport ?? createFetchTransport();
+  const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober: transportProber(transport) });
+  const pipeline: FetchPipelineOptions = { ...options, transport, upstreams };
   const fallthrough = options.fallthrough !== false;
-  return async (request, info) => {
+  const handler: FetchHandler = async (request, info) => {
     try {
       return await routeFetch(pipeline, currentRouter(options.router), fromRequest(request, info), fallthrough);
     } catch {
       return errorResponse(502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], null), request.method);
     }
   };
+  handler.close = () => {
+    if (options.upstreams === undefined) upstreams.close();
+  };
+  return handler;
 }

@@ -7,7 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Router } from '../match/types.js';
 import { createNodeProxy } from './node-proxy.js';
+import type { EventSink } from '../telemetry/events.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
+import type { UpstreamRegistry } from '../upstream/registry.js';
 
 export interface GatewayOptions {
   /** The table, or a getter called per request so a host can swap tables on reload. */
@@ -21,10 +23,14 @@ export interface GatewayOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Custom DNS resolution (tests, split-horizon DNS). Default `dns.lookup`. */
   lookup?: LookupFunction;
+  /** Routing events: retries, ejections, target health changes (src/telemetry/events.ts). */
+  events?: EventSink;
 }
 
 export interface Gateway {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Balancer and health state of multi-target routes; `attach` a new table to start its active checks at once. */
+  readonly upstreams: UpstreamRegistry;
   /** Waits for in-flight requests (at most 5 s), then closes every upstream connection. */
   close(): Promise<void>;
 }
@@ -34,6 +40,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const proxy = createNodeProxy(options);
   return {
     handler: (req, res) => proxy.handler(req, res),
+    upstreams: proxy.upstreams,
     close: () => proxy.close(),
   };
 }

@@ -8,6 +8,9 @@ export interface LogState {
   route: string | null;
   upstreamStatus?: number;
   error?: ProxyErrorCode;
+  /** The target (as written) of the last attempt, and how many attempts there were (SPEC 11). */
+  target?: string;
+  attempts?: number;
 }
 
 /** Reports one access-log entry when `res` closes (finished, failed or abandoned). */
@@ -25,6 +28,8 @@ export function trackResponse(req: IncomingMessage, res: ServerResponse, started
     };
     if (state.upstreamStatus !== undefined) entry.upstreamStatus = state.upstreamStatus;
     if (state.error !== undefined) entry.error = state.error;
+    if (state.target !== undefined) entry.target = state.target;
+    if (state.attempts !== undefined) entry.attempts = state.attempts;
     try {
       onRequest(entry);
     } catch {

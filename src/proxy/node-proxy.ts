@@ -17,6 +17,10 @@ import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
 import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOptions, type ResolvedTimeouts, type RouterSource } from './types.js';
 import { closeAgent, createUpstreamAgent, type UpstreamOptions } from './upstream-agent.js';
+import type { Prober } from '../upstream/active-health.js';
+import { createUpstreamRegistry, registryState, type UpstreamRegistry } from '../upstream/registry.js';
+import { forwardWithAttempts, type NodeUpstreamContext } from './node-upstream.js';
+import { needsAttemptLoop } from './upstream-loop.js';
 
 /** Options of `createNodeProxy`. */
 export interface NodeProxyOptions extends ProxyCommonOptions, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {
@@ -24,6 +28,11 @@ export interface NodeProxyOptions extends ProxyCommonOptions, Omit<UpstreamOptio
   router?: RouterSource;
   /** Share an Agent between proxies (it is then not closed by `close()`). */
   agent?: Agent;
+  /**
+   * Balancer and health state of multi-target routes (SPEC 11). Default: one of the proxy's own,
+   * probing through its Agent and stopped by `close()`. Pass one to share it (then not closed).
+   */
+  upstreams?: UpstreamRegistry;
 }
 
 export interface NodeProxy {
@@ -37,10 +46,12 @@ export interface NodeProxy {
    * takes it and `fallthrough` is true; true when the request is (being) answered: proxied,
    * or refused (400/414 for a path that cannot be routed, whatever `fallthrough`).
    */
-  handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, onRequest?: (entry: AccessLogEntry) => void): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, onRequest?: (entry: AccessLogEntry) => void, scope?: string): boolean;
+  /** Balancer and health state per route (SPEC 11); `scope` of `handle` keys it (a function id in the runtime). */
+  readonly upstreams: UpstreamRegistry;
   /** The undici Agent (one keep-alive Pool per upstream origin). */
   readonly agent: Agent;
-  /** Waits for in-flight requests (at most `graceMs`, default 5,000), then closes every upstream connection. */
+  /** Stops active health checks; waits for in-flight requests (at most `graceMs`, default 5,000), then closes every upstream connection. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -60,8 +71,22 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const trustForwardedHeaders = options.trustForwardedHeaders === true;
   const allowEncodedSlashes = options.allowEncodedSlashes === true;
   const onRequest = options.onRequest;
+  const ownRegistry = options.upstreams === undefined;
+  // Active probes go through the proxy's Agent, so they obey its outbound policy and timeouts.
+  const prober: Prober = async (url, timeoutMs, signal) => {
+    const u = new URL(url);
+    const r = await agent.request({ origin: u.origin, path: u.pathname + u.search, method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
+    await r.body.dump();
+    return r.statusCode;
+  };
+  const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober });
+  const upstreamContext: NodeUpstreamContext = { agent, registry: registryState(upstreams), timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
 
-  function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState): void {
+  function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState, router: Router, scope: string): void {
+    if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {
+      forwardWithAttempts(upstreamContext, req, res, router, scope, match, query, state);
+      return;
+    }
     const socket = req.socket as Socket & { encrypted?: boolean };
     const request = buildProxyRequest(
       match,
@@ -80,6 +105,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       sendNodeError(res, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], match.pattern, target), request.method);
       return;
     }
+    state.target = match.variant.target;
+    state.attempts = 1;
     const relay = new NodeResponseRelay(res, state, target, request.method);
     agent.dispatch(
       {
@@ -95,7 +122,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     );
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, log = onRequest): boolean {
+  function handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, log = onRequest, scope = ''): boolean {
     const started = performance.now();
     const state: LogState = { route: null };
     try {
@@ -109,7 +136,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       }
       state.route = decision.match.pattern;
       trackResponse(req, res, started, log, state);
-      dispatch(req, res, decision.match, decision.query, state);
+      dispatch(req, res, decision.match, decision.query, state, router, scope);
       return true;
     } catch {
       state.error = 'upstream-error';
@@ -120,6 +147,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
 
   return {
     agent,
+    upstreams,
     handle,
     handler(req, res, next) {
       let router: Router;
@@ -133,6 +161,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       if (!handle(req, res, router, next !== undefined)) next!();
     },
     async close(graceMs = 5_000) {
+      if (ownRegistry) upstreams.close();
       if (!ownAgent) return;
       await closeAgent(agent, graceMs);
     },

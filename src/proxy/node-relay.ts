@@ -3,6 +3,10 @@
  * end-to-end headers, then the body with backpressure (undici paused while the client's socket
  * drains). A client that leaves aborts the upstream; an upstream that fails before the head is
  * answered as JSON, after it ends the client's response abruptly.
+ *
+ * With `hooks` (a route with retries or several targets, ./node-upstream.ts), one relay serves
+ * every attempt of a request: before the head goes out the hooks may discard a response (a
+ * retried 503) or take over a failure (a retry), and they hear how each attempt ended.
  */
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -13,19 +17,68 @@ import type { LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { safeReason } from './reason-phrase.js';
 
+/** What the attempt loop hears from the relay (all optional to implement beyond these). */
+export interface RelayHooks {
+  /** A final response head arrived: relay it, or discard it (its body is drained) to retry. */
+  onHead(statusCode: number): 'relay' | 'discard';
+  /** A discarded response's body ended (or failed): the next attempt may start. */
+  onDiscarded(): void;
+  /** The attempt failed before any head was relayed: true when the loop retries (nothing is written). */
+  onFailure(err: Error): boolean;
+  /** The exchange is over: the relayed body ended (`ok`), failed mid-body, or the client left. */
+  onDone(outcome: 'ok' | 'failed-mid-body' | 'client-gone'): void;
+  /** An attempt got its controller (undici hands it over once the request is being written). */
+  onStart?(controller: Dispatcher.DispatchController): void;
+}
+
 export class NodeResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private clientGone = false;
   private ended = false;
   private waitingDrain = false;
+  private discarding = false;
+  private abandoned = false;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly state: LogState,
-    private readonly target: string | undefined,
+    private target: string | undefined,
     private readonly method: string,
+    private readonly hooks?: RelayHooks,
   ) {
     res.once('close', this.onClientClose);
+  }
+
+  /** The current attempt's controller (null between attempts). */
+  get attempt(): Dispatcher.DispatchController | null {
+    return this.controller;
+  }
+
+  /** Whether the client went away. */
+  get gone(): boolean {
+    return this.clientGone;
+  }
+
+  /** The forwarded URL shown in error bodies (with `exposeTargets`) changes with each attempt's target. */
+  setTarget(target: string | undefined): void {
+    this.target = target;
+  }
+
+  /**
+   * Ends the exchange with `err` (the route's deadline passed): aborts the attempt in flight,
+   * or, between attempts or while one is still connecting, answers the error at once.
+   */
+  abandon(err: Error): void {
+    if (this.ended || this.clientGone) return;
+    if (this.controller !== null) {
+      this.controller.abort(err);
+      return;
+    }
+    this.abandoned = true;
+    this.ended = true;
+    const c = classifyUpstreamError(err);
+    this.state.error = c.code;
+    sendNodeError(this.res, c.status, errorBody(c.code, c.message, this.state.route, this.target), this.method);
   }
 
   private readonly onClientClose = (): void => {
@@ -33,6 +86,7 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     this.clientGone = true;
     this.state.error = 'client-closed-request';
     this.controller?.abort(new ClientClosedError());
+    this.hooks?.onDone('client-gone');
   };
 
   private readonly onDrain = (): void => {
@@ -42,13 +96,19 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.clientGone) controller.abort(new ClientClosedError());
+    this.discarding = false;
+    if (this.clientGone || this.abandoned) controller.abort(new ClientClosedError());
+    else this.hooks?.onStart?.(controller);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (statusCode < 200) return; // 100 Continue, 103 Early Hints: not relayed
     if (this.clientGone) return;
     this.state.upstreamStatus = statusCode;
+    if (this.hooks !== undefined && this.hooks.onHead(statusCode) === 'discard') {
+      this.discarding = true;
+      return;
+    }
     try {
       this.res.writeHead(statusCode, safeReason(statusMessage), endToEndHeaders(headers as HeaderRecord));
     } catch (err) {
@@ -57,7 +117,7 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.clientGone) return;
+    if (this.clientGone || this.discarding) return;
     if (!this.res.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       controller.pause();
@@ -66,18 +126,35 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.discarding) {
+      this.discarding = false;
+      this.controller = null;
+      this.hooks!.onDiscarded();
+      return;
+    }
     this.ended = true;
     if (this.clientGone) return;
     this.res.end();
+    this.hooks?.onDone('ok');
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.clientGone || this.ended) return;
+    if (this.discarding) {
+      // The discarded response's body failed: the retry goes ahead all the same.
+      this.discarding = false;
+      this.controller = null;
+      this.hooks!.onDiscarded();
+      return;
+    }
+    this.controller = null;
+    if (this.hooks !== undefined && !this.res.headersSent && this.hooks.onFailure(err)) return;
     this.ended = true;
     const c = classifyUpstreamError(err);
     this.state.error = c.code;
     if (this.res.headersSent) {
       // The upstream died mid-body: end the client's response with an error (no clean end).
+      this.hooks?.onDone('failed-mid-body');
       this.res.destroy();
       return;
     }

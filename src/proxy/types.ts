@@ -19,6 +19,10 @@ export interface AccessLogEntry {
   ms: number;
   /** The error code (see `ProxyErrorCode`), when the request failed. */
   error?: string;
+  /** The target the request went to (as written in the table; the last one tried after retries). */
+  target?: string;
+  /** Upstream attempts made (1 without retries); absent when the request never went upstream. */
+  attempts?: number;
 }
 
 /** Upstream timeouts in milliseconds. */

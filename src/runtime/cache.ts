@@ -103,7 +103,11 @@ export class RouterCache {
   private readonly now: () => number;
   private readonly counters = { hits: 0, misses: 0, loads: 0, loadErrors: 0, invalidTables: 0, evictions: 0 };
 
-  constructor(private readonly options: RouterCacheOptions) {
+  /** `onDrop`: a function left the cache (evicted, or cleared): its upstream state can go (SPEC 11 timers). */
+  constructor(
+    private readonly options: RouterCacheOptions,
+    private readonly onDrop?: (functionId: string) => void,
+  ) {
     if (typeof options.loadRoutes !== 'function') throw new TypeError('loadRoutes must be a function');
     this.ttlMs = options.ttlMs ?? 30_000;
     this.maxEntries = Math.max(1, options.maxEntries ?? 1_000);
@@ -137,6 +141,7 @@ export class RouterCache {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
       this.counters.evictions++;
+      this.onDrop?.(oldest);
     }
     return this.load(functionId, fresh);
   }
@@ -154,7 +159,9 @@ export class RouterCache {
 
   /** Forgets every function (including last good tables). */
   clear(): void {
+    const ids = [...this.entries.keys()];
     this.entries.clear();
+    if (this.onDrop) for (const id of ids) this.onDrop(id);
   }
 
   stats(): RouterCacheStats {

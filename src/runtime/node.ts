@@ -28,7 +28,8 @@ export function createNodeRuntimeRouter(options: NodeRuntimeRouterOptions): Node
   const blockPrivateNetworks = options.blockPrivateNetworks !== false;
   const agent = createUpstreamAgent({ ...options, blockPrivateNetworks });
   const core = createRuntimeCore({ ...options, blockPrivateNetworks, transport: createUndiciTransport({ agent }) });
-  const proxy = createNodeProxy({ ...options, router: undefined, onRequest: undefined, blockPrivateNetworks, agent });
+  // One upstream state for both interfaces: a function's targets are healthy or not whichever serves it.
+  const proxy = createNodeProxy({ ...options, router: undefined, onRequest: undefined, blockPrivateNetworks, agent, upstreams: core.upstreams });
   const fetchSide = runtimeRouterFrom(core);
   return {
     ...fetchSide,
@@ -37,10 +38,11 @@ export function createNodeRuntimeRouter(options: NodeRuntimeRouterOptions): Node
       const r = core.cache.get(functionId);
       const router = r instanceof Promise ? await r : r;
       if (router === null) return false;
-      return proxy.handle(req, res, router, true, core.logFor(functionId));
+      return proxy.handle(req, res, router, true, core.logFor(functionId), functionId);
     },
     async close() {
       core.cache.clear();
+      core.upstreams.close();
       await closeAgent(agent);
     },
   };

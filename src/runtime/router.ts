@@ -8,7 +8,8 @@
 import type { Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
 import { errorResponse } from '../proxy/fetch-error.js';
-import { routeFetch, type FetchPipelineOptions } from '../proxy/fetch-handler.js';
+import { routeFetch, transportProber, type FetchPipelineOptions } from '../proxy/fetch-handler.js';
+import { createUpstreamRegistry, type UpstreamRegistry } from '../upstream/registry.js';
 import { fromRequest } from '../proxy/fetch-request.js';
 import { createFetchTransport } from '../proxy/fetch-transport.js';
 import type { ClientInfo, FetchTransport } from '../proxy/fetch-types.js';
@@ -60,13 +61,16 @@ export interface RuntimeRouter {
 /** Internal: the pieces the Node variant reuses. */
 export interface RuntimeCore {
   cache: RouterCache;
+  /** Balancer and health state per function (scope = function id), dropped with the function's cache entry. */
+  upstreams: UpstreamRegistry;
   pipeline(functionId: string): FetchPipelineOptions;
   logFor(functionId: string): ((entry: AccessLogEntry) => void) | undefined;
 }
 
-export function createRuntimeCore(options: RuntimeRouterOptions): RuntimeCore {
-  const cache = new RouterCache(options);
+export function createRuntimeCore(options: RuntimeRouterOptions, upstreams?: UpstreamRegistry): RuntimeCore {
   const transport = options.transport ?? createFetchTransport();
+  const registry = upstreams ?? createUpstreamRegistry({ events: options.events, prober: transportProber(transport) });
+  const cache = new RouterCache(options, (functionId) => registry.release(functionId));
   const onRequest = options.onRequest;
   const logFor = (functionId: string): ((entry: AccessLogEntry) => void) | undefined =>
     onRequest ? (entry) => onRequest({ ...entry, functionId }) : undefined;
@@ -78,12 +82,16 @@ export function createRuntimeCore(options: RuntimeRouterOptions): RuntimeCore {
     allowEncodedSlashes: options.allowEncodedSlashes === true,
   };
   if (options.timeouts !== undefined) base.timeouts = options.timeouts;
+  if (options.events !== undefined) base.events = options.events;
   return {
     cache,
+    upstreams: registry,
     logFor,
     pipeline: (functionId) => {
       const log = logFor(functionId);
-      return log ? { ...base, onRequest: log } : base;
+      const p: FetchPipelineOptions = { ...base, upstreams: registry, upstreamScope: functionId };
+      if (log) p.onRequest = log;
+      return p;
     },
   };
 }
@@ -126,6 +134,7 @@ export function runtimeRouterFrom(core: RuntimeCore): RuntimeRouter {
     async close() {
       // A transport passed in belongs to the caller: it is not closed here.
       cache.clear();
+      core.upstreams.close();
     },
   };
 }

@@ -5,6 +5,7 @@
  * the request to another host.
  */
 import type { RouteMatch } from '../match/types.js';
+import type { TargetTemplate } from './template.js';
 
 /** Characters that would end a path or change its meaning if a non-normalized path got here. */
 const UNSAFE_IN_PATH = /[?#\\\s]/;
@@ -22,11 +23,14 @@ function encodeValue(value: string): string {
   }
 }
 
-/** The URL a request that produced `match` is forwarded to; `query` is the request's (no `?`). */
-export function buildForwardUrl(match: RouteMatch, query = ''): string {
+/**
+ * The URL a request that produced `match` is forwarded to; `query` is the request's (no `?`).
+ * `template`: the chosen target's (SPEC 11, several targets); default the serving variant's first.
+ */
+export function buildForwardUrl(match: RouteMatch, query = '', template?: TargetTemplate): string {
   const route = match.route;
-  // The serving variant's target (its first one; a balancer picks among several upstream).
-  const t = match.variant.targets[0]!.template;
+  // The chosen target's, else the serving variant's first (not the route's: another variant may serve).
+  const t = template ?? match.variant.targets[0]!.template;
   let path: string;
   if (t.parts !== null) {
     path = '';
