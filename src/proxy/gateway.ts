@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Router } from '../match/types.js';
 import { createNodeProxy } from './node-proxy.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
@@ -21,11 +22,15 @@ export interface GatewayOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Custom DNS resolution (tests, split-horizon DNS). Default `dns.lookup`. */
   lookup?: LookupFunction;
+  /** Longest silence (ms, both directions) on a WebSocket or other upgraded connection. Default 60,000; 0: none. */
+  upgradeIdleTimeout?: number;
 }
 
 export interface Gateway {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Waits for in-flight requests (at most 5 s), then closes every upstream connection. */
+  /** The server's 'upgrade' listener (WebSockets): `server.on('upgrade', gateway.upgrade)`. */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Closes upgraded connections, waits for in-flight requests (at most 5 s), then closes every upstream connection. */
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const proxy = createNodeProxy(options);
   return {
     handler: (req, res) => proxy.handler(req, res),
+    upgrade: (req, socket, head) => proxy.upgrade(req, socket, head),
     close: () => proxy.close(),
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import type { RouteMatch, Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
@@ -15,11 +16,12 @@ import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { trackResponse, type LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
+import { createUpgradeForwarder, sendSocketError, type UpgradeOptions } from './node-upgrade.js';
 import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOptions, type ResolvedTimeouts, type RouterSource } from './types.js';
 import { closeAgent, createUpstreamAgent, type UpstreamOptions } from './upstream-agent.js';
 
 /** Options of `createNodeProxy`. */
-export interface NodeProxyOptions extends ProxyCommonOptions, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {
+export interface NodeProxyOptions extends ProxyCommonOptions, UpgradeOptions, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {
   /** The table `handler` routes by (a getter is called per request). `handle` takes its own. */
   router?: RouterSource;
   /** Share an Agent between proxies (it is then not closed by `close()`). */
@@ -38,9 +40,21 @@ export interface NodeProxy {
    * or refused (400/414 for a path that cannot be routed, whatever `fallthrough`).
    */
   handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, onRequest?: (entry: AccessLogEntry) => void): boolean;
+  /**
+   * A Node server's 'upgrade' listener (WebSockets, any `Upgrade`): `server.on('upgrade',
+   * proxy.upgrade)`. With `next`, an upgrade no route takes is left alone (for another
+   * listener) and `next` is called; without it, it is answered 404 (or 405) on the socket.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, next?: () => void): void;
+  /** `handle` for an upgrade request (see `upgrade`); the socket is the server's 'upgrade' socket. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, onRequest?: (entry: AccessLogEntry) => void): boolean;
   /** The undici Agent (one keep-alive Pool per upstream origin). */
   readonly agent: Agent;
-  /** Waits for in-flight requests (at most `graceMs`, default 5,000), then closes every upstream connection. */
+  /**
+   * Closes every upgraded connection (WebSockets are long-lived: they are not waited for),
+   * waits for in-flight requests (at most `graceMs`, default 5,000), then closes every upstream
+   * connection.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -60,6 +74,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const trustForwardedHeaders = options.trustForwardedHeaders === true;
   const allowEncodedSlashes = options.allowEncodedSlashes === true;
   const onRequest = options.onRequest;
+  const upgrades = createUpgradeForwarder({ ...options, agent, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets });
 
   function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState): void {
     const socket = req.socket as Socket & { encrypted?: boolean };
@@ -132,7 +147,21 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       }
       if (!handle(req, res, router, next !== undefined)) next!();
     },
+    upgrade(req, socket, head, next) {
+      let router: Router;
+      try {
+        if (options.router === undefined) throw new TypeError('createNodeProxy: no router to route by');
+        router = currentRouter(options.router);
+      } catch {
+        socket.on('error', () => socket.destroy());
+        sendSocketError(socket, 502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], null));
+        return;
+      }
+      if (!upgrades.handle(req, socket, head, router, next !== undefined, onRequest)) next!();
+    },
+    handleUpgrade: (req, socket, head, router, fallthrough, log = onRequest) => upgrades.handle(req, socket, head, router, fallthrough, log),
     async close(graceMs = 5_000) {
+      upgrades.closeAll();
       if (!ownAgent) return;
       await closeAgent(agent, graceMs);
     },
