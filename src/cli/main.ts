@@ -30,6 +30,9 @@ const SERVE_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   watch: { type: 'boolean', default: true },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  h2c: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const DEMO_OPTIONS = {
@@ -115,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       if (values.help) return io.out(HELP.serve!), 0;
       if (positionals.length > 1) throw new UsageError(`serve takes one <routes> argument, got ${positionals.length}`);
       const { runServe } = await import('./serve.js');
-      return exitSoon(await runServe(positionals[0], { ...values, port: parsePort(values.port) }, io));
+      return exitSoon(await runServe(positionals[0], { ...values, port: parsePort(values.port), tlsCert: values['tls-cert'], tlsKey: values['tls-key'] }, io));
     }
     case 'demo': {
       const { values, positionals } = parse(command, rest, DEMO_OPTIONS);

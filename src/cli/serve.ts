@@ -7,9 +7,10 @@ import { validateRoutes } from '../validate/validate.js';
 import { matchOptions, type Io, type TableFlags } from './commands.js';
 import { formatIssue, formatTable, plural } from './format.js';
 import { startGateway, waitForSignal } from './gateway-server.js';
+import { checkListenFlags, type ListenFlags } from './listen.js';
 import { resolveSource, type RoutesSource } from './source.js';
 
-export interface ServeFlags extends TableFlags {
+export interface ServeFlags extends TableFlags, ListenFlags {
   port?: number | undefined;
   host?: string;
   watch?: boolean;
@@ -58,6 +59,7 @@ async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: t
 }
 
 export async function runServe(arg: string | undefined, flags: ServeFlags, io: Io): Promise<number> {
+  checkListenFlags(flags);
   const source = await resolveSource(arg, flags.function);
   const routes = await source.load();
   const options = matchOptions(flags);
@@ -75,8 +77,8 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
   if (router.warnings.length) io.out('\n' + router.warnings.map(formatIssue).join('\n\n'));
 
   const host = flags.host ?? '127.0.0.1';
-  const gateway = await startGateway({ router: () => router, host, port: flags.port, io });
-  io.out(`\nListening on ${gateway.url}`);
+  const gateway = await startGateway({ router: () => router, host, port: flags.port, io, listen: { tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, h2c: flags.h2c } });
+  io.out(`\nListening on ${gateway.url} (${gateway.protocols})`);
 
   let watcher: FSWatcher | undefined;
   if (source.file !== undefined && flags.watch !== false) {

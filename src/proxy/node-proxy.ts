@@ -114,7 +114,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const started = performance.now();
     const state: LogState = { route: null };
     try {
-      const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? null, headers: req.headers }, { allowEncodedSlashes, fallthrough });
+      const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? null, headers: req.headers }, { allowEncodedSlashes, fallthrough });
       if (decision.kind === 'fall-through') return false;
       if (decision.kind === 'answer') {
         trackResponse(req, res, started, log, state);

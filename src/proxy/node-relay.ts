@@ -50,7 +50,9 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     if (this.clientGone) return;
     this.state.upstreamStatus = statusCode;
     try {
-      this.res.writeHead(statusCode, safeReason(statusMessage), endToEndHeaders(headers as HeaderRecord));
+      // HTTP/2 has no reason phrase (Node warns when given one): only HTTP/1.x gets it.
+      const reason = this.res.req?.httpVersionMajor === 2 ? undefined : safeReason(statusMessage);
+      this.res.writeHead(statusCode, reason, endToEndHeaders(headers as HeaderRecord));
     } catch (err) {
       controller.abort(err as Error);
     }
