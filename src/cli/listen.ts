@@ -25,6 +25,8 @@ export interface ListenFlags {
   tlsKey?: string | undefined;
   /** Cleartext HTTP/2 with prior knowledge (no HTTP/1.1 on that port). */
   h2c?: boolean | undefined;
+  /** Re-read the certificate when its files change (default true; `--no-watch`). */
+  watch?: boolean | undefined;
 }
 
 export interface GatewayListener {
@@ -143,8 +145,10 @@ export async function createGatewayListener(flags: ListenFlags, handler: Handler
         reloading = false;
       }
     };
-    watchers.push(watchFile(certFile, () => void reload()));
-    if (keyFile !== certFile) watchers.push(watchFile(keyFile, () => void reload()));
+    if (flags.watch !== false) {
+      watchers.push(watchFile(certFile, () => void reload()));
+      if (keyFile !== certFile) watchers.push(watchFile(keyFile, () => void reload()));
+    }
     return {
       server,
       scheme: 'https',

@@ -77,7 +77,7 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
   if (router.warnings.length) io.out('\n' + router.warnings.map(formatIssue).join('\n\n'));
 
   const host = flags.host ?? '127.0.0.1';
-  const gateway = await startGateway({ router: () => router, host, port: flags.port, io, listen: { tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, h2c: flags.h2c } });
+  const gateway = await startGateway({ router: () => router, host, port: flags.port, io, listen: { tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, h2c: flags.h2c, watch: flags.watch } });
   io.out(`\nListening on ${gateway.url} (${gateway.protocols})`);
 
   let watcher: FSWatcher | undefined;
