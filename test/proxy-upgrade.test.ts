@@ -5,6 +5,7 @@
  * after any test (test/support/leaks.ts).
  */
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -71,6 +72,32 @@ describe('the upgrade request goes through the routing step and the upstream req
     const back = await nextMessage(ws);
     expect(back.data.length).toBe(big.length);
     expect(back.data.equals(big)).toBe(true);
+    ws.close();
+    await closed(ws);
+  });
+
+  it('law: any sequence of text and binary messages comes back intact and in order', async () => {
+    const { gw } = await setup();
+    const ws = await openWs(`${gw.wsUrl}/ws/law`);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(fc.uint8Array({ maxLength: 70_000 }), fc.string({ maxLength: 300 })), { minLength: 1, maxLength: 12 }), async (messages) => {
+        const back: { data: Buffer; isBinary: boolean }[] = [];
+        const all = new Promise<void>((resolve) => {
+          const onMessage = (data: Buffer, isBinary: boolean): void => {
+            back.push({ data, isBinary });
+            if (back.length === messages.length) {
+              ws.off('message', onMessage);
+              resolve();
+            }
+          };
+          ws.on('message', onMessage);
+        });
+        for (const m of messages) ws.send(m, { binary: typeof m !== 'string' });
+        await all;
+        expect(back).toEqual(messages.map((m) => ({ data: Buffer.from(m), isBinary: typeof m !== 'string' })));
+      }),
+      { numRuns: 25 },
+    );
     ws.close();
     await closed(ws);
   });
