@@ -280,8 +280,8 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
       const shown = options.exposeTargets ? request.url : undefined;
       const token = req.headers.upgrade;
       if (token === undefined || token === '') {
-        // Node emits 'upgrade' only with an Upgrade header; a CONNECT also lands here when the
-        // server has no 'connect' listener of its own.
+        // Node emits 'upgrade' only for a request with an Upgrade header, but a host may call
+        // this for any request: without a protocol to switch to there is nothing to proxy.
         report(state, 501, 'method-not-supported');
         sendSocketError(socket, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], state.route, shown));
         return true;
