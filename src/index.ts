@@ -16,11 +16,12 @@ export { createNodeProxy, type NodeProxy, type NodeProxyOptions } from './proxy/
 export { createGateway, type Gateway, type GatewayOptions } from './proxy/gateway.js';
 export { createUndiciTransport, type UndiciTransport, type UndiciTransportOptions } from './proxy/undici-transport.js';
 export type { UpstreamOptions } from './proxy/upstream-agent.js';
+export type { UpgradeOptions } from './proxy/node-upgrade.js';
 
 // The functions runtime on Node.
 export { createNodeRuntimeRouter, type NodeRuntimeRouter, type NodeRuntimeRouterOptions } from './runtime/node.js';
 
 // Node framework adapters.
-export { createFastifyPlugin, type FastifyPlugin } from './adapters/fastify.js';
+export { createFastifyPlugin, type FastifyPlugin, type FastifyPluginOptions } from './adapters/fastify.js';
 export { createExpressMiddleware, type ExpressMiddleware } from './adapters/express.js';
 export type { NodeAdapterOptions } from './adapters/node.js';

@@ -61,7 +61,7 @@ const NODE_VALUES = [
 
 const NODE_TYPES = [
   'NodeProxy', 'NodeProxyOptions', 'Gateway', 'GatewayOptions', 'UndiciTransport', 'UndiciTransportOptions', 'UpstreamOptions',
-  'NodeRuntimeRouter', 'NodeRuntimeRouterOptions', 'FastifyPlugin', 'ExpressMiddleware', 'NodeAdapterOptions', 'ConfigErrorCode', 'ConfigRoutes',
+  'NodeRuntimeRouter', 'NodeRuntimeRouterOptions', 'FastifyPlugin', 'FastifyPluginOptions', 'UpgradeOptions', 'ExpressMiddleware', 'NodeAdapterOptions', 'ConfigErrorCode', 'ConfigRoutes',
 ];
 
 const sorted = (names: readonly string[]) => [...names].sort();

@@ -11,12 +11,19 @@
  * as by every entry point, and never reaches the app.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { NodeProxy } from '../proxy/node-proxy.js';
 import { createRouteForwarder, type NodeAdapterOptions } from './node.js';
 
 /** `(req, res, next)`: Express's `RequestHandler` shape, written with Node's types only. */
 export interface ExpressMiddleware {
   (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
+  /**
+   * The 'upgrade' listener for WebSockets (Express never sees upgrades: register it on the
+   * HTTP server, `app.listen(...).on('upgrade', middleware.upgrade)`). An upgrade the table does
+   * not take is answered 404, or passed to `next` when given.
+   */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, next?: () => void) => void;
   /** The proxy behind it (its undici Agent holds the upstream connection pools). */
   readonly proxy: NodeProxy;
   /** Closes the upstream connections (after in-flight requests, at most `graceMs`). */
@@ -37,6 +44,7 @@ export function createExpressMiddleware(options: NodeAdapterOptions): ExpressMid
     if (!handled) next();
   }) as ExpressMiddleware;
   Object.defineProperty(middleware, 'proxy', { value: forwarder.proxy });
+  Object.defineProperty(middleware, 'upgrade', { value: forwarder.upgrade });
   middleware.close = forwarder.close;
   return middleware;
 }

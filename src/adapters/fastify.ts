@@ -11,16 +11,45 @@
  * before Fastify's routes: a path both match is proxied. A path that cannot be routed (`%2F`,
  * `%00`, too long, too many segments) is answered 400/414 JSON here, as by every entry point.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createRouteForwarder, type RouteForwarder, type NodeAdapterOptions } from './node.js';
+
+/** Options of `createFastifyPlugin`: the table and proxy options, and whether to proxy WebSockets. */
+export interface FastifyPluginOptions extends NodeAdapterOptions {
+  /**
+   * Proxy WebSockets (any `Upgrade`) too: the plugin adds an 'upgrade' listener to
+   * `fastify.server`. An upgrade no route takes is left to the server's other 'upgrade'
+   * listeners if it has any (e.g. @fastify/websocket's), otherwise answered 404 on the socket
+   * (Node stops sending upgrades to Fastify's routes once any 'upgrade' listener exists).
+   * Default false.
+   */
+  websocket?: boolean;
+}
 
 /** The parts of a Fastify instance the plugin uses (structural, so no Fastify types are needed). */
 export interface FastifyInstanceLike {
   addHook(name: 'onRequest', hook: (request: { raw: IncomingMessage }, reply: { raw: ServerResponse; hijack(): unknown }, done: (err?: Error) => void) => void): unknown;
   addHook(name: 'onClose', hook: (instance: never) => Promise<void>): unknown;
+  /** The Node server (needed only with `websocket: true`). */
+  readonly server?: Pick<Server, 'on' | 'off' | 'listenerCount'>;
 }
 
-function register(fastify: FastifyInstanceLike, forwarder: RouteForwarder): void {
+function registerUpgrades(fastify: FastifyInstanceLike, forwarder: RouteForwarder): void {
+  const server = fastify.server;
+  if (server === undefined) throw new TypeError('createFastifyPlugin: `websocket: true` needs the Fastify instance\'s `server` (fastify.server) to listen for upgrades');
+  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const others = server.listenerCount('upgrade') > 1;
+    forwarder.upgrade(req, socket, head, others ? () => undefined : undefined);
+  };
+  server.on('upgrade', listener);
+  fastify.addHook('onClose', async () => {
+    server.off('upgrade', listener);
+  });
+}
+
+function register(fastify: FastifyInstanceLike, forwarder: RouteForwarder, websocket: boolean): void {
+  if (websocket) registerUpgrades(fastify, forwarder);
   fastify.addHook('onRequest', (request, reply, done) => {
     let handled: boolean;
     try {
@@ -51,9 +80,10 @@ export type FastifyPlugin = (fastify: any, options?: unknown) => Promise<void>;
  * The table is compiled here, so an invalid one throws `RoutesValidationError` before the app
  * starts. Closing the app closes the upstream connections.
  */
-export function createFastifyPlugin(options: NodeAdapterOptions): FastifyPlugin {
-  const forwarder = createRouteForwarder(options, 'createFastifyPlugin');
-  const plugin = async (fastify: FastifyInstanceLike): Promise<void> => register(fastify, forwarder);
+export function createFastifyPlugin(options: FastifyPluginOptions): FastifyPlugin {
+  const { websocket = false, ...rest } = options;
+  const forwarder = createRouteForwarder(rest, 'createFastifyPlugin');
+  const plugin = async (fastify: FastifyInstanceLike): Promise<void> => register(fastify, forwarder, websocket);
   // What fastify-plugin sets: the hook lives in the registering context (not an encapsulated
   // child), and the plugin has a name in Fastify's errors and `printPlugins()`.
   return Object.assign(plugin, {

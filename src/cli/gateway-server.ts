@@ -2,13 +2,13 @@
  * The HTTP side of `serve` and `demo`: a Node server around the proxy's gateway, listening
  * with a fallback port, one access-log line per request, graceful shutdown on a signal.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { Router } from '../match/types.js';
 import { createGateway, type AccessLogEntry } from '../proxy/index.js';
 import type { RoutingEvent } from '../telemetry/events.js';
 import type { Io } from './commands.js';
 import { UsageError } from './errors.js';
+import { createGatewayListener, type ListenFlags } from './listen.js';
 
 export const DEFAULT_PORT = 8080;
 /** How long in-flight requests get to finish after a shutdown signal. */
@@ -87,9 +87,9 @@ export async function listenWithFallback(server: Server, host: string, port: num
   throw new UsageError(`No free port found on ${host}`);
 }
 
-export function urlOf(host: string, port: number): string {
+export function urlOf(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   const h = host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
+  return `${scheme}://${h}:${port}`;
 }
 
 export interface RunningGateway {
@@ -97,11 +97,13 @@ export interface RunningGateway {
   port: number;
   /** The table changed (a reload): active health checks follow it now rather than at the next request. */
   routerChanged(): void;
+  /** What the port speaks (HTTP/1.1; HTTPS with h2 and HTTP/1.1; h2c). */
+  protocols: string;
   /** Stops accepting, lets in-flight requests finish (bounded), closes upstream pools. */
   close(): Promise<void>;
 }
 
-export async function startGateway(opts: { router: () => Router; host: string; port: number | undefined; io: Io }): Promise<RunningGateway> {
+export async function startGateway(opts: { router: () => Router; host: string; port: number | undefined; io: Io; listen?: ListenFlags }): Promise<RunningGateway> {
   const gateway = createGateway({
     router: opts.router,
     // Local development: targets on loopback/private networks are the point.
@@ -117,24 +119,35 @@ export async function startGateway(opts: { router: () => Router; host: string; p
     },
   });
   gateway.upstreams.attach(opts.router());
-  const server = createServer(gateway.handler);
+  let listener;
+  try {
+    listener = await createGatewayListener(opts.listen ?? {}, gateway.handler, gateway.upgrade, opts.io);
+  } catch (e) {
+    await gateway.close();
+    throw e;
+  }
+  const server = listener.server;
   let port: number;
   try {
     port = await listenWithFallback(server, opts.host, opts.port, opts.io);
   } catch (e) {
+    listener.stopWatching();
     await gateway.close();
     throw e;
   }
   let closing: Promise<void> | null = null;
   return {
-    url: urlOf(opts.host, port),
+    url: urlOf(opts.host, port, listener.scheme),
     port,
     routerChanged: () => gateway.upstreams.attach(opts.router()),
+    protocols: listener.protocols,
     close() {
       closing ??= (async () => {
+        listener.stopWatching();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        listener.closeIdleConnections();
+        listener.closeUpgraded();
+        const force = setTimeout(() => listener.closeAllConnections(), DRAIN_MS);
         await closed;
         clearTimeout(force);
         await gateway.close();

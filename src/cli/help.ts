@@ -17,6 +17,7 @@ Usage:
   af-routes validate [<routes>] [--function <name>] [--json]
   af-routes match <routes> <path>... [--function <name>] [--json]
   af-routes serve [<routes>] [--port 8080] [--host 127.0.0.1] [--function <name>]
+                 [--tls-cert <pem> --tls-key <pem> | --h2c]
   af-routes serve --routes-from postgres://user@host:port/db --function <id>
   af-routes edit [<routes.json>] [--port 8080] [--editor-port 8081]
   af-routes demo [--port 8080]
@@ -89,6 +90,11 @@ start and one access-log line per request:
   HH:MM:SS METHOD /path -> /route/pattern STATUS upstream=STATUS 12ms
 Edits to the routes file are picked up at once; a table that fails validation is reported
 and the previous one keeps serving. Ctrl+C (SIGINT) or SIGTERM stops it gracefully.
+WebSockets (any Upgrade) are routed and proxied like requests; SSE and other streams pass
+through as they come.
+With --tls-cert/--tls-key it serves HTTPS: HTTP/2 (ALPN h2) and HTTP/1.1 on the same port; the
+certificate is re-read when its files change. --h2c serves cleartext HTTP/2 with prior
+knowledge instead (no HTTP/1.1, so no WebSockets). Upstreams are always spoken to in HTTP/1.1.
 Local development only: targets on loopback and private networks are allowed, and error
 bodies show the target URL.
 Without <routes>, reads af.config.ts/js/json in the working directory.
@@ -100,7 +106,10 @@ Options:
                            was given, a free one is used; 0 picks a free one)
       --host <host>        address to listen on (default 127.0.0.1)
   -f, --function <name>    the function whose routes to read from an af.config.* with several
-      --no-watch           do not reload the table when its file changes
+      --no-watch           do not reload the table (or the certificate) when its file changes
+      --tls-cert <file>    PEM certificate (chain): serve HTTPS, HTTP/2 by ALPN and HTTP/1.1
+      --tls-key <file>     PEM private key of --tls-cert (both or neither)
+      --h2c                cleartext HTTP/2 with prior knowledge (not with --tls-cert)
 ${MATCH_OPTIONS}
   -h, --help               show this help
 
@@ -118,7 +127,9 @@ Scale-out (docs/scale-out.md):
 Exit codes:
   0  stopped by SIGINT/SIGTERM
   1  the table is invalid at start: its problems are printed
-  2  unusable input, the port given is in use, or --routes-from unreachable at start`,
+  2  unusable input, the port given is in use, --routes-from unreachable at start, or a TLS
+     flag problem (one of --tls-cert and --tls-key without the other, --h2c with TLS, an
+     unreadable or mismatched certificate)`,
 
   edit: `Usage: af-routes edit [<routes.json>] [options]
 

@@ -45,6 +45,9 @@ const SERVE_OPTIONS = {
   'routes-column': { type: 'string' },
   'routes-id-column': { type: 'string' },
   'rate-limit-store': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  h2c: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const EDIT_OPTIONS = {
@@ -146,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
         routesIdColumn: values['routes-id-column'],
         rateLimitStore: values['rate-limit-store'],
       };
-      return exitSoon(await runServe(positionals[0], { ...values, ...scaleOut, port: parsePort(values.port) }, io));
+      return exitSoon(await runServe(positionals[0], { ...values, ...scaleOut, port: parsePort(values.port), tlsCert: values['tls-cert'], tlsKey: values['tls-key'] }, io));
     }
     case 'edit': {
       const { values, positionals } = parse(command, rest, EDIT_OPTIONS);

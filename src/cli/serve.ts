@@ -7,10 +7,11 @@ import { validateRoutes } from '../validate/validate.js';
 import { matchOptions, type Io, type TableFlags } from './commands.js';
 import { formatIssue, formatTable, plural } from './format.js';
 import { startGateway, waitForSignal } from './gateway-server.js';
+import { checkListenFlags, type ListenFlags } from './listen.js';
 import { checkScaleOutFlags, openPostgresServeSource, openRateLimitStore, redactUrl, type ScaleOutFlags } from './scale-out.js';
 import { resolveSource, type RoutesSource } from './source.js';
 
-export interface ServeFlags extends TableFlags, ScaleOutFlags {
+export interface ServeFlags extends TableFlags, ScaleOutFlags, ListenFlags {
   port?: number | undefined;
   host?: string;
   watch?: boolean;
@@ -59,6 +60,7 @@ async function tryLoad(source: Pick<RoutesSource, 'load'>, flags: TableFlags): P
 }
 
 export async function runServe(arg: string | undefined, flags: ServeFlags, io: Io): Promise<number> {
+  checkListenFlags(flags);
   checkScaleOutFlags(arg, flags);
   // --routes-from: the function's row in Postgres, followed by LISTEN/NOTIFY (docs/scale-out.md).
   const pgSource = flags.routesFrom !== undefined ? await openPostgresServeSource(flags, (m) => io.err(m)) : undefined;
@@ -83,8 +85,8 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
   if (router.warnings.length) io.out('\n' + router.warnings.map(formatIssue).join('\n\n'));
 
   const host = flags.host ?? '127.0.0.1';
-  const gateway = await startGateway({ router: () => router, host, port: flags.port, io });
-  io.out(`\nListening on ${gateway.url}`);
+  const gateway = await startGateway({ router: () => router, host, port: flags.port, io, listen: { tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, h2c: flags.h2c, watch: flags.watch } });
+  io.out(`\nListening on ${gateway.url} (${gateway.protocols})`);
   if (rateLimitStore !== undefined) io.out(`Rate limits shared in Redis at ${redactUrl(flags.rateLimitStore!)}`);
 
   let watcher: FSWatcher | undefined;

@@ -114,8 +114,8 @@ function addConnectionTokens(value: HeaderValue | undefined, into: Set<string>):
 
 /**
  * The end-to-end headers of a message (SPEC section 8): a new record without the hop-by-hop
- * headers and without every header named in `Connection` (or the pre-standard
- * `Proxy-Connection`). The one place hop-by-hop headers are dropped, for requests going
+ * headers, without every header named in `Connection` (or the pre-standard
+ * `Proxy-Connection`), and without HTTP/2 pseudo-headers (`:authority`, ...). The one place hop-by-hop headers are dropped, for requests going
  * upstream and responses coming back, on every transport.
  */
 export function endToEndHeaders(all: HeaderRecord): HeaderRecord {
@@ -124,7 +124,9 @@ export function endToEndHeaders(all: HeaderRecord): HeaderRecord {
   addConnectionTokens(all['proxy-connection'], named);
   const out: HeaderRecord = Object.create(null) as HeaderRecord;
   for (const name in all) {
-    if (HOP_BY_HOP_HEADERS.has(name) || named.has(name)) continue;
+    // `:method`, `:path`, `:authority`, `:scheme` (an HTTP/2 request through Node's
+    // compatibility API): they belong to that connection's framing, not to the message.
+    if (HOP_BY_HOP_HEADERS.has(name) || named.has(name) || name.charCodeAt(0) === 0x3a) continue;
     out[name] = all[name]!;
   }
   return out;

@@ -70,6 +70,10 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
 
   const headers = endToEndHeaders(all);
   headers['host'] = host;
+  // HTTP/2 clients may split Cookie into one field per pair (RFC 9113 8.2.3); an HTTP/1.1
+  // upstream must get them as one line, joined with "; " (as Node's own req.headers does).
+  const cookie = headers['cookie'];
+  if (cookie !== undefined && typeof cookie !== 'string') headers['cookie'] = cookie.join('; ');
 
   if (options.xForwarded !== false) {
     const trust = options.trustForwardedHeaders === true;
@@ -79,7 +83,8 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
     if (client !== '') headers['x-forwarded-for'] = priorText !== '' ? priorText + ', ' + client : client;
     else if (priorText !== '') headers['x-forwarded-for'] = priorText;
 
-    const originalHost = firstValue(all['host']) ?? incoming.host ?? undefined;
+    // An HTTP/2 client names the host in `:authority` (RFC 9113 8.3.1), usually without `Host`.
+    const originalHost = firstValue(all['host']) ?? firstValue(all[':authority']) ?? incoming.host ?? undefined;
     if (!(trust && headers['x-forwarded-host'] !== undefined)) {
       if (originalHost) headers['x-forwarded-host'] = originalHost;
       else delete headers['x-forwarded-host'];

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Router } from '../match/types.js';
 import { createNodeProxy } from './node-proxy.js';
 import type { EventSink } from '../telemetry/events.js';
@@ -25,13 +26,17 @@ export interface GatewayOptions {
   lookup?: LookupFunction;
   /** Routing events: retries, ejections, target health changes (src/telemetry/events.ts). */
   events?: EventSink;
+  /** Longest silence (ms, both directions) on a WebSocket or other upgraded connection. Default 60,000; 0: none. */
+  upgradeIdleTimeout?: number;
 }
 
 export interface Gateway {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** Balancer and health state of multi-target routes; `attach` a new table to start its active checks at once. */
   readonly upstreams: UpstreamRegistry;
-  /** Waits for in-flight requests (at most 5 s), then closes every upstream connection. */
+  /** The server's 'upgrade' listener (WebSockets): `server.on('upgrade', gateway.upgrade)`. */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Closes upgraded connections, waits for in-flight requests (at most 5 s), then closes every upstream connection. */
   close(): Promise<void>;
 }
 
@@ -41,6 +46,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     handler: (req, res) => proxy.handler(req, res),
     upstreams: proxy.upstreams,
+    upgrade: (req, socket, head) => proxy.upgrade(req, socket, head),
     close: () => proxy.close(),
   };
 }

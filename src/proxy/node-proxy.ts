@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import type { RouteMatch, Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
@@ -15,6 +16,7 @@ import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { trackResponse, type LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
+import { createUpgradeForwarder, sendSocketError, type UpgradeOptions } from './node-upgrade.js';
 import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOptions, type ResolvedTimeouts, type RouterSource } from './types.js';
 import { closeAgent, createUpstreamAgent, type UpstreamOptions } from './upstream-agent.js';
 import type { Prober } from '../upstream/active-health.js';
@@ -23,7 +25,7 @@ import { forwardWithAttempts, type NodeUpstreamContext } from './node-upstream.j
 import { needsAttemptLoop } from './upstream-loop.js';
 
 /** Options of `createNodeProxy`. */
-export interface NodeProxyOptions extends ProxyCommonOptions, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {
+export interface NodeProxyOptions extends ProxyCommonOptions, UpgradeOptions, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {
   /** The table `handler` routes by (a getter is called per request). `handle` takes its own. */
   router?: RouterSource;
   /** Share an Agent between proxies (it is then not closed by `close()`). */
@@ -51,7 +53,19 @@ export interface NodeProxy {
   readonly upstreams: UpstreamRegistry;
   /** The undici Agent (one keep-alive Pool per upstream origin). */
   readonly agent: Agent;
-  /** Stops active health checks; waits for in-flight requests (at most `graceMs`, default 5,000), then closes every upstream connection. */
+  /**
+   * A Node server's 'upgrade' listener (WebSockets, any `Upgrade`): `server.on('upgrade',
+   * proxy.upgrade)`. With `next`, an upgrade no route takes is left alone (for another
+   * listener) and `next` is called; without it, it is answered 404 (or 405) on the socket.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, next?: () => void): void;
+  /** `handle` for an upgrade request (see `upgrade`); the socket is the server's 'upgrade' socket. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, onRequest?: (entry: AccessLogEntry) => void): boolean;
+  /**
+   * Stops active health checks, closes every upgraded connection (WebSockets are long-lived:
+   * they are not waited for), waits for in-flight requests (at most `graceMs`, default 5,000),
+   * then closes every upstream connection.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -81,6 +95,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   };
   const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober });
   const upstreamContext: NodeUpstreamContext = { agent, registry: registryState(upstreams), timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
+  const upgrades = createUpgradeForwarder({ ...options, agent, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets });
 
   function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState, router: Router, scope: string): void {
     if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {
@@ -126,7 +141,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const started = performance.now();
     const state: LogState = { route: null };
     try {
-      const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? null, headers: req.headers }, { allowEncodedSlashes, fallthrough });
+      const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? null, headers: req.headers }, { allowEncodedSlashes, fallthrough });
       if (decision.kind === 'fall-through') return false;
       if (decision.kind === 'answer') {
         trackResponse(req, res, started, log, state);
@@ -160,8 +175,22 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       }
       if (!handle(req, res, router, next !== undefined)) next!();
     },
+    upgrade(req, socket, head, next) {
+      let router: Router;
+      try {
+        if (options.router === undefined) throw new TypeError('createNodeProxy: no router to route by');
+        router = currentRouter(options.router);
+      } catch {
+        socket.on('error', () => socket.destroy());
+        sendSocketError(socket, 502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], null));
+        return;
+      }
+      if (!upgrades.handle(req, socket, head, router, next !== undefined, onRequest)) next!();
+    },
+    handleUpgrade: (req, socket, head, router, fallthrough, log = onRequest) => upgrades.handle(req, socket, head, router, fallthrough, log),
     async close(graceMs = 5_000) {
       if (ownRegistry) upstreams.close();
+      upgrades.closeAll();
       if (!ownAgent) return;
       await closeAgent(agent, graceMs);
     },

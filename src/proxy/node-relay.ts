@@ -110,11 +110,25 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
       return;
     }
     try {
-      this.res.writeHead(statusCode, safeReason(statusMessage), endToEndHeaders(headers as HeaderRecord));
+      // HTTP/2 has no reason phrase (Node warns when given one): only HTTP/1.x gets it.
+      const reason = this.res.req?.httpVersionMajor === 2 ? undefined : safeReason(statusMessage);
+      this.res.writeHead(statusCode, reason, endToEndHeaders(headers as HeaderRecord));
     } catch (err) {
       controller.abort(err as Error);
+      return;
     }
+    // Node sends the head with the first body chunk. A stream whose events come later (SSE,
+    // a long-poll that answers head first) must not wait for one: an event stream gets its
+    // head at once; any other body without a length gets it as soon as this read of the
+    // upstream's bytes is done and no chunk came with it.
+    const type = headers['content-type'];
+    if (typeof type === 'string' && type.startsWith('text/event-stream')) this.res.flushHeaders();
+    else if (headers['content-length'] === undefined) setImmediate(this.flushIfIdle);
   }
+
+  private readonly flushIfIdle = (): void => {
+    if (!this.clientGone && !this.ended && !this.res.headersSent && !this.res.destroyed) this.res.flushHeaders();
+  };
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone || this.discarding) return;

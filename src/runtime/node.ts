@@ -5,13 +5,15 @@
  * Node `http` request directly.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Agent } from 'undici';
 import { createNodeProxy } from '../proxy/node-proxy.js';
 import { createUndiciTransport } from '../proxy/undici-transport.js';
+import type { UpgradeOptions } from '../proxy/node-upgrade.js';
 import { closeAgent, createUpstreamAgent, type UpstreamOptions } from '../proxy/upstream-agent.js';
 import { createRuntimeCore, runtimeRouterFrom, type RuntimeRouter, type RuntimeRouterOptions } from './router.js';
 
-export interface NodeRuntimeRouterOptions extends Omit<RuntimeRouterOptions, 'transport'>, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'> {}
+export interface NodeRuntimeRouterOptions extends Omit<RuntimeRouterOptions, 'transport'>, Omit<UpstreamOptions, 'blockPrivateNetworks' | 'timeouts'>, UpgradeOptions {}
 
 export interface NodeRuntimeRouter extends RuntimeRouter {
   /**
@@ -19,6 +21,13 @@ export interface NodeRuntimeRouter extends RuntimeRouter {
    * an error), false, having touched nothing, when the function's own code should run.
    */
   handleNodeRequest(functionId: string, req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /**
+   * Serves a Node server's 'upgrade' event (a WebSocket) for a function: resolves true when the
+   * upgrade was proxied (or refused on the socket), false, having touched nothing, when the
+   * function's own code should take the socket. Upgraded connections obey `upgradeIdleTimeout`
+   * and the outbound policy, like requests.
+   */
+  handleNodeUpgrade(functionId: string, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<boolean>;
   /** The undici Agent: one keep-alive Pool per upstream origin. */
   readonly agent: Agent;
 }
@@ -40,9 +49,16 @@ export function createNodeRuntimeRouter(options: NodeRuntimeRouterOptions): Node
       if (router === null) return false;
       return proxy.handle(req, res, router, true, core.logFor(functionId), functionId);
     },
+    async handleNodeUpgrade(functionId, req, socket, head) {
+      const r = core.cache.get(functionId);
+      const router = r instanceof Promise ? await r : r;
+      if (router === null) return false;
+      return proxy.handleUpgrade(req, socket, head, router, true, core.logFor(functionId));
+    },
     async close() {
       core.cache.clear();
       core.upstreams.close();
+      await proxy.close(0);
       await closeAgent(agent);
     },
   };

@@ -1,0 +1,321 @@
+/**
+ * WebSocket (and any HTTP/1.1 `Upgrade`) proxying for Node: the handler behind a server's
+ * 'upgrade' event. The upgrade request goes through the same routing step as every request
+ * (../pipeline/route.ts: 400/414/404/405 answered on the raw socket as an HTTP/1.1 response
+ * with the JSON body), its upstream request is built by the same `buildProxyRequest` (mount
+ * rule, placeholders, query, X-Forwarded-*, hop-by-hop), and it is sent through the same undici
+ * Agent as HTTP requests, so the outbound policy (on the connected address) and the connect
+ * timeout apply unchanged. undici's `upgrade` dispatch option re-adds `Connection: upgrade` and
+ * the client's `Upgrade` token upstream.
+ *
+ * Why `agent.dispatch` with a handler and not `agent.upgrade()`: the latter throws away an
+ * upstream that answers anything but 101; a handler sees that answer (`onResponseStart`) and
+ * relays it to the client, status, headers and body, then closes the connection.
+ *
+ * After the 101 the two sockets are joined (./node-tunnel.ts).
+ */
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Agent, Dispatcher } from 'undici';
+import type { RouteMatch, Router } from '../match/types.js';
+import { classifyUpstreamError, errorBody, ERROR_CONTENT_TYPE, ERROR_MESSAGES, type ProxyErrorBody, type ProxyErrorCode } from '../pipeline/errors.js';
+import { endToEndHeaders, firstValue, type HeaderRecord } from '../pipeline/headers.js';
+import { routeRequest } from '../pipeline/route.js';
+import { buildProxyRequest } from '../pipeline/upstream-request.js';
+import type { CompiledTarget } from '../table/route.js';
+import { ClientClosedError } from './client-closed.js';
+import { joinSockets, type Tunnel } from './node-tunnel.js';
+import { safeReason } from './reason-phrase.js';
+import type { AccessLogEntry, ResolvedTimeouts } from './types.js';
+
+/** Default longest silence (both directions) on an upgraded connection before it is closed. */
+export const DEFAULT_UPGRADE_IDLE_TIMEOUT = 60_000;
+
+/** The options of the upgrade path that a proxy's user sets. */
+export interface UpgradeOptions {
+  /**
+   * Longest silence, in ms, in both directions of an upgraded connection (a WebSocket) before
+   * both sides are closed. Default 60,000; 0 turns it off. A WebSocket ping counts as traffic.
+   */
+  upgradeIdleTimeout?: number;
+}
+
+/** A Node server's 'upgrade' listener: `server.on('upgrade', handler)`. */
+export type NodeUpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/**
+ * The upstream a new upgraded connection goes to: the serving variant's first target.
+ * THE ONE PLACE a balancer plugs in for upgrades (SPEC 11: "a route's targets and balancer pick
+ * the upstream for a new connection"); replace this function when balancing lands.
+ */
+export function pickUpgradeTarget(match: RouteMatch): CompiledTarget {
+  return match.variant.targets[0]!;
+}
+
+/** `match` forwarding to `target` (buildProxyRequest builds from the route's template). */
+function matchFor(match: RouteMatch, target: CompiledTarget): RouteMatch {
+  if (match.route.template === target.template) return match;
+  return { ...match, target: target.url, route: { ...match.route, template: target.template } };
+}
+
+/** One header line set as `name: value` lines (repeated headers stay separate). */
+function headerLines(headers: HeaderRecord): string {
+  let out = '';
+  for (const name in headers) {
+    const value = headers[name]!;
+    // A value with CR/LF would split the head: such a header cannot be relayed verbatim.
+    if (typeof value === 'string') {
+      if (!/[\r\n]/.test(value)) out += `${name}: ${value}\r\n`;
+    } else for (const v of value) if (!/[\r\n]/.test(v)) out += `${name}: ${v}\r\n`;
+  }
+  return out;
+}
+
+/** Writes a whole HTTP/1.1 response head on a raw socket. */
+function writeHead(socket: Duplex, status: number, reason: string | undefined, headers: HeaderRecord): boolean {
+  return socket.write(`HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? ''}\r\n${headerLines(headers)}\r\n`);
+}
+
+/** Answers a pipeline error on a raw socket (an HTTP/1.1 response with the JSON body), then closes it. */
+export function sendSocketError(socket: Duplex, status: number, body: ProxyErrorBody, headers?: Readonly<Record<string, string>>): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  const all = Object.create(null) as HeaderRecord;
+  Object.assign(all, headers, {
+    'content-type': ERROR_CONTENT_TYPE,
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+    connection: 'close',
+  });
+  writeHead(socket, status, undefined, all);
+  endAndClose(socket, text);
+}
+
+/** Ends a socket (after `last`), and closes it once what was written is flushed. */
+function endAndClose(socket: Duplex, last?: string | Buffer): void {
+  socket.end(last, () => socket.destroy());
+}
+
+interface ExchangeState {
+  readonly req: IncomingMessage;
+  readonly started: number;
+  readonly log: ((entry: AccessLogEntry) => void) | undefined;
+  route: string | null;
+  upstreamStatus?: number;
+  logged: boolean;
+}
+
+/** One access-log entry per upgrade request, when its outcome is known (101, refusal or error). */
+function report(state: ExchangeState, status: number, error?: ProxyErrorCode): void {
+  if (state.logged || state.log === undefined) return;
+  state.logged = true;
+  const entry: AccessLogEntry = { method: state.req.method ?? 'GET', path: state.req.url ?? '', route: state.route, status, ms: performance.now() - state.started };
+  if (state.upstreamStatus !== undefined) entry.upstreamStatus = state.upstreamStatus;
+  if (error !== undefined) entry.error = error;
+  try {
+    state.log(entry);
+  } catch {
+    // A logging hook never breaks the proxy.
+  }
+}
+
+/**
+ * The undici side of one upgrade: a 101 joins the sockets; any other answer is relayed to the
+ * client (head, then body with backpressure) and the connection closed; a failure before the
+ * answer is a JSON error on the socket.
+ */
+class UpgradeRelay implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private clientGone = false;
+  private answered = false;
+  private waitingDrain = false;
+
+  constructor(
+    private readonly client: Duplex,
+    private readonly head: Buffer,
+    private readonly state: ExchangeState,
+    private readonly target: string | undefined,
+    private readonly onTunnel: (client: Duplex, upstream: Duplex, head: Buffer) => void,
+  ) {
+    client.once('close', this.onClientClose);
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.answered) return;
+    this.clientGone = true;
+    report(this.state, 499, 'client-closed-request');
+    this.controller?.abort(new ClientClosedError());
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new ClientClosedError());
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
+    this.answered = true;
+    this.client.off('close', this.onClientClose);
+    if (this.clientGone || this.client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.state.upstreamStatus = statusCode;
+    const out = endToEndHeaders(headers as HeaderRecord);
+    // The one place hop-by-hop headers are relayed: they are what a 101 is about.
+    out['connection'] = 'Upgrade';
+    const token = firstValue(headers['upgrade'] as string | string[] | undefined);
+    if (token !== undefined) out['upgrade'] = token;
+    writeHead(this.client, 101, undefined, out);
+    report(this.state, 101);
+    this.onTunnel(this.client, upstream, this.head);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return; // 100 Continue, 103 Early Hints: not relayed
+    this.answered = true;
+    this.client.off('close', this.onClientClose);
+    this.state.upstreamStatus = statusCode;
+    if (this.client.destroyed) {
+      controller.abort(new ClientClosedError());
+      return;
+    }
+    // A refusal (401, 403, 426, a 200 from a server that does not upgrade): relayed as is, and
+    // the connection closed after it (the client's socket cannot go back to the HTTP server).
+    const out = endToEndHeaders(headers as HeaderRecord);
+    out['connection'] = 'close';
+    writeHead(this.client, statusCode, safeReason(statusMessage), out);
+    report(this.state, statusCode);
+    this.client.once('close', () => controller.abort(new ClientClosedError()));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.client.destroyed) return;
+    if (!this.client.write(chunk) && !this.waitingDrain) {
+      this.waitingDrain = true;
+      controller.pause();
+      this.client.once('drain', () => {
+        this.waitingDrain = false;
+        controller.resume();
+      });
+    }
+  }
+
+  onResponseEnd(): void {
+    if (!this.client.destroyed) endAndClose(this.client);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.clientGone) return;
+    if (this.answered) {
+      // Failed mid-body (or mid-handshake on our side): nothing sensible is left to send.
+      this.client.destroy();
+      return;
+    }
+    this.answered = true;
+    this.client.off('close', this.onClientClose);
+    const c = classifyUpstreamError(err);
+    report(this.state, c.status, c.code);
+    sendSocketError(this.client, c.status, errorBody(c.code, c.message, this.state.route, this.target));
+  }
+}
+
+/** What `createUpgradeForwarder` needs of its proxy. */
+export interface UpgradeForwarderOptions extends UpgradeOptions {
+  agent: Agent;
+  timeouts: ResolvedTimeouts;
+  trustForwardedHeaders: boolean;
+  allowEncodedSlashes: boolean;
+  exposeTargets: boolean;
+}
+
+export interface UpgradeForwarder {
+  /**
+   * Routes one upgrade request. Returns false, having written nothing, when no route takes it
+   * and `fallthrough` is true (another 'upgrade' listener may take it); true when it is (being)
+   * answered: proxied, or refused on the socket.
+   */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void): boolean;
+  /** Upgraded connections open right now. */
+  readonly open: number;
+  /** Closes every upgraded connection (both sockets). */
+  closeAll(): void;
+}
+
+/** The upgrade path of a Node proxy, over its Agent. */
+export function createUpgradeForwarder(options: UpgradeForwarderOptions): UpgradeForwarder {
+  const idleMs = options.upgradeIdleTimeout ?? DEFAULT_UPGRADE_IDLE_TIMEOUT;
+  if (!Number.isFinite(idleMs) || idleMs < 0) {
+    throw new TypeError(`upgradeIdleTimeout must be a number of milliseconds >= 0 (0 turns it off), got ${String(idleMs)}`);
+  }
+  const tunnels = new Set<Tunnel>();
+  const onTunnel = (client: Duplex, upstream: Duplex, head: Buffer): void => {
+    const tunnel = joinSockets(client, upstream, head, idleMs, () => tunnels.delete(tunnel));
+    if (!tunnel.closed) tunnels.add(tunnel);
+  };
+
+  function handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void): boolean {
+    const state: ExchangeState = { req, started: performance.now(), log, route: null, logged: false };
+    try {
+      const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? null, headers: req.headers }, { allowEncodedSlashes: options.allowEncodedSlashes, fallthrough });
+      if (decision.kind === 'fall-through') return false;
+      // From here the socket is ours: an error on it must never crash the host.
+      socket.on('error', () => socket.destroy());
+      if (decision.kind === 'answer') {
+        report(state, decision.status, decision.code);
+        sendSocketError(socket, decision.status, decision.body, decision.headers);
+        return true;
+      }
+      state.route = decision.match.pattern;
+      const target = pickUpgradeTarget(decision.match);
+      const conn = req.socket as Socket & { encrypted?: boolean };
+      const request = buildProxyRequest(
+        matchFor(decision.match, target),
+        { method: req.method ?? 'GET', query: decision.query, headers: req.rawHeaders, clientAddress: conn.remoteAddress ?? null, protocol: conn.encrypted ? 'https' : 'http' },
+        { trustForwardedHeaders: options.trustForwardedHeaders },
+      );
+      const shown = options.exposeTargets ? request.url : undefined;
+      const token = req.headers.upgrade;
+      if (token === undefined || token === '') {
+        // Node emits 'upgrade' only for a request with an Upgrade header, but a host may call
+        // this for any request: without a protocol to switch to there is nothing to proxy.
+        report(state, 501, 'method-not-supported');
+        sendSocketError(socket, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], state.route, shown));
+        return true;
+      }
+      options.agent.dispatch(
+        {
+          origin: request.origin,
+          path: request.path,
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers as Record<string, string | string[]>,
+          body: null,
+          upgrade: token,
+          headersTimeout: options.timeouts.headers,
+          bodyTimeout: options.timeouts.bodyIdle,
+        },
+        new UpgradeRelay(socket, head, state, shown, onTunnel),
+      );
+      return true;
+    } catch (err) {
+      const c = classifyUpstreamError(err);
+      report(state, c.status, c.code);
+      socket.on('error', () => socket.destroy());
+      sendSocketError(socket, c.status, errorBody(c.code, c.message, state.route));
+      return true;
+    }
+  }
+
+  return {
+    handle,
+    get open() {
+      return tunnels.size;
+    },
+    closeAll() {
+      for (const t of [...tunnels]) t.close();
+    },
+  };
+}
