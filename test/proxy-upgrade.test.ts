@@ -160,6 +160,21 @@ describe('the upgrade request goes through the routing step and the upstream req
   }, 60_000);
 });
 
+describe("a route's targets and balancer pick the upstream of each new connection", () => {
+  it('smooth weighted round-robin over two echo servers, as for HTTP requests', async () => {
+    const a = await track(startWsEcho());
+    const b = await track(startWsEcho());
+    const gw = await track(startUpgradeGateway(compile({ '/ws/*': { targets: [a.url, { url: b.url, weight: 3 }] } }, { backend: 'js' })));
+    for (let i = 0; i < 8; i++) {
+      const ws = await openWs(`${gw.wsUrl}/ws/n${i}`);
+      ws.close();
+      await closed(ws);
+    }
+    // Smooth weighted round-robin, 1:3, over 8 connections: exactly 2 and 6.
+    expect([a.handshakes.length, b.handshakes.length]).toEqual([2, 6]);
+  });
+});
+
 describe('one side going away closes the other', () => {
   it('upstream killed mid-session: the client sees an abnormal close (1006)', async () => {
     const { up, gw } = await setup();

@@ -60,7 +60,7 @@ export interface NodeProxy {
    */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, next?: () => void): void;
   /** `handle` for an upgrade request (see `upgrade`); the socket is the server's 'upgrade' socket. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, onRequest?: (entry: AccessLogEntry) => void): boolean;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, onRequest?: (entry: AccessLogEntry) => void, scope?: string): boolean;
   /**
    * Stops active health checks, closes every upgraded connection (WebSockets are long-lived:
    * they are not waited for), waits for in-flight requests (at most `graceMs`, default 5,000),
@@ -95,7 +95,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   };
   const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober });
   const upstreamContext: NodeUpstreamContext = { agent, registry: registryState(upstreams), timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
-  const upgrades = createUpgradeForwarder({ ...options, agent, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets });
+  const upgrades = createUpgradeForwarder({ ...options, agent, upstreams, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets });
 
   function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState, router: Router, scope: string): void {
     if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {
@@ -187,7 +187,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       }
       if (!upgrades.handle(req, socket, head, router, next !== undefined, onRequest)) next!();
     },
-    handleUpgrade: (req, socket, head, router, fallthrough, log = onRequest) => upgrades.handle(req, socket, head, router, fallthrough, log),
+    handleUpgrade: (req, socket, head, router, fallthrough, log = onRequest, scope = '') => upgrades.handle(req, socket, head, router, fallthrough, log, scope),
     async close(graceMs = 5_000) {
       if (ownRegistry) upstreams.close();
       upgrades.closeAll();

@@ -23,7 +23,9 @@ import { classifyUpstreamError, errorBody, ERROR_CONTENT_TYPE, ERROR_MESSAGES, t
 import { endToEndHeaders, firstValue, type HeaderRecord } from '../pipeline/headers.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
-import type { CompiledTarget } from '../table/route.js';
+import type { KeySource } from '../upstream/hash-key.js';
+import { pickTarget, type PickedTarget } from '../upstream/pick.js';
+import type { UpstreamRegistry } from '../upstream/registry.js';
 import { ClientClosedError } from './client-closed.js';
 import { joinSockets, type Tunnel } from './node-tunnel.js';
 import { safeReason } from './reason-phrase.js';
@@ -44,19 +46,17 @@ export interface UpgradeOptions {
 /** A Node server's 'upgrade' listener: `server.on('upgrade', handler)`. */
 export type NodeUpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-/**
- * The upstream a new upgraded connection goes to: the serving variant's first target.
- * THE ONE PLACE a balancer plugs in for upgrades (SPEC 11: "a route's targets and balancer pick
- * the upstream for a new connection"); replace this function when balancing lands.
- */
-export function pickUpgradeTarget(match: RouteMatch): CompiledTarget {
-  return match.variant.targets[0]!;
-}
-
-/** `match` forwarding to `target` (buildProxyRequest builds from the route's template). */
-function matchFor(match: RouteMatch, target: CompiledTarget): RouteMatch {
-  if (match.route.template === target.template) return match;
-  return { ...match, target: target.url, route: { ...match.route, template: target.template } };
+/** What the balancer's hash keys read of an upgrade request (SPEC 11 `hash`). */
+function keySourceOf(req: IncomingMessage, match: RouteMatch, query: string): KeySource {
+  return {
+    clientAddress: req.socket.remoteAddress ?? null,
+    header: (name) => {
+      const v = req.headers[name];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    },
+    query,
+    params: match.params,
+  };
 }
 
 /** One header line set as `name: value` lines (repeated headers stay separate). */
@@ -140,6 +140,8 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     private readonly state: ExchangeState,
     private readonly target: string | undefined,
     private readonly onTunnel: (client: Duplex, upstream: Duplex, head: Buffer) => void,
+    /** The balancer's bookkeeping for the chosen target (in-flight count, passive health). */
+    private readonly picked: PickedTarget,
   ) {
     client.once('close', this.onClientClose);
   }
@@ -147,6 +149,7 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
   private readonly onClientClose = (): void => {
     if (this.answered) return;
     this.clientGone = true;
+    this.picked.done('neutral');
     report(this.state, 499, 'client-closed-request');
     this.controller?.abort(new ClientClosedError());
   };
@@ -159,6 +162,7 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
   onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
     this.answered = true;
     this.client.off('close', this.onClientClose);
+    this.picked.done('success');
     if (this.clientGone || this.client.destroyed) {
       upstream.destroy();
       return;
@@ -178,6 +182,7 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 100 Continue, 103 Early Hints: not relayed
     this.answered = true;
     this.client.off('close', this.onClientClose);
+    this.picked.done(statusCode >= 502 && statusCode <= 504 ? 'failure' : 'success');
     this.state.upstreamStatus = statusCode;
     if (this.client.destroyed) {
       controller.abort(new ClientClosedError());
@@ -217,6 +222,7 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     }
     this.answered = true;
     this.client.off('close', this.onClientClose);
+    this.picked.done('failure');
     const c = classifyUpstreamError(err);
     report(this.state, c.status, c.code);
     sendSocketError(this.client, c.status, errorBody(c.code, c.message, this.state.route, this.target));
@@ -226,6 +232,8 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
 /** What `createUpgradeForwarder` needs of its proxy. */
 export interface UpgradeForwarderOptions extends UpgradeOptions {
   agent: Agent;
+  /** The proxy's balancer and health state (the HTTP side shares it). */
+  upstreams: UpstreamRegistry;
   timeouts: ResolvedTimeouts;
   trustForwardedHeaders: boolean;
   allowEncodedSlashes: boolean;
@@ -238,7 +246,7 @@ export interface UpgradeForwarder {
    * and `fallthrough` is true (another 'upgrade' listener may take it); true when it is (being)
    * answered: proxied, or refused on the socket.
    */
-  handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void): boolean;
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void, scope?: string): boolean;
   /** Upgraded connections open right now. */
   readonly open: number;
   /** Closes every upgraded connection (both sockets). */
@@ -257,7 +265,7 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
     if (!tunnel.closed) tunnels.add(tunnel);
   };
 
-  function handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void): boolean {
+  function handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void, scope = ''): boolean {
     const state: ExchangeState = { req, started: performance.now(), log, route: null, logged: false };
     try {
       const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? null, headers: req.headers }, { allowEncodedSlashes: options.allowEncodedSlashes, fallthrough });
@@ -270,18 +278,21 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
         return true;
       }
       state.route = decision.match.pattern;
-      const target = pickUpgradeTarget(decision.match);
+      // A route's targets and balancer pick the upstream for a new connection (SPEC 11), as for HTTP.
+      const picked = pickTarget(options.upstreams, router, decision.match, keySourceOf(req, decision.match, decision.query), { scope });
       const conn = req.socket as Socket & { encrypted?: boolean };
       const request = buildProxyRequest(
-        matchFor(decision.match, target),
+        decision.match,
         { method: req.method ?? 'GET', query: decision.query, headers: req.rawHeaders, clientAddress: conn.remoteAddress ?? null, protocol: conn.encrypted ? 'https' : 'http' },
         { trustForwardedHeaders: options.trustForwardedHeaders },
+        picked.target,
       );
       const shown = options.exposeTargets ? request.url : undefined;
       const token = req.headers.upgrade;
       if (token === undefined || token === '') {
         // Node emits 'upgrade' only for a request with an Upgrade header, but a host may call
         // this for any request: without a protocol to switch to there is nothing to proxy.
+        picked.done('neutral');
         report(state, 501, 'method-not-supported');
         sendSocketError(socket, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], state.route, shown));
         return true;
@@ -297,7 +308,7 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
           headersTimeout: options.timeouts.headers,
           bodyTimeout: options.timeouts.bodyIdle,
         },
-        new UpgradeRelay(socket, head, state, shown, onTunnel),
+        new UpgradeRelay(socket, head, state, shown, onTunnel, picked),
       );
       return true;
     } catch (err) {

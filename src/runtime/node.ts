@@ -53,7 +53,7 @@ export function createNodeRuntimeRouter(options: NodeRuntimeRouterOptions): Node
       const r = core.cache.get(functionId);
       const router = r instanceof Promise ? await r : r;
       if (router === null) return false;
-      return proxy.handleUpgrade(req, socket, head, router, true, core.logFor(functionId));
+      return proxy.handleUpgrade(req, socket, head, router, true, core.logFor(functionId), functionId);
     },
     async close() {
       core.cache.clear();
