@@ -20,10 +20,11 @@ export interface RouteForwarder {
   /** True when the request is (being) answered here; false: nothing written, the app answers. */
   route(req: IncomingMessage, res: ServerResponse): boolean;
   readonly proxy: NodeProxy;
-  close(graceMs?: number): Promise<void>;
+  close: (graceMs?: number) => Promise<void>;
 }
 
 export function createRouteForwarder(options: NodeAdapterOptions, who: string): RouteForwarder {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- destructured only to leave them out of the rest
   const { routes: _routes, compileOptions: _compileOptions, router: _router, ...proxyOptions } = options;
   const source = adapterRouter(options, who);
   const proxy = createNodeProxy(proxyOptions);
