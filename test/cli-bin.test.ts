@@ -376,7 +376,7 @@ describe('af-routes: the guide, the help and the program agree', () => {
     const cliDir = join(ROOT, 'src', 'cli');
     const offenders: string[] = [];
     const walk = async (dir: string): Promise<string[]> =>
-      (await Promise.all((await readdir(dir, { withFileTypes: true })).map((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])))).flat();
+      (await Promise.all((await readdir(dir, { withFileTypes: true })).map(async (e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])))).flat();
     const files = (await walk(join(ROOT, 'src'))).filter((f) => f.endsWith('.ts') && !f.startsWith(cliDir + '/'));
     expect(files.length).toBeGreaterThan(10);
     for (const file of files) {

@@ -74,20 +74,19 @@ afterAll(async () => {
 function raw(payload: string): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(gatewayPort, '127.0.0.1');
-    let out = '';
+    const chunks: Buffer[] = [];
     let timer: NodeJS.Timeout;
     const done = () => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(out);
+      resolve(Buffer.concat(chunks).toString('latin1'));
     };
     const quiet = () => {
       clearTimeout(timer);
       timer = setTimeout(done, 1_500);
     };
-    socket.setEncoding('latin1');
     socket.on('data', (d) => {
-      out += d;
+      chunks.push(d);
       quiet();
     });
     socket.on('close', done);

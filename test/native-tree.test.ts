@@ -158,6 +158,7 @@ describeNative('the native backend', (native) => {
 
     it('never throws on values that are not strings, and ignores `this`', () => {
       const b = create([['*'], ['x']]);
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called without `this` on purpose: the native lookup ignores it
       const lookup = b.lookup as unknown as (...args: unknown[]) => number;
       for (const v of [undefined, null, 0, 42, true, {}, [], ['/x'], Symbol('x'), 10n, () => '/x', new String('/x')]) {
         expect(lookup(v)).toBe(-1);
@@ -321,7 +322,7 @@ describeNative('the native backend', (native) => {
       expect(b.lookup('/api', GET)).toBe(3);
       expect(b.lookup('/api', POST)).toBe(1);
       expect(b.offsets[0]).toBe(4);
-      const lookup = b.lookup as unknown as (...args: unknown[]) => number;
+      const lookup = b.lookup.bind(b) as unknown as (...args: unknown[]) => number;
       for (const bad of ['GET', null, {}, 1n]) expect(lookup('/api', bad)).toBe(-1);
     });
 
@@ -448,6 +449,7 @@ describeNative('the native backend', (native) => {
     const whole = (source: string, text: string) => {
       let re = compiled.get(source);
       if (re === undefined) compiled.set(source, (re = RE2JS.compile(`^(?:${source})$`)));
+      // eslint-disable-next-line no-control-regex -- \x00-\x7f is the ASCII range: the test is "ASCII only"
       return /^[\x00-\x7f]*$/.test(text) && re.matches(text);
     };
     /** The shape the router hands a backend under `options` (core.ts). */

@@ -49,7 +49,7 @@ describe('the portable entry', () => {
   it('routes a request with the TypeScript backend through the fetch it is given', async () => {
     const seen: { url: string; method: string; headers: Headers }[] = [];
     const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
-      seen.push({ url: String(input), method: init?.method ?? 'GET', headers: new Headers(init?.headers) });
+      seen.push({ url: typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, method: init?.method ?? 'GET', headers: new Headers(init?.headers) });
       return new Response('from upstream', { status: 201, headers: { 'x-up': '1' } });
     }) as typeof fetch;
     expect(portable.compile({ '/a': 'https://a.example' }, { backend: 'js' }).backend).toBe('js');

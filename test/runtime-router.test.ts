@@ -95,9 +95,9 @@ describe('route updates', () => {
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         http
           .get({ host: '127.0.0.1', port: server.port, path: `/api/${i}`, agent }, (res) => {
-            let body = '';
-            res.on('data', (c: Buffer) => (body += c));
-            res.on('end', () => resolve({ status: res.statusCode!, body }));
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
           })
           .on('error', reject);
       });

@@ -44,6 +44,7 @@ function nodeServerAddress(c: HonoContextLike): string | null {
 
 /** Hono middleware: `app.use('*', createHonoMiddleware({ routes }))`. */
 export function createHonoMiddleware(options: HonoMiddlewareOptions): HonoMiddleware {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- destructured only to leave them out of the rest
   const { routes: _routes, compileOptions: _compileOptions, router: _router, clientAddress = nodeServerAddress, ...handlerOptions } = options;
   const handler = createFetchHandler({ ...handlerOptions, router: adapterRouter(options, 'createHonoMiddleware'), fallthrough: true });
   return async (c, next) => {

@@ -29,10 +29,11 @@ export interface RouteForwarder {
    */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, next?: () => void) => void;
   readonly proxy: NodeProxy;
-  close(graceMs?: number): Promise<void>;
+  close: (graceMs?: number) => Promise<void>;
 }
 
 export function createRouteForwarder(options: NodeAdapterOptions, who: string): RouteForwarder {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- destructured only to leave them out of the rest
   const { routes: _routes, compileOptions: _compileOptions, router: _router, ...proxyOptions } = options;
   const source = adapterRouter(options, who);
   const proxy = createNodeProxy(proxyOptions);

@@ -32,7 +32,7 @@ function asUsage(e: unknown): never {
 }
 
 function configSource(file: string, functionName: string | undefined): RoutesSource {
-  let label = display(file);
+  const label = display(file);
   const source: RoutesSource = {
     kind: 'config',
     label,

@@ -8,6 +8,7 @@ let available: boolean | undefined;
 export function codegenAvailable(): boolean {
   if (available === undefined) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- the probe of whether code generation from strings is allowed here
       available = new Function('return 1')() === 1;
     } catch {
       available = false;

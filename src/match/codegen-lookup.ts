@@ -162,6 +162,7 @@ export function generateLookup(
   const source = new Emitter(fold, ignoreTrailingSlash, guards).program(root);
   if (source === null) return null;
   const accept = guards === null ? null : (route: number) => guards.accept(route);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; callers check codegenAvailable() first
   const entry = new Function('sw', 'se', 'rx', 'acc', source)(startsWithFolded, segments, regexes, accept) as (
     path: string,
     p: number,

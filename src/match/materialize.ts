@@ -69,6 +69,7 @@ function generateMatchBuilder(
     shapeOf[i] = id;
   });
   const source = `"use strict";\nreturn function build(r, path, o) {\nswitch (s[r.index]) {\n${cases.join('\n')}\n}\nreturn fallback(r, path, o);\n};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; callers check codegenAvailable() first
   const build = new Function('d', 's', 'fallback', source)(decode, shapeOf, fallback) as MatchBuilder;
   return { build, shapeOf };
 }

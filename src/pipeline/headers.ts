@@ -86,7 +86,7 @@ export function toHeaderRecord(input: HeadersInput | null | undefined): HeaderRe
     return out;
   }
   for (const name of Object.keys(input)) {
-    const value = (input as Record<string, unknown>)[name];
+    const value = (input as Extract<HeadersInput, Readonly<Record<string, unknown>>>)[name];
     if (value === undefined || value === null) continue;
     const lower = name.toLowerCase();
     if (Array.isArray(value)) for (const v of value) addValue(out, lower, String(v));
@@ -96,7 +96,7 @@ export function toHeaderRecord(input: HeadersInput | null | undefined): HeaderRe
 }
 
 function isPlainRecord(input: unknown): boolean {
-  const proto = Object.getPrototypeOf(input);
+  const proto: unknown = Object.getPrototypeOf(input);
   return proto === Object.prototype || proto === null;
 }
 

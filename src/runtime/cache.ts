@@ -15,9 +15,10 @@ export type LoadedRoutes = unknown;
 export interface RouterCacheOptions {
   /**
    * Loads a function's route table as stored (an object, a JSON string, or null/undefined for
-   * "no routes"). Called once per miss, however many requests wait for it. May throw/reject.
+   * "no routes"), or a Promise of it. Called once per miss, however many requests wait for it.
+   * May throw/reject.
    */
-  loadRoutes: (functionId: string) => LoadedRoutes | Promise<LoadedRoutes>;
+  loadRoutes: (functionId: string) => LoadedRoutes;
   /** How long a loaded table is served before it is loaded again (ms). Default 30,000. */
   ttlMs?: number;
   /** Most functions cached; the least recently used goes first. Default 1,000. */

@@ -59,6 +59,7 @@ function parseHostEntry(ctx: VariantContext, field: string, value: unknown): Hos
       'host-invalid',
       field,
       `is not a host name: ${show(value)}`,
+      // eslint-disable-next-line no-control-regex -- \x00-\x7f is the ASCII range: the test is "not ASCII"
       /[^\x00-\x7f]/.test(name)
         ? 'Write an internationalized name in its ASCII (xn--) form'
         : 'Write labels of letters, digits, "-" and "_" joined by "."; "*." only as the first label ("*.example.com")',

@@ -31,7 +31,7 @@ export function fail(ctx: VariantContext, code: IssueCode, field: string, what: 
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -41,7 +41,8 @@ export function show(value: unknown): string {
   if (Array.isArray(value)) return `an array`;
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value);
-  return String(value);
+  if (typeof value === 'function') return 'a function'; // String() would print its whole source
+  return String(value as number | boolean | bigint | symbol | undefined);
 }
 
 /** Joins a field path: `retry` + `attempts` -> `retry.attempts`. */
@@ -141,7 +142,7 @@ export function headerName(ctx: VariantContext, code: IssueCode, field: string, 
 
 /** A list (array) of at most `max` items, or undefined (reported). Empty is allowed when `min` is 0. */
 export function list(ctx: VariantContext, code: IssueCode, field: string, value: unknown, min: number, max: number, what: string): unknown[] | undefined {
-  if (Array.isArray(value) && value.length >= min && value.length <= max) return value;
+  if (Array.isArray(value) && value.length >= min && value.length <= max) return value as unknown[];
   fail(
     ctx,
     code,

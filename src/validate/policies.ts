@@ -147,7 +147,7 @@ function auth(ctx: VariantContext, value: unknown): AuthConfig | undefined {
         fail(ctx, 'auth-invalid', 'auth.forwardClaims', `must be an object of claim -> header name (at most 64), not ${show(fc)}`, 'Write { "sub": "x-user-id" }');
         ok = false;
       } else {
-        const claims: Record<string, string> = Object.create(null);
+        const claims: Record<string, string> = Object.create(null) as Record<string, string>;
         for (const [claim, header] of Object.entries(fc)) {
           const h = headerName(ctx, 'auth-invalid', `auth.forwardClaims.${claim.slice(0, 64)}`, header);
           if (h === undefined) ok = false;
@@ -189,7 +189,7 @@ function rateLimit(ctx: VariantContext, value: unknown, authValue: unknown): Rat
     } else if (m?.[1] === 'jwt') {
       key = `jwt:${m[2]!}`;
       if (!isPlainObject(authValue) || authValue.type !== 'jwt') {
-        fail(ctx, 'rate-limit-invalid', 'rateLimit.key', `"${k}" needs "auth": { "type": "jwt", ... } on the same route`, 'Add JWT auth to the route, or key on "ip"');
+        fail(ctx, 'rate-limit-invalid', 'rateLimit.key', `"${m[0]}" needs "auth": { "type": "jwt", ... } on the same route`, 'Add JWT auth to the route, or key on "ip"');
         key = undefined;
       }
     } else {
@@ -251,7 +251,7 @@ function headerRules(ctx: VariantContext, field: 'requestHeaders' | 'responseHea
     return h;
   };
   const values = (key: 'set' | 'add'): Record<string, string> => {
-    const out: Record<string, string> = Object.create(null);
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
     const v = value[key];
     if (v === undefined) return out;
     if (!isPlainObject(v) || Object.keys(v).length > 64) {

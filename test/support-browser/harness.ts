@@ -53,6 +53,7 @@ export function runCases(api: Api, cases: Case[], backend: 'js' | 'native' | 'au
 export function environment(api: Api): { codegen: boolean; hasProcess: boolean; backend: string } {
   let codegen: boolean;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the probe of whether this runtime allows code generation from strings
     codegen = new Function('return 1')() === 1;
   } catch {
     codegen = false;
