@@ -12,6 +12,12 @@ import type { RouteMatch, Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
+import { applyRequestPolicies, cachePartition, createPolicyRuntime, policyContext, policyPlan, runPolicies, type PolicyPlan } from '../pipeline/policies.js';
+import { toHeaderRecord } from '../pipeline/headers.js';
+import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bounded-store.js';
+import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
+import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
+import { responseHook, sendPolicyAnswer } from './node-policies.js';
 import { trackResponse, type LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
@@ -24,6 +30,8 @@ export interface NodeProxyOptions extends ProxyCommonOptions, Omit<UpstreamOptio
   router?: RouterSource;
   /** Share an Agent between proxies (it is then not closed by `close()`). */
   agent?: Agent;
+  /** Bounds of the route cache (SPEC 12 `cache`), shared by every cached route. */
+  cache?: RouteCacheOptions;
 }
 
 export interface NodeProxy {
@@ -60,8 +68,10 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const trustForwardedHeaders = options.trustForwardedHeaders === true;
   const allowEncodedSlashes = options.allowEncodedSlashes === true;
   const onRequest = options.onRequest;
+  const policies = createPolicyRuntime(options);
+  let routeCache: NodeRouteCache | undefined;
 
-  function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState): void {
+  function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState, policy?: { plan: PolicyPlan; ctx: PolicyContext }): void {
     const socket = req.socket as Socket & { encrypted?: boolean };
     const request = buildProxyRequest(
       match,
@@ -74,25 +84,56 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       },
       { trustForwardedHeaders },
     );
+    if (policy !== undefined) applyRequestPolicies(policy.plan, policy.ctx, request.headers);
     const target = exposeTargets ? request.url : undefined;
     if (request.method === 'CONNECT') {
       state.error = 'method-not-supported';
       sendNodeError(res, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], match.pattern, target), request.method);
       return;
     }
-    const relay = new NodeResponseRelay(res, state, target, request.method);
-    agent.dispatch(
-      {
-        origin: request.origin,
-        path: request.path,
-        method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers as Record<string, string | string[]>,
-        body: requestHasBody(req) ? req : null,
-        headersTimeout: timeouts.headers,
-        bodyTimeout: timeouts.bodyIdle,
-      },
-      relay,
-    );
+    const cache = policy?.plan.cache ?? null;
+    const probe: CacheProbe | null = cache !== null && cache.methods.includes(request.method) ? newProbe(request.path) : null;
+    const relay = new NodeResponseRelay(res, state, target, request.method, policy && responseHook(policy.plan, policy.ctx, options.events, () => probe));
+    const opts: Dispatcher.DispatchOptions = {
+      origin: request.origin,
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: request.headers as Record<string, string | string[]>,
+      body: requestHasBody(req) ? req : null,
+      headersTimeout: timeouts.headers,
+      bodyTimeout: timeouts.bodyIdle,
+    };
+    if (probe !== null) {
+      routeCache ??= new NodeRouteCache(agent, new BoundedCacheStore(options.cache));
+      routeCache.dispatch(match.variant, cache!, cachePartition(policy!.plan, policy!.ctx), opts, relay, probe);
+    } else agent.dispatch(opts, relay);
+  }
+
+  /** Runs the variant's policies, then answers (401, 429, ...) or dispatches. */
+  function withPolicies(req: IncomingMessage, res: ServerResponse, match: RouteMatch, path: string, query: string, plan: PolicyPlan, state: LogState): void {
+    const socket = req.socket as Socket & { encrypted?: boolean };
+    const method = req.method ?? 'GET';
+    const ctx = policyContext(policies, {
+      route: match.variant.name,
+      pattern: match.pattern,
+      method,
+      path,
+      query,
+      headers: toHeaderRecord(req.rawHeaders),
+      socketAddress: socket.remoteAddress ?? null,
+      host: req.headers.host ?? null,
+      protocol: socket.encrypted ? 'https' : 'http',
+    });
+    const go = (answer: PolicyAnswer | undefined): void => {
+      if (answer !== undefined) sendPolicyAnswer(res, answer, method, state);
+      else if (!res.destroyed) dispatch(req, res, match, ctx.query, state, { plan, ctx });
+    };
+    const result = runPolicies(plan, ctx, policies.env);
+    if (!(result instanceof Promise)) return go(result);
+    result.then(go).catch(() => {
+      state.error = 'upstream-error';
+      sendNodeError(res, 502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], match.pattern), method);
+    });
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, log = onRequest): boolean {
@@ -109,7 +150,9 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       }
       state.route = decision.match.pattern;
       trackResponse(req, res, started, log, state);
-      dispatch(req, res, decision.match, decision.query, state);
+      const plan = policyPlan(decision.match.variant);
+      if (plan === null) dispatch(req, res, decision.match, decision.query, state);
+      else withPolicies(req, res, decision.match, decision.path, decision.query, plan, state);
       return true;
     } catch {
       state.error = 'upstream-error';

@@ -24,6 +24,8 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     private readonly state: LogState,
     private readonly target: string | undefined,
     private readonly method: string,
+    /** Rewrites the response head (per-route policies: response rules, RateLimit, Cache-Status). */
+    private readonly onHead?: (headers: HeaderRecord) => HeaderRecord,
   ) {
     res.once('close', this.onClientClose);
   }
@@ -50,7 +52,8 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     if (this.clientGone) return;
     this.state.upstreamStatus = statusCode;
     try {
-      this.res.writeHead(statusCode, safeReason(statusMessage), endToEndHeaders(headers as HeaderRecord));
+      const out = endToEndHeaders(headers as HeaderRecord);
+      this.res.writeHead(statusCode, safeReason(statusMessage), this.onHead ? this.onHead(out) : out);
     } catch (err) {
       controller.abort(err as Error);
     }
