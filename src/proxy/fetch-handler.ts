@@ -7,7 +7,10 @@
  */
 import type { Router } from '../match/types.js';
 import { classifyUpstreamError, errorBody, ERROR_MESSAGES, type ProxyErrorCode } from '../pipeline/errors.js';
-import { conditionHeaders, readConditionHeader } from '../pipeline/headers.js';
+import { conditionHeaders, readConditionHeader, toFetchHeaders, toHeaderRecord } from '../pipeline/headers.js';
+import { applyRequestPolicies, applyResponsePolicies, createPolicyRuntime, policyContext, policyPlan, runPolicies, type PolicyRuntime } from '../pipeline/policies.js';
+import { cacheStatus } from '../policies/cache/status.js';
+import type { PolicyContext } from '../policies/types.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { errorResponse } from './fetch-error.js';
@@ -39,6 +42,16 @@ export type FetchHandler = (request: Request, info?: ClientInfo) => Promise<Resp
 /** The options the fetch side of the pipeline runs with (the runtime builds one per function). */
 export interface FetchPipelineOptions extends ProxyCommonOptions {
   transport: FetchTransport;
+  /** The per-route policies' environment (rate-limit store, clock, ...); built from the options when absent. */
+  policyRuntime?: PolicyRuntime;
+}
+
+const runtimes = new WeakMap<FetchPipelineOptions, PolicyRuntime>();
+function policyRuntimeOf(options: FetchPipelineOptions): PolicyRuntime {
+  if (options.policyRuntime !== undefined) return options.policyRuntime;
+  let r = runtimes.get(options);
+  if (r === undefined) runtimes.set(options, (r = createPolicyRuntime(options)));
+  return r;
 }
 
 function safeLog(onRequest: ((entry: AccessLogEntry) => void) | undefined, entry: AccessLogEntry): void {
@@ -73,11 +86,33 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     return errorResponse(decision.status, decision.body, incoming.method, decision.headers);
   }
   const { match } = decision;
+  const plan = policyPlan(match.variant);
+  let ctx: PolicyContext | undefined;
+  if (plan !== null) {
+    const runtime = policyRuntimeOf(options);
+    ctx = policyContext(runtime, {
+      route: match.variant.name,
+      pattern: match.pattern,
+      method: incoming.method,
+      path: decision.path,
+      query: decision.query,
+      headers: toHeaderRecord(incoming.headers),
+      socketAddress: incoming.clientAddress ?? null,
+      host,
+      protocol: (incoming.protocol ?? 'http').replace(/:$/, ''),
+    });
+    const result = runPolicies(plan, ctx, runtime.env);
+    const answer = result instanceof Promise ? await result : result;
+    if (answer !== undefined) {
+      log(match.pattern, answer.status, answer.code !== undefined ? { error: answer.code } : {});
+      return new Response(incoming.method === 'HEAD' ? null : answer.body, { status: answer.status, headers: toFetchHeaders(answer.headers) });
+    }
+  }
   const request = buildProxyRequest<FetchBody>(
     match,
     {
       method: incoming.method,
-      query: decision.query,
+      query: ctx?.query ?? decision.query,
       headers: incoming.headers,
       clientAddress: incoming.clientAddress ?? null,
       protocol: incoming.protocol ?? 'http',
@@ -86,6 +121,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     },
     { trustForwardedHeaders: options.trustForwardedHeaders === true },
   );
+  if (plan !== null) applyRequestPolicies(plan, ctx!, request.headers);
   const fail = (status: number, code: ProxyErrorCode, message: string): Response => {
     log(match.pattern, status, { error: code });
     return errorResponse(status, errorBody(code, message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
@@ -97,8 +133,13 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
   }
   const signal = incoming.signal ?? new AbortController().signal;
   try {
-    const response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
+    let response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
     log(match.pattern, response.status, { upstreamStatus: response.status });
+    if (plan !== null) {
+      // The fetch side has no cache store (docs/policies.md): a cached route says it went forward.
+      const headers = applyResponsePolicies(plan, ctx!, toHeaderRecord(response.headers), plan.cache !== null ? cacheStatus('bypass', 'fetch-runtime') : undefined);
+      response = new Response(response.body, { status: response.status, statusText: response.statusText, headers: toFetchHeaders(headers) });
+    }
     return response;
   } catch (err) {
     if (signal.aborted) {
@@ -115,7 +156,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
  * Without a `transport` it uses `createFetchTransport()`; on Node pass `createUndiciTransport()`.
  */
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
-  const pipeline: FetchPipelineOptions = { ...options, transport: options.transport ?? createFetchTransport() };
+  const pipeline: FetchPipelineOptions = { ...options, transport: options.transport ?? createFetchTransport(), policyRuntime: createPolicyRuntime(options) };
   const fallthrough = options.fallthrough !== false;
   return async (request, info) => {
     try {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Agent } from 'undici';
+import { MemoryRateLimitStore } from '../policies/rate-limit/memory-store.js';
 import { createNodeProxy } from '../proxy/node-proxy.js';
 import { createUndiciTransport } from '../proxy/undici-transport.js';
 import { closeAgent, createUpstreamAgent, type UpstreamOptions } from '../proxy/upstream-agent.js';
@@ -27,8 +28,10 @@ export interface NodeRuntimeRouter extends RuntimeRouter {
 export function createNodeRuntimeRouter(options: NodeRuntimeRouterOptions): NodeRuntimeRouter {
   const blockPrivateNetworks = options.blockPrivateNetworks !== false;
   const agent = createUpstreamAgent({ ...options, blockPrivateNetworks });
-  const core = createRuntimeCore({ ...options, blockPrivateNetworks, transport: createUndiciTransport({ agent }) });
-  const proxy = createNodeProxy({ ...options, router: undefined, onRequest: undefined, blockPrivateNetworks, agent });
+  // One set of rate-limit buckets whether a request arrives as a Request or a Node request.
+  const rateLimitStore = options.rateLimitStore ?? new MemoryRateLimitStore();
+  const core = createRuntimeCore({ ...options, rateLimitStore, blockPrivateNetworks, transport: createUndiciTransport({ agent }) });
+  const proxy = createNodeProxy({ ...options, rateLimitStore, router: undefined, onRequest: undefined, blockPrivateNetworks, agent });
   const fetchSide = runtimeRouterFrom(core);
   return {
     ...fetchSide,
