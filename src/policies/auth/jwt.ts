@@ -80,6 +80,26 @@ function bearer(header: string | string[] | undefined): string | undefined {
   return m?.[1];
 }
 
+/**
+ * The inline public JWK as a key resolver: imported for the token's `alg` (only an allowed,
+ * asymmetric one gets here; a `kty` that does not fit the `alg` fails the import), once per alg.
+ * Unlike a local JWKS it ignores `kid`: a route has exactly one key.
+ */
+function inlineKey(jose: Jose, jwk: Readonly<Record<string, unknown>>): KeySource {
+  const imported = new Map<string, ReturnType<Jose['importJWK']>>();
+  const resolve = (header: { alg?: string }) => {
+    const alg = header.alg ?? '';
+    let key = imported.get(alg);
+    if (key === undefined) {
+      key = jose.importJWK({ ...(jwk as object), alg } as never, alg);
+      key.catch(() => imported.delete(alg));
+      imported.set(alg, key);
+    }
+    return key;
+  };
+  return resolve as unknown as KeySource;
+}
+
 export function jwtStage(config: JwtConfig): PolicyStage {
   const algorithms = [...(config.algorithms ?? JWT_ALGORITHMS)];
   const forward = Object.entries(config.forwardClaims ?? {});
@@ -102,7 +122,7 @@ export function jwtStage(config: JwtConfig): PolicyStage {
     const jose = await loadJose();
     let keys: KeySource;
     if (config.jwksUri !== undefined) keys = remoteSet(jose, config.jwksUri);
-    else keys = local ??= jose.createLocalJWKSet({ keys: [config.publicKey as never] }) as unknown as KeySource;
+    else keys = local ??= inlineKey(jose, config.publicKey!);
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jose.jwtVerify(token, keys, verifyOptions));
