@@ -11,6 +11,8 @@ export interface BucketState {
   updated: number;
 }
 
+const EPSILON = 1e-9;
+
 /** The tokens a bucket holds at `now`. A clock that went backwards (another instance's) adds nothing. */
 export function tokensAt(state: BucketState, spec: BucketSpec, now: number): number {
   const elapsed = now > state.updated ? now - state.updated : 0;
@@ -21,8 +23,10 @@ export function tokensAt(state: BucketState, spec: BucketSpec, now: number): num
 export function takeTokens(state: BucketState, spec: BucketSpec, now: number, cost = 1): TakeResult {
   const tokens = tokensAt(state, spec, now);
   state.updated = Math.max(now, state.updated);
-  const allowed = tokens >= cost;
-  state.tokens = allowed ? tokens - cost : tokens;
+  // Within a billionth of a token counts as there: rounding in rate * time must not turn the
+  // wait that Retry-After announced into a second refusal.
+  const allowed = tokens + EPSILON >= cost;
+  state.tokens = allowed ? Math.max(0, tokens - cost) : tokens;
   const missing = spec.capacity - state.tokens;
   return {
     allowed,
