@@ -50,7 +50,9 @@ export class NodeRouteCache {
         store: this.store.forRoute(config.maxEntrySize),
         methods: [...config.methods] as ('GET' | 'HEAD')[],
         type: 'shared',
-        ...(config.ttl !== undefined ? { cacheByDefault: Math.max(1, Math.round(config.ttl / 1000)) } : {}),
+        // undici 7 adds `cacheByDefault` to the response time as a freshness lifetime in ms
+        // (lib/handler/cache-handler.js: `determineStaleAt(...) ?? cacheByDefault`).
+        ...(config.ttl !== undefined ? { cacheByDefault: config.ttl } : {}),
       });
       d = this.agent.compose(restorePath, cache);
       this.dispatchers.set(variant, d);
