@@ -31,7 +31,8 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   if (path === '/etag') {
     if (req.headers['if-none-match'] === '"v1"') {
       res.writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=0' });
-      return res.end();
+      res.end();
+      return;
     }
     return send({ etag: '"v1"', 'cache-control': 'max-age=0' });
   }
