@@ -1,6 +1,7 @@
 /** Plain-text rendering shared by the commands. */
 import type { Candidate, Explanation } from '../match/explain.js';
 import type { CompiledRoute, Router } from '../match/types.js';
+import type { PolicyConfig } from '../table/route.js';
 import type { RouteIssue } from '../validate/issues.js';
 import { routesInPrecedenceOrder } from './precedence.js';
 
@@ -23,13 +24,37 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The table in precedence order, one route a line: `  1. /api/users/*  ->  https://...`. */
+function per(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** A compact summary of a variant's SPEC 12 policies: `auth=jwt rateLimit=100/1m(ip) cache`, or '' when it has none. */
+export function policySummary(p: PolicyConfig): string {
+  const parts: string[] = [];
+  if (p.auth) parts.push(`auth=${p.auth.type}`);
+  if (p.rateLimit) parts.push(`rateLimit=${p.rateLimit.requests}/${per(p.rateLimit.per)}${p.rateLimit.burst !== p.rateLimit.requests ? ` burst ${p.rateLimit.burst}` : ''}(${p.rateLimit.key})`);
+  if (p.cache) parts.push(p.cache.ttl !== undefined ? `cache(ttl ${per(p.cache.ttl)})` : 'cache');
+  if (p.requestHeaders) parts.push('requestHeaders');
+  if (p.responseHeaders) parts.push('responseHeaders');
+  return parts.join(' ');
+}
+
+/** The policies of a route's variants: `[auth=apiKey cache]`, `[#1: auth=jwt; #2: -]`, or '' when none has any. */
+function routePolicies(r: CompiledRoute): string {
+  const each = r.variants.map((v) => policySummary(v.policies));
+  if (each.every((s) => s === '')) return '';
+  if (each.length === 1) return `  [${each[0]}]`;
+  return `  [${each.map((s, i) => `#${i + 1}: ${s || '-'}`).join('; ')}]`;
+}
+
+/** The table in precedence order, one route a line: `  1. /api/users/*  ->  https://...  [policies]`. */
 export function formatTable(routes: readonly CompiledRoute[], indent = '  '): string {
   const ordered = routesInPrecedenceOrder(routes);
   const width = Math.min(48, Math.max(0, ...ordered.map((r) => r.pattern.length)));
   const digits = String(ordered.length).length;
   return ordered
-    .map((r, i) => `${indent}${String(i + 1).padStart(digits)}. ${r.pattern.padEnd(width)}  ->  ${r.target}`)
+    .map((r, i) => `${indent}${String(i + 1).padStart(digits)}. ${r.pattern.padEnd(width)}  ->  ${r.target}${routePolicies(r)}`)
     .join('\n');
 }
 
@@ -89,6 +114,8 @@ export function formatExplanation(x: Explanation, display = x.input): string {
   lines.push(`  params:     ${formatParams(w.params)}`);
   if (w.remainder !== undefined) lines.push(`  remainder:  ${JSON.stringify(w.remainder)}`);
   lines.push(`  forwards:   ${x.url}`);
+  const policies = policySummary(w.variant.policies);
+  if (policies !== '') lines.push(`  policies:   ${policies}`);
   const winner = x.candidates.find((c) => c.route.pattern === w.pattern);
   lines.push(`  candidates, in precedence order:`);
   const width = Math.min(40, Math.max(...x.candidates.map((c) => c.route.pattern.length)));
@@ -116,6 +143,7 @@ export function explanationJson(x: Explanation, display = x.input): Record<strin
         pattern: x.winner.pattern,
         target: x.winner.target,
         params: x.winner.params,
+        ...(policySummary(x.winner.variant.policies) !== '' ? { policies: policySummary(x.winner.variant.policies) } : {}),
         ...(x.winner.remainder !== undefined ? { remainder: x.winner.remainder } : {}),
       }
     : null;
