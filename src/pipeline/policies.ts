@@ -10,7 +10,7 @@
  */
 import type { RouteVariant } from '../table/route.js';
 import type { CacheConfig, HeaderRules } from '../table/route.js';
-import { apiKeyStage } from '../policies/auth/api-key.js';
+import { apiKeyStage, sha256 } from '../policies/auth/api-key.js';
 import { forwardAuthStage } from '../policies/auth/forward.js';
 import { jwtStage } from '../policies/auth/jwt.js';
 import { clientAddressResolver, type AddressResolver, type TrustedProxies } from '../policies/client-address.js';
@@ -38,6 +38,11 @@ export interface PolicyHostOptions {
   authFetch?: typeof fetch;
   /** Deadline for a forward-auth answer (ms). Default 5,000. */
   authTimeout?: number;
+}
+
+/** Internal: what a transport adds to the host's options (the Node proxy's synchronous SHA-256). */
+export interface PolicyTransportExtras {
+  sha256?: (text: string) => Uint8Array | Promise<Uint8Array>;
 }
 
 /** The compiled policies of one variant. */
@@ -82,12 +87,13 @@ export interface PolicyRuntime {
 }
 
 /** Builds a host's policy runtime. Throws a TypeError for a bad `trustedProxies` entry (start-up, not per request). */
-export function createPolicyRuntime(options: PolicyHostOptions & { events?: EventSink }): PolicyRuntime {
+export function createPolicyRuntime(options: PolicyHostOptions & { events?: EventSink }, extras: PolicyTransportExtras = {}): PolicyRuntime {
   const env: PolicyEnvironment = {
     rateLimitStore: options.rateLimitStore ?? new MemoryRateLimitStore(),
     now: options.clock ?? Date.now,
     fetch: options.authFetch ?? ((input, init) => globalThis.fetch(input, init)),
     authTimeout: options.authTimeout ?? 5_000,
+    sha256: extras.sha256 ?? sha256,
     ...(options.events !== undefined ? { events: options.events } : {}),
   };
   return { env, clientAddress: clientAddressResolver(options.trustedProxies) };

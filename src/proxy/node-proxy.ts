@@ -5,6 +5,7 @@
  * ways with backpressure and are never decoded; redirects are relayed; every Set-Cookie is
  * kept. Errors are answered with JSON, never thrown to the host.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
@@ -68,7 +69,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const trustForwardedHeaders = options.trustForwardedHeaders === true;
   const allowEncodedSlashes = options.allowEncodedSlashes === true;
   const onRequest = options.onRequest;
-  const policies = createPolicyRuntime(options);
+  const policies = createPolicyRuntime(options, { sha256: (text) => createHash('sha256').update(text).digest() });
   let routeCache: NodeRouteCache | undefined;
 
   function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState, policy?: { plan: PolicyPlan; ctx: PolicyContext }): void {

@@ -2,8 +2,8 @@
  * `auth: { type: "apiKey" }` (SPEC 12): the presented key is hashed with SHA-256 and compared,
  * in constant time, with every stored hash; the credential never goes upstream.
  *
- * One implementation for Node and fetch runtimes: `crypto.subtle` exists in both, and the
- * comparison is an XOR-accumulating loop over fixed 32-byte digests that visits every stored
+ * One implementation for Node and fetch runtimes: the hash is the environment's (`node:crypto`
+ * on the Node proxy, `crypto.subtle` elsewhere), and the comparison is an XOR-accumulating loop over fixed 32-byte digests that visits every stored
  * key without an early exit, so neither the position of a match nor the length of a common
  * prefix shows in the timing (what `crypto.timingSafeEqual` gives, without a Node import in a
  * module the fetch runtime loads). Comparing digests rather than keys also hides the key length.
@@ -52,8 +52,9 @@ export function findDigest(digest: Uint8Array, keys: readonly Uint8Array[]): num
 
 export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
   const keys = config.keys.map(hexToBytes);
+  const hexKeys = keys.map(toHex);
   const { name } = config;
-  return async (ctx, env) => {
+  return (ctx, env) => {
     let presented: string | undefined;
     if (config.in === 'header') {
       const value = ctx.headers[name];
@@ -70,10 +71,13 @@ export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
     };
     if (presented === undefined || presented === '') return refuse(firstValue(ctx.headers[name]) === undefined ? 'missing' : 'ambiguous');
     if (presented.length > 4096) return refuse('invalid');
-    const digest = await sha256(presented);
-    const index = findDigest(digest, keys);
-    if (index < 0) return refuse('invalid');
-    ctx.identity = 'key:' + toHex(keys[index]!);
-    return undefined;
+    const check = (digest: Uint8Array) => {
+      const index = findDigest(digest, keys);
+      if (index < 0) return refuse('invalid');
+      ctx.identity = 'key:' + hexKeys[index]!;
+      return undefined;
+    };
+    const digest = env.sha256(presented);
+    return digest instanceof Promise ? digest.then(check) : check(digest);
   };
 }
