@@ -11,7 +11,7 @@ import { keyHash, startPolicyProxy, type PolicyProxy } from './support/policies.
 import { rawRequest, startServer, type TestServer } from './support/servers.js';
 
 let upstream: TestServer;
-let hits: Record<string, number> = {};
+const hits: Record<string, number> = {};
 function handler(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
   const path = url.pathname;
@@ -27,7 +27,7 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   if (path === '/private') return send({ 'cache-control': 'private, max-age=60' });
   if (path === '/vary') return send({ 'cache-control': 'max-age=60', vary: 'accept-language' }, `lang=${req.headers['accept-language']} #${n}`);
   if (path === '/plain') return send({});
-  if (path === '/whoami') return send({ 'cache-control': 'public, max-age=60' }, `caller #${n} key=${req.headers['x-api-key'] ?? 'none'}`);
+  if (path === '/whoami') return send({ 'cache-control': 'public, max-age=60' }, `caller #${n} key=${String(req.headers['x-api-key'] ?? 'none')}`);
   if (path === '/etag') {
     if (req.headers['if-none-match'] === '"v1"') {
       res.writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=0' });

@@ -28,7 +28,7 @@ export function clientAddressResolver(trusted: TrustedProxies | undefined): Addr
   try {
     trust = proxyaddr.compile([...trusted]);
   } catch (err) {
-    throw new TypeError(`trustedProxies: ${(err as Error).message}; write addresses or CIDR ranges such as "10.0.0.0/8" or "::1"`);
+    throw new TypeError(`trustedProxies: ${(err as Error).message}; write addresses or CIDR ranges such as "10.0.0.0/8" or "::1"`, { cause: err });
   }
   return (socket, headers) => {
     if (socket === null) return null;

@@ -20,7 +20,7 @@ const MAX_BODY = 1024 * 1024;
 
 async function readCapped(response: Response): Promise<Uint8Array> {
   if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -59,7 +59,7 @@ export class BoundedCacheStore {
       if (this.written.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
       this.written.delete(oldId);
       this.bytes -= entry.bytes;
-      this.inner.delete(entry.key);
+      void this.inner.delete(entry.key);
     }
   }
 
@@ -74,6 +74,7 @@ export class BoundedCacheStore {
 
   /** The store one route's interceptor uses: lookups reported to `probe`, entries over `maxEntrySize` dropped. */
   forRoute(maxEntrySize: number): CacheStore {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the store object's methods and the Writable's callbacks have their own `this`
     const self = this;
     const limit = Math.min(maxEntrySize, this.maxBytes);
     return {

@@ -31,8 +31,9 @@ const restorePath: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts
   const probe = (opts as ProbedOptions).afCacheProbe;
   if (probe === undefined) return dispatch(opts, handler);
   probe.upstream = true;
-  const { afCacheProbe: _drop, ...rest } = opts as ProbedOptions;
-  return dispatch({ ...rest, path: probe.realPath }, handler);
+  const rest: ProbedOptions = { ...opts, path: probe.realPath };
+  delete rest.afCacheProbe;
+  return dispatch(rest, handler);
 };
 
 export class NodeRouteCache {

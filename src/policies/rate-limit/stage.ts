@@ -56,7 +56,7 @@ export function rateLimitStage(config: RateLimitConfig): PolicyStage {
     try {
       pending = store.take(bucketKey, spec, now);
     } catch (err) {
-      pending = Promise.reject(err);
+      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return pending.then(limited, (err: unknown) => {
       emitSafely(env.events, { type: 'rate-limit-store-error', route: ctx.route, error: err instanceof Error ? err.message : String(err) });
