@@ -7,9 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Router } from '../match/types.js';
 import { createNodeProxy } from './node-proxy.js';
+import type { PolicyHostOptions } from '../pipeline/policies.js';
+import type { RouteCacheOptions } from '../policies/cache/bounded-store.js';
+import type { EventSink } from '../telemetry/events.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
 
-export interface GatewayOptions {
+/** With the per-route policies' host options (SPEC 12: trusted proxies, rate-limit store, clock, forward-auth fetch). */
+export interface GatewayOptions extends PolicyHostOptions {
   /** The table, or a getter called per request so a host can swap tables on reload. */
   router: Router | (() => Router);
   /** Refuse non-public upstream addresses (502 `outbound-blocked`). Default false. */
@@ -21,6 +25,10 @@ export interface GatewayOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Custom DNS resolution (tests, split-horizon DNS). Default `dns.lookup`. */
   lookup?: LookupFunction;
+  /** Routing events (rate-limit refusals, cache results, auth failures, ...). */
+  events?: EventSink;
+  /** Bounds of the route cache shared by every cached route. */
+  cache?: RouteCacheOptions;
 }
 
 export interface Gateway {
