@@ -180,6 +180,25 @@ describe('jwt', () => {
   });
 });
 
+describe('jwt with an unreachable JWKS', () => {
+  it('answers 502 auth-unavailable: a token that cannot be checked never passes', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const port = await closedPort();
+    const before = hits;
+    const proxy = await startPolicyProxy({ '/*': { target: upstream.url, auth: { type: 'jwt', jwksUri: `http://127.0.0.1:${port}/jwks.json` } } });
+    const token = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).sign(privateKey);
+    const res = await rawRequest(proxy.url, { path: '/x', headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(502);
+    expect(json(res).error.code).toBe('auth-unavailable');
+    expect(hits).toBe(before);
+    await proxy.close();
+  });
+
+  it('refuses a bad trustedProxies entry at start-up with a clear error', async () => {
+    await expect(startPolicyProxy({ '/*': upstream.url }, { trustedProxies: ['not-an-ip'] })).rejects.toThrow(/trustedProxies: .*write addresses or CIDR ranges/);
+  });
+});
+
 describe('forward auth', () => {
   let auth: TestServer;
   let proxy: PolicyProxy;
