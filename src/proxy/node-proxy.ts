@@ -106,7 +106,13 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     };
     if (probe !== null) {
       routeCache ??= new NodeRouteCache(agent, new BoundedCacheStore(options.cache));
-      routeCache.dispatch(match.variant, cache!, cachePartition(policy!.plan, policy!.ctx), opts, relay, probe);
+      const partition = cachePartition(policy!.plan, policy!.ctx);
+      const fresh = routeCache.fresh(match.variant, cache!, partition, request.origin, request.method, request.path, request.headers as Record<string, string | string[]>);
+      if (fresh !== null) {
+        relay.serveStored(fresh);
+        return;
+      }
+      routeCache.dispatch(match.variant, cache!, partition, opts, relay, probe);
     } else agent.dispatch(opts, relay);
   }
 

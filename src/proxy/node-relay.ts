@@ -59,6 +59,16 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** Answers with a stored response (the route cache's hit fast path): no upstream exchange. */
+  serveStored(entry: { statusCode: number; statusMessage: string; headers: Record<string, string | string[]>; body: readonly Buffer[] }): void {
+    this.ended = true;
+    if (this.clientGone || this.res.destroyed) return;
+    const out = endToEndHeaders(entry.headers);
+    this.res.writeHead(entry.statusCode, safeReason(entry.statusMessage), this.onHead ? this.onHead(out) : out);
+    if (this.method === 'HEAD') this.res.end();
+    else this.res.end(entry.body.length === 1 ? entry.body[0] : Buffer.concat(entry.body as Buffer[]));
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone) return;
     if (!this.res.write(chunk) && !this.waitingDrain) {
