@@ -4,6 +4,7 @@
  * against one upstream (bench/proxy/upstream.mjs) and one gateway process
  * (bench/proxy/policies-server.mjs), autocannon in this process:
  *   - plain: a route without policies (the proxied baseline);
+ *   - authrl: apiKey + rateLimit, no cache (the stages' own cost);
  *   - miss:  apiKey + rateLimit + cache, every request a new URL (lookup, upstream, store);
  *   - hit:   the same route, one URL (served from the cache).
  * Goals (issue 14): hit >= 3x plain; miss >= 0.85x plain (policies cost <= 15%).
@@ -51,6 +52,7 @@ const base = `http://127.0.0.1:${gateway.info.port}`;
 const key = { 'x-api-key': 'bench-key' };
 const targets = [
   ['plain', `${base}/plain/small`, {}],
+  ['authrl', `${base}/authrl/small`, { headers: key }],
   ['miss', `${base}/pol/small`, { unique: true, headers: key }],
   ['hit', `${base}/pol/small`, { headers: key }],
 ];
@@ -72,7 +74,7 @@ const ratio = (a, b) => Math.round((results[a].reqPerSec / results[b].reqPerSec)
 const cpuRatio = (a, b) => Math.round((results[b].cpuUsPerReq / results[a].cpuUsPerReq) * 100) / 100;
 console.log(
   JSON.stringify(
-    { seconds, connections, results, reqPerSec: { hitOverPlain: ratio('hit', 'plain'), missOverPlain: ratio('miss', 'plain') }, byCpu: { hitOverPlain: cpuRatio('hit', 'plain'), missOverPlain: cpuRatio('miss', 'plain') } },
+    { seconds, connections, results, reqPerSec: { hitOverPlain: ratio('hit', 'plain'), missOverPlain: ratio('miss', 'plain'), authRateLimitOverPlain: ratio('authrl', 'plain') }, byCpu: { hitOverPlain: cpuRatio('hit', 'plain'), missOverPlain: cpuRatio('miss', 'plain'), authRateLimitOverPlain: cpuRatio('authrl', 'plain') } },
     null,
     2,
   ),

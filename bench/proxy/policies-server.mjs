@@ -1,7 +1,7 @@
 /**
  * The gateway of bench/policies.mjs, in its own process:
  *   node bench/proxy/policies-server.mjs '{"upstream":"http://127.0.0.1:P"}'
- * Routes: `/plain/*` (no policies) and `/pol/*` (apiKey + rateLimit + cache with a ttl, so the
+ * Routes: `/plain/*` (no policies), `/authrl/*` (apiKey + rateLimit) and `/pol/*` (apiKey + rateLimit + cache with a ttl, so the
  * upstream's responses without freshness information are stored). The rate limit is set high
  * enough never to refuse: the bench measures its cost, not its refusals.
  * Prints `{"port": N}` on its first stdout line once listening.
@@ -14,6 +14,7 @@ const opts = JSON.parse(process.argv[2]);
 const keyHash = 'sha256:' + createHash('sha256').update('bench-key').digest('hex');
 const router = compile({
   '/plain/*': opts.upstream,
+  '/authrl/*': { target: opts.upstream, auth: { type: 'apiKey', keys: [keyHash] }, rateLimit: { requests: 1_000_000_000, per: '1s' } },
   '/pol/*': {
     target: opts.upstream,
     auth: { type: 'apiKey', keys: [keyHash] },
