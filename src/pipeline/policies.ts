@@ -13,7 +13,7 @@ import type { CacheConfig, HeaderRules } from '../table/route.js';
 import { apiKeyStage, sha256 } from '../policies/auth/api-key.js';
 import { forwardAuthStage } from '../policies/auth/forward.js';
 import { jwtStage } from '../policies/auth/jwt.js';
-import { clientAddressResolver, type AddressResolver, type TrustedProxies } from '../policies/client-address.js';
+import { clientAddressResolver, type AddressResolver } from '../policies/client-address.js';
 import { applyHeaderRules, rulesEmpty } from '../policies/headers/rules.js';
 import { MemoryRateLimitStore } from '../policies/rate-limit/memory-store.js';
 import { rateLimitStage } from '../policies/rate-limit/stage.js';
@@ -29,7 +29,7 @@ export interface PolicyHostOptions {
    * "linklocal", "uniquelocal"): the client address for rate limits is then the rightmost
    * untrusted entry. Default none: the socket's address.
    */
-  trustedProxies?: TrustedProxies;
+  trustedProxies?: readonly string[];
   /** Where rate-limit buckets live. Default: an in-process `MemoryRateLimitStore`. */
   rateLimitStore?: RateLimitStore;
   /** The clock of rate limits (ms since the epoch). Default `Date.now`; tests inject one. */

@@ -71,3 +71,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.buckets.clear();
   }
 }
+
+/** The in-process store (the default), e.g. to share one between a proxy and a runtime or to bound it differently. */
+export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): MemoryRateLimitStore {
+  return new MemoryRateLimitStore(options);
+}
