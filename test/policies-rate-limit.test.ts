@@ -157,6 +157,19 @@ describe('rateLimit through the proxy', () => {
   });
 });
 
+describe('RateLimit headers on every answer of a limited route', () => {
+  it('are on an upstream failure (502) too', async () => {
+    const { closedPort } = await import('./support/servers.js');
+    const port = await closedPort();
+    const proxy = await startPolicyProxy({ '/*': { target: `http://127.0.0.1:${port}`, rateLimit: { requests: 10, per: '1s' } } });
+    const res = await rawRequest(proxy.url, { path: '/x' });
+    expect(res.status).toBe(502);
+    expect(res.headers['ratelimit-policy']).toBe('"default";q=10;w=1');
+    expect(res.headers['ratelimit']).toBe('"default";r=9;t=1');
+    await proxy.close();
+  });
+});
+
 describe('a failing store', () => {
   it('lets requests through (fail open) and counts each failure', async () => {
     const upstream = await startServer(echoHandler());

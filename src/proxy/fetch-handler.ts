@@ -124,7 +124,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
   if (plan !== null) applyRequestPolicies(plan, ctx!, request.headers);
   const fail = (status: number, code: ProxyErrorCode, message: string): Response => {
     log(match.pattern, status, { error: code });
-    return errorResponse(status, errorBody(code, message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
+    return errorResponse(status, errorBody(code, message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method, ctx?.responseHeaders);
   };
   if (request.method === 'CONNECT') return fail(501, 'method-not-supported', ERROR_MESSAGES['method-not-supported']);
   if (options.blockPrivateNetworks) {

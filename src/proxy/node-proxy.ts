@@ -94,7 +94,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     }
     const cache = policy?.plan.cache ?? null;
     const probe: CacheProbe | null = cache !== null && cache.methods.includes(request.method) ? newProbe(request.path) : null;
-    const relay = new NodeResponseRelay(res, state, target, request.method, policy && responseHook(policy.plan, policy.ctx, options.events, () => probe));
+    const relay = new NodeResponseRelay(res, state, target, request.method, policy && responseHook(policy.plan, policy.ctx, options.events, () => probe), policy?.ctx.responseHeaders);
     const opts: Dispatcher.DispatchOptions = {
       origin: request.origin,
       path: request.path,

@@ -26,6 +26,8 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     private readonly method: string,
     /** Rewrites the response head (per-route policies: response rules, RateLimit, Cache-Status). */
     private readonly onHead?: (headers: HeaderRecord) => HeaderRecord,
+    /** Headers every answer of the route carries, errors included (RateLimit, SPEC 12). */
+    private readonly errorHeaders?: Readonly<Record<string, string>>,
   ) {
     res.once('close', this.onClientClose);
   }
@@ -94,6 +96,6 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
       this.res.destroy();
       return;
     }
-    sendNodeError(this.res, c.status, errorBody(c.code, c.message, this.state.route, this.target), this.method);
+    sendNodeError(this.res, c.status, errorBody(c.code, c.message, this.state.route, this.target), this.method, this.errorHeaders);
   }
 }
