@@ -1,6 +1,7 @@
 /** Plain-text rendering shared by the commands. */
 import type { Candidate, Explanation } from '../match/explain.js';
 import type { CompiledRoute, RouteVariant, Router } from '../match/types.js';
+import type { PolicyConfig } from '../table/route.js';
 import type { RouteIssue } from '../validate/issues.js';
 import { routesInPrecedenceOrder } from '../match/precedence.js';
 
@@ -23,6 +24,23 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+function per(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** A compact summary of a variant's SPEC 12 policies: `auth=jwt rateLimit=100/1m(ip) cache`, or '' when it has none. */
+export function policySummary(p: PolicyConfig): string {
+  const parts: string[] = [];
+  if (p.auth) parts.push(`auth=${p.auth.type}`);
+  if (p.rateLimit) parts.push(`rateLimit=${p.rateLimit.requests}/${per(p.rateLimit.per)}${p.rateLimit.burst !== p.rateLimit.requests ? ` burst ${p.rateLimit.burst}` : ''}(${p.rateLimit.key})`);
+  if (p.cache) parts.push(p.cache.ttl !== undefined ? `cache(ttl ${per(p.cache.ttl)})` : 'cache');
+  if (p.requestHeaders) parts.push('requestHeaders');
+  if (p.responseHeaders) parts.push('responseHeaders');
+  return parts.join(' ');
+}
+
+
 /** A variant in one line: its conditions in brackets, then its target(s). */
 export function describeVariant(v: RouteVariant): string {
   const conditions: string[] = [];
@@ -31,7 +49,8 @@ export function describeVariant(v: RouteVariant): string {
   for (const h of v.headers ?? []) conditions.push('header ' + h.name);
   for (const q of v.query ?? []) conditions.push('query ' + q.name);
   const targets = v.targets.length > 1 ? `${v.target} (+${v.targets.length - 1} more)` : v.target;
-  return (conditions.length > 0 ? `[${conditions.join('; ')}] ` : '') + targets;
+  const policies = policySummary(v.policies);
+  return (conditions.length > 0 ? `[${conditions.join('; ')}] ` : '') + targets + (policies !== '' ? ` {${policies}}` : '');
 }
 
 /** The table in precedence order, one route a line: `  1. /api/users/*  ->  https://...`; variants separated by ` | `. */
@@ -132,6 +151,8 @@ export function formatExplanation(x: Explanation, display = x.input): string {
   lines.push(`  params:     ${formatParams(w.params)}`);
   if (w.remainder !== undefined) lines.push(`  remainder:  ${JSON.stringify(w.remainder)}`);
   lines.push(`  forwards:   ${x.url}`);
+  const policies = policySummary(w.variant.policies);
+  if (policies !== '') lines.push(`  policies:   ${policies}`);
   const winner = x.candidates.find((c) => c.route.pattern === w.pattern);
   if (w.route.variants.length > 1 || w.variant.name !== w.route.pattern) lines.push(`  variant:    ${variantLabel(w.variant)}`);
   lines.push(`  candidates, in precedence order:`);
@@ -156,6 +177,7 @@ export function explanationJson(x: Explanation, display = x.input): Record<strin
         pattern: x.winner.pattern,
         target: x.winner.target,
         params: x.winner.params,
+        ...(policySummary(x.winner.variant.policies) !== '' ? { policies: policySummary(x.winner.variant.policies) } : {}),
         ...(x.winner.remainder !== undefined ? { remainder: x.winner.remainder } : {}),
       }
     : null;

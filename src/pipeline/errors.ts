@@ -38,7 +38,13 @@ export type ProxyErrorCode =
   /** 499 (logged only): the client went away before the response was complete. */
   | 'client-closed-request'
   /** 501: a method the proxy does not forward (CONNECT). */
-  | 'method-not-supported';
+  | 'method-not-supported'
+  /** 401: the route's `auth` refused the request (missing or wrong API key, invalid JWT); SPEC 12. */
+  | 'unauthorized'
+  /** 429: the route's `rateLimit` bucket for this caller is empty; `Retry-After` says when to come back. */
+  | 'rate-limited'
+  /** 502: the forward-auth server could not be reached or did not answer in time (never fails open). */
+  | 'auth-unavailable';
 
 export interface ProxyErrorBody {
   error: { code: ProxyErrorCode; message: string };
@@ -70,6 +76,9 @@ export const ERROR_MESSAGES: Readonly<Record<Exclude<ProxyErrorCode, PathErrorCo
   'invalid-request': 'The request cannot be forwarded as sent',
   'client-closed-request': 'The client closed the connection before the response was complete',
   'method-not-supported': 'This method is not forwarded',
+  unauthorized: 'This route needs valid credentials',
+  'rate-limited': 'Too many requests: the rate limit of this route is exhausted (see Retry-After)',
+  'auth-unavailable': 'The authentication server could not be reached',
 };
 
 function errorCodes(err: unknown): string[] {

@@ -49,7 +49,7 @@ export interface RouteAnswer {
 }
 
 export type RouteDecision =
-  | { readonly kind: 'forward'; readonly match: RouteMatch; readonly query: string }
+  | { readonly kind: 'forward'; readonly match: RouteMatch; readonly query: string; /** The normalized path (policies read it). */ readonly path: string }
   | RouteAnswer
   | { readonly kind: 'fall-through' };
 
@@ -72,7 +72,7 @@ export function routeRequest(router: Router, target: string, facts: RequestFacts
   const request: MatchRequest = { method: facts.method, headers: facts.headers, query: normalized.query };
   if (facts.host !== null) request.host = facts.host;
   const match = router.match(normalized.path, request);
-  if (match !== null) return { kind: 'forward', match, query: normalized.query };
+  if (match !== null) return { kind: 'forward', match, query: normalized.query, path: normalized.path };
   if (options.fallthrough) return FALL_THROUGH;
   const allowed = router.allowedMethods(normalized.path, request);
   if (allowed.length > 0) return answer(405, 'method-not-allowed', ERROR_MESSAGES['method-not-allowed'], { allow: allowed.join(', ') });

@@ -7,7 +7,10 @@
  */
 import type { Router } from '../match/types.js';
 import { classifyUpstreamError, errorBody, ERROR_MESSAGES, type ProxyErrorCode } from '../pipeline/errors.js';
-import { conditionHeaders, readConditionHeader } from '../pipeline/headers.js';
+import { conditionHeaders, readConditionHeader, toFetchHeaders, toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
+import { applyRequestPolicies, applyResponsePolicies, createPolicyRuntime, policyContext, policyPlan, runPolicies, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
+import { cacheStatus } from '../policies/cache/status.js';
+import type { PolicyContext } from '../policies/types.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { errorResponse } from './fetch-error.js';
@@ -52,6 +55,8 @@ export interface FetchPipelineOptions extends ProxyCommonOptions {
   upstreams?: UpstreamRegistry;
   /** The key of this table's state in `upstreams` (the function id in the runtime). Default ''. */
   upstreamScope?: string;
+  /** The per-route policies' environment (rate-limit store, clock, ...); built from the options when absent. */
+  policyRuntime?: PolicyRuntime;
 }
 
 /** Active probes through a fetch transport (so they obey the transport's outbound policy): GET, body discarded. */
@@ -67,6 +72,14 @@ export function transportProber(transport: FetchTransport): Prober {
   };
 }
 
+const runtimes = new WeakMap<FetchPipelineOptions, PolicyRuntime>();
+function policyRuntimeOf(options: FetchPipelineOptions): PolicyRuntime {
+  if (options.policyRuntime !== undefined) return options.policyRuntime;
+  let r = runtimes.get(options);
+  if (r === undefined) runtimes.set(options, (r = createPolicyRuntime(options)));
+  return r;
+}
+
 function safeLog(onRequest: ((entry: AccessLogEntry) => void) | undefined, entry: AccessLogEntry): void {
   if (!onRequest) return;
   try {
@@ -74,6 +87,12 @@ function safeLog(onRequest: ((entry: AccessLogEntry) => void) | undefined, entry
   } catch {
     // A logging hook never breaks a request.
   }
+}
+
+/** The route's response rules and RateLimit headers; the fetch side has no cache store (docs/policies.md): a cached route says it went forward. */
+function withResponsePolicies(plan: PolicyPlan, ctx: PolicyContext, response: Response): Response {
+  const headers = applyResponsePolicies(plan, ctx, toHeaderRecord(response.headers), plan.cache !== null ? cacheStatus('bypass', 'fetch-runtime') : undefined);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: toFetchHeaders(headers) });
 }
 
 function now(): number {
@@ -99,11 +118,33 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     return errorResponse(decision.status, decision.body, incoming.method, decision.headers);
   }
   const { match } = decision;
+  const plan = policyPlan(match.variant);
+  let ctx: PolicyContext | undefined;
+  if (plan !== null) {
+    const runtime = policyRuntimeOf(options);
+    ctx = policyContext(runtime, {
+      route: match.variant.name,
+      pattern: match.pattern,
+      method: incoming.method,
+      path: decision.path,
+      query: decision.query,
+      headers: toHeaderRecord(incoming.headers),
+      socketAddress: incoming.clientAddress ?? null,
+      host,
+      protocol: (incoming.protocol ?? 'http').replace(/:$/, ''),
+    });
+    const result = runPolicies(plan, ctx, runtime.env);
+    const answer = result instanceof Promise ? await result : result;
+    if (answer !== undefined) {
+      log(match.pattern, answer.status, answer.code !== undefined ? { error: answer.code } : {});
+      return new Response(incoming.method === 'HEAD' ? null : (answer.body as BodyInit | null), { status: answer.status, headers: toFetchHeaders(answer.headers) });
+    }
+  }
   const request = buildProxyRequest<FetchBody>(
     match,
     {
       method: incoming.method,
-      query: decision.query,
+      query: ctx?.query ?? decision.query,
       headers: incoming.headers,
       clientAddress: incoming.clientAddress ?? null,
       protocol: incoming.protocol ?? 'http',
@@ -112,9 +153,10 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     },
     { trustForwardedHeaders: options.trustForwardedHeaders === true },
   );
+  if (plan !== null) applyRequestPolicies(plan, ctx!, request.headers);
   const fail = (status: number, code: ProxyErrorCode, message: string): Response => {
     log(match.pattern, status, { error: code });
-    return errorResponse(status, errorBody(code, message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
+    return errorResponse(status, errorBody(code, message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method, ctx?.responseHeaders);
   };
   if (request.method === 'CONNECT') return fail(501, 'method-not-supported', ERROR_MESSAGES['method-not-supported']);
   if (options.blockPrivateNetworks) {
@@ -126,6 +168,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     const result = await forwardFetchWithAttempts(
       {
         transport: options.transport,
+        ...(plan !== null ? { prepare: (h: HeaderRecord) => applyRequestPolicies(plan, ctx!, h) } : {}),
         registry: registryState(options.upstreams ?? createUpstreamRegistry()),
         scope: options.upstreamScope ?? '',
         timeouts: resolveTimeouts(options.timeouts),
@@ -137,7 +180,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
       match,
       {
         method: incoming.method,
-        query: decision.query,
+        query: ctx?.query ?? decision.query,
         headers: incoming.headers,
         clientAddress: incoming.clientAddress ?? null,
         protocol: incoming.protocol ?? 'http',
@@ -150,7 +193,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     const seen = { target: result.target, attempts: result.attempts };
     if (result.ok) {
       log(match.pattern, result.response.status, { upstreamStatus: result.response.status, ...seen });
-      return result.response;
+      return plan !== null ? withResponsePolicies(plan, ctx!, result.response) : result.response;
     }
     if (result.clientGone) {
       log(match.pattern, 499, { error: 'client-closed-request', ...seen });
@@ -161,8 +204,9 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? result.url : undefined), incoming.method);
   }
   try {
-    const response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
+    let response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
     log(match.pattern, response.status, { upstreamStatus: response.status, target: match.variant.target, attempts: 1 });
+    if (plan !== null) response = withResponsePolicies(plan, ctx!, response);
     return response;
   } catch (err) {
     if (signal.aborted) {
@@ -181,7 +225,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   const transport = options.transport ?? createFetchTransport();
   const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober: transportProber(transport) });
-  const pipeline: FetchPipelineOptions = { ...options, transport, upstreams };
+  const pipeline: FetchPipelineOptions = { ...options, transport, upstreams, policyRuntime: createPolicyRuntime(options) };
   const fallthrough = options.fallthrough !== false;
   const handler: FetchHandler = async (request, info) => {
     try {

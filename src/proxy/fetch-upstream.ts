@@ -12,6 +12,7 @@
  */
 import type { RouteMatch, Router } from '../match/types.js';
 import { readConditionHeader, type ConditionHeaders } from '../pipeline/headers.js';
+import type { HeaderRecord } from '../pipeline/headers.js';
 import { buildProxyRequest, type IncomingRequest } from '../pipeline/upstream-request.js';
 import type { CompiledTarget } from '../table/route.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
@@ -25,6 +26,8 @@ import type { ResolvedTimeouts } from './types.js';
 
 export interface FetchUpstreamContext {
   readonly transport: FetchTransport;
+  /** The route's request header rules (SPEC 12), applied to every attempt's request. */
+  readonly prepare?: (headers: HeaderRecord) => void;
   readonly registry: RegistryState;
   readonly scope: string;
   readonly timeouts: ResolvedTimeouts;
@@ -170,6 +173,7 @@ export async function forwardFetchWithAttempts(
     target = up !== null ? up.targets[i]!.target : variant.targets[0]!;
     const state = up !== null ? up.begin(i) : null;
     const request = buildProxyRequest<FetchBody>(match, { ...incoming, body: body.next() }, { trustForwardedHeaders: ctx.trustForwardedHeaders }, target);
+    ctx.prepare?.(request.headers);
     url = request.url;
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(clientSignal.aborted ? clientSignal.reason : deadline.signal.reason);

@@ -8,11 +8,14 @@ import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Router } from '../match/types.js';
 import { createNodeProxy } from './node-proxy.js';
+import type { PolicyHostOptions } from '../pipeline/policies.js';
+import type { RouteCacheOptions } from '../policies/cache/bounded-store.js';
 import type { EventSink } from '../telemetry/events.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
 import type { UpstreamRegistry } from '../upstream/registry.js';
 
-export interface GatewayOptions {
+/** With the per-route policies' host options (SPEC 12: trusted proxies, rate-limit store, clock, forward-auth fetch). */
+export interface GatewayOptions extends PolicyHostOptions {
   /** The table, or a getter called per request so a host can swap tables on reload. */
   router: Router | (() => Router);
   /** Refuse non-public upstream addresses (502 `outbound-blocked`). Default false. */
@@ -24,10 +27,12 @@ export interface GatewayOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Custom DNS resolution (tests, split-horizon DNS). Default `dns.lookup`. */
   lookup?: LookupFunction;
-  /** Routing events: retries, ejections, target health changes (src/telemetry/events.ts). */
+  /** Routing events: retries, ejections, target health, rate-limit refusals, cache results, auth failures (src/telemetry/events.ts). */
   events?: EventSink;
   /** Longest silence (ms, both directions) on a WebSocket or other upgraded connection. Default 60,000; 0: none. */
   upgradeIdleTimeout?: number;
+  /** Bounds of the route cache shared by every cached route. */
+  cache?: RouteCacheOptions;
 }
 
 export interface Gateway {

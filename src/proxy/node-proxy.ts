@@ -5,6 +5,7 @@
  * ways with backpressure and are never decoded; redirects are relayed; every Set-Cookie is
  * kept. Errors are answered with JSON, never thrown to the host.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -13,6 +14,12 @@ import type { RouteMatch, Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
+import { applyRequestPolicies, cachePartition, createPolicyRuntime, policyContext, policyPlan, runPolicies, type PolicyPlan } from '../pipeline/policies.js';
+import { toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
+import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bounded-store.js';
+import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
+import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
+import { responseHook, sendPolicyAnswer } from './node-policies.js';
 import { trackResponse, type LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
@@ -35,6 +42,8 @@ export interface NodeProxyOptions extends ProxyCommonOptions, UpgradeOptions, Om
    * probing through its Agent and stopped by `close()`. Pass one to share it (then not closed).
    */
   upstreams?: UpstreamRegistry;
+  /** Bounds of the route cache (SPEC 12 `cache`), shared by every cached route. */
+  cache?: RouteCacheOptions;
 }
 
 export interface NodeProxy {
@@ -97,9 +106,32 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const upstreamContext: NodeUpstreamContext = { agent, registry: registryState(upstreams), timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
   const upgrades = createUpgradeForwarder({ ...options, agent, upstreams, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets });
 
-  function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState, router: Router, scope: string): void {
+  const policies = createPolicyRuntime(options, { sha256: (text) => createHash('sha256').update(text).digest() });
+  let routeCache: NodeRouteCache | undefined;
+
+  function dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: RouteMatch,
+    query: string,
+    state: LogState,
+    router: Router,
+    scope: string,
+    policy?: { plan: PolicyPlan; ctx: PolicyContext },
+  ): void {
     if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {
-      forwardWithAttempts(upstreamContext, req, res, router, scope, match, query, state);
+      // Several targets, retries or a route deadline: the attempt loop (SPEC 11), with the
+      // route's request and response rules. The route cache sits above one exchange, so a
+      // route with both serves through the loop uncached (Cache-Status: bypass).
+      const hooks =
+        policy === undefined
+          ? undefined
+          : {
+              onHead: responseHook(policy.plan, policy.ctx, options.events, () => null),
+              errorHeaders: policy.ctx.responseHeaders,
+              applyRequest: (headers: HeaderRecord) => applyRequestPolicies(policy.plan, policy.ctx, headers),
+            };
+      forwardWithAttempts(upstreamContext, req, res, router, scope, match, query, state, hooks);
       return;
     }
     const socket = req.socket as Socket & { encrypted?: boolean };
@@ -114,6 +146,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       },
       { trustForwardedHeaders },
     );
+    if (policy !== undefined) applyRequestPolicies(policy.plan, policy.ctx, request.headers);
     const target = exposeTargets ? request.url : undefined;
     if (request.method === 'CONNECT') {
       state.error = 'method-not-supported';
@@ -122,19 +155,55 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     }
     state.target = match.variant.target;
     state.attempts = 1;
-    const relay = new NodeResponseRelay(res, state, target, request.method);
-    agent.dispatch(
-      {
-        origin: request.origin,
-        path: request.path,
-        method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers as Record<string, string | string[]>,
-        body: requestHasBody(req) ? req : null,
-        headersTimeout: timeouts.headers,
-        bodyTimeout: timeouts.bodyIdle,
-      },
-      relay,
-    );
+    const cache = policy?.plan.cache ?? null;
+    const probe: CacheProbe | null = cache !== null && cache.methods.includes(request.method) ? newProbe(request.path) : null;
+    const relay = new NodeResponseRelay(res, state, target, request.method, policy && responseHook(policy.plan, policy.ctx, options.events, () => probe), policy?.ctx.responseHeaders);
+    const opts: Dispatcher.DispatchOptions = {
+      origin: request.origin,
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: request.headers as Record<string, string | string[]>,
+      body: requestHasBody(req) ? req : null,
+      headersTimeout: timeouts.headers,
+      bodyTimeout: timeouts.bodyIdle,
+    };
+    if (probe !== null) {
+      routeCache ??= new NodeRouteCache(agent, new BoundedCacheStore(options.cache));
+      const partition = cachePartition(policy!.plan, policy!.ctx);
+      const fresh = routeCache.fresh(match.variant, cache!, partition, request.origin, request.method, request.path, request.headers as Record<string, string | string[]>);
+      if (fresh !== null) {
+        relay.serveStored(fresh);
+        return;
+      }
+      routeCache.dispatch(match.variant, cache!, partition, opts, relay, probe);
+    } else agent.dispatch(opts, relay);
+  }
+
+  /** Runs the variant's policies, then answers (401, 429, ...) or dispatches. */
+  function withPolicies(req: IncomingMessage, res: ServerResponse, match: RouteMatch, path: string, query: string, plan: PolicyPlan, state: LogState, router: Router, scope: string): void {
+    const socket = req.socket as Socket & { encrypted?: boolean };
+    const method = req.method ?? 'GET';
+    const ctx = policyContext(policies, {
+      route: match.variant.name,
+      pattern: match.pattern,
+      method,
+      path,
+      query,
+      headers: toHeaderRecord(req.rawHeaders),
+      socketAddress: socket.remoteAddress ?? null,
+      host: req.headers.host ?? null,
+      protocol: socket.encrypted ? 'https' : 'http',
+    });
+    const go = (answer: PolicyAnswer | undefined): void => {
+      if (answer !== undefined) sendPolicyAnswer(res, answer, method, state);
+      else if (!res.destroyed) dispatch(req, res, match, ctx.query, state, router, scope, { plan, ctx });
+    };
+    const result = runPolicies(plan, ctx, policies.env);
+    if (!(result instanceof Promise)) return go(result);
+    result.then(go).catch(() => {
+      state.error = 'upstream-error';
+      sendNodeError(res, 502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], match.pattern), method);
+    });
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, log = onRequest, scope = ''): boolean {
@@ -151,7 +220,9 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       }
       state.route = decision.match.pattern;
       trackResponse(req, res, started, log, state);
-      dispatch(req, res, decision.match, decision.query, state, router, scope);
+      const plan = policyPlan(decision.match.variant);
+      if (plan === null) dispatch(req, res, decision.match, decision.query, state, router, scope);
+      else withPolicies(req, res, decision.match, decision.path, decision.query, plan, state, router, scope);
       return true;
     } catch {
       state.error = 'upstream-error';

@@ -44,6 +44,11 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     private readonly state: LogState,
     private target: string | undefined,
     private readonly method: string,
+    /** Rewrites the response head (per-route policies: response rules, RateLimit, Cache-Status). */
+    private readonly onHead?: (headers: HeaderRecord) => HeaderRecord,
+    /** Headers every answer of the route carries, errors included (RateLimit, SPEC 12). */
+    private readonly errorHeaders?: Readonly<Record<string, string>>,
+    /** The attempt loop's hooks (SPEC 11: retries take over a discarded answer or a failure). */
     private readonly hooks?: RelayHooks,
   ) {
     res.once('close', this.onClientClose);
@@ -110,9 +115,10 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
       return;
     }
     try {
+      const out = endToEndHeaders(headers as HeaderRecord);
       // HTTP/2 has no reason phrase (Node warns when given one): only HTTP/1.x gets it.
       const reason = this.res.req?.httpVersionMajor === 2 ? undefined : safeReason(statusMessage);
-      this.res.writeHead(statusCode, reason, endToEndHeaders(headers as HeaderRecord));
+      this.res.writeHead(statusCode, reason, this.onHead ? this.onHead(out) : out);
     } catch (err) {
       controller.abort(err as Error);
       return;
@@ -129,6 +135,16 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
   private readonly flushIfIdle = (): void => {
     if (!this.clientGone && !this.ended && !this.res.headersSent && !this.res.destroyed) this.res.flushHeaders();
   };
+
+  /** Answers with a stored response (the route cache's hit fast path): no upstream exchange. */
+  serveStored(entry: { statusCode: number; statusMessage: string; headers: Record<string, string | string[]>; body: readonly Buffer[] }): void {
+    this.ended = true;
+    if (this.clientGone || this.res.destroyed) return;
+    const out = endToEndHeaders(entry.headers);
+    this.res.writeHead(entry.statusCode, safeReason(entry.statusMessage), this.onHead ? this.onHead(out) : out);
+    if (this.method === 'HEAD') this.res.end();
+    else this.res.end(entry.body.length === 1 ? entry.body[0] : Buffer.concat(entry.body as Buffer[]));
+  }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone || this.discarding) return;
@@ -172,6 +188,6 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
       this.res.destroy();
       return;
     }
-    sendNodeError(this.res, c.status, errorBody(c.code, c.message, this.state.route, this.target), this.method);
+    sendNodeError(this.res, c.status, errorBody(c.code, c.message, this.state.route, this.target), this.method, this.errorHeaders);
   }
 }

@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
 import type { RouteMatch, Router } from '../match/types.js';
+import type { HeaderRecord } from '../pipeline/headers.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import { AttemptTimeoutError, DeadlineError } from '../upstream/deadline.js';
@@ -115,6 +116,8 @@ export function forwardWithAttempts(
   match: RouteMatch,
   query: string,
   state: LogState,
+  /** The route's policies (SPEC 12): request rules for every attempt, response rules on the answer. */
+  rules?: { onHead: (headers: HeaderRecord) => HeaderRecord; errorHeaders: Readonly<Record<string, string>> | undefined; applyRequest: (headers: HeaderRecord) => void },
 ): void {
   const variant = match.variant;
   const policy = retryPolicy(variant);
@@ -165,7 +168,7 @@ export function forwardWithAttempts(
     return true;
   };
 
-  const relay = new NodeResponseRelay(res, state, undefined, method, {
+  const relay = new NodeResponseRelay(res, state, undefined, method, rules?.onHead, rules?.errorHeaders, {
     onHead(status) {
       const kind: FailureKind = status;
       if (retriesStatus(policy, status) && !deadlineHit && mayRetry(policy, kind, method, attempt, body.sent(), body.replayable)) {
@@ -214,6 +217,7 @@ export function forwardWithAttempts(
     const target = up !== null ? up.targets[i]!.target : variant.targets[0]!;
     current = { target: up !== null ? up.begin(i) : null, settled: false };
     const request = buildProxyRequest(match, incoming, { trustForwardedHeaders: ctx.trustForwardedHeaders }, target);
+    rules?.applyRequest(request.headers);
     state.target = target.url;
     state.attempts = attempt;
     relay.setTarget(ctx.exposeTargets ? request.url : undefined);

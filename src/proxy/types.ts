@@ -2,6 +2,7 @@
  * Types shared by the proxy's interfaces (Node, fetch, runtime). Pure: no Node built-ins.
  */
 import type { Router } from '../match/types.js';
+import type { PolicyHostOptions } from '../pipeline/policies.js';
 import type { EventSink } from '../telemetry/events.js';
 
 /** One line of the access log: reported once per request through `onRequest`. */
@@ -54,8 +55,8 @@ export function currentRouter(source: RouterSource): Router {
   return typeof source === 'function' ? source() : source;
 }
 
-/** Options every proxy interface shares. */
-export interface ProxyCommonOptions {
+/** Options every proxy interface shares (with the per-route policies' host options, SPEC 12). */
+export interface ProxyCommonOptions extends PolicyHostOptions {
   /**
    * Refuse upstream addresses that are loopback, private, link-local, CGNAT, unique-local,
    * unspecified or otherwise non-public (answered 502 `outbound-blocked`). Default false for

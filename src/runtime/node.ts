@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Agent } from 'undici';
+import { MemoryRateLimitStore } from '../policies/rate-limit/memory-store.js';
 import { createNodeProxy } from '../proxy/node-proxy.js';
 import { createUndiciTransport } from '../proxy/undici-transport.js';
 import type { UpgradeOptions } from '../proxy/node-upgrade.js';
@@ -36,9 +37,11 @@ export interface NodeRuntimeRouter extends RuntimeRouter {
 export function createNodeRuntimeRouter(options: NodeRuntimeRouterOptions): NodeRuntimeRouter {
   const blockPrivateNetworks = options.blockPrivateNetworks !== false;
   const agent = createUpstreamAgent({ ...options, blockPrivateNetworks });
-  const core = createRuntimeCore({ ...options, blockPrivateNetworks, transport: createUndiciTransport({ agent }) });
+  // One set of rate-limit buckets whether a request arrives as a Request or a Node request.
+  const rateLimitStore = options.rateLimitStore ?? new MemoryRateLimitStore();
+  const core = createRuntimeCore({ ...options, rateLimitStore, blockPrivateNetworks, transport: createUndiciTransport({ agent }) });
   // One upstream state for both interfaces: a function's targets are healthy or not whichever serves it.
-  const proxy = createNodeProxy({ ...options, router: undefined, onRequest: undefined, blockPrivateNetworks, agent, upstreams: core.upstreams });
+  const proxy = createNodeProxy({ ...options, rateLimitStore, router: undefined, onRequest: undefined, blockPrivateNetworks, agent, upstreams: core.upstreams });
   const fetchSide = runtimeRouterFrom(core);
   return {
     ...fetchSide,

@@ -7,6 +7,7 @@
  */
 import type { Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
+import { createPolicyRuntime } from '../pipeline/policies.js';
 import { errorResponse } from '../proxy/fetch-error.js';
 import { routeFetch, transportProber, type FetchPipelineOptions } from '../proxy/fetch-handler.js';
 import { createUpstreamRegistry, type UpstreamRegistry } from '../upstream/registry.js';
@@ -80,6 +81,8 @@ export function createRuntimeCore(options: RuntimeRouterOptions, upstreams?: Ups
     exposeTargets: options.exposeTargets === true,
     trustForwardedHeaders: options.trustForwardedHeaders === true,
     allowEncodedSlashes: options.allowEncodedSlashes === true,
+    // One policy environment (rate-limit buckets, clock) for every function the runtime serves.
+    policyRuntime: createPolicyRuntime(options),
   };
   if (options.timeouts !== undefined) base.timeouts = options.timeouts;
   if (options.events !== undefined) base.events = options.events;

@@ -1,0 +1,131 @@
+/**
+ * The route cache on Node (SPEC 12 `cache`): undici's cache interceptor (RFC 9111: freshness,
+ * Vary, ETag/Last-Modified revalidation, `no-store`, `private`, Set-Cookie and Authorization
+ * rules of a shared cache) composed over the proxy's Agent, one interceptor per cached variant
+ * (its `ttl` is the interceptor's `cacheByDefault`, which applies only to responses without
+ * freshness information), all on one bounded store.
+ *
+ * Per-caller keys: the interceptor keys on origin and path, so the route and, on a route with
+ * `auth`, the caller's identity are prefixed to the path it sees; an interceptor below it puts
+ * the real path back before the request leaves. That interceptor also records that the request
+ * went upstream, which with the store's lookup probe gives `Cache-Status`.
+ */
+import { interceptors, type Dispatcher } from 'undici';
+import type { CacheConfig, RouteVariant } from '../../table/route.js';
+import type { BoundedCacheStore } from './bounded-store.js';
+import type { CacheOutcome } from './status.js';
+
+/** Per-request state the interceptors fill in. */
+export interface CacheProbe {
+  found: boolean;
+  upstream: boolean;
+  readonly realPath: string;
+}
+
+interface ProbedOptions extends Dispatcher.DispatchOptions {
+  afCacheProbe?: CacheProbe;
+}
+
+/** Restores the real path and records that the request left for the upstream. */
+const restorePath: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const probe = (opts as ProbedOptions).afCacheProbe;
+  if (probe === undefined) return dispatch(opts, handler);
+  probe.upstream = true;
+  const rest: ProbedOptions = { ...opts, path: probe.realPath };
+  delete rest.afCacheProbe;
+  return dispatch(rest, handler);
+};
+
+/** A stored response served without the interceptor (see `NodeRouteCache.fresh`). */
+export interface FreshEntry {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: readonly Buffer[];
+}
+
+/** True when a request header set asks anything of the cache (then the interceptor decides). */
+function asksTheCache(headers: Record<string, string | string[]>): boolean {
+  return headers['cache-control'] !== undefined || headers['pragma'] !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
+}
+
+export class NodeRouteCache {
+  private readonly dispatchers = new WeakMap<RouteVariant, Dispatcher>();
+  private readonly stores = new WeakMap<RouteVariant, ReturnType<BoundedCacheStore['forRoute']>>();
+
+  constructor(
+    private readonly agent: Dispatcher,
+    readonly store: BoundedCacheStore,
+  ) {}
+
+  private dispatcherFor(variant: RouteVariant, config: CacheConfig): Dispatcher {
+    let d = this.dispatchers.get(variant);
+    if (d === undefined) {
+      const cache = interceptors.cache({
+        store: this.storeFor(variant, config),
+        methods: [...config.methods] as ('GET' | 'HEAD')[],
+        type: 'shared',
+        // undici 7 adds `cacheByDefault` to the response time as a freshness lifetime in ms
+        // (lib/handler/cache-handler.js: `determineStaleAt(...) ?? cacheByDefault`).
+        ...(config.ttl !== undefined ? { cacheByDefault: config.ttl } : {}),
+      });
+      d = this.agent.compose(restorePath, cache);
+      this.dispatchers.set(variant, d);
+    }
+    return d;
+  }
+
+  private storeFor(variant: RouteVariant, config: CacheConfig): ReturnType<BoundedCacheStore['forRoute']> {
+    let store = this.stores.get(variant);
+    if (store === undefined) this.stores.set(variant, (store = this.store.forRoute(config.maxEntrySize)));
+    return store;
+  }
+
+  /** The cache key path: the partition (route, caller) before the real path. */
+  static keyPath(partition: string, path: string): string {
+    return `/~${encodeURIComponent(partition)}${path}`;
+  }
+
+  /**
+   * The hit fast path: a stored response that undici's interceptor would serve as it is (fresh,
+   * no revalidation asked by either side, nothing a shared cache must not reuse), read from the
+   * same store with the same key, or null (then `dispatch` goes through the interceptor). It
+   * mirrors the interceptor's `handleResult` for the plain case and skips its per-hit stream.
+   */
+  fresh(variant: RouteVariant, config: CacheConfig, partition: string, origin: string, method: string, path: string, headers: Record<string, string | string[]>): FreshEntry | null {
+    if (method !== 'GET' || asksTheCache(headers)) return null;
+    const result = this.storeFor(variant, config).get({ origin, method, path: NodeRouteCache.keyPath(partition, path), headers }) as
+      | { statusCode: number; statusMessage: string; headers: Record<string, string | string[]>; body?: Buffer[]; staleAt: number; deleteAt: number; cachedAt: number; cacheControlDirectives?: Record<string, unknown> }
+      | undefined;
+    if (result === undefined || !Array.isArray(result.body)) return null;
+    const now = Date.now();
+    if (now > result.staleAt || now > result.deleteAt || Object.hasOwn(result.headers, 'set-cookie') || result.cacheControlDirectives?.['no-cache'] !== undefined) return null;
+    return { statusCode: result.statusCode, statusMessage: result.statusMessage, headers: { ...result.headers, age: String(Math.round((now - result.cachedAt) / 1000)) }, body: result.body };
+  }
+
+  /**
+   * Dispatches `opts` through the variant's cache; `partition` separates routes and callers.
+   * `probe` (from `newProbe`) is filled in before the response starts (a hit starts it synchronously).
+   */
+  dispatch(variant: RouteVariant, config: CacheConfig, partition: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, probe: CacheProbe): void {
+    const probed: ProbedOptions = { ...opts, path: NodeRouteCache.keyPath(partition, opts.path), afCacheProbe: probe };
+    this.store.probe = probe;
+    try {
+      this.dispatcherFor(variant, config).dispatch(probed, handler);
+    } finally {
+      this.store.probe = null;
+    }
+  }
+}
+
+export function newProbe(realPath: string): CacheProbe {
+  return { found: false, upstream: false, realPath };
+}
+
+/** The `Cache-Status` outcome once the response starts. */
+export function cacheOutcome(config: CacheConfig, method: string, requestCacheControl: string | undefined, probe: CacheProbe | null): CacheOutcome {
+  if (probe === null || !config.methods.includes(method)) return 'method';
+  if (requestCacheControl !== undefined && /(^|,)\s*no-store\s*(,|$)/i.test(requestCacheControl)) return 'request';
+  if (!probe.upstream) return 'hit';
+  return probe.found ? 'stale' : 'miss';
+}

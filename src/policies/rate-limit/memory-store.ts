@@ -1,0 +1,78 @@
+/**
+ * The in-process `RateLimitStore` (the default): buckets in a Map, bounded. A bucket that has
+ * refilled completely is the same as one never seen, so dropping it loses nothing: when the map
+ * is full, full buckets are swept first; if that frees too little (many callers active at once,
+ * or a flood of distinct keys), the least recently used tenth goes, so memory stays bounded
+ * and each insertion costs amortized O(1).
+ */
+import { takeTokens, tokensAt, type BucketState } from './bucket.js';
+import type { BucketSpec, RateLimitStore, TakeResult } from './store.js';
+
+export interface MemoryRateLimitStoreOptions {
+  /** Most buckets held at once. Default 100,000 (a few MB). */
+  maxKeys?: number;
+}
+
+interface Entry extends BucketState {
+  spec: BucketSpec;
+}
+
+export class MemoryRateLimitStore implements RateLimitStore {
+  private readonly buckets = new Map<string, Entry>();
+  private readonly maxKeys: number;
+
+  constructor(options: MemoryRateLimitStoreOptions = {}) {
+    const max = options.maxKeys ?? 100_000;
+    if (!Number.isInteger(max) || max < 1) throw new TypeError(`MemoryRateLimitStore: maxKeys must be a positive integer, not ${String(options.maxKeys)}`);
+    this.maxKeys = max;
+  }
+
+  /** Buckets held now. */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  take(key: string, bucket: BucketSpec, now: number, cost = 1): Promise<TakeResult> {
+    return Promise.resolve(this.takeSync(key, bucket, now, cost));
+  }
+
+  /** The same as `take`, without a promise (the pipeline's fast path). */
+  takeSync(key: string, bucket: BucketSpec, now: number, cost = 1): TakeResult {
+    let entry = this.buckets.get(key);
+    if (entry === undefined) {
+      if (this.buckets.size >= this.maxKeys) this.evict(now);
+      entry = { tokens: bucket.capacity, updated: now, spec: bucket };
+    } else {
+      // Re-inserted so that Map order is least recently used first.
+      this.buckets.delete(key);
+      if (entry.spec.capacity !== bucket.capacity || entry.spec.refillPerMs !== bucket.refillPerMs) {
+        // The route's limit changed (a table reload): keep the bucket's level, within the new capacity.
+        entry.tokens = Math.min(bucket.capacity, tokensAt(entry, entry.spec, now));
+        entry.updated = now;
+        entry.spec = bucket;
+      }
+    }
+    this.buckets.set(key, entry);
+    return takeTokens(entry, bucket, now, cost);
+  }
+
+  private evict(now: number): void {
+    const target = this.maxKeys - Math.max(1, Math.floor(this.maxKeys / 10));
+    for (const [key, entry] of this.buckets) {
+      if (tokensAt(entry, entry.spec, now) >= entry.spec.capacity) this.buckets.delete(key);
+    }
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size <= target) break;
+      this.buckets.delete(key);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.buckets.clear();
+  }
+}
+
+/** The in-process store (the default), e.g. to share one between a proxy and a runtime or to bound it differently. */
+export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): MemoryRateLimitStore {
+  return new MemoryRateLimitStore(options);
+}

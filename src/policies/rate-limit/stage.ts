@@ -1,0 +1,66 @@
+/**
+ * `rateLimit` (SPEC 12): a token bucket per route and key; 429 with `Retry-After` when empty;
+ * the IETF `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers) on
+ * every response of the route. A store that fails lets the request through (fail open) and
+ * reports `rate-limit-store-error`: a broken Redis must not take every route down.
+ */
+import type { RateLimitConfig } from '../../table/route.js';
+import { firstValue } from '../../pipeline/headers.js';
+import { emitSafely } from '../../telemetry/events.js';
+import { policyError } from '../answer.js';
+import type { PolicyAnswer, PolicyContext, PolicyStage } from '../types.js';
+import { bucketSpec } from './bucket.js';
+import { MemoryRateLimitStore } from './memory-store.js';
+import type { TakeResult } from './store.js';
+
+/** The caller's key under a route's `key` rule; a missing header or claim falls back to the address. */
+export function rateLimitKey(config: RateLimitConfig, ctx: PolicyContext): string {
+  const key = config.key;
+  if (key === 'route') return 'route';
+  if (key.startsWith('header:')) {
+    const v = firstValue(ctx.headers[key.slice(7)]);
+    if (v !== undefined) return 'h:' + v;
+  } else if (key.startsWith('jwt:')) {
+    const v = ctx.claims?.[key.slice(4)];
+    if (v !== undefined && v !== null) return 'j:' + (typeof v === 'string' ? v : JSON.stringify(v));
+  }
+  return 'ip:' + (ctx.clientAddress ?? 'unknown');
+}
+
+function seconds(ms: number): number {
+  return Math.ceil(ms / 1000);
+}
+
+export function rateLimitStage(config: RateLimitConfig): PolicyStage {
+  const spec = bucketSpec(config);
+  // The window in which a full bucket's worth is granted: burst tokens at the refill rate.
+  const policy = `"default";q=${config.burst};w=${Math.max(1, seconds(config.burst / spec.refillPerMs))}`;
+  const answer = (ctx: PolicyContext, result: TakeResult): PolicyAnswer | undefined => {
+    ctx.responseHeaders['ratelimit-policy'] = policy;
+    ctx.responseHeaders['ratelimit'] = `"default";r=${result.remaining};t=${seconds(result.resetMs)}`;
+    if (result.allowed) return undefined;
+    return policyError(429, 'rate-limited', ctx.pattern, { ...ctx.responseHeaders, 'retry-after': String(Math.max(1, seconds(result.retryAfterMs))) });
+  };
+  return (ctx, env) => {
+    const key = rateLimitKey(config, ctx);
+    const bucketKey = ctx.route + '\n' + key;
+    const store = env.rateLimitStore;
+    const now = env.now();
+    const limited = (r: TakeResult): PolicyAnswer | undefined => {
+      if (!r.allowed) emitSafely(env.events, { type: 'rate-limited', route: ctx.route, key });
+      return answer(ctx, r);
+    };
+    // The in-process store answers synchronously: no promise on the hot path.
+    if (store instanceof MemoryRateLimitStore) return limited(store.takeSync(bucketKey, spec, now));
+    let pending: Promise<TakeResult>;
+    try {
+      pending = store.take(bucketKey, spec, now);
+    } catch (err) {
+      pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return pending.then(limited, (err: unknown) => {
+      emitSafely(env.events, { type: 'rate-limit-store-error', route: ctx.route, error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    });
+  };
+}

@@ -1,0 +1,42 @@
+/** The API-key comparison's law: `findDigest` finds exactly what a plain search finds, without an early exit. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { findDigest, sha256 } from '../src/policies/auth/api-key.js';
+import { queryParam, removeQueryParam } from '../src/policies/auth/query.js';
+
+const digest = fc.uint8Array({ minLength: 32, maxLength: 32 });
+const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+describe('findDigest', () => {
+  it('returns the last index of an equal stored digest, or -1, like a plain search', () => {
+    fc.assert(
+      fc.property(fc.array(digest, { maxLength: 8 }), digest, fc.nat(), (keys, probe, pick) => {
+        const stored = keys.length > 0 && pick % 2 === 0 ? [...keys, keys[pick % keys.length]!] : keys;
+        const candidate = keys.length > 0 && pick % 3 === 0 ? keys[pick % keys.length]! : probe;
+        let expected = -1;
+        stored.forEach((k, i) => {
+          if (same(k, candidate)) expected = i;
+        });
+        expect(findDigest(candidate, stored)).toBe(expected);
+      }),
+    );
+  });
+
+  it('hashes like sha256sum', async () => {
+    expect(Buffer.from(await sha256('test')).toString('hex')).toBe('9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08');
+  });
+});
+
+describe('query credential', () => {
+  it('after removal the parameter is gone and every other parameter is kept as sent', () => {
+    const part = fc.stringMatching(/^[a-z0-9%=_-]{0,8}$/);
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 6 }), fc.constantFrom('api_key', 'k'), (parts, name) => {
+        const query = parts.join('&');
+        const out = removeQueryParam(query, name);
+        expect(queryParam(out, name)).toBeUndefined();
+        expect(out.split('&').filter((p) => p !== '')).toEqual(query.split('&').filter((p) => p !== '' && queryParam(p, name) === undefined));
+      }),
+    );
+  });
+});
