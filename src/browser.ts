@@ -73,3 +73,8 @@ export type { AdapterRoutesOptions } from './adapters/router-source.js';
 export type { EventSink, RoutingEvent } from './telemetry/events.js';
 // SPEC 11: the upstream state a proxy owns (share one between a Node proxy and a fetch handler).
 export { createUpstreamRegistry, type UpstreamRegistry, type UpstreamRegistryOptions, type Prober } from './upstream/registry.js';
+
+// Per-route policies (SPEC 12): the host's options, and the rate-limit store contract with its in-memory store.
+export type { PolicyHostOptions } from './pipeline/policies.js';
+export { createMemoryRateLimitStore, type MemoryRateLimitStoreHandle, type MemoryRateLimitStoreOptions } from './policies/rate-limit/memory-store.js';
+export type { BucketSpec, RateLimitStore, TakeResult } from './policies/rate-limit/store.js';

@@ -24,6 +24,8 @@ const BROWSER_VALUES = [
   'createFetchHandler', 'createFetchTransport', 'createRuntimeRouter', 'createHonoMiddleware', 'checkAddress', 'OutboundBlockedError', 'DEFAULT_TIMEOUTS',
   // Upstream state (SPEC 11).
   'createUpstreamRegistry',
+  // Per-route policies (SPEC 12): the in-process rate-limit store.
+  'createMemoryRateLimitStore',
 ];
 
 const BROWSER_TYPES = [
@@ -50,6 +52,8 @@ const BROWSER_TYPES = [
   'EventSink', 'RoutingEvent',
   // Upstream state (SPEC 11).
   'UpstreamRegistry', 'UpstreamRegistryOptions', 'Prober',
+  // Per-route policies (SPEC 12).
+  'PolicyHostOptions', 'MemoryRateLimitStoreHandle', 'MemoryRateLimitStoreOptions', 'BucketSpec', 'RateLimitStore', 'TakeResult',
 ];
 
 /** `.` adds what needs Node. */
@@ -57,11 +61,16 @@ const NODE_VALUES = [
   'createNodeProxy', 'createGateway', 'createUndiciTransport', 'createNodeRuntimeRouter', 'createFastifyPlugin', 'createExpressMiddleware',
   // The af CLI's helpers.
   'parseRoutesOption', 'RoutesOptionError', 'loadRoutesFromConfig', 'ConfigError', 'CONFIG_FILE_NAMES',
+  // Scale-out: Postgres route source, its migration, the Redis rate-limit store.
+  'createPostgresRouteSource', 'postgresMigrationSql', 'createRedisRateLimitStore', 'RateLimitStoreError',
 ];
 
 const NODE_TYPES = [
   'NodeProxy', 'NodeProxyOptions', 'Gateway', 'GatewayOptions', 'UndiciTransport', 'UndiciTransportOptions', 'UpstreamOptions',
   'NodeRuntimeRouter', 'NodeRuntimeRouterOptions', 'FastifyPlugin', 'FastifyPluginOptions', 'UpgradeOptions', 'ExpressMiddleware', 'NodeAdapterOptions', 'ConfigErrorCode', 'ConfigRoutes',
+  'RouteCacheOptions',
+  'PostgresRouteSource', 'PostgresRouteSourceOptions', 'PostgresRouteSourceStats', 'InvalidationTarget', 'MigrationOptions', 'PgPoolLike', 'PgPoolClientLike', 'PgQueryResult',
+  'RedisRateLimitStore', 'RedisRateLimitStoreOptions', 'RedisClientLike',
 ];
 
 const sorted = (names: readonly string[]) => [...names].sort();
@@ -88,7 +97,7 @@ describe('the public API', () => {
 
   it('follows the naming convention: factories are create*, error classes end in Error', () => {
     const functions = Object.entries(main).filter(([, v]) => typeof v === 'function' && !/^[A-Z]/.test(v.name));
-    const factories = functions.map(([n]) => n).filter((n) => !['compile', 'validateRoutes', 'assertValidRoutes', 'explain', 'routesInPrecedenceOrder', 'normalizePath', 'buildForwardUrl', 'checkAddress', 'parseRoutesOption', 'loadRoutesFromConfig'].includes(n));
+    const factories = functions.map(([n]) => n).filter((n) => !['compile', 'validateRoutes', 'assertValidRoutes', 'explain', 'routesInPrecedenceOrder', 'normalizePath', 'buildForwardUrl', 'checkAddress', 'parseRoutesOption', 'loadRoutesFromConfig', 'postgresMigrationSql'].includes(n));
     expect(factories.filter((n) => !n.startsWith('create'))).toEqual([]);
     const classes = Object.entries(main).filter(([n, v]) => typeof v === 'function' && /^[A-Z]/.test(n));
     expect(classes.map(([n]) => n).filter((n) => !n.endsWith('Error'))).toEqual([]);

@@ -21,8 +21,9 @@ describe('policy summaries in the CLI', () => {
 
   it('shows them in the table serve prints, per variant, and nothing for plain routes', () => {
     const text = formatTable(router.routes);
-    expect(text).toMatch(/\/api\/\*\s+->\s+https:\/\/api\.test {2}\[auth=apiKey rateLimit=100\/1m burst 150\(ip\) cache\(ttl 30s\)\]/);
-    expect(text).toContain('[#1: cache; #2: -]');
+    expect(text).toMatch(/\/api\/\*\s+->\s+https:\/\/api\.test \{auth=apiKey rateLimit=100\/1m burst 150\(ip\) cache\(ttl 30s\)\}/);
+    // Each variant with its conditions, target and policies; variants separated by `|`.
+    expect(text).toContain('[GET] https://a.test {cache}  |  https://b.test');
     expect(text).toMatch(/https:\/\/plain\.test$/m);
   });
 

@@ -72,7 +72,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
+/** What `createMemoryRateLimitStore` returns: the store contract, plus how many buckets it holds. */
+export interface MemoryRateLimitStoreHandle extends RateLimitStore {
+  readonly size: number;
+}
+
 /** The in-process store (the default), e.g. to share one between a proxy and a runtime or to bound it differently. */
-export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): MemoryRateLimitStore {
+export function createMemoryRateLimitStore(options: MemoryRateLimitStoreOptions = {}): MemoryRateLimitStoreHandle {
   return new MemoryRateLimitStore(options);
 }
