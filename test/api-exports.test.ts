@@ -69,7 +69,7 @@ const NODE_TYPES = [
   'NodeProxy', 'NodeProxyOptions', 'Gateway', 'GatewayOptions', 'UndiciTransport', 'UndiciTransportOptions', 'UpstreamOptions',
   'NodeRuntimeRouter', 'NodeRuntimeRouterOptions', 'FastifyPlugin', 'FastifyPluginOptions', 'UpgradeOptions', 'ExpressMiddleware', 'NodeAdapterOptions', 'ConfigErrorCode', 'ConfigRoutes',
   'RouteCacheOptions',
-  'PostgresRouteSource', 'PostgresRouteSourceOptions', 'PostgresRouteSourceStats', 'InvalidationTarget', 'MigrationOptions', 'PgPoolLike', 'PgPoolClientLike', 'PgQueryResult',
+  'PostgresRouteSource', 'PostgresRouteSourceOptions', 'PostgresRouteSourceStats', 'InvalidationTarget', 'MigrationOptions', 'PgPoolLike', 'PgPoolClientLike', 'PgQueryResult', 'PgNotification',
   'RedisRateLimitStore', 'RedisRateLimitStoreOptions', 'RedisClientLike',
 ];
 
