@@ -10,6 +10,8 @@ import { classifyUpstreamError, errorBody, ERROR_MESSAGES, type ProxyErrorCode }
 import { conditionHeaders, readConditionHeader } from '../pipeline/headers.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
+import { teeEvents } from '../telemetry/metrics.js';
+import { defaultObserver, emitRouteAnswer } from '../telemetry/observer.js';
 import { errorResponse } from './fetch-error.js';
 import { fromRequest } from './fetch-request.js';
 import { createFetchTransport } from './fetch-transport.js';
@@ -60,19 +62,26 @@ function now(): number {
  */
 export async function routeFetch(options: FetchPipelineOptions, router: Router, incoming: FetchIncoming, fallthrough: boolean): Promise<Response | null> {
   const started = now();
-  const log = (route: string | null, status: number, extra: Partial<AccessLogEntry> = {}): void =>
-    safeLog(options.onRequest, { method: incoming.method, path: incoming.target, route, status, ms: now() - started, ...extra });
-
   const headers = conditionHeaders(incoming.headers);
   // A `Request`'s URL authority is the host the client asked for; an invocation carries a Host header.
   const host = incoming.host ?? readConditionHeader(headers, 'host');
   const decision = routeRequest(router, incoming.target, { method: incoming.method, host, headers }, { allowEncodedSlashes: options.allowEncodedSlashes === true, fallthrough });
   if (decision.kind === 'fall-through') return null;
+  // Metrics and spans (SPEC 13): null unless the host registered an OpenTelemetry SDK.
+  const observation = defaultObserver().start(incoming.method, incoming.target, (name) => readConditionHeader(headers, name) ?? undefined);
+  const log = (route: string | null, status: number, extra: Partial<AccessLogEntry> = {}): void => {
+    const entry: AccessLogEntry = { method: incoming.method, path: incoming.target, route, status, ms: now() - started, ...extra };
+    observation?.end(status, entry.ms, entry.error, undefined, undefined);
+    safeLog(options.onRequest, entry);
+  };
   if (decision.kind === 'answer') {
+    emitRouteAnswer(options.events, decision, router, incoming.target, incoming.method);
     log(null, decision.status, { error: decision.code });
     return errorResponse(decision.status, decision.body, incoming.method, decision.headers);
   }
   const { match } = decision;
+  const named = { name: match.variant.name, variant: match.variant.index };
+  observation?.route(named.name);
   const request = buildProxyRequest<FetchBody>(
     match,
     {
@@ -87,7 +96,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     { trustForwardedHeaders: options.trustForwardedHeaders === true },
   );
   const fail = (status: number, code: ProxyErrorCode, message: string): Response => {
-    log(match.pattern, status, { error: code });
+    log(match.pattern, status, { ...named, error: code });
     return errorResponse(status, errorBody(code, message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
   };
   if (request.method === 'CONNECT') return fail(501, 'method-not-supported', ERROR_MESSAGES['method-not-supported']);
@@ -96,17 +105,25 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     if (blocked) return fail(502, 'outbound-blocked', ERROR_MESSAGES['outbound-blocked']);
   }
   const signal = incoming.signal ?? new AbortController().signal;
+  // The attempt is timed to the response's head: the body streams on after this resolves.
+  const attempt = observation?.attempt(request.method, request.origin, request.headers);
+  const upstreamStarted = now();
+  const sent = { ...named, target: request.origin, attempts: 1 };
   try {
     const response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
-    log(match.pattern, response.status, { upstreamStatus: response.status });
+    attempt?.end(response.status, undefined);
+    log(match.pattern, response.status, { ...sent, upstreamStatus: response.status, upstreamMs: now() - upstreamStarted });
     return response;
   } catch (err) {
     if (signal.aborted) {
-      log(match.pattern, 499, { error: 'client-closed-request' });
+      attempt?.end(undefined, 'client-closed-request');
+      log(match.pattern, 499, { ...sent, error: 'client-closed-request' });
       return errorResponse(499, errorBody('client-closed-request', ERROR_MESSAGES['client-closed-request'], match.pattern), incoming.method);
     }
     const c = classifyUpstreamError(err);
-    return fail(c.status, c.code, c.message);
+    attempt?.end(undefined, c.code);
+    log(match.pattern, c.status, { ...sent, error: c.code, upstreamMs: now() - upstreamStarted });
+    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
   }
 }
 
@@ -115,7 +132,8 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
  * Without a `transport` it uses `createFetchTransport()`; on Node pass `createUndiciTransport()`.
  */
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
-  const pipeline: FetchPipelineOptions = { ...options, transport: options.transport ?? createFetchTransport() };
+  // Routing events reach the host's sink and the metrics alike.
+  const pipeline: FetchPipelineOptions = { ...options, events: teeEvents(options.events, defaultObserver().metrics), transport: options.transport ?? createFetchTransport() };
   const fallthrough = options.fallthrough !== false;
   return async (request, info) => {
     try {

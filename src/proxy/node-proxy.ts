@@ -12,6 +12,8 @@ import type { RouteMatch, Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
+import { teeEvents } from '../telemetry/metrics.js';
+import { defaultObserver, emitRouteAnswer } from '../telemetry/observer.js';
 import { trackResponse, type LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
@@ -60,6 +62,11 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const trustForwardedHeaders = options.trustForwardedHeaders === true;
   const allowEncodedSlashes = options.allowEncodedSlashes === true;
   const onRequest = options.onRequest;
+  // Metrics and spans (SPEC 13): no-ops until the host registers an OpenTelemetry SDK. Routing
+  // events reach the host's sink and the metrics alike.
+  const observer = defaultObserver();
+  options = { ...options, events: teeEvents(options.events, observer.metrics) };
+  const events = options.events;
 
   function dispatch(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string, state: LogState): void {
     const socket = req.socket as Socket & { encrypted?: boolean };
@@ -80,6 +87,10 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       sendNodeError(res, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], match.pattern, target), request.method);
       return;
     }
+    state.target = request.origin;
+    state.attempts = 1;
+    if (state.observation !== null) state.attempt = state.observation.attempt(request.method, request.origin, request.headers);
+    state.upstreamStarted = performance.now();
     const relay = new NodeResponseRelay(res, state, target, request.method);
     agent.dispatch(
       {
@@ -97,17 +108,25 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
 
   function handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, log = onRequest): boolean {
     const started = performance.now();
-    const state: LogState = { route: null };
+    const state: LogState = { route: null, bytesOut: 0, observation: null };
     try {
       const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? null, headers: req.headers }, { allowEncodedSlashes, fallthrough });
       if (decision.kind === 'fall-through') return false;
+      state.observation = observer.start(req.method ?? 'GET', req.url ?? '', (name) => {
+        const v = req.headers[name];
+        return typeof v === 'string' ? v : v?.[0];
+      });
       if (decision.kind === 'answer') {
+        emitRouteAnswer(events, decision, router, req.url ?? '', req.method ?? 'GET');
         trackResponse(req, res, started, log, state);
         state.error = decision.code;
         sendNodeError(res, decision.status, decision.body, req.method, decision.headers);
         return true;
       }
       state.route = decision.match.pattern;
+      state.name = decision.match.variant.name;
+      state.variant = decision.match.variant.index;
+      state.observation?.route(state.name);
       trackResponse(req, res, started, log, state);
       dispatch(req, res, decision.match, decision.query, state);
       return true;

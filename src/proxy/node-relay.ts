@@ -56,8 +56,16 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** The attempt is over: its duration and status go to the log state and the observer. */
+  private settle(error: string | undefined): void {
+    const s = this.state;
+    if (s.upstreamStarted !== undefined && s.upstreamMs === undefined) s.upstreamMs = performance.now() - s.upstreamStarted;
+    s.attempt?.end(s.upstreamStatus, error);
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone) return;
+    this.state.bytesOut += chunk.length;
     if (!this.res.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       controller.pause();
@@ -67,14 +75,19 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.ended = true;
+    this.settle(undefined);
     if (this.clientGone) return;
     this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
-    if (this.clientGone || this.ended) return;
+    if (this.clientGone || this.ended) {
+      if (!this.ended) this.settle('client-closed-request');
+      return;
+    }
     this.ended = true;
     const c = classifyUpstreamError(err);
+    this.settle(c.code);
     this.state.error = c.code;
     if (this.res.headersSent) {
       // The upstream died mid-body: end the client's response with an error (no clean end).
