@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from '../match/types.js';
-import { createGateway, type AccessLogEntry } from '../proxy/index.js';
+import { createGateway, type AccessLogEntry, type GatewayOptions } from '../proxy/index.js';
 import type { Io } from './commands.js';
 import { UsageError } from './errors.js';
 
@@ -74,7 +74,20 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(opts: { router: () => Router; host: string; port: number | undefined; io: Io }): Promise<RunningGateway> {
+export interface StartGatewayOptions {
+  router: () => Router;
+  host: string;
+  port: number | undefined;
+  io: Io;
+  /** Overrides of the local-development defaults (`af-routes serve --production`, `--access-log`). */
+  proxy?: Partial<Omit<GatewayOptions, 'router'>>;
+  /** How long in-flight requests get on close (default 5,000 ms). */
+  drainMs?: number;
+  /** No fallback to another port when `port` is undefined (a cluster worker: the port is shared). */
+  strictPort?: boolean;
+}
+
+export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   const gateway = createGateway({
     router: opts.router,
     // Local development: targets on loopback/private networks are the point.
@@ -82,11 +95,19 @@ export async function startGateway(opts: { router: () => Router; host: string; p
     // Local development: error bodies may name the target, to help debugging.
     exposeTargets: true,
     onRequest: (entry) => opts.io.out(formatAccessLog(entry)),
+    ...opts.proxy,
   });
-  const server = createServer(gateway.handler);
+  const drainMs = opts.drainMs ?? DRAIN_MS;
+  let draining = false;
+  const server = createServer((req, res) => {
+    // While draining, requests that arrive on open keep-alive connections are still served,
+    // then their connection is closed: clients reconnect elsewhere.
+    if (draining) res.setHeader('connection', 'close');
+    gateway.handler(req, res);
+  });
   let port: number;
   try {
-    port = await listenWithFallback(server, opts.host, opts.port, opts.io);
+    port = await listenWithFallback(server, opts.host, opts.strictPort ? (opts.port ?? DEFAULT_PORT) : opts.port, opts.io);
   } catch (e) {
     await gateway.close();
     throw e;
@@ -97,12 +118,17 @@ export async function startGateway(opts: { router: () => Router; host: string; p
     port,
     close() {
       closing ??= (async () => {
+        draining = true;
+        // No new connections from here; idle keep-alive ones close now, busy ones after their response.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+        // Connections that finish their response later become idle: close them as they do.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const force = setTimeout(() => server.closeAllConnections(), drainMs);
         await closed;
+        clearInterval(sweep);
         clearTimeout(force);
-        await gateway.close();
+        await gateway.close(1_000);
       })();
       return closing;
     },

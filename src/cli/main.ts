@@ -30,6 +30,14 @@ const SERVE_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   watch: { type: 'boolean', default: true },
+  // Production gateway (docs/operations.md; parsed by ./serve-settings.ts).
+  production: { type: 'boolean' },
+  workers: { type: 'string' },
+  'access-log': { type: 'string' },
+  'admin-port': { type: 'string' },
+  'admin-host': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  'allow-private-networks': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const DEMO_OPTIONS = {

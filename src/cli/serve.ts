@@ -1,4 +1,5 @@
 /** `af-routes serve`: a local gateway by a route table, reloaded when its file changes. */
+import cluster from 'node:cluster';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { compile } from '../match/router.js';
@@ -6,10 +7,14 @@ import type { Router } from '../match/types.js';
 import { validateRoutes } from '../validate/validate.js';
 import { matchOptions, type Io, type TableFlags } from './commands.js';
 import { formatIssue, formatTable, plural } from './format.js';
-import { startGateway, waitForSignal } from './gateway-server.js';
+import { createAccessLog } from './access-log.js';
+import { waitForSignal } from './gateway-server.js';
+import { startServing } from './serving.js';
+import { serveSettings, type ServeSettingsFlags } from './serve-settings.js';
 import { resolveSource, type RoutesSource } from './source.js';
+import { runWorker } from './workers.js';
 
-export interface ServeFlags extends TableFlags {
+export interface ServeFlags extends TableFlags, ServeSettingsFlags {
   port?: number | undefined;
   host?: string;
   watch?: boolean;
@@ -40,7 +45,7 @@ export function watchFile(file: string, onChange: () => void): FSWatcher {
 }
 
 /** Loads a table for a reload: the router, or the problems to print. */
-async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: true; router: Router; key: string } | { ok: false; report: string; key: string }> {
+async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: true; router: Router; routes: unknown; key: string } | { ok: false; report: string; key: string }> {
   let routes: unknown;
   try {
     routes = await source.load();
@@ -54,10 +59,16 @@ async function tryLoad(source: RoutesSource, flags: TableFlags): Promise<{ ok: t
   if (!result.valid) {
     return { ok: false, report: [...result.errors, ...result.warnings].map(formatIssue).join('\n\n'), key };
   }
-  return { ok: true, router: compile((routes ?? null) as unknown, options), key };
+  return { ok: true, router: compile((routes ?? null) as unknown, options), routes: routes ?? null, key };
 }
 
 export async function runServe(arg: string | undefined, flags: ServeFlags, io: Io): Promise<number> {
+  const settings = serveSettings(flags);
+  // A cluster worker (--workers N) gets its table from the primary (./workers.ts).
+  if (cluster.isWorker) return runWorker(flags, settings, io);
+  const log = await createAccessLog(settings.accessLog, io);
+  // In JSON mode the command's own messages are JSON lines too.
+  io = log.io;
   const source = await resolveSource(arg, flags.function);
   const routes = await source.load();
   const options = matchOptions(flags);
@@ -75,8 +86,9 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
   if (router.warnings.length) io.out('\n' + router.warnings.map(formatIssue).join('\n\n'));
 
   const host = flags.host ?? '127.0.0.1';
-  const gateway = await startGateway({ router: () => router, host, port: flags.port, io });
-  io.out(`\nListening on ${gateway.url}`);
+  const serving = await startServing({ routes: routes ?? null, router: () => router, source: source.label, host, port: flags.port, settings, log, io });
+  io.out(`\nListening on ${serving.url}${settings.workers > 1 ? ` (${settings.workers} workers)` : ''}${settings.production ? ', production mode' : ''}`);
+  if (serving.adminUrl !== undefined) io.out(`Admin endpoints on ${serving.adminUrl} (/metrics, /routes, /healthz, /readyz)`);
 
   let watcher: FSWatcher | undefined;
   if (source.file !== undefined && flags.watch !== false) {
@@ -94,6 +106,7 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
           lastKey = next.key;
           if (next.ok) {
             router = next.router;
+            serving.reload(next.routes);
             io.out(`Reloaded ${source.label}: ${plural(router.routes.length, 'route')}, in precedence order:`);
             io.out(describeTable(router));
             if (router.warnings.length) io.out(router.warnings.map(formatIssue).join('\n\n'));
@@ -112,13 +125,16 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
     };
     watcher = watchFile(source.file, () => void reload());
     io.out(`Watching ${source.label} for changes.`);
+    // SIGHUP reloads at once too (deploy tooling that signals rather than waits for the watcher).
+    process.on('SIGHUP', () => void reload());
   }
   io.out('Ctrl+C to stop.\n');
 
   const signal = await waitForSignal(io);
-  io.out(`\n${signal}: shutting down (in-flight requests get up to 5 s)...`);
+  io.out(`\n${signal}: shutting down (in-flight requests get up to ${settings.drainMs / 1000} s)...`);
   watcher?.close();
-  await gateway.close();
+  await serving.close();
   io.out('Stopped.');
+  log.flush();
   return 0;
 }

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Router } from '../match/types.js';
+import type { EventSink } from '../telemetry/events.js';
 import { createNodeProxy } from './node-proxy.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
 
@@ -21,12 +22,14 @@ export interface GatewayOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** Custom DNS resolution (tests, split-horizon DNS). Default `dns.lookup`. */
   lookup?: LookupFunction;
+  /** Routing events (retries, refusals, cache results); see src/telemetry/events.ts. */
+  events?: EventSink;
 }
 
 export interface Gateway {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Waits for in-flight requests (at most 5 s), then closes every upstream connection. */
-  close(): Promise<void>;
+  /** Waits for in-flight requests (at most `graceMs`, default 5 s), then closes every upstream connection. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** A standalone gateway over `createNodeProxy`. */
@@ -34,6 +37,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   const proxy = createNodeProxy(options);
   return {
     handler: (req, res) => proxy.handler(req, res),
-    close: () => proxy.close(),
+    close: (graceMs) => proxy.close(graceMs),
   };
 }
