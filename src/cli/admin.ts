@@ -24,7 +24,8 @@ export interface Readiness {
   ready: boolean;
   /** `starting`, `ready` or `draining`. */
   state: string;
-  workers: { listening: number; wanted: number };
+  /** Worker processes listening now (their pids, in cluster mode) and how many are wanted. */
+  workers: { listening: number; wanted: number; pids?: number[] };
 }
 
 /** What the admin server reads; the single process and the cluster's primary each provide it. */

@@ -22,7 +22,7 @@ import type { ServeSettings } from './serve-settings.js';
 /** Primary to worker. */
 type ToWorker = { af: 'table'; routes: unknown } | { af: 'collect'; id: number } | { af: 'drain' };
 /** Worker to primary. */
-type ToPrimary = { af: 'listening'; port: number } | { af: 'snapshot'; id: number; snapshot: Snapshot } | { af: 'fatal'; message: string } | { af: 'table-error'; message: string };
+type ToPrimary = { af: 'hello' } | { af: 'listening'; port: number } | { af: 'snapshot'; id: number; snapshot: Snapshot } | { af: 'fatal'; message: string } | { af: 'table-error'; message: string };
 
 /** How long a scrape waits for the workers' metrics. */
 const COLLECT_TIMEOUT_MS = 1_000;
@@ -75,6 +75,8 @@ export async function runWorker(flags: TableFlags & { host?: string; port?: numb
   process.on('SIGINT', () => void drain());
   process.on('SIGTERM', () => void drain());
   process.on('disconnect', () => void drain());
+  // Messages that arrive before a listener exists are dropped: ask for the table only now.
+  send({ af: 'hello' });
   await firstTable;
   try {
     proc = await startGatewayProcess({ router: () => router!, host: flags.host ?? '127.0.0.1', port: flags.port ?? DEFAULT_PORT, strictPort: true, settings, log, io: log.io });
@@ -94,7 +96,7 @@ export interface RunningCluster {
   /** Sends a new table to every worker (and to later replacements). */
   reload(routes: unknown): void;
   collect(): Promise<Snapshot>;
-  readiness(): { ready: boolean; state: string; workers: { listening: number; wanted: number } };
+  readiness(): { ready: boolean; state: string; workers: { listening: number; wanted: number; pids: number[] } };
   /** Tells every worker to drain and waits for them (the deadline plus a margin, then SIGKILL). */
   close(): Promise<void>;
 }
@@ -117,11 +119,12 @@ export async function startCluster(opts: { routes: unknown; host: string; port: 
 
   const fork = () => {
     const worker = cluster.fork();
-    worker.on('online', () => send(worker, { af: 'table', routes: table }));
     worker.on('message', (m: unknown) => {
       if (!isMessage(m)) return;
       const msg = m as ToPrimary;
-      if (msg.af === 'listening') {
+      if (msg.af === 'hello') {
+        send(worker, { af: 'table', routes: table });
+      } else if (msg.af === 'listening') {
         listening.set(worker.id, msg.port);
         if (listening.size >= settings.workers && allListening !== null) allListening();
       } else if (msg.af === 'snapshot') {
@@ -201,7 +204,17 @@ export async function startCluster(opts: { routes: unknown; host: string; port: 
         for (const w of workers) send(w, { af: 'collect', id });
       });
     },
-    readiness: () => ({ ready: state === 'ready' && listening.size >= settings.workers, state: state === 'ready' && listening.size < settings.workers ? 'starting' : state, workers: { listening: listening.size, wanted: settings.workers } }),
+    readiness: () => ({
+      ready: state === 'ready' && listening.size >= settings.workers,
+      state: state === 'ready' && listening.size < settings.workers ? 'starting' : state,
+      workers: {
+        listening: listening.size,
+        wanted: settings.workers,
+        pids: Object.values(cluster.workers ?? {})
+          .filter((w): w is Worker => w !== undefined && listening.has(w.id))
+          .map((w) => w.process.pid!),
+      },
+    }),
     async close() {
       state = 'draining';
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
