@@ -11,7 +11,7 @@ import type { HeaderRecord } from '../pipeline/headers.js';
 import type { RouteAnswer } from '../pipeline/route.js';
 import { emitSafely, type EventSink } from './events.js';
 import { createRouteMetrics, type RouteMetrics } from './metrics.js';
-import { currentTracer } from './otel.js';
+import { currentTracer, nothingRegistered } from './otel.js';
 import { endClientSpan, endServerTrace, nameServerTrace, startClientSpan, startServerTrace, type HeaderGetter, type ServerTrace } from './trace.js';
 
 /** The end of one upstream attempt. */
@@ -81,6 +81,7 @@ export function createProxyObserver(metrics: RouteMetrics = createRouteMetrics()
   return {
     metrics,
     start(method, target, header) {
+      if (nothingRegistered()) return null;
       const m = metrics.active() ? metrics : null;
       const tracer = currentTracer();
       if (m === null && tracer === null) return null;

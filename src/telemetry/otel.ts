@@ -11,6 +11,18 @@ import { createNoopMeter, metrics, ProxyTracerProvider, trace, type Meter, type 
 export const INSTRUMENTATION_SCOPE = '@alternatefutures/routing-core';
 
 const NOOP_METER = createNoopMeter();
+/**
+ * Where every copy of the API (major version 1) registers global providers. Reading it is the
+ * fast path: with no metrics and no trace provider registered, a request does no API call at
+ * all. Anything registered goes through the API proper.
+ */
+const REGISTRY = Symbol.for('opentelemetry.js.api.1');
+
+/** True when no MeterProvider and no TracerProvider is registered (the default). */
+export function nothingRegistered(): boolean {
+  const g = (globalThis as Record<symbol, { metrics?: unknown; trace?: unknown } | undefined>)[REGISTRY];
+  return g === undefined || (g.metrics === undefined && g.trace === undefined);
+}
 // The API's no-op tracer provider is not exported; an unset ProxyTracerProvider hands it out.
 const NOOP_TRACER_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelegate();
 
