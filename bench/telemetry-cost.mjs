@@ -2,7 +2,8 @@
  * The per-request cost of the telemetry hooks in the proxy (issue 15; not run in CI), in ns,
  * on the shared observer (src/telemetry/observer.ts): what a request pays with no
  * OpenTelemetry SDK (the default: `start` finds the no-op provider and returns null) and with
- * a MeterProvider registered (start, route, one attempt, end: two histogram records).
+ * a MeterProvider registered (start, route, one attempt, end: two histogram records, one
+ * counter), and one JSON access-log line.
  * Usage: node bench/telemetry-cost.mjs
  */
 import { metrics } from '@opentelemetry/api';
@@ -53,4 +54,27 @@ async function run(name, n) {
 await run('no SDK (default)', 2_000_000);
 metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] }));
 await run('MeterProvider registered', 100_000);
+// The JSON access log: one entry serialized by pino into sonic-boom's buffer (written to /dev/null off the loop).
+const { pino } = await import('pino');
+const { accessLogRecord } = await import('../src/cli/access-log.ts');
+const logger = pino(
+  { base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+  pino.destination({ dest: '/dev/null', sync: false }),
+);
+const entry = {
+  method: 'GET',
+  path: '/api/users/42?x=1',
+  route: '/api/*',
+  name: '/api/*',
+  variant: 0,
+  target: 'http://127.0.0.1:3001',
+  status: 200,
+  upstreamStatus: 200,
+  attempts: 1,
+  ms: 1.234567,
+  upstreamMs: 1.01,
+  bytesIn: 0,
+  bytesOut: 812,
+};
+out['JSON access-log line (pino)'] = nsPerCall(() => logger.info(accessLogRecord(entry)), 200_000);
 for (const [k, v] of Object.entries(out)) console.log(`${k}: ${v.toFixed(0)} ns per request`);

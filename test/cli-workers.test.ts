@@ -123,7 +123,12 @@ describe('--workers 2', () => {
     await gw.waitFor(/Admin endpoints on/);
     slowArrived = 0;
     const inFlight = 20;
-    const pending = Array.from({ length: inFlight }, (_, i) => rawRequest(url, { path: `/api/slow/${i}` }).then((r) => ({ status: r.status, body: r.body.toString() }), (e: Error) => ({ status: 0, body: e.message })));
+    const pending = Array.from({ length: inFlight }, (_, i) =>
+      rawRequest(url, { path: `/api/slow/${i}` }).then(
+        (r) => ({ status: r.status, body: r.body.toString() }),
+        (e: Error) => ({ status: 0, body: e.message }),
+      ),
+    );
     // Every request has reached the upstream: each is accepted and in flight.
     for (let i = 0; i < 200 && slowArrived < inFlight; i++) await sleep(10);
     expect(slowArrived).toBe(inFlight);
@@ -146,10 +151,25 @@ describe('one process', () => {
     expect((await rawRequest(url, { path: '/nope' })).status).toBe(404);
     gw.child.kill('SIGTERM');
     await gw.exited;
-    const lines = gw.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = gw.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const access = lines.filter((l) => 'method' in l);
     expect(access).toHaveLength(3);
-    expect(access[0]).toMatchObject({ method: 'GET', path: '/api/a?x=1', route: '/api/*', name: '/api/*', variant: 0, target: upstream.url, status: 200, upstreamStatus: 200, attempts: 1, bytesIn: 0, bytesOut: 2 });
+    expect(access[0]).toMatchObject({
+      method: 'GET',
+      path: '/api/a?x=1',
+      route: '/api/*',
+      name: '/api/*',
+      variant: 0,
+      target: upstream.url,
+      status: 200,
+      upstreamStatus: 200,
+      attempts: 1,
+      bytesIn: 0,
+      bytesOut: 2,
+    });
     expect(typeof access[0]!['time']).toBe('string');
     expect(access[0]!['ms']).toBeGreaterThan(0);
     expect(access[0]!['upstreamMs']).toBeGreaterThan(0);

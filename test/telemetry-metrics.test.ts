@@ -74,7 +74,12 @@ interface HistogramSeries {
  */
 function histogram(text: string, name: string): HistogramSeries[] {
   const families = parse(text.split(`# TYPE ${name} histogram`).join(`# TYPE ${name} untyped`));
-  const key = (labels: Record<string, string> = {}) => JSON.stringify(Object.entries(labels).filter(([k]) => k !== 'le').sort());
+  const key = (labels: Record<string, string> = {}) =>
+    JSON.stringify(
+      Object.entries(labels)
+        .filter(([k]) => k !== 'le')
+        .sort(),
+    );
   const series = new Map<string, HistogramSeries>();
   // Untyped, each run of `_count`, `_sum` and `_bucket` lines (one per label set) is a family of its own.
   const all = (n: string) => families.filter((f) => f.name === n).flatMap((f) => f.metrics);
@@ -165,7 +170,14 @@ describe('the admin /metrics after a scripted run', () => {
     expect(routes.source).toBe('test table');
     expect(routes.routes.map((r: { pattern: string }) => r.pattern)).toEqual(['/admin-only/*', '/api/*', '/users/:id']);
     const api = routes.routes[1].variants[0];
-    expect(api.counters).toMatchObject({ requests: script.getHits + script.postHits, upstreamAttempts: script.getHits + script.postHits, retries: 3, rateLimited: 2, cacheHits: 2, ejections: 1 });
+    expect(api.counters).toMatchObject({
+      requests: script.getHits + script.postHits,
+      upstreamAttempts: script.getHits + script.postHits,
+      retries: 3,
+      rateLimited: 2,
+      cacheHits: 2,
+      ejections: 1,
+    });
     // Health comes from the gateway's own event sink (the stages emit there), not from this recorder.
     expect(api.targets[0].health).toBeNull();
     expect(routes.routes[0].variants[0].counters.methodNotAllowed).toBe(script.notAllowed);

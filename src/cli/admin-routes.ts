@@ -27,7 +27,20 @@ export interface RouteCounters {
 }
 
 function emptyCounters(): RouteCounters & { seconds: number } {
-  return { requests: 0, statuses: {}, meanSeconds: null, upstreamAttempts: 0, retries: 0, ejections: 0, rateLimited: 0, cacheHits: 0, authFailures: 0, methodNotAllowed: 0, bytesOut: 0, seconds: 0 };
+  return {
+    requests: 0,
+    statuses: {},
+    meanSeconds: null,
+    upstreamAttempts: 0,
+    retries: 0,
+    ejections: 0,
+    rateLimited: 0,
+    cacheHits: 0,
+    authFailures: 0,
+    methodNotAllowed: 0,
+    bytesOut: 0,
+    seconds: 0,
+  };
 }
 
 /** Per route name, from the metrics of this package's scope. */

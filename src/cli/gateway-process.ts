@@ -20,7 +20,15 @@ export interface GatewayProcess {
   close(): Promise<void>;
 }
 
-export async function startGatewayProcess(opts: { router: () => Router; host: string; port: number | undefined; strictPort: boolean; settings: ServeSettings; log: AccessLog; io: Io }): Promise<GatewayProcess> {
+export async function startGatewayProcess(opts: {
+  router: () => Router;
+  host: string;
+  port: number | undefined;
+  strictPort: boolean;
+  settings: ServeSettings;
+  log: AccessLog;
+  io: Io;
+}): Promise<GatewayProcess> {
   const { settings } = opts;
   const metrics: LocalMetrics | null = settings.adminPort === undefined ? null : await installMetrics();
   const health = createHealthBoard();

@@ -11,7 +11,11 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Point = Mutable<DataPoint<number | Histogram>>;
 
 function attributesKey(attributes: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(attributes).sort().map((k) => [k, attributes[k]]));
+  return JSON.stringify(
+    Object.keys(attributes)
+      .sort()
+      .map((k) => [k, attributes[k]]),
+  );
 }
 
 type Time = DataPoint<number>['startTime'];

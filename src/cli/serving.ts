@@ -21,7 +21,16 @@ export interface Serving {
   close(): Promise<void>;
 }
 
-export async function startServing(opts: { routes: unknown; router: () => Router; source: string; host: string; port: number | undefined; settings: ServeSettings; log: AccessLog; io: Io }): Promise<Serving> {
+export async function startServing(opts: {
+  routes: unknown;
+  router: () => Router;
+  source: string;
+  host: string;
+  port: number | undefined;
+  settings: ServeSettings;
+  log: AccessLog;
+  io: Io;
+}): Promise<Serving> {
   const { settings } = opts;
   let target: { url: string; port: number; reload(routes: unknown): void; close(): Promise<void> };
   let sources: AdminSources;

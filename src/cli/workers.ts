@@ -22,7 +22,12 @@ import type { ServeSettings } from './serve-settings.js';
 /** Primary to worker. */
 type ToWorker = { af: 'table'; routes: unknown } | { af: 'collect'; id: number } | { af: 'drain' };
 /** Worker to primary. */
-type ToPrimary = { af: 'hello' } | { af: 'listening'; port: number } | { af: 'snapshot'; id: number; snapshot: Snapshot } | { af: 'fatal'; message: string } | { af: 'table-error'; message: string };
+type ToPrimary =
+  | { af: 'hello' }
+  | { af: 'listening'; port: number }
+  | { af: 'snapshot'; id: number; snapshot: Snapshot }
+  | { af: 'fatal'; message: string }
+  | { af: 'table-error'; message: string };
 
 /** How long a scrape waits for the workers' metrics. */
 const COLLECT_TIMEOUT_MS = 1_000;
@@ -191,16 +196,18 @@ export async function startCluster(opts: { routes: unknown; host: string; port: 
       const id = nextId++;
       return new Promise<Snapshot>((resolve) => {
         const parts: Snapshot[] = [];
-        let timer: NodeJS.Timeout | undefined;
+        let finished = false;
         const done = () => {
+          if (finished) return;
+          finished = true;
           clearTimeout(timer);
           pending.delete(id);
           resolve({ scopeMetrics: mergeScopeMetrics(parts.map((p) => p.scopeMetrics as ScopeMetrics[])), health: parts.flatMap((p) => p.health as TargetHealth[]) });
         };
         pending.set(id, { left: new Set(workers.map((w) => w.id)), parts, done });
-        if (workers.length === 0) return done();
         // A worker that does not answer in time is left out of this scrape.
-        timer = setTimeout(done, COLLECT_TIMEOUT_MS);
+        const timer = setTimeout(done, COLLECT_TIMEOUT_MS);
+        if (workers.length === 0) return done();
         for (const w of workers) send(w, { af: 'collect', id });
       });
     },

@@ -27,7 +27,14 @@ export function createHealthBoard(): HealthBoard {
       if (event.type === 'health') {
         board.set(event.route + '\n' + event.target, { route: event.route, target: event.target, healthy: event.healthy, source: event.source, since: new Date().toISOString() });
       } else if (event.type === 'ejection') {
-        board.set(event.route + '\n' + event.target, { route: event.route, target: event.target, healthy: false, source: 'ejection', since: new Date().toISOString(), ejectedForMs: event.forMs });
+        board.set(event.route + '\n' + event.target, {
+          route: event.route,
+          target: event.target,
+          healthy: false,
+          source: 'ejection',
+          since: new Date().toISOString(),
+          ejectedForMs: event.forMs,
+        });
       }
     },
     list: () => [...board.values()],
