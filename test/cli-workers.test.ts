@@ -4,6 +4,9 @@
  * lost, and it is replaced), SIGTERM draining (every request accepted before the signal
  * completes, then the port refuses connections), the JSON access log, and `--production`.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import parse from 'parse-prometheus-text-format';
 import { Pool } from 'undici';
@@ -139,6 +142,33 @@ describe('--workers 2', () => {
     expect(exit.code).toBe(0);
     expect(gw.out).toMatch(/SIGTERM: shutting down/);
     await expect(rawRequest(url, { path: '/api/late' })).rejects.toThrow(/ECONNREFUSED/);
+  }, 60_000);
+});
+
+describe('--workers 2 reload', () => {
+  it('sends a changed table to every worker', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'af-routes-workers-'));
+    try {
+      const file = join(dir, 'routes.json');
+      await writeFile(file, JSON.stringify({ '/api/*': upstream.url }));
+      const gw = new CliProcess(['serve', file, '--port', '0', '--workers', '2', '--access-log', 'off']);
+      processes.add(gw);
+      const url = (await gw.waitFor(/Listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+      expect((await rawRequest(url, { path: '/v2/x' })).status).toBe(404);
+      await writeFile(file, JSON.stringify({ '/api/*': upstream.url, '/v2/*': upstream.url }));
+      await gw.waitFor(/Reloaded .*routes\.json: 2 routes/);
+      // Each request on its own connection: round-robin spreads them over both workers.
+      let served = 0;
+      for (let i = 0; i < 40 && served < 10; i++) {
+        const r = await rawRequest(url, { path: `/v2/${i}` });
+        if (r.status === 200) served++;
+        else await sleep(20); // a worker may take a moment to receive the table
+      }
+      const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => rawRequest(url, { path: `/v2/again/${i}` }).then((r) => r.status)));
+      expect(statuses).toEqual(Array(10).fill(200));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
