@@ -2,12 +2,14 @@
  * Spans (SPEC 13) with the OpenTelemetry SDK's in-memory exporter: one server span per request
  * and one client span per upstream attempt, the client span a child of the server span, the
  * server span a child of the incoming `traceparent`, and the client span's context reaching the
- * upstream as `traceparent`. Real servers on 127.0.0.1; the fetch handler too.
+ * upstream as `traceparent`. Real servers on 127.0.0.1; the fetch handler too (given the
+ * observer: the portable entry imports no dependency, so it is passed in).
  */
 import { SpanKind, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compile, createFetchHandler, createUndiciTransport } from '../src/index.js';
+import { defaultObserver } from '../src/telemetry/observer.js';
 import { formatTraceparent, parseTraceparent } from '../src/telemetry/trace.js';
 import { startGateway, type RunningGateway } from './support/gateway.js';
 import { rawRequest, startServer, type TestServer } from './support/servers.js';
@@ -97,9 +99,9 @@ describe('spans of the Node proxy', () => {
 });
 
 describe('spans of the fetch handler', () => {
-  it('makes a server and a client span per request and forwards traceparent', async () => {
+  it('makes a server and a client span per request and forwards traceparent, given the observer', async () => {
     const transport = createUndiciTransport();
-    const handler = createFetchHandler({ router: compile({ '/api/*': upstream.url }, { backend: 'js' }), transport, fallthrough: false });
+    const handler = createFetchHandler({ router: compile({ '/api/*': upstream.url }, { backend: 'js' }), transport, fallthrough: false, observer: defaultObserver() });
     try {
       const res = await handler(new Request('http://gw.test/api/1', { headers: { traceparent: INCOMING } }));
       expect(res!.status).toBe(200);

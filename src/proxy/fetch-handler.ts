@@ -10,8 +10,9 @@ import { classifyUpstreamError, errorBody, ERROR_MESSAGES, type ProxyErrorCode }
 import { conditionHeaders, readConditionHeader } from '../pipeline/headers.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
-import { teeEvents } from '../telemetry/metrics.js';
-import { defaultObserver, emitRouteAnswer } from '../telemetry/observer.js';
+import { teeEvents } from '../telemetry/tee.js';
+import type { ProxyObserver } from '../telemetry/observer.js';
+import { emitRouteAnswer } from '../telemetry/route-events.js';
 import { errorResponse } from './fetch-error.js';
 import { fromRequest } from './fetch-request.js';
 import { createFetchTransport } from './fetch-transport.js';
@@ -25,6 +26,8 @@ import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOp
  */
 export interface FetchHandlerOptions extends ProxyCommonOptions {
   router: RouterSource;
+  /** Metrics and spans: see `FetchPipelineOptions.observer`. */
+  observer?: ProxyObserver;
   /** How requests reach upstreams. Default: `createFetchTransport()` (the platform's `fetch`). */
   transport?: FetchTransport;
   /**
@@ -41,6 +44,11 @@ export type FetchHandler = (request: Request, info?: ClientInfo) => Promise<Resp
 /** The options the fetch side of the pipeline runs with (the runtime builds one per function). */
 export interface FetchPipelineOptions extends ProxyCommonOptions {
   transport: FetchTransport;
+  /**
+   * Metrics and spans (SPEC 13): on Node pass `defaultObserver()` (OpenTelemetry API, a no-op
+   * until the host installs an SDK). Not built in here: this module runs where no dependency may.
+   */
+  observer?: ProxyObserver;
 }
 
 function safeLog(onRequest: ((entry: AccessLogEntry) => void) | undefined, entry: AccessLogEntry): void {
@@ -68,7 +76,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
   const decision = routeRequest(router, incoming.target, { method: incoming.method, host, headers }, { allowEncodedSlashes: options.allowEncodedSlashes === true, fallthrough });
   if (decision.kind === 'fall-through') return null;
   // Metrics and spans (SPEC 13): null unless the host registered an OpenTelemetry SDK.
-  const observation = defaultObserver().start(incoming.method, incoming.target, (name) => readConditionHeader(headers, name) ?? undefined);
+  const observation = options.observer?.start(incoming.method, incoming.target, (name) => readConditionHeader(headers, name) ?? undefined) ?? null;
   const log = (route: string | null, status: number, extra: Partial<AccessLogEntry> = {}): void => {
     const entry: AccessLogEntry = { method: incoming.method, path: incoming.target, route, status, ms: now() - started, ...extra };
     observation?.end(status, entry.ms, entry.error, undefined, undefined);
@@ -133,7 +141,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
  */
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   // Routing events reach the host's sink and the metrics alike.
-  const pipeline: FetchPipelineOptions = { ...options, events: teeEvents(options.events, defaultObserver().metrics), transport: options.transport ?? createFetchTransport() };
+  const pipeline: FetchPipelineOptions = { ...options, events: teeEvents(options.events, options.observer?.metrics), transport: options.transport ?? createFetchTransport() };
   const fallthrough = options.fallthrough !== false;
   return async (request, info) => {
     try {

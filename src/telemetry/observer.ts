@@ -5,11 +5,7 @@
  * two global lookups and nothing else (measured: docs/operations.md, "Cost").
  */
 import type { Span } from '@opentelemetry/api';
-import type { Router } from '../match/types.js';
-import { explain } from '../match/explain.js';
 import type { HeaderRecord } from '../pipeline/headers.js';
-import type { RouteAnswer } from '../pipeline/route.js';
-import { emitSafely, type EventSink } from './events.js';
 import { createRouteMetrics, type RouteMetrics } from './metrics.js';
 import { currentTracer, nothingRegistered } from './otel.js';
 import { endClientSpan, endServerTrace, nameServerTrace, startClientSpan, startServerTrace, type HeaderGetter, type ServerTrace } from './trace.js';
@@ -95,26 +91,4 @@ let shared: ProxyObserver | undefined;
 /** The observer every transport shares (metrics follow the global provider, so one is enough). */
 export function defaultObserver(): ProxyObserver {
   return (shared ??= createProxyObserver());
-}
-
-/** Reports a 404 or 405 the routing step answered as a routing event (`no-route`, `method-not-allowed`). */
-export function emitRouteAnswer(events: EventSink | undefined, answer: RouteAnswer, router: Router, target: string, method: string): void {
-  if (events === undefined) return;
-  if (answer.code === 'route-not-found') {
-    emitSafely(events, { type: 'no-route', path: target.split('?')[0]! });
-  } else if (answer.code === 'method-not-allowed') {
-    const allow = (answer.headers['allow'] ?? '').split(', ').filter((m) => m !== '');
-    emitSafely(events, { type: 'method-not-allowed', route: refusedRoute(router, target, method), allow });
-  }
-}
-
-/** The name of the route whose methods refused the request (a 405 is rare: explaining it is affordable). */
-function refusedRoute(router: Router, target: string, method: string): string {
-  try {
-    const candidate = explain(router, target, { method }).candidates[0];
-    if (candidate === undefined) return '';
-    return candidate.variants.find((v) => v.variant.methods !== null)?.variant.name ?? candidate.route.pattern;
-  } catch {
-    return '';
-  }
 }
