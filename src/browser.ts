@@ -71,3 +71,8 @@ export type { AdapterRoutesOptions } from './adapters/router-source.js';
 
 // Routing events (retries, ejections, refusals, cache results): the hook metrics and logs read.
 export type { EventSink, RoutingEvent } from './telemetry/events.js';
+// Metrics and spans (SPEC 13): the observer a fetch handler may be given (its implementation
+// is the main entry's `createProxyObserver()`: it needs @opentelemetry/api, which this entry does not load).
+export type { AttemptObservation, ProxyObserver, RequestObservation } from './telemetry/observer.js';
+export type { AttemptRecord, RequestRecord, RouteMetrics } from './telemetry/metrics.js';
+export type { HeaderGetter } from './telemetry/trace.js';

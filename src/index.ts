@@ -17,6 +17,10 @@ export { createGateway, type Gateway, type GatewayOptions } from './proxy/gatewa
 export { createUndiciTransport, type UndiciTransport, type UndiciTransportOptions } from './proxy/undici-transport.js';
 export type { UpstreamOptions } from './proxy/upstream-agent.js';
 
+// Metrics and spans through the OpenTelemetry API (no-ops until the host installs an SDK).
+export { createProxyObserver } from './telemetry/observer.js';
+export { METRIC, DURATION_BUCKETS_SECONDS } from './telemetry/metric-names.js';
+
 // The functions runtime on Node.
 export { createNodeRuntimeRouter, type NodeRuntimeRouter, type NodeRuntimeRouterOptions } from './runtime/node.js';
 

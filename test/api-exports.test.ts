@@ -44,8 +44,8 @@ const BROWSER_TYPES = [
   'RuntimeRouter', 'RuntimeRouterOptions', 'RuntimeAccessLogEntry', 'RouterCacheOptions', 'RouterCacheStats', 'LoadedRoutes', 'FunctionInvocation', 'InvocationInfo',
   // Adapters.
   'AdapterRoutesOptions', 'HonoMiddleware', 'HonoMiddlewareOptions', 'HonoContextLike',
-  // Routing events.
-  'EventSink', 'RoutingEvent',
+  // Routing events, metrics and spans.
+  'EventSink', 'RoutingEvent', 'ProxyObserver', 'RequestObservation', 'AttemptObservation', 'RouteMetrics', 'RequestRecord', 'AttemptRecord', 'HeaderGetter',
 ];
 
 /** `.` adds what needs Node. */
@@ -53,6 +53,8 @@ const NODE_VALUES = [
   'createNodeProxy', 'createGateway', 'createUndiciTransport', 'createNodeRuntimeRouter', 'createFastifyPlugin', 'createExpressMiddleware',
   // The af CLI's helpers.
   'parseRoutesOption', 'RoutesOptionError', 'loadRoutesFromConfig', 'ConfigError', 'CONFIG_FILE_NAMES',
+  // Metrics and spans (OpenTelemetry API).
+  'createProxyObserver', 'METRIC', 'DURATION_BUCKETS_SECONDS',
 ];
 
 const NODE_TYPES = [

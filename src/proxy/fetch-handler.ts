@@ -45,7 +45,7 @@ export type FetchHandler = (request: Request, info?: ClientInfo) => Promise<Resp
 export interface FetchPipelineOptions extends ProxyCommonOptions {
   transport: FetchTransport;
   /**
-   * Metrics and spans (SPEC 13): on Node pass `defaultObserver()` (OpenTelemetry API, a no-op
+   * Metrics and spans (SPEC 13): on Node pass `createProxyObserver()` (OpenTelemetry API, a no-op
    * until the host installs an SDK). Not built in here: this module runs where no dependency may.
    */
   observer?: ProxyObserver;
