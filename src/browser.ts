@@ -78,3 +78,9 @@ export { createUpstreamRegistry, type UpstreamRegistry, type UpstreamRegistryOpt
 export type { PolicyHostOptions } from './pipeline/policies.js';
 export { createMemoryRateLimitStore, type MemoryRateLimitStoreHandle, type MemoryRateLimitStoreOptions } from './policies/rate-limit/memory-store.js';
 export type { BucketSpec, RateLimitStore, TakeResult } from './policies/rate-limit/store.js';
+
+// Metrics and spans (SPEC 13): the observer a fetch handler may be given (its implementation
+// is the main entry's `createProxyObserver()`: it needs @opentelemetry/api, which this entry does not load).
+export type { AttemptObservation, ProxyObserver, RequestObservation } from './telemetry/observer.js';
+export type { AttemptRecord, RequestRecord, RouteMetrics } from './telemetry/metrics.js';
+export type { HeaderGetter } from './telemetry/trace.js';

@@ -18,6 +18,10 @@ export { createUndiciTransport, type UndiciTransport, type UndiciTransportOption
 export type { UpstreamOptions } from './proxy/upstream-agent.js';
 export type { UpgradeOptions } from './proxy/node-upgrade.js';
 
+// Metrics and spans through the OpenTelemetry API (no-ops until the host installs an SDK).
+export { createProxyObserver } from './telemetry/observer.js';
+export { METRIC, DURATION_BUCKETS_SECONDS } from './telemetry/metric-names.js';
+
 // The functions runtime on Node.
 export { createNodeRuntimeRouter, type NodeRuntimeRouter, type NodeRuntimeRouterOptions } from './runtime/node.js';
 

@@ -54,6 +54,8 @@ const BROWSER_TYPES = [
   'UpstreamRegistry', 'UpstreamRegistryOptions', 'Prober',
   // Per-route policies (SPEC 12).
   'PolicyHostOptions', 'MemoryRateLimitStoreHandle', 'MemoryRateLimitStoreOptions', 'BucketSpec', 'RateLimitStore', 'TakeResult',
+  // Routing events, metrics and spans.
+  'EventSink', 'RoutingEvent', 'ProxyObserver', 'RequestObservation', 'AttemptObservation', 'RouteMetrics', 'RequestRecord', 'AttemptRecord', 'HeaderGetter',
 ];
 
 /** `.` adds what needs Node. */
@@ -63,6 +65,8 @@ const NODE_VALUES = [
   'parseRoutesOption', 'RoutesOptionError', 'loadRoutesFromConfig', 'ConfigError', 'CONFIG_FILE_NAMES',
   // Scale-out: Postgres route source, its migration, the Redis rate-limit store.
   'createPostgresRouteSource', 'postgresMigrationSql', 'createRedisRateLimitStore', 'RateLimitStoreError',
+  // Metrics and spans (OpenTelemetry API).
+  'createProxyObserver', 'METRIC', 'DURATION_BUCKETS_SECONDS',
 ];
 
 const NODE_TYPES = [

@@ -4,8 +4,9 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 import type { Router } from '../match/types.js';
-import { createGateway, type AccessLogEntry } from '../proxy/index.js';
+import { createGateway, type AccessLogEntry, type GatewayOptions } from '../proxy/index.js';
 import type { RoutingEvent } from '../telemetry/events.js';
+import { teeEvents } from '../telemetry/tee.js';
 import type { Io } from './commands.js';
 import { UsageError } from './errors.js';
 import { createGatewayListener, type ListenFlags } from './listen.js';
@@ -103,7 +104,22 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(opts: { router: () => Router; host: string; port: number | undefined; io: Io; listen?: ListenFlags }): Promise<RunningGateway> {
+export interface StartGatewayOptions {
+  router: () => Router;
+  host: string;
+  port: number | undefined;
+  io: Io;
+  /** Overrides of the local-development defaults (`af-routes serve --production`, `--access-log`). */
+  proxy?: Partial<Omit<GatewayOptions, 'router'>>;
+  /** How long in-flight requests get on close (default 5,000 ms). */
+  drainMs?: number;
+  /** No fallback to another port when `port` is undefined (a cluster worker: the port is shared). */
+  strictPort?: boolean;
+  /** TLS, HTTP/2 and certificate reload (`--tls-cert`, `--tls-key`, `--h2c`). */
+  listen?: ListenFlags;
+}
+
+export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   const gateway = createGateway({
     router: opts.router,
     // Local development: targets on loopback/private networks are the point.
@@ -111,17 +127,30 @@ export async function startGateway(opts: { router: () => Router; host: string; p
     // Local development: error bodies may name the target, to help debugging.
     exposeTargets: true,
     onRequest: (entry) => opts.io.out(formatAccessLog(entry, entry.route !== null && multiTargetPatterns(opts.router()).has(entry.route))),
-    events: {
-      emit: (event) => {
-        const line = formatUpstreamEvent(event);
-        if (line !== null) opts.io.out(line);
+    ...opts.proxy,
+    // Target health changes are printed, and reach the host's sink (the admin health board) too.
+    events: teeEvents(
+      {
+        emit: (event) => {
+          const line = formatUpstreamEvent(event);
+          if (line !== null) opts.io.out(line);
+        },
       },
-    },
+      opts.proxy?.events,
+    ),
   });
   gateway.upstreams.attach(opts.router());
+  const drainMs = opts.drainMs ?? DRAIN_MS;
+  let draining = false;
+  // While draining, requests that arrive on open keep-alive connections are still served,
+  // then their connection is closed: clients reconnect elsewhere.
+  const handler: typeof gateway.handler = (req, res) => {
+    if (draining) res.setHeader('connection', 'close');
+    gateway.handler(req, res);
+  };
   let listener;
   try {
-    listener = await createGatewayListener(opts.listen ?? {}, gateway.handler, gateway.upgrade, opts.io);
+    listener = await createGatewayListener(opts.listen ?? {}, handler, gateway.upgrade, opts.io);
   } catch (e) {
     await gateway.close();
     throw e;
@@ -129,7 +158,7 @@ export async function startGateway(opts: { router: () => Router; host: string; p
   const server = listener.server;
   let port: number;
   try {
-    port = await listenWithFallback(server, opts.host, opts.port, opts.io);
+    port = await listenWithFallback(server, opts.host, opts.strictPort ? (opts.port ?? DEFAULT_PORT) : opts.port, opts.io);
   } catch (e) {
     listener.stopWatching();
     await gateway.close();
@@ -143,14 +172,19 @@ export async function startGateway(opts: { router: () => Router; host: string; p
     protocols: listener.protocols,
     close() {
       closing ??= (async () => {
+        draining = true;
         listener.stopWatching();
+        // No new connections from here; idle keep-alive ones close now, busy ones after their response.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         listener.closeIdleConnections();
         listener.closeUpgraded();
-        const force = setTimeout(() => listener.closeAllConnections(), DRAIN_MS);
+        // Connections that finish their response later become idle: close them as they do.
+        const sweep = setInterval(() => listener.closeIdleConnections(), 50);
+        const force = setTimeout(() => listener.closeAllConnections(), drainMs);
         await closed;
+        clearInterval(sweep);
         clearTimeout(force);
-        await gateway.close();
+        await gateway.close(1_000);
       })();
       return closing;
     },

@@ -18,6 +18,7 @@ Usage:
   af-routes match <routes> <path>... [--function <name>] [--json]
   af-routes serve [<routes>] [--port 8080] [--host 127.0.0.1] [--function <name>]
                  [--tls-cert <pem> --tls-key <pem> | --h2c]
+                  [--production] [--workers N] [--admin-port P] [--access-log json]
   af-routes serve --routes-from postgres://user@host:port/db --function <id>
   af-routes edit [<routes.json>] [--port 8080] [--editor-port 8081]
   af-routes demo [--port 8080]
@@ -88,15 +89,17 @@ A local gateway: proxies each request to the target of the route it matches (str
 hop-by-hop headers stripped, X-Forwarded-* set). Prints the routes in precedence order at
 start and one access-log line per request:
   HH:MM:SS METHOD /path -> /route/pattern STATUS upstream=STATUS 12ms
-Edits to the routes file are picked up at once; a table that fails validation is reported
-and the previous one keeps serving. Ctrl+C (SIGINT) or SIGTERM stops it gracefully.
+Edits to the routes file are picked up at once (SIGHUP reloads too); a table that fails
+validation is reported and the previous one keeps serving. Ctrl+C (SIGINT) or SIGTERM stops
+it gracefully: in-flight requests finish, new connections are refused.
 WebSockets (any Upgrade) are routed and proxied like requests; SSE and other streams pass
 through as they come.
 With --tls-cert/--tls-key it serves HTTPS: HTTP/2 (ALPN h2) and HTTP/1.1 on the same port; the
 certificate is re-read when its files change. --h2c serves cleartext HTTP/2 with prior
 knowledge instead (no HTTP/1.1, so no WebSockets). Upstreams are always spoken to in HTTP/1.1.
-Local development only: targets on loopback and private networks are allowed, and error
-bodies show the target URL.
+By default for local development: targets on loopback and private networks are allowed, and
+error bodies show the target URL. --production makes it a production gateway (guide:
+docs/operations.md).
 Without <routes>, reads af.config.ts/js/json in the working directory.
 
 ${ROUTES_ARG}
@@ -145,6 +148,21 @@ Options:
       --host <host>        the gateway's address (default 127.0.0.1)
       --editor-port <port> the editor's port on 127.0.0.1 (default 8081, or a free one when busy)
 ${MATCH_OPTIONS}
+
+Production:
+      --production         outbound policy on (private/loopback targets refused), no target
+                           URLs in error bodies, JSON access log, one worker per core,
+                           10 s drain; each flag below still overrides its default
+      --workers <n>        processes sharing the port (node:cluster); a crashed one is
+                           replaced (default: the cores with --production, else 1)
+      --access-log <mode>  off | text | json (default: json with --production, else text)
+      --admin-port <port>  serve /metrics (Prometheus), /routes, /healthz, /readyz on this
+                           port (0: any free port); metrics are recorded only with it
+      --admin-host <host>  address of the admin server (default 127.0.0.1)
+      --drain-timeout <ms> how long in-flight requests get on SIGTERM (default 5000;
+                           10000 with --production)
+      --allow-private-networks
+                           with --production: allow targets on private networks and loopback
   -h, --help               show this help
 
 Exit codes:

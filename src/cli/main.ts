@@ -48,6 +48,14 @@ const SERVE_OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   h2c: { type: 'boolean' },
+  // Production gateway (docs/operations.md; parsed by ./serve-settings.ts).
+  production: { type: 'boolean' },
+  workers: { type: 'string' },
+  'access-log': { type: 'string' },
+  'admin-port': { type: 'string' },
+  'admin-host': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  'allow-private-networks': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const EDIT_OPTIONS = {

@@ -1,4 +1,5 @@
 /** `af-routes serve`: a local gateway by a route table, reloaded when its file changes. */
+import cluster from 'node:cluster';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { compile } from '../match/router.js';
@@ -6,12 +7,16 @@ import type { Router } from '../match/types.js';
 import { validateRoutes } from '../validate/validate.js';
 import { matchOptions, type Io, type TableFlags } from './commands.js';
 import { formatIssue, formatTable, plural } from './format.js';
-import { startGateway, waitForSignal } from './gateway-server.js';
+import { createAccessLog } from './access-log.js';
+import { waitForSignal } from './gateway-server.js';
 import { checkListenFlags, type ListenFlags } from './listen.js';
 import { checkScaleOutFlags, openPostgresServeSource, openRateLimitStore, redactUrl, type ScaleOutFlags } from './scale-out.js';
+import { startServing } from './serving.js';
+import { serveSettings, type ServeSettingsFlags } from './serve-settings.js';
 import { resolveSource, type RoutesSource } from './source.js';
+import { runWorker } from './workers.js';
 
-export interface ServeFlags extends TableFlags, ScaleOutFlags, ListenFlags {
+export interface ServeFlags extends TableFlags, ServeSettingsFlags, ScaleOutFlags, ListenFlags {
   port?: number | undefined;
   host?: string;
   watch?: boolean;
@@ -42,7 +47,7 @@ export function watchFile(file: string, onChange: () => void): FSWatcher {
 }
 
 /** Loads a table for a reload: the router, or the problems to print. */
-async function tryLoad(source: Pick<RoutesSource, 'load'>, flags: TableFlags): Promise<{ ok: true; router: Router; key: string } | { ok: false; report: string; key: string }> {
+async function tryLoad(source: Pick<RoutesSource, 'load'>, flags: TableFlags): Promise<{ ok: true; router: Router; routes: unknown; key: string } | { ok: false; report: string; key: string }> {
   let routes: unknown;
   try {
     routes = await source.load();
@@ -56,12 +61,18 @@ async function tryLoad(source: Pick<RoutesSource, 'load'>, flags: TableFlags): P
   if (!result.valid) {
     return { ok: false, report: [...result.errors, ...result.warnings].map(formatIssue).join('\n\n'), key };
   }
-  return { ok: true, router: compile((routes ?? null) as unknown, options), key };
+  return { ok: true, router: compile((routes ?? null) as unknown, options), routes: routes ?? null, key };
 }
 
 export async function runServe(arg: string | undefined, flags: ServeFlags, io: Io): Promise<number> {
   checkListenFlags(flags);
   checkScaleOutFlags(arg, flags);
+  const settings = serveSettings(flags);
+  // A cluster worker (--workers N) gets its table from the primary (./workers.ts).
+  if (cluster.isWorker) return runWorker(flags, settings, io);
+  const log = await createAccessLog(settings.accessLog, io);
+  // In JSON mode the command's own messages are JSON lines too.
+  io = log.io;
   // --routes-from: the function's row in Postgres, followed by LISTEN/NOTIFY (docs/scale-out.md).
   const pgSource = flags.routesFrom !== undefined ? await openPostgresServeSource(flags, (m) => io.err(m)) : undefined;
   const source = pgSource ?? (await resolveSource(arg, flags.function));
@@ -85,8 +96,10 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
   if (router.warnings.length) io.out('\n' + router.warnings.map(formatIssue).join('\n\n'));
 
   const host = flags.host ?? '127.0.0.1';
-  const gateway = await startGateway({ router: () => router, host, port: flags.port, io, listen: { tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, h2c: flags.h2c, watch: flags.watch } });
-  io.out(`\nListening on ${gateway.url} (${gateway.protocols})`);
+  const listen = { tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, h2c: flags.h2c, watch: flags.watch };
+  const serving = await startServing({ routes: routes ?? null, router: () => router, source: source.label, host, port: flags.port, settings, log, io, listen, ...(rateLimitStore !== undefined ? { rateLimitStore } : {}) });
+  io.out(`\nListening on ${serving.url}${serving.protocols !== undefined ? ` (${serving.protocols})` : ''}${settings.workers > 1 ? ` (${settings.workers} workers)` : ''}${settings.production ? ', production mode' : ''}`);
+  if (serving.adminUrl !== undefined) io.out(`Admin endpoints on ${serving.adminUrl} (/metrics, /routes, /healthz, /readyz)`);
   if (rateLimitStore !== undefined) io.out(`Rate limits shared in Redis at ${redactUrl(flags.rateLimitStore!)}`);
 
   let watcher: FSWatcher | undefined;
@@ -105,7 +118,7 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
           lastKey = next.key;
           if (next.ok) {
             router = next.router;
-            gateway.routerChanged();
+            serving.reload(next.routes);
             io.out(`Reloaded ${source.label}: ${plural(router.routes.length, 'route')}, in precedence order:`);
             io.out(describeTable(router));
             if (router.warnings.length) io.out(router.warnings.map(formatIssue).join('\n\n'));
@@ -129,15 +142,18 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
       watcher = watchFile(source.file!, () => void reload());
       io.out(`Watching ${source.label} for changes.`);
     }
+    // SIGHUP reloads at once too (deploy tooling that signals rather than waits for the watcher).
+    process.on('SIGHUP', () => void reload());
   }
   io.out('Ctrl+C to stop.\n');
 
   const signal = await waitForSignal(io);
-  io.out(`\n${signal}: shutting down (in-flight requests get up to 5 s)...`);
+  io.out(`\n${signal}: shutting down (in-flight requests get up to ${settings.drainMs / 1000} s)...`);
   watcher?.close();
   await pgSource?.close();
-  await gateway.close();
+  await serving.close();
   await rateLimitStore?.close();
   io.out('Stopped.');
+  log.flush();
   return 0;
 }

@@ -13,6 +13,9 @@ import { cacheStatus } from '../policies/cache/status.js';
 import type { PolicyContext } from '../policies/types.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
+import { teeEvents } from '../telemetry/tee.js';
+import type { ProxyObserver } from '../telemetry/observer.js';
+import { emitRouteAnswer } from '../telemetry/route-events.js';
 import { errorResponse } from './fetch-error.js';
 import { fromRequest } from './fetch-request.js';
 import { createFetchTransport } from './fetch-transport.js';
@@ -30,6 +33,8 @@ import { needsAttemptLoop } from './upstream-loop.js';
  */
 export interface FetchHandlerOptions extends ProxyCommonOptions {
   router: RouterSource;
+  /** Metrics and spans: see `FetchPipelineOptions.observer`. */
+  observer?: ProxyObserver;
   /** How requests reach upstreams. Default: `createFetchTransport()` (the platform's `fetch`). */
   transport?: FetchTransport;
   /**
@@ -57,6 +62,11 @@ export interface FetchPipelineOptions extends ProxyCommonOptions {
   upstreamScope?: string;
   /** The per-route policies' environment (rate-limit store, clock, ...); built from the options when absent. */
   policyRuntime?: PolicyRuntime;
+  /**
+   * Metrics and spans (SPEC 13): on Node pass `createProxyObserver()` (OpenTelemetry API, a no-op
+   * until the host installs an SDK). Not built in here: this module runs where no dependency may.
+   */
+  observer?: ProxyObserver;
 }
 
 /** Active probes through a fetch transport (so they obey the transport's outbound policy): GET, body discarded. */
@@ -105,19 +115,26 @@ function now(): number {
  */
 export async function routeFetch(options: FetchPipelineOptions, router: Router, incoming: FetchIncoming, fallthrough: boolean): Promise<Response | null> {
   const started = now();
-  const log = (route: string | null, status: number, extra: Partial<AccessLogEntry> = {}): void =>
-    safeLog(options.onRequest, { method: incoming.method, path: incoming.target, route, status, ms: now() - started, ...extra });
-
   const headers = conditionHeaders(incoming.headers);
   // A `Request`'s URL authority is the host the client asked for; an invocation carries a Host header.
   const host = incoming.host ?? readConditionHeader(headers, 'host');
   const decision = routeRequest(router, incoming.target, { method: incoming.method, host, headers }, { allowEncodedSlashes: options.allowEncodedSlashes === true, fallthrough });
   if (decision.kind === 'fall-through') return null;
+  // Metrics and spans (SPEC 13): null unless the host registered an OpenTelemetry SDK.
+  const observation = options.observer?.start(incoming.method, incoming.target, (name) => readConditionHeader(headers, name) ?? undefined) ?? null;
+  const log = (route: string | null, status: number, extra: Partial<AccessLogEntry> = {}): void => {
+    const entry: AccessLogEntry = { method: incoming.method, path: incoming.target, route, status, ms: now() - started, ...extra };
+    observation?.end(status, entry.ms, entry.error, undefined, undefined);
+    safeLog(options.onRequest, entry);
+  };
   if (decision.kind === 'answer') {
+    emitRouteAnswer(options.events, decision, router, incoming.target, incoming.method);
     log(null, decision.status, { error: decision.code });
     return errorResponse(decision.status, decision.body, incoming.method, decision.headers);
   }
   const { match } = decision;
+  const named = { name: match.variant.name, variant: match.variant.index };
+  observation?.route(named.name);
   const plan = policyPlan(match.variant);
   let ctx: PolicyContext | undefined;
   if (plan !== null) {
@@ -136,7 +153,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     const result = runPolicies(plan, ctx, runtime.env);
     const answer = result instanceof Promise ? await result : result;
     if (answer !== undefined) {
-      log(match.pattern, answer.status, answer.code !== undefined ? { error: answer.code } : {});
+      log(match.pattern, answer.status, answer.code !== undefined ? { ...named, error: answer.code } : named);
       return new Response(incoming.method === 'HEAD' ? null : (answer.body as BodyInit | null), { status: answer.status, headers: toFetchHeaders(answer.headers) });
     }
   }
@@ -155,7 +172,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
   );
   if (plan !== null) applyRequestPolicies(plan, ctx!, request.headers);
   const fail = (status: number, code: ProxyErrorCode, message: string): Response => {
-    log(match.pattern, status, { error: code });
+    log(match.pattern, status, { ...named, error: code });
     return errorResponse(status, errorBody(code, message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method, ctx?.responseHeaders);
   };
   if (request.method === 'CONNECT') return fail(501, 'method-not-supported', ERROR_MESSAGES['method-not-supported']);
@@ -190,7 +207,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
       headers,
       signal,
     );
-    const seen = { target: result.target, attempts: result.attempts };
+    const seen = { ...named, target: result.target, attempts: result.attempts };
     if (result.ok) {
       log(match.pattern, result.response.status, { upstreamStatus: result.response.status, ...seen });
       return plan !== null ? withResponsePolicies(plan, ctx!, result.response) : result.response;
@@ -203,18 +220,26 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     log(match.pattern, c.status, { error: c.code, ...seen });
     return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? result.url : undefined), incoming.method);
   }
+  // The attempt is timed to the response's head: the body streams on after this resolves.
+  const attempt = observation?.attempt(request.method, request.origin, request.headers);
+  const upstreamStarted = now();
+  const sent = { ...named, target: match.variant.target, attempts: 1 };
   try {
     let response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
-    log(match.pattern, response.status, { upstreamStatus: response.status, target: match.variant.target, attempts: 1 });
+    attempt?.end(response.status, undefined);
+    log(match.pattern, response.status, { ...sent, upstreamStatus: response.status, upstreamMs: now() - upstreamStarted });
     if (plan !== null) response = withResponsePolicies(plan, ctx!, response);
     return response;
   } catch (err) {
     if (signal.aborted) {
-      log(match.pattern, 499, { error: 'client-closed-request' });
+      attempt?.end(undefined, 'client-closed-request');
+      log(match.pattern, 499, { ...sent, error: 'client-closed-request' });
       return errorResponse(499, errorBody('client-closed-request', ERROR_MESSAGES['client-closed-request'], match.pattern), incoming.method);
     }
     const c = classifyUpstreamError(err);
-    return fail(c.status, c.code, c.message);
+    attempt?.end(undefined, c.code);
+    log(match.pattern, c.status, { ...sent, error: c.code, upstreamMs: now() - upstreamStarted });
+    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
   }
 }
 
@@ -224,8 +249,10 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
  */
 export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   const transport = options.transport ?? createFetchTransport();
-  const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober: transportProber(transport) });
-  const pipeline: FetchPipelineOptions = { ...options, transport, upstreams, policyRuntime: createPolicyRuntime(options) };
+  // Routing events reach the host's sink and the metrics alike.
+  const events = teeEvents(options.events, options.observer?.metrics);
+  const upstreams = options.upstreams ?? createUpstreamRegistry({ events, prober: transportProber(transport) });
+  const pipeline: FetchPipelineOptions = { ...options, events, transport, upstreams, policyRuntime: createPolicyRuntime({ ...options, events }) };
   const fallthrough = options.fallthrough !== false;
   const handler: FetchHandler = async (request, info) => {
     try {

@@ -7,10 +7,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Router } from '../match/types.js';
+import type { EventSink } from '../telemetry/events.js';
 import { createNodeProxy } from './node-proxy.js';
 import type { PolicyHostOptions } from '../pipeline/policies.js';
 import type { RouteCacheOptions } from '../policies/cache/bounded-store.js';
-import type { EventSink } from '../telemetry/events.js';
 import type { AccessLogEntry, TimeoutOptions } from './types.js';
 import type { UpstreamRegistry } from '../upstream/registry.js';
 
@@ -41,8 +41,8 @@ export interface Gateway {
   readonly upstreams: UpstreamRegistry;
   /** The server's 'upgrade' listener (WebSockets): `server.on('upgrade', gateway.upgrade)`. */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-  /** Closes upgraded connections, waits for in-flight requests (at most 5 s), then closes every upstream connection. */
-  close(): Promise<void>;
+  /** Closes upgraded connections, waits for in-flight requests (at most `graceMs`, default 5 s), then closes every upstream connection. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** A standalone gateway over `createNodeProxy`. */
@@ -52,6 +52,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     handler: (req, res) => proxy.handler(req, res),
     upstreams: proxy.upstreams,
     upgrade: (req, socket, head) => proxy.upgrade(req, socket, head),
-    close: () => proxy.close(),
+    close: (graceMs) => proxy.close(graceMs),
   };
 }

@@ -20,6 +20,9 @@ import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bou
 import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { responseHook, sendPolicyAnswer } from './node-policies.js';
+import { teeEvents } from '../telemetry/tee.js';
+import { defaultObserver } from '../telemetry/observer.js';
+import { emitRouteAnswer } from '../telemetry/route-events.js';
 import { trackResponse, type LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
@@ -94,6 +97,11 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const trustForwardedHeaders = options.trustForwardedHeaders === true;
   const allowEncodedSlashes = options.allowEncodedSlashes === true;
   const onRequest = options.onRequest;
+  // Metrics and spans (SPEC 13): no-ops until the host registers an OpenTelemetry SDK. Routing
+  // events reach the host's sink and the metrics alike.
+  const observer = defaultObserver();
+  options = { ...options, events: teeEvents(options.events, observer.metrics) };
+  const events = options.events;
   const ownRegistry = options.upstreams === undefined;
   // Active probes go through the proxy's Agent, so they obey its outbound policy and timeouts.
   const prober: Prober = async (url, timeoutMs, signal) => {
@@ -155,6 +163,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     }
     state.target = match.variant.target;
     state.attempts = 1;
+    if (state.observation !== null) state.attempt = state.observation.attempt(request.method, request.origin, request.headers);
+    state.upstreamStarted = performance.now();
     const cache = policy?.plan.cache ?? null;
     const probe: CacheProbe | null = cache !== null && cache.methods.includes(request.method) ? newProbe(request.path) : null;
     const relay = new NodeResponseRelay(res, state, target, request.method, policy && responseHook(policy.plan, policy.ctx, options.events, () => probe), policy?.ctx.responseHeaders);
@@ -208,17 +218,25 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
 
   function handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, log = onRequest, scope = ''): boolean {
     const started = performance.now();
-    const state: LogState = { route: null };
+    const state: LogState = { route: null, bytesOut: 0, observation: null };
     try {
       const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? null, headers: req.headers }, { allowEncodedSlashes, fallthrough });
       if (decision.kind === 'fall-through') return false;
+      state.observation = observer.start(req.method ?? 'GET', req.url ?? '', (name) => {
+        const v = req.headers[name];
+        return typeof v === 'string' ? v : v?.[0];
+      });
       if (decision.kind === 'answer') {
+        emitRouteAnswer(events, decision, router, req.url ?? '', req.method ?? 'GET');
         trackResponse(req, res, started, log, state);
         state.error = decision.code;
         sendNodeError(res, decision.status, decision.body, req.method, decision.headers);
         return true;
       }
       state.route = decision.match.pattern;
+      state.name = decision.match.variant.name;
+      state.variant = decision.match.variant.index;
+      state.observation?.route(state.name);
       trackResponse(req, res, started, log, state);
       const plan = policyPlan(decision.match.variant);
       if (plan === null) dispatch(req, res, decision.match, decision.query, state, router, scope);

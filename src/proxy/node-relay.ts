@@ -146,8 +146,16 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     else this.res.end(entry.body.length === 1 ? entry.body[0] : Buffer.concat(entry.body as Buffer[]));
   }
 
+  /** The attempt is over: its duration and status go to the log state and the observer. */
+  private settle(error: string | undefined): void {
+    const s = this.state;
+    if (s.upstreamStarted !== undefined && s.upstreamMs === undefined) s.upstreamMs = performance.now() - s.upstreamStarted;
+    s.attempt?.end(s.upstreamStatus, error);
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone || this.discarding) return;
+    this.state.bytesOut += chunk.length;
     if (!this.res.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       controller.pause();
@@ -163,13 +171,17 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
       return;
     }
     this.ended = true;
+    this.settle(undefined);
     if (this.clientGone) return;
     this.res.end();
     this.hooks?.onDone('ok');
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
-    if (this.clientGone || this.ended) return;
+    if (this.clientGone || this.ended) {
+      if (!this.ended) this.settle('client-closed-request');
+      return;
+    }
     if (this.discarding) {
       // The discarded response's body failed: the retry goes ahead all the same.
       this.discarding = false;
@@ -181,6 +193,7 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     if (this.hooks !== undefined && !this.res.headersSent && this.hooks.onFailure(err)) return;
     this.ended = true;
     const c = classifyUpstreamError(err);
+    this.settle(c.code);
     this.state.error = c.code;
     if (this.res.headersSent) {
       // The upstream died mid-body: end the client's response with an error (no clean end).

@@ -220,6 +220,9 @@ export function forwardWithAttempts(
     rules?.applyRequest(request.headers);
     state.target = target.url;
     state.attempts = attempt;
+    // Metrics and spans: one client observation per attempt (SPEC 13).
+    if (state.observation !== null && state.observation !== undefined) state.attempt = state.observation.attempt(request.method, request.origin, request.headers);
+    state.upstreamStarted = performance.now();
     relay.setTarget(ctx.exposeTargets ? request.url : undefined);
     const remaining = Math.max(1, deadlineMs - (performance.now() - started));
     const perTry = policy.perTryTimeout;

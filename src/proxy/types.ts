@@ -20,10 +20,20 @@ export interface AccessLogEntry {
   ms: number;
   /** The error code (see `ProxyErrorCode`), when the request failed. */
   error?: string;
+  /** The matched route's name (`RouteVariant.name`: its `name` field, else the pattern). */
+  name?: string;
+  /** The matched variant's 0-based index in its route's array. */
+  variant?: number;
   /** The target the request went to (as written in the table; the last one tried after retries). */
   target?: string;
-  /** Upstream attempts made (1 without retries); absent when the request never went upstream. */
+  /** Upstream attempts made (1 without retries). */
   attempts?: number;
+  /** Milliseconds from the upstream request being sent to its response's end (or failure). */
+  upstreamMs?: number;
+  /** Request body bytes: the declared `content-length` (absent for a chunked body). */
+  bytesIn?: number;
+  /** Response body bytes sent to the client. */
+  bytesOut?: number;
 }
 
 /** Upstream timeouts in milliseconds. */

@@ -1,0 +1,94 @@
+/**
+ * What the proxy's transports call to observe a request (SPEC 13): metrics and spans, behind
+ * one object so the Node proxy and the fetch handler each add a few lines. When no
+ * MeterProvider and no tracer are registered, `start` returns null and the request pays for
+ * two global lookups and nothing else (measured: docs/operations.md, "Cost").
+ */
+import type { Span } from '@opentelemetry/api';
+import type { HeaderRecord } from '../pipeline/headers.js';
+import { createRouteMetrics, type RouteMetrics } from './metrics.js';
+import { currentTracer, nothingRegistered } from './otel.js';
+import { endClientSpan, endServerTrace, nameServerTrace, startClientSpan, startServerTrace, type HeaderGetter, type ServerTrace } from './trace.js';
+
+/** The end of one upstream attempt. */
+export interface AttemptObservation {
+  end(status: number | undefined, error: string | undefined): void;
+}
+
+/** One request being observed. */
+export interface RequestObservation {
+  /** The route (its name) took the request. */
+  route(name: string): void;
+  /** An upstream attempt starts: a client span (its `traceparent` written into `headers`) and a timer. */
+  attempt(method: string, origin: string, headers: HeaderRecord): AttemptObservation;
+  /** The response is over (`ms` since arrival). */
+  end(status: number, ms: number, error: string | undefined, bytesIn: number | undefined, bytesOut: number | undefined): void;
+}
+
+export interface ProxyObserver {
+  /** The metrics recorder (also an `EventSink`). */
+  readonly metrics: RouteMetrics;
+  /** Null when nothing observes requests (no SDK, no tracer): the fast path. */
+  start(method: string, target: string, header: HeaderGetter): RequestObservation | null;
+}
+
+const NO_ATTEMPT: AttemptObservation = { end() {} };
+
+class Observation implements RequestObservation {
+  private name: string | null = null;
+
+  constructor(
+    private readonly metrics: RouteMetrics | null,
+    private readonly trace: ServerTrace | null,
+    private readonly method: string,
+  ) {}
+
+  route(name: string): void {
+    this.name = name;
+    if (this.trace !== null) nameServerTrace(this.trace, this.method, name);
+  }
+
+  attempt(method: string, origin: string, headers: HeaderRecord): AttemptObservation {
+    const tracer = this.trace === null ? null : currentTracer();
+    const span: Span | null = tracer === null ? null : startClientSpan(tracer, this.trace!, method, origin, headers);
+    const metrics = this.metrics;
+    if (span === null && metrics === null) return NO_ATTEMPT;
+    const started = performance.now();
+    const route = this.name;
+    let done = false;
+    return {
+      end(status, error) {
+        if (done) return;
+        done = true;
+        metrics?.recordAttempt({ method, route, origin, status, error, seconds: (performance.now() - started) / 1000 });
+        if (span !== null) endClientSpan(span, status, error);
+      },
+    };
+  }
+
+  end(status: number, ms: number, error: string | undefined, bytesIn: number | undefined, bytesOut: number | undefined): void {
+    this.metrics?.recordRequest({ method: this.method, route: this.name, status, seconds: ms / 1000, error, bytesIn, bytesOut });
+    if (this.trace !== null) endServerTrace(this.trace, status, error);
+  }
+}
+
+/** The observer of one proxy; `metrics` defaults to a recorder on the global MeterProvider. */
+export function createProxyObserver(metrics: RouteMetrics = createRouteMetrics()): ProxyObserver {
+  return {
+    metrics,
+    start(method, target, header) {
+      if (nothingRegistered()) return null;
+      const m = metrics.active() ? metrics : null;
+      const tracer = currentTracer();
+      if (m === null && tracer === null) return null;
+      return new Observation(m, tracer === null ? null : startServerTrace(tracer, method, target, header), method);
+    },
+  };
+}
+
+let shared: ProxyObserver | undefined;
+
+/** The observer every transport shares (metrics follow the global provider, so one is enough). */
+export function defaultObserver(): ProxyObserver {
+  return (shared ??= createProxyObserver());
+}
