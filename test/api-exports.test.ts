@@ -48,8 +48,6 @@ const BROWSER_TYPES = [
   'RuntimeRouter', 'RuntimeRouterOptions', 'RuntimeAccessLogEntry', 'RouterCacheOptions', 'RouterCacheStats', 'LoadedRoutes', 'FunctionInvocation', 'InvocationInfo',
   // Adapters.
   'AdapterRoutesOptions', 'HonoMiddleware', 'HonoMiddlewareOptions', 'HonoContextLike',
-  // Routing events.
-  'EventSink', 'RoutingEvent',
   // Upstream state (SPEC 11).
   'UpstreamRegistry', 'UpstreamRegistryOptions', 'Prober',
   // Per-route policies (SPEC 12).
