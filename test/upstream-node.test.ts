@@ -288,7 +288,9 @@ describe('faults', () => {
     expect(retries.length).toBeGreaterThanOrEqual(1);
     expect(retries.length).toBeLessThanOrEqual(4);
     await eventually(() => gw.log.length === 1);
-    expect(gw.log[0]).toMatchObject({ status: 504, error: 'upstream-timeout', attempts: retries.length + 1 });
+    expect(gw.log[0]).toMatchObject({ status: 504, error: 'upstream-timeout' });
+    // A retry decided just before the deadline may never start (the deadline ends its backoff).
+    expect([retries.length, retries.length + 1]).toContain(gw.log[0]!.attempts);
   });
 
   it('the deadline passing while a retried 503 is drained still answers 504', async () => {
