@@ -48,13 +48,39 @@ async function loop(one) {
 const dir = mkdtempSync(join(tmpdir(), 'af-routes-h2-bench-'));
 const cert = join(dir, 'cert.pem');
 const key = join(dir, 'key.pem');
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ],
+  { stdio: 'ignore' },
+);
 const ca = readFileSync(cert);
 const upstream = spawn(process.execPath, [join(here, 'proxy', 'upstream.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
 const upPort = JSON.parse((await waitLine(upstream, /^\{.*\}$/))[0]).port;
-const serve = spawn(process.execPath, [join(here, '..', 'dist', 'cli.js'), 'serve', JSON.stringify({ '/*': `http://127.0.0.1:${upPort}` }), '--port', '0', '--no-watch', '--tls-cert', cert, '--tls-key', key], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const serve = spawn(
+  process.execPath,
+  [join(here, '..', 'dist', 'cli.js'), 'serve', JSON.stringify({ '/*': `http://127.0.0.1:${upPort}` }), '--port', '0', '--no-watch', '--tls-cert', cert, '--tls-key', key],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const [, url] = await waitLine(serve, /Listening on (https:\/\/\S+)/);
 // The access log (one line per request) is drained, not printed.
 serve.stdout.resume();
@@ -88,7 +114,9 @@ try {
   agent.destroy();
 
   console.log(`af-routes serve over TLS, small JSON, ${concurrency} concurrent, ${seconds} s each`);
-  console.log(`| client protocol | req/s |\n| --- | --- |\n| HTTP/2 (1 connection, ${concurrency} streams) | ${h2Rps} |\n| HTTP/1.1 (${concurrency} keep-alive connections) | ${h1Rps} |`);
+  console.log(
+    `| client protocol | req/s |\n| --- | --- |\n| HTTP/2 (1 connection, ${concurrency} streams) | ${h2Rps} |\n| HTTP/1.1 (${concurrency} keep-alive connections) | ${h1Rps} |`,
+  );
 } finally {
   serve.kill('SIGKILL');
   upstream.kill('SIGKILL');

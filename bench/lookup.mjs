@@ -109,10 +109,14 @@ const corpusErrors = {};
 const samples = {};
 // Samples are corpus positions, so that a path keeps its request.
 for (const kind of kinds) {
-  samples[kind] = sampleOf(table.corpora[kind].map((_, j) => j), opts.verifySample);
+  samples[kind] = sampleOf(
+    table.corpora[kind].map((_, j) => j),
+    opts.verifySample,
+  );
   const answerOf = (j) => reference.def.answer(reference.state, table.corpora[kind][j], requestOf(kind, j));
   const bad = samples[kind].filter((j) => !kindOk(kind, answerOf(j), table.corpora[kind][j], requestOf(kind, j)));
-  if (bad.length) corpusErrors[kind] = { count: bad.length, examples: bad.slice(0, 3).map((j) => ({ path: table.corpora[kind][j], request: requestOf(kind, j), ours: patternOf(answerOf(j)) })) };
+  if (bad.length)
+    corpusErrors[kind] = { count: bad.length, examples: bad.slice(0, 3).map((j) => ({ path: table.corpora[kind][j], request: requestOf(kind, j), ours: patternOf(answerOf(j)) })) };
 }
 
 const summaryOf = (m) => (m === null ? null : JSON.stringify({ pattern: m.pattern, variant: m.variant?.index, params: m.params, remainder: m.remainder }));
@@ -314,7 +318,18 @@ const result = {
   rounds: opts.rounds,
   strings: opts.strings,
   timePerTaskMs: opts.time,
-  impls: impls.map(({ key, name, group, def, available, reason, verification, ns, rounds, batch }) => ({ key, name, group, reference: referenceKey(def), available, reason, verification, ns, rounds, batch })),
+  impls: impls.map(({ key, name, group, def, available, reason, verification, ns, rounds, batch }) => ({
+    key,
+    name,
+    group,
+    reference: referenceKey(def),
+    available,
+    reason,
+    verification,
+    ns,
+    rounds,
+    batch,
+  })),
   sink,
 };
 if (outFile) writeFileSync(outFile, JSON.stringify(result, null, 1));

@@ -67,7 +67,13 @@ try {
     const r = await run(url, opts);
     const cpu1 = await cpu();
     if (results[name] !== undefined && results[name].reqPerSec >= r.requests.average) continue;
-    results[name] = { reqPerSec: Math.round(r.requests.average), cpuUsPerReq: Math.round((cpu1 - cpu0) / r.requests.total), p99ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+    results[name] = {
+      reqPerSec: Math.round(r.requests.average),
+      cpuUsPerReq: Math.round((cpu1 - cpu0) / r.requests.total),
+      p99ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors,
+    };
   }
 } finally {
   gateway.child.kill('SIGTERM');
@@ -77,7 +83,13 @@ const ratio = (a, b) => Math.round((results[a].reqPerSec / results[b].reqPerSec)
 const cpuRatio = (a, b) => Math.round((results[b].cpuUsPerReq / results[a].cpuUsPerReq) * 100) / 100;
 console.log(
   JSON.stringify(
-    { seconds, connections, results, reqPerSec: { hitOverPlain: ratio('hit', 'plain'), missOverPlain: ratio('miss', 'plain'), authRateLimitOverPlain: ratio('authrl', 'plain') }, byCpu: { hitOverPlain: cpuRatio('hit', 'plain'), missOverPlain: cpuRatio('miss', 'plain'), authRateLimitOverPlain: cpuRatio('authrl', 'plain') } },
+    {
+      seconds,
+      connections,
+      results,
+      reqPerSec: { hitOverPlain: ratio('hit', 'plain'), missOverPlain: ratio('miss', 'plain'), authRateLimitOverPlain: ratio('authrl', 'plain') },
+      byCpu: { hitOverPlain: cpuRatio('hit', 'plain'), missOverPlain: cpuRatio('miss', 'plain'), authRateLimitOverPlain: cpuRatio('authrl', 'plain') },
+    },
     null,
     2,
   ),

@@ -79,7 +79,8 @@ if (process.argv[2] === '--summary') {
     for (const [k, n] of [...genTicks.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * n) / ticks).toFixed(1).padStart(5)}%  ${k}`);
   }
   console.log('\nhot lines in dist/ (share of line-attributed samples):');
-  for (const [k, n] of [...lineTicks.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * n) / ticks).toFixed(1).padStart(5)}%  ${k.replace(/^.*\/dist\//, 'dist/')}  ${lineText(k)}`);
+  for (const [k, n] of [...lineTicks.entries()].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${((100 * n) / ticks).toFixed(1).padStart(5)}%  ${k.replace(/^.*\/dist\//, 'dist/')}  ${lineText(k)}`);
   process.exit(0);
 }
 
@@ -126,7 +127,11 @@ function refill() {
   }
 }
 globalThis.Function = NativeFunction;
-const loop = new Function('r', 'h', 'batch', `let s = 0; return function benchLoop(count) { for (let k = 0; k < count; k++) { const p = batch[k]; ${def.loop} } return s; };`)(state.r, state.h, batch);
+const loop = new Function('r', 'h', 'batch', `let s = 0; return function benchLoop(count) { for (let k = 0; k < count; k++) { const p = batch[k]; ${def.loop} } return s; };`)(
+  state.r,
+  state.h,
+  batch,
+);
 let sink = 0;
 let lookupMs = 0;
 const runFor = (ms) => {

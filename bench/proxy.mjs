@@ -99,7 +99,9 @@ export async function runProxy({ seconds = 5, warmupSeconds = 1, connections = 5
               non2xx: r.non2xx,
               requests: r.requests.total,
             };
-            log(`  proxy ${target.key} ${body.key}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ''}`);
+            log(
+              `  proxy ${target.key} ${body.key}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ''}`,
+            );
             runs[target.key][body.key].push(run);
           }
         } finally {

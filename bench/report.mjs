@@ -6,7 +6,11 @@
 const KIND_TITLES = { static: 'static hit', param: 'param hit', 'catch-all': 'catch-all hit', 'not-allowed': '405 (method not allowed)', miss: 'miss', mixed: 'mixed' };
 /** The methods table's target (issue 12): ours at most half of find-my-way's time per lookup. */
 const METHODS_LIMIT = 0.5;
-const CONDITION_BACKENDS = [['ours-js', 'ours (js, generated)'], ['ours-js-interp', 'ours (js, interpreter)'], ['ours-native', 'ours (native)']];
+const CONDITION_BACKENDS = [
+  ['ours-js', 'ours (js, generated)'],
+  ['ours-js-interp', 'ours (js, interpreter)'],
+  ['ours-native', 'ours (native)'],
+];
 const fmt = (ns) => (ns === undefined || ns === null ? '' : ns >= 100_000 ? `${(ns / 1000).toFixed(0)} µs` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)}`);
 const fmtNs = (ns) => (ns >= 1000 ? fmt(ns) : `${fmt(ns)} ns`);
 const ratio = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(2)}x`);
@@ -50,17 +54,43 @@ export function gate(lookups) {
       // Issue 12: with methods on every route, ours (js) and ours (auto) at most half of
       // find-my-way. When auto picks js, the one check covers both.
       const auto = t.autoBackend === 'native' ? '' : ", auto's pick here,";
-      if (js !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: `ours (js)${auto} ≤ ${METHODS_LIMIT}x find-my-way`, keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= METHODS_LIMIT * fmw });
-      if (t.autoBackend === 'native' && native !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: `ours (native), auto's pick here, ≤ ${METHODS_LIMIT}x find-my-way`, keys: ['ours-native', 'find-my-way'], ratio: native / fmw, pass: native <= METHODS_LIMIT * fmw });
-    } else if (js !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: 'ours (js) not slower than find-my-way', keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= fmw });
-    if (interp !== null && fmw !== null) checks.push({ table: t.table, title: t.title, check: 'ours (js, interpreter) not slower than find-my-way', keys: ['ours-js-interp', 'find-my-way'], ratio: interp / fmw, pass: interp <= fmw, informational: true });
+      if (js !== null && fmw !== null)
+        checks.push({
+          table: t.table,
+          title: t.title,
+          check: `ours (js)${auto} ≤ ${METHODS_LIMIT}x find-my-way`,
+          keys: ['ours-js', 'find-my-way'],
+          ratio: js / fmw,
+          pass: js <= METHODS_LIMIT * fmw,
+        });
+      if (t.autoBackend === 'native' && native !== null && fmw !== null)
+        checks.push({
+          table: t.table,
+          title: t.title,
+          check: `ours (native), auto's pick here, ≤ ${METHODS_LIMIT}x find-my-way`,
+          keys: ['ours-native', 'find-my-way'],
+          ratio: native / fmw,
+          pass: native <= METHODS_LIMIT * fmw,
+        });
+    } else if (js !== null && fmw !== null)
+      checks.push({ table: t.table, title: t.title, check: 'ours (js) not slower than find-my-way', keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= fmw });
+    if (interp !== null && fmw !== null)
+      checks.push({
+        table: t.table,
+        title: t.title,
+        check: 'ours (js, interpreter) not slower than find-my-way',
+        keys: ['ours-js-interp', 'find-my-way'],
+        ratio: interp / fmw,
+        pass: interp <= fmw,
+        informational: true,
+      });
     if (native !== null && js !== null) {
       const picked = t.autoBackend === 'native' ? ['ours-native', 'ours-js'] : ['ours-js', 'ours-native'];
       const [a, b] = picked.map((k) => (k === 'ours-native' ? native : js));
       checks.push({
         table: t.table,
         title: t.title,
-        check: t.autoBackend === 'native' ? 'ours (native), auto\'s pick here, not slower than ours (js)' : 'ours (js), auto\'s pick here, not slower than ours (native)',
+        check: t.autoBackend === 'native' ? "ours (native), auto's pick here, not slower than ours (js)" : "ours (js), auto's pick here, not slower than ours (native)",
         keys: picked,
         ratio: a / b,
         pass: a <= b,
@@ -75,7 +105,14 @@ export function conditionsCost(t) {
   return CONDITION_BACKENDS.map(([key, name]) => {
     const withC = mixedOf(t, key);
     const without = mixedOf(t, `${key}-plain`);
-    return { key, name, with: withC, without, extra: withC !== null && without !== null ? withC - without : null, ratio: withC !== null && without !== null ? withC / without : null };
+    return {
+      key,
+      name,
+      with: withC,
+      without,
+      extra: withC !== null && without !== null ? withC - without : null,
+      ratio: withC !== null && without !== null ? withC / without : null,
+    };
   });
 }
 
@@ -109,24 +146,50 @@ export function targets(results) {
   for (const t of results.lookups) {
     if (t.family === 'methods') {
       const fmw = mixedOf(t, 'find-my-way');
-      for (const [key, scope] of [['ours-js', 'ours (js)'], [t.autoBackend === 'native' ? 'ours-native' : 'ours-js', `ours (auto = ${t.autoBackend})`]]) {
+      for (const [key, scope] of [
+        ['ours-js', 'ours (js)'],
+        [t.autoBackend === 'native' ? 'ours-native' : 'ours-js', `ours (auto = ${t.autoBackend})`],
+      ]) {
         const ns = mixedOf(t, key);
-        if (ns !== null && fmw !== null) out.push({ target: `methods on every route: ≤ ${METHODS_LIMIT}x find-my-way (issue 12)`, scope: `${t.title}, ${scope}`, measured: `${fmtNs(ns)} vs ${fmtNs(fmw)} = ${ratio(ns / fmw)}`, met: ns <= METHODS_LIMIT * fmw });
+        if (ns !== null && fmw !== null)
+          out.push({
+            target: `methods on every route: ≤ ${METHODS_LIMIT}x find-my-way (issue 12)`,
+            scope: `${t.title}, ${scope}`,
+            measured: `${fmtNs(ns)} vs ${fmtNs(fmw)} = ${ratio(ns / fmw)}`,
+            met: ns <= METHODS_LIMIT * fmw,
+          });
       }
       continue;
     }
     if (t.family === 'conditions') {
       for (const c of conditionsCost(t)) {
-        if (c.extra !== null) out.push({ target: 'cost of host/header conditions and constraints per lookup (issue 12, reported)', scope: c.name, measured: `${fmtNs(c.without)} → ${fmtNs(c.with)}: ${c.extra >= 0 ? '+' : ''}${c.extra.toFixed(0)} ns (${ratio(c.ratio)})`, met: null });
+        if (c.extra !== null)
+          out.push({
+            target: 'cost of host/header conditions and constraints per lookup (issue 12, reported)',
+            scope: c.name,
+            measured: `${fmtNs(c.without)} → ${fmtNs(c.with)}: ${c.extra >= 0 ? '+' : ''}${c.extra.toFixed(0)} ns (${ratio(c.ratio)})`,
+            met: null,
+          });
       }
       continue;
     }
     const js = mixedOf(t, 'ours-js');
     const best = fastestPeer(t);
     if (js !== null && best) {
-      out.push({ target: 'TS backend ≤ 0.5x fastest JS peer', scope: t.title, measured: `${fmtNs(js)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(js / best.ns.mixed)}`, met: js <= 0.5 * best.ns.mixed });
+      out.push({
+        target: 'TS backend ≤ 0.5x fastest JS peer',
+        scope: t.title,
+        measured: `${fmtNs(js)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(js / best.ns.mixed)}`,
+        met: js <= 0.5 * best.ns.mixed,
+      });
       const interp = mixedOf(t, 'ours-js-interp');
-      if (interp !== null) out.push({ target: 'TS backend ≤ 0.5x fastest JS peer', scope: `${t.title}, interpreter (no codegen)`, measured: `${fmtNs(interp)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(interp / best.ns.mixed)}`, met: interp <= 0.5 * best.ns.mixed });
+      if (interp !== null)
+        out.push({
+          target: 'TS backend ≤ 0.5x fastest JS peer',
+          scope: `${t.title}, interpreter (no codegen)`,
+          measured: `${fmtNs(interp)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(interp / best.ns.mixed)}`,
+          met: interp <= 0.5 * best.ns.mixed,
+        });
     }
     const native = mixedOf(t, 'ours-native');
     if (native !== null && js !== null) {
@@ -136,16 +199,38 @@ export function targets(results) {
       out.push({ target: 'native faster than TS backend', scope: t.title, measured: `native n/a: ${reason}`, met: null });
     }
   }
-  out.push({ target: 'native on GitHub set within 3x of (empty native call + tree walk)', scope: 'GitHub API', measured: 'not measured here: needs an empty-call export and a Rust-side walk timing from the addon', met: null });
+  out.push({
+    target: 'native on GitHub set within 3x of (empty native call + tree walk)',
+    scope: 'GitHub API',
+    measured: 'not measured here: needs an empty-call export and a Rust-side walk timing from the addon',
+    met: null,
+  });
   const c10k = (results.compile ?? []).filter((c) => c.routes === 10_000 && c.available);
   const ours10k = c10k.find((c) => c.impl === 'ours-js');
   const fmw10k = c10k.find((c) => c.impl === 'find-my-way');
   if (ours10k && fmw10k) {
     const interp10k = c10k.find((c) => c.impl === 'ours-js-interp');
-    if (interp10k) out.push({ target: 'compile 10,000 routes ≤ 0.25x find-my-way', scope: 'ours (js, interpreter)', measured: `${interp10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(interp10k.warmMs / fmw10k.warmMs)} (first compile: ${ratio(interp10k.coldMs / fmw10k.coldMs)})`, met: interp10k.warmMs <= 0.25 * fmw10k.warmMs });
-    out.push({ target: 'compile 10,000 routes ≤ 0.25x find-my-way', scope: 'ours (js)', measured: `${ours10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(ours10k.warmMs / fmw10k.warmMs)} (first compile: ${ratio(ours10k.coldMs / fmw10k.coldMs)})`, met: ours10k.warmMs <= 0.25 * fmw10k.warmMs });
+    if (interp10k)
+      out.push({
+        target: 'compile 10,000 routes ≤ 0.25x find-my-way',
+        scope: 'ours (js, interpreter)',
+        measured: `${interp10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(interp10k.warmMs / fmw10k.warmMs)} (first compile: ${ratio(interp10k.coldMs / fmw10k.coldMs)})`,
+        met: interp10k.warmMs <= 0.25 * fmw10k.warmMs,
+      });
+    out.push({
+      target: 'compile 10,000 routes ≤ 0.25x find-my-way',
+      scope: 'ours (js)',
+      measured: `${ours10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(ours10k.warmMs / fmw10k.warmMs)} (first compile: ${ratio(ours10k.coldMs / fmw10k.coldMs)})`,
+      met: ours10k.warmMs <= 0.25 * fmw10k.warmMs,
+    });
     const nat10k = c10k.find((c) => c.impl === 'ours-native');
-    if (nat10k) out.push({ target: 'compile 10,000 routes ≤ 0.25x find-my-way', scope: 'ours (native)', measured: `${nat10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(nat10k.warmMs / fmw10k.warmMs)}`, met: nat10k.warmMs <= 0.25 * fmw10k.warmMs });
+    if (nat10k)
+      out.push({
+        target: 'compile 10,000 routes ≤ 0.25x find-my-way',
+        scope: 'ours (native)',
+        measured: `${nat10k.warmMs.toFixed(0)} ms vs ${fmw10k.warmMs.toFixed(0)} ms = ${ratio(nat10k.warmMs / fmw10k.warmMs)}`,
+        met: nat10k.warmMs <= 0.25 * fmw10k.warmMs,
+      });
   }
   if (results.proxy) {
     const byKey = Object.fromEntries(results.proxy.targets.map((t) => [t.key, t]));
@@ -157,8 +242,20 @@ export function targets(results) {
         out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy, ≥ 0.5x direct', scope: body.title, measured: `ours n/a: ${byKey.ours?.reason ?? 'not run'}`, met: null });
         continue;
       }
-      if (fst) out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy req/s', scope: body.title, measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(fst.reqPerSec)} = ${ratio(ours.reqPerSec / fst.reqPerSec)}`, met: ours.reqPerSec >= 1.3 * fst.reqPerSec });
-      if (direct) out.push({ target: 'proxy ≥ 0.5x upstream direct req/s', scope: body.title, measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(direct.reqPerSec)} = ${ratio(ours.reqPerSec / direct.reqPerSec)}`, met: ours.reqPerSec >= 0.5 * direct.reqPerSec });
+      if (fst)
+        out.push({
+          target: 'proxy ≥ 1.3x @fastify/http-proxy req/s',
+          scope: body.title,
+          measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(fst.reqPerSec)} = ${ratio(ours.reqPerSec / fst.reqPerSec)}`,
+          met: ours.reqPerSec >= 1.3 * fst.reqPerSec,
+        });
+      if (direct)
+        out.push({
+          target: 'proxy ≥ 0.5x upstream direct req/s',
+          scope: body.title,
+          measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(direct.reqPerSec)} = ${ratio(ours.reqPerSec / direct.reqPerSec)}`,
+          met: ours.reqPerSec >= 0.5 * direct.reqPerSec,
+        });
     }
   } else {
     out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy, ≥ 0.5x direct', scope: 'all', measured: 'proxy not run', met: null });
@@ -172,8 +269,18 @@ function lookupSection(t) {
   const fmw = t.impls.find((i) => i.key === 'find-my-way' && i.available);
   lines.push(`### ${t.title}: ${t.distinctPaths.toLocaleString('en-US')} distinct ${t.family ? 'requests' : 'request paths'}`);
   lines.push('');
-  if (t.family === 'methods') lines.push('Ours: `router.match(path, { method })`; peers: the same method+path pairs, `find(method, path)` (@medley/router: one store per path, a property per method). 405s (a path whose routes lack the method) count as misses for every router. Ours auto picks the ' + t.autoBackend + ' backend here.', '');
-  if (t.family === 'conditions') lines.push('Ours only: `router.match(path, { method, headers })` (a Node headers record) on the table with conditions, and on the same table without them ("no conditions"; same paths and requests). A refused condition passes the lookup on to the next candidate, so some requests end on another route than in the plain table.', '');
+  if (t.family === 'methods')
+    lines.push(
+      'Ours: `router.match(path, { method })`; peers: the same method+path pairs, `find(method, path)` (@medley/router: one store per path, a property per method). 405s (a path whose routes lack the method) count as misses for every router. Ours auto picks the ' +
+        t.autoBackend +
+        ' backend here.',
+      '',
+    );
+  if (t.family === 'conditions')
+    lines.push(
+      'Ours only: `router.match(path, { method, headers })` (a Node headers record) on the table with conditions, and on the same table without them ("no conditions"; same paths and requests). A refused condition passes the lookup on to the next candidate, so some requests end on another route than in the plain table.',
+      '',
+    );
   lines.push(`| implementation | ${kinds.map((k) => KIND_TITLES[k] ?? k).join(' | ')} |`);
   lines.push(`| --- | ${kinds.map(() => '---:').join(' | ')} |`);
   const notes = [];
@@ -194,12 +301,18 @@ function lookupSection(t) {
     });
     lines.push(`| ${impl.name} | ${cells.join(' | ')} |`);
     for (const [k, v] of Object.entries(impl.verification ?? {})) {
-      if (v.mismatched > 0) notes.push(`‡ ${impl.name}, ${k}: ${v.mismatched} of ${v.checked} sampled paths answered differently from ours, e.g. ${v.examples.map((e) => `\`${e.path}\` ours \`${e.ours}\` theirs \`${e.theirs}\``).join('; ')}`);
+      if (v.mismatched > 0)
+        notes.push(
+          `‡ ${impl.name}, ${k}: ${v.mismatched} of ${v.checked} sampled paths answered differently from ours, e.g. ${v.examples.map((e) => `\`${e.path}\` ours \`${e.ours}\` theirs \`${e.theirs}\``).join('; ')}`,
+        );
     }
   }
   const checked = t.impls.filter((i) => i.available && i.key !== 'ours-js');
   const total = checked.reduce((n, i) => n + Object.values(i.verification ?? {}).reduce((m, v) => m + v.checked, 0), 0);
-  if (!notes.some((n) => n.startsWith('‡'))) notes.push(`Verified before timing: every implementation picked the same route as ours (js) on all ${total.toLocaleString('en-US')} sampled (implementation, path) pairs${t.impls.some((i) => i.key === 'ours-native' && i.available) ? '; ours (native) returned equal matches' : ''}.`);
+  if (!notes.some((n) => n.startsWith('‡')))
+    notes.push(
+      `Verified before timing: every implementation picked the same route as ours (js) on all ${total.toLocaleString('en-US')} sampled (implementation, path) pairs${t.impls.some((i) => i.key === 'ours-native' && i.available) ? '; ours (native) returned equal matches' : ''}.`,
+    );
   for (const [k, v] of Object.entries(t.corpusErrors ?? {})) notes.push(`corpus check: ${v.count} "${k}" paths are not what the name says, e.g. ${JSON.stringify(v.examples)}`);
   lines.push('');
   for (const n of notes) lines.push(`- ${n}`);
@@ -208,7 +321,10 @@ function lookupSection(t) {
     lines.push('Cost of the conditions (mixed corpus, this run):', '');
     lines.push('| backend | without conditions | with conditions | cost per lookup |');
     lines.push('| --- | ---: | ---: | ---: |');
-    for (const c of conditionsCost(t)) lines.push(`| ${c.name} | ${c.without === null ? 'n/a' : fmtNs(c.without)} | ${c.with === null ? 'n/a' : fmtNs(c.with)} | ${c.extra === null ? 'n/a' : `${c.extra >= 0 ? '+' : ''}${c.extra.toFixed(0)} ns (${ratio(c.ratio)})`} |`);
+    for (const c of conditionsCost(t))
+      lines.push(
+        `| ${c.name} | ${c.without === null ? 'n/a' : fmtNs(c.without)} | ${c.with === null ? 'n/a' : fmtNs(c.with)} | ${c.extra === null ? 'n/a' : `${c.extra >= 0 ? '+' : ''}${c.extra.toFixed(0)} ns (${ratio(c.ratio)})`} |`,
+      );
     lines.push('');
   }
   return lines;
@@ -225,13 +341,17 @@ export function renderMarkdown(results) {
   L.push('');
   L.push('## Lookup latency: median ns per lookup (ratio to find-my-way)');
   L.push('');
-  L.push(`Distinct request paths per corpus (\`mixed\` is the shuffled union of the others); every lookup gets a fresh string, as from the HTTP parser (cut before the timed batch); a batch of lookups per timed iteration, after a warm-up; median over ${results.lookups[0]?.rounds ?? '?'} interleaved rounds. \`ours\` is \`router.match(path)\` (full match object); peers are their public \`find\`. "miss" in the gateway and multi-tenant tables falls through to the \`/*\` default route.`);
+  L.push(
+    `Distinct request paths per corpus (\`mixed\` is the shuffled union of the others); every lookup gets a fresh string, as from the HTTP parser (cut before the timed batch); a batch of lookups per timed iteration, after a warm-up; median over ${results.lookups[0]?.rounds ?? '?'} interleaved rounds. \`ours\` is \`router.match(path)\` (full match object); peers are their public \`find\`. "miss" in the gateway and multi-tenant tables falls through to the \`/*\` default route.`,
+  );
   L.push('');
   for (const t of results.lookups) L.push(...lookupSection(t));
   if (results.lookupsReused?.length) {
     L.push('### For comparison: the same corpora replayed as the same string objects');
     L.push('');
-    L.push('Replaying the same string objects, as most router benchmarks do, changes two things at once: V8 has cached each string\'s hash inside it after its first hash lookup (so `Map`/hash-based lookups get cheaper: see the Map floor), and the strings are old objects scattered over the heap instead of freshly allocated ones (so every lookup that reads the path pays cache misses). A request path is always a fresh, never-hashed string: the tables above measure that. Median ns per lookup (fewer rounds than above), this run:');
+    L.push(
+      "Replaying the same string objects, as most router benchmarks do, changes two things at once: V8 has cached each string's hash inside it after its first hash lookup (so `Map`/hash-based lookups get cheaper: see the Map floor), and the strings are old objects scattered over the heap instead of freshly allocated ones (so every lookup that reads the path pays cache misses). A request path is always a fresh, never-hashed string: the tables above measure that. Median ns per lookup (fewer rounds than above), this run:",
+    );
     L.push('');
     const names = [...new Set(results.lookupsReused.flatMap((t) => t.impls.filter((i) => i.available).map((i) => i.name)))];
     L.push(`| implementation | ${results.lookupsReused.map((t) => `${t.title.replace(/ \(.*/, '')}: static fresh → replayed | mixed fresh → replayed`).join(' | ')} |`);
@@ -262,12 +382,19 @@ export function renderMarkdown(results) {
           L.push(`| ${n.toLocaleString('en-US')} | ${IMPL_NAMES[c.impl] ?? c.impl} | n/a | | | | | |`);
           continue;
         }
-        L.push(`| ${n.toLocaleString('en-US')} | ${IMPL_NAMES[c.impl] ?? c.impl} | ${c.warmMs.toFixed(1)} ms | ${c.coldMs.toFixed(1)} ms | ${fmw ? ratio(c.warmMs / fmw.warmMs) : 'n/a'} | ${fmtNs(c.firstLookupsNs)} | ${mb(c.heapBytes)} | ${mb(c.rssBytes)} |`);
+        L.push(
+          `| ${n.toLocaleString('en-US')} | ${IMPL_NAMES[c.impl] ?? c.impl} | ${c.warmMs.toFixed(1)} ms | ${c.coldMs.toFixed(1)} ms | ${fmw ? ratio(c.warmMs / fmw.warmMs) : 'n/a'} | ${fmtNs(c.firstLookupsNs)} | ${mb(c.heapBytes)} | ${mb(c.rssBytes)} |`,
+        );
       }
     }
     const na = results.compile.find((c) => !c.available);
     if (na) L.push('', `- n/a: ${IMPL_NAMES[na.impl] ?? na.impl}: ${na.reason}`);
-    L.push('', '- The native backend keeps its tree in Rust memory: the V8 heap misses it, RSS growth is the coarse figure for it.', '- "first 50k lookups": mean cost of the first 50,000 lookups (distinct paths) right after the cold compile, in the same process: lazy compilation and JIT warm-up of the compiled router (generated code included) land here, not in the compile time. Compare with the steady-state lookup tables above.', '');
+    L.push(
+      '',
+      '- The native backend keeps its tree in Rust memory: the V8 heap misses it, RSS growth is the coarse figure for it.',
+      '- "first 50k lookups": mean cost of the first 50,000 lookups (distinct paths) right after the cold compile, in the same process: lazy compilation and JIT warm-up of the compiled router (generated code included) land here, not in the compile time. Compare with the steady-state lookup tables above.',
+      '',
+    );
   }
 
   if (results.proxy) {
@@ -281,7 +408,16 @@ export function renderMarkdown(results) {
         L.push(`| ${t.name} | ${p.bodies.map(() => 'n/a | | ').join(' | ')} |`);
         continue;
       }
-      L.push(`| ${t.backend ? t.name.replace(/\)$/, `, ${t.backend} backend)`) : t.name} | ${p.bodies.map((b) => { const r = t.results[b.key]; return r ? `${Math.round(r.reqPerSec).toLocaleString('en-US')}${r.errors || r.non2xx ? ` (${r.errors} errors, ${r.non2xx} non-2xx)` : ''} | ${r.p50Ms} ms | ${r.p99Ms} ms` : 'n/a | | '; }).join(' | ')} |`);
+      L.push(
+        `| ${t.backend ? t.name.replace(/\)$/, `, ${t.backend} backend)`) : t.name} | ${p.bodies
+          .map((b) => {
+            const r = t.results[b.key];
+            return r
+              ? `${Math.round(r.reqPerSec).toLocaleString('en-US')}${r.errors || r.non2xx ? ` (${r.errors} errors, ${r.non2xx} non-2xx)` : ''} | ${r.p50Ms} ms | ${r.p99Ms} ms`
+              : 'n/a | | ';
+          })
+          .join(' | ')} |`,
+      );
     }
     for (const t of p.targets) if (!t.available) L.push('', `- ${t.name}: n/a (${t.reason})`);
     L.push('', '- Upstream, proxy and load generator are separate processes sharing the same 2 cores; "directly" has one process fewer.', '');
@@ -289,9 +425,13 @@ export function renderMarkdown(results) {
 
   const prevRows = versusPrevious(results);
   if (prevRows.length) {
-    L.push(`## Tables without conditions vs the previous results (${results.previous.source}, ${results.previous.mode} run of ${results.previous.date}, commit ${results.previous.commit})`);
+    L.push(
+      `## Tables without conditions vs the previous results (${results.previous.source}, ${results.previous.mode} run of ${results.previous.date}, commit ${results.previous.commit})`,
+    );
     L.push('');
-    L.push('Mixed corpus, ns per lookup and ratio to find-my-way in the same run. Reported, not gated (the gate compares with find-my-way in this run); on this shared machine only a change of the ratio well beyond ±0.1 means something.');
+    L.push(
+      'Mixed corpus, ns per lookup and ratio to find-my-way in the same run. Reported, not gated (the gate compares with find-my-way in this run); on this shared machine only a change of the ratio well beyond ±0.1 means something.',
+    );
     L.push('');
     L.push('| table | implementation | then | now | ratio to find-my-way then → now |');
     L.push('| --- | --- | ---: | ---: | ---: |');
@@ -304,11 +444,14 @@ export function renderMarkdown(results) {
   L.push('| --- | --- | --- | --- |');
   for (const t of results.targets) L.push(`| ${t.target} | ${t.scope} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
   L.push('');
-  L.push('## CI gate (mixed corpus: gross regressions, and the methods table\'s 0.5x target)');
+  L.push("## CI gate (mixed corpus: gross regressions, and the methods table's 0.5x target)");
   L.push('');
   L.push('| table | check | ratio | result |');
   L.push('| --- | --- | ---: | --- |');
-  for (const g of results.gate) L.push(`| ${g.title} | ${g.check}${g.informational ? ' (informational)' : ''} | ${ratio(g.ratio)}${g.confirmRatio !== undefined ? ` (re-run: ${ratio(g.confirmRatio)})` : ''} | ${g.informational ? (g.pass ? 'ok' : 'slower (not gating)') : g.pass ? 'pass' : '**FAIL**'} |`);
+  for (const g of results.gate)
+    L.push(
+      `| ${g.title} | ${g.check}${g.informational ? ' (informational)' : ''} | ${ratio(g.ratio)}${g.confirmRatio !== undefined ? ` (re-run: ${ratio(g.confirmRatio)})` : ''} | ${g.informational ? (g.pass ? 'ok' : 'slower (not gating)') : g.pass ? 'pass' : '**FAIL**'} |`,
+    );
   L.push('');
   return L.join('\n');
 }

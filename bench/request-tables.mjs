@@ -31,7 +31,10 @@ function mixed(table) {
     paths.push(...table.corpora[kind]);
     requests.push(...table.requests[kind]);
   }
-  const order = shuffle(paths.map((_, i) => i), prng(0x5eed));
+  const order = shuffle(
+    paths.map((_, i) => i),
+    prng(0x5eed),
+  );
   table.corpora.mixed = order.map((i) => paths[i]);
   table.requests.mixed = order.map((i) => requests[i]);
   table.distinct = new Set(paths.map((p, i) => `${requests[i].method} ${p}`)).size;
@@ -71,17 +74,26 @@ function githubMethodsTable(perKind) {
   const requests = {};
   const add = (kind, count, gen, distinct = true) => {
     const reqs = [];
-    corpora[kind] = generate(count, (i) => {
-      const [method, path] = gen(i);
-      reqs.push({ method });
-      return path;
-    }, distinct);
+    corpora[kind] = generate(
+      count,
+      (i) => {
+        const [method, path] = gen(i);
+        reqs.push({ method });
+        return path;
+      },
+      distinct,
+    );
     requests[kind] = reqs;
   };
-  add('static', perKind, (i) => {
-    const v = staticVariants[i % staticVariants.length];
-    return [v.method, v.pattern];
-  }, false);
+  add(
+    'static',
+    perKind,
+    (i) => {
+      const v = staticVariants[i % staticVariants.length];
+      return [v.method, v.pattern];
+    },
+    false,
+  );
   add('param', perKind, () => {
     const v = t.pick(paramVariants);
     return [v.method, fill(v.pattern, t)];
@@ -96,11 +108,16 @@ function githubMethodsTable(perKind) {
   add('miss', perKind, (i) => {
     const method = t.rnd() < 0.7 ? 'GET' : t.pick(METHODS);
     switch (i % 5) {
-      case 0: return [method, `/repos/${t.word()}/${t.word()}/${t.pick(['nothing', 'wiki', 'actions', 'pages'])}${t.num()}`];
-      case 1: return [method, `/users/${t.word()}/${t.pick(['likes', 'projects', 'packages'])}`];
-      case 2: return [method, `/${t.word()}/${t.word()}`];
-      case 3: return [method, `/repos/${t.word()}`];
-      default: return [method, `/user/keys/${t.num()}/${t.word()}`];
+      case 0:
+        return [method, `/repos/${t.word()}/${t.word()}/${t.pick(['nothing', 'wiki', 'actions', 'pages'])}${t.num()}`];
+      case 1:
+        return [method, `/users/${t.word()}/${t.pick(['likes', 'projects', 'packages'])}`];
+      case 2:
+        return [method, `/${t.word()}/${t.word()}`];
+      case 3:
+        return [method, `/repos/${t.word()}`];
+      default:
+        return [method, `/user/keys/${t.num()}/${t.word()}`];
     }
   });
   const isStatic = (id) => id >= 0 && !variants[id].pattern.includes(':');

@@ -67,7 +67,16 @@ ensureBuilt();
 const CONFIG = ci
   ? {
       // The gate's implementations and the fastest peers; the slow baselines only in full runs.
-      lookup: { perKind: 50_000, kinds: ['mixed'], rounds: 4, time: 100, warmupTime: 50, verifySample: 1_500, prewarmMs: 300, only: ['ours-js', 'ours-js-interp', 'ours-native', 'find-my-way', 'memoirist', 'medley'] },
+      lookup: {
+        perKind: 50_000,
+        kinds: ['mixed'],
+        rounds: 4,
+        time: 100,
+        warmupTime: 50,
+        verifySample: 1_500,
+        prewarmMs: 300,
+        only: ['ours-js', 'ours-js-interp', 'ours-native', 'find-my-way', 'memoirist', 'medley'],
+      },
       // Per table, implementations added to `only`: every peer that does methods; ours on the
       // conditions table's plain twin.
       also: { 'github-methods': ['rou3'], 'gateway-conditions': ['ours-js-plain', 'ours-js-interp-plain', 'ours-native-plain'] },
@@ -123,7 +132,13 @@ function previousResults() {
   if (!existsSync(file)) return null;
   try {
     const prev = JSON.parse(readFileSync(file, 'utf8'));
-    return { source: 'bench/results/latest.json', mode: prev.meta.mode, date: prev.meta.date, commit: prev.meta.commit, lookups: prev.lookups.map(({ table, family, impls }) => ({ table, family, impls: impls.map(({ key, available, ns }) => ({ key, available, ns })) })) };
+    return {
+      source: 'bench/results/latest.json',
+      mode: prev.meta.mode,
+      date: prev.meta.date,
+      commit: prev.meta.commit,
+      lookups: prev.lookups.map(({ table, family, impls }) => ({ table, family, impls: impls.map(({ key, available, ns }) => ({ key, available, ns })) })),
+    };
   } catch {
     return null;
   }
@@ -207,6 +222,8 @@ log(`wrote bench/results/${base}.json and bench/results/${base}.md`);
 
 const failed = results.gate.filter((g) => !g.pass && !g.informational);
 if (failed.length && ci) {
-  process.stderr.write(`\nbench:ci gate FAILED (confirmed by a re-run):\n${failed.map((g) => `  ${g.title}: ${g.check}: ${g.ratio.toFixed(2)}x, re-run ${g.confirmRatio?.toFixed(2)}x`).join('\n')}\n`);
+  process.stderr.write(
+    `\nbench:ci gate FAILED (confirmed by a re-run):\n${failed.map((g) => `  ${g.title}: ${g.check}: ${g.ratio.toFixed(2)}x, re-run ${g.confirmRatio?.toFixed(2)}x`).join('\n')}\n`,
+  );
   process.exitCode = 1;
 }

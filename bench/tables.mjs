@@ -102,11 +102,16 @@ function githubTable(perKind) {
     // No catch-all routes in this table: catch-all hits do not exist.
     miss: generate(perKind, (i) => {
       switch (i % 5) {
-        case 0: return `/repos/${t.word()}/${t.word()}/${t.pick(['nothing', 'wiki', 'actions', 'pages'])}${t.num()}`;
-        case 1: return `/users/${t.word()}/${t.pick(['likes', 'projects', 'packages'])}`;
-        case 2: return `/${t.word()}/${t.word()}`;
-        case 3: return `/repos/${t.word()}`; // a prefix of many routes, itself no route
-        default: return `/user/keys/${t.num()}/${t.word()}`;
+        case 0:
+          return `/repos/${t.word()}/${t.word()}/${t.pick(['nothing', 'wiki', 'actions', 'pages'])}${t.num()}`;
+        case 1:
+          return `/users/${t.word()}/${t.pick(['likes', 'projects', 'packages'])}`;
+        case 2:
+          return `/${t.word()}/${t.word()}`;
+        case 3:
+          return `/repos/${t.word()}`; // a prefix of many routes, itself no route
+        default:
+          return `/user/keys/${t.num()}/${t.word()}`;
       }
     }),
   };
@@ -116,18 +121,63 @@ function githubTable(perKind) {
 // ---------------------------------------------------------------------------------------
 // Gateway table like the seed's: prefix catch-alls, `/:id` routes, a `/*` default (50 routes)
 
-const GATEWAY_SERVICES = ['users', 'products', 'orders', 'carts', 'payments', 'inventory', 'search', 'reviews', 'shipping', 'notifications', 'auth', 'billing', 'analytics', 'media', 'catalog', 'accounts', 'messages', 'webhooks'];
+const GATEWAY_SERVICES = [
+  'users',
+  'products',
+  'orders',
+  'carts',
+  'payments',
+  'inventory',
+  'search',
+  'reviews',
+  'shipping',
+  'notifications',
+  'auth',
+  'billing',
+  'analytics',
+  'media',
+  'catalog',
+  'accounts',
+  'messages',
+  'webhooks',
+];
 
 export const GATEWAY_PATTERNS = [
   // static (15)
-  '/', '/health', '/ready', '/metrics', '/login', '/logout', '/favicon.ico', '/robots.txt', '/docs',
-  '/api/status', '/api/users/me', '/api/auth/token', '/api/v2/status', '/static/app.js', '/.well-known/openid-configuration',
+  '/',
+  '/health',
+  '/ready',
+  '/metrics',
+  '/login',
+  '/logout',
+  '/favicon.ico',
+  '/robots.txt',
+  '/docs',
+  '/api/status',
+  '/api/users/me',
+  '/api/auth/token',
+  '/api/v2/status',
+  '/static/app.js',
+  '/.well-known/openid-configuration',
   // parameters (12)
-  '/api/users/:id', '/api/users/:id/orders', '/api/users/:id/orders/:order', '/api/products/:id',
-  '/api/products/:id/reviews', '/api/orders/:id', '/api/orders/:id/items/:item', '/api/carts/:id',
-  '/api/v2/users/:id', '/profiles/:handle', '/invoices/:id/pdf', '/api/teams/:team/members/:member',
+  '/api/users/:id',
+  '/api/users/:id/orders',
+  '/api/users/:id/orders/:order',
+  '/api/products/:id',
+  '/api/products/:id/reviews',
+  '/api/orders/:id',
+  '/api/orders/:id/items/:item',
+  '/api/carts/:id',
+  '/api/v2/users/:id',
+  '/profiles/:handle',
+  '/invoices/:id/pdf',
+  '/api/teams/:team/members/:member',
   // prefix catch-alls (22)
-  ...GATEWAY_SERVICES.map((s) => `/api/${s}/*`), '/api/v2/*', '/api/*', '/static/*', '/files/:bucket/*',
+  ...GATEWAY_SERVICES.map((s) => `/api/${s}/*`),
+  '/api/v2/*',
+  '/api/*',
+  '/static/*',
+  '/files/:bucket/*',
   // default
   '/*',
 ];
@@ -142,21 +192,31 @@ function gatewayTable(perKind) {
     param: generate(perKind, () => fill(t.pick(params), t)),
     'catch-all': generate(perKind, (i) => {
       switch (i % 6) {
-        case 0: return `/api/${t.pick(GATEWAY_SERVICES)}/${t.word()}/${t.word()}`;
-        case 1: return `/api/users/${t.num()}/orders/${t.num()}/items`; // backtracks to /api/users/*
-        case 2: return `/static/${t.word()}/${t.word()}.js`;
-        case 3: return `/files/${t.word()}/${t.word()}/${t.word()}.png`;
-        case 4: return `/api/v2/${t.word()}/${t.num()}`;
-        default: return `/api/${t.word()}/${t.num()}`; // unknown service -> /api/*
+        case 0:
+          return `/api/${t.pick(GATEWAY_SERVICES)}/${t.word()}/${t.word()}`;
+        case 1:
+          return `/api/users/${t.num()}/orders/${t.num()}/items`; // backtracks to /api/users/*
+        case 2:
+          return `/static/${t.word()}/${t.word()}.js`;
+        case 3:
+          return `/files/${t.word()}/${t.word()}/${t.word()}.png`;
+        case 4:
+          return `/api/v2/${t.word()}/${t.num()}`;
+        default:
+          return `/api/${t.word()}/${t.num()}`; // unknown service -> /api/*
       }
     }),
     // Nothing but the default route matches: these fall through to `/*`.
     miss: generate(perKind, (i) => {
       switch (i % 4) {
-        case 0: return `/about/${t.word()}`;
-        case 1: return `/blog/${t.word()}/${t.num()}`;
-        case 2: return `/apix${t.num()}/${t.word()}`;
-        default: return `/profiles/${t.word()}/${t.word()}`; // param branch fails, backtracks to /*
+        case 0:
+          return `/about/${t.word()}`;
+        case 1:
+          return `/blog/${t.word()}/${t.num()}`;
+        case 2:
+          return `/apix${t.num()}/${t.word()}`;
+        default:
+          return `/profiles/${t.word()}/${t.word()}`; // param branch fails, backtracks to /*
       }
     }),
   };
@@ -189,10 +249,14 @@ function tenantTable(perKind) {
     // Fall through to `/*`, several after walking (and backtracking) deep into a tenant.
     miss: generate(perKind, (i) => {
       switch (i % 4) {
-        case 0: return `/t${tenant()}/users/${t.num()}/orders`;
-        case 1: return `/t${tenant()}/nothing/${t.word()}`;
-        case 2: return `/t${tenants + t.int(1_000_000)}-${t.num()}/users/1`;
-        default: return `/${t.word()}/${t.num()}`;
+        case 0:
+          return `/t${tenant()}/users/${t.num()}/orders`;
+        case 1:
+          return `/t${tenant()}/nothing/${t.word()}`;
+        case 2:
+          return `/t${tenants + t.int(1_000_000)}-${t.num()}/users/1`;
+        default:
+          return `/${t.word()}/${t.num()}`;
       }
     }),
   };

@@ -52,35 +52,51 @@ function start(args) {
 async function measure(port, seconds, connections, bytes) {
   const payload = Buffer.alloc(bytes, 120);
   const sockets = await Promise.all(
-    Array.from({ length: connections }, () => new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/bench`);
-      ws.once('open', () => resolve(ws));
-      ws.once('error', reject);
-    })),
+    Array.from(
+      { length: connections },
+      () =>
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/bench`);
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        }),
+    ),
   );
   let count = 0;
   let running = true;
   const latencies = [];
   // Warm-up second, then the measured window.
-  await Promise.all(sockets.map((ws) => new Promise((resolve) => {
-    let n = 0;
-    ws.on('message', () => (++n < 200 ? ws.send(payload) : resolve()));
-    ws.send(payload);
-  })));
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise((resolve) => {
+          let n = 0;
+          ws.on('message', () => (++n < 200 ? ws.send(payload) : resolve()));
+          ws.send(payload);
+        }),
+    ),
+  );
   for (const ws of sockets) ws.removeAllListeners('message');
   const started = performance.now();
-  await Promise.all(sockets.map((ws) => new Promise((resolve) => {
-    let sent = performance.now();
-    ws.on('message', () => {
-      count++;
-      const now = performance.now();
-      if (latencies.length < 200_000) latencies.push(now - sent);
-      if (!running) return resolve();
-      sent = now;
-      ws.send(payload);
-    });
-    ws.send(payload);
-  })).concat(new Promise((r) => setTimeout(() => ((running = false), r()), seconds * 1000))));
+  await Promise.all(
+    sockets
+      .map(
+        (ws) =>
+          new Promise((resolve) => {
+            let sent = performance.now();
+            ws.on('message', () => {
+              count++;
+              const now = performance.now();
+              if (latencies.length < 200_000) latencies.push(now - sent);
+              if (!running) return resolve();
+              sent = now;
+              ws.send(payload);
+            });
+            ws.send(payload);
+          }),
+      )
+      .concat(new Promise((r) => setTimeout(() => ((running = false), r()), seconds * 1000))),
+  );
   const elapsed = (performance.now() - started) / 1000;
   for (const ws of sockets) ws.terminate();
   latencies.sort((a, b) => a - b);

@@ -38,5 +38,7 @@ if (hasCargo()) {
   console.error('routing-core: prepare: cargo is not on PATH, and ROUTING_CORE_REQUIRE_NATIVE=1 requires the native backend: install Rust (https://rustup.rs).');
   process.exit(1);
 } else {
-  console.log('routing-core: cargo not found: native backend skipped (the TypeScript backend serves); to build it, install Rust (https://rustup.rs) and run `npm run build:native`.');
+  console.log(
+    'routing-core: cargo not found: native backend skipped (the TypeScript backend serves); to build it, install Rust (https://rustup.rs) and run `npm run build:native`.',
+  );
 }

@@ -34,7 +34,13 @@ export type { NodeAdapterOptions } from './adapters/node.js';
 export type { RouteCacheOptions } from './policies/cache/bounded-store.js';
 
 // Scale-out (docs/scale-out.md): routes from Postgres with LISTEN/NOTIFY, rate limits in Redis; pg and ioredis load lazily.
-export { createPostgresRouteSource, type PostgresRouteSource, type PostgresRouteSourceOptions, type PostgresRouteSourceStats, type InvalidationTarget } from './sources/postgres.js';
+export {
+  createPostgresRouteSource,
+  type PostgresRouteSource,
+  type PostgresRouteSourceOptions,
+  type PostgresRouteSourceStats,
+  type InvalidationTarget,
+} from './sources/postgres.js';
 export type { PgNotification, PgPoolClientLike, PgPoolLike, PgQueryResult } from './sources/pg-types.js';
 export type { RedisClientLike } from './stores/redis-client.js';
 export { postgresMigrationSql, type MigrationOptions } from './sources/migration.js';

@@ -82,7 +82,9 @@ describe('createHonoMiddleware on @hono/node-server', () => {
 
   it('refuses an invalid table when created, and neither or both of routes and router', () => {
     expect(() => createHonoMiddleware({ routes: { '/a/*.png': 'https://a.example' } })).toThrow(RoutesValidationError);
-    expect(() => createHonoMiddleware({ routes: { '/x': 'https://x.example' }, router: compile({ '/x': 'https://x.example' }) })).toThrow(/createHonoMiddleware: pass exactly one of `routes`/);
+    expect(() => createHonoMiddleware({ routes: { '/x': 'https://x.example' }, router: compile({ '/x': 'https://x.example' }) })).toThrow(
+      /createHonoMiddleware: pass exactly one of `routes`/,
+    );
   });
 });
 

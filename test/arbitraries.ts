@@ -17,20 +17,16 @@ const segArb: fc.Arbitrary<Seg> = fc.oneof(
 );
 
 /** A pattern in the project's syntax: statics, `:pN` params, anonymous `*`, catch-all, trailing `/`. */
-export const patternArb: fc.Arbitrary<string> = fc
-  .tuple(fc.array(segArb, { maxLength: 5 }), fc.boolean())
-  .map(([segs, trailing]) => {
-    let n = 0;
-    const parts = segs.map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' ? `:p${n++}` : '*'));
-    const last = parts.at(-1);
-    return '/' + parts.join('/') + (trailing && parts.length > 0 && last !== '*' ? '/' : '');
-  });
+export const patternArb: fc.Arbitrary<string> = fc.tuple(fc.array(segArb, { maxLength: 5 }), fc.boolean()).map(([segs, trailing]) => {
+  let n = 0;
+  const parts = segs.map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' ? `:p${n++}` : '*'));
+  const last = parts.at(-1);
+  return '/' + parts.join('/') + (trailing && parts.length > 0 && last !== '*' ? '/' : '');
+});
 
 /** A table of up to `max` routes (may hold conflicts: callers filter with the validator). */
 export const tableArb = (max = 12) =>
-  fc.uniqueArray(patternArb, { minLength: 1, maxLength: max }).map((patterns) =>
-    Object.fromEntries(patterns.map((p, i) => [p, `https://svc${i}.example.com/base`])),
-  );
+  fc.uniqueArray(patternArb, { minLength: 1, maxLength: max }).map((patterns) => Object.fromEntries(patterns.map((p, i) => [p, `https://svc${i}.example.com/base`])));
 
 const valueArb = fc.constantFrom(...VALUES);
 

@@ -107,10 +107,12 @@ class Running {
       this.err += d.toString();
       for (const l of this.listeners) l();
     });
-    this.exited = new Promise((r) => child.on('exit', (code) => {
-      for (const l of this.listeners) l();
-      r(code);
-    }));
+    this.exited = new Promise((r) =>
+      child.on('exit', (code) => {
+        for (const l of this.listeners) l();
+        r(code);
+      }),
+    );
   }
   get alive(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
@@ -204,15 +206,12 @@ interface Response {
 function send(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
   const u = new URL(base);
   return new Promise((resolvePromise, reject) => {
-    const req = httpRequest(
-      { host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolvePromise({ status: res.statusCode!, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
+    const req = httpRequest({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: opts.headers, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolvePromise({ status: res.statusCode!, headers: res.headers, body }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
     req.setTimeout(15_000, () => req.destroy(new Error('request timed out')));
     req.end(opts.body);
@@ -352,7 +351,10 @@ describe('af-routes: the guide, the help and the program agree', () => {
     const steps = ['a directory', 'a config file', 'a json string', 'a path to a json file'];
     for (const command of ['validate', 'match', 'serve']) {
       const help = (await run([command, '--help'])).stdout;
-      expect([...help.matchAll(/^ {2}\d\. ([A-Za-z ]+?):/gm)].map((m) => m[1]!.toLowerCase()), command).toEqual(steps);
+      expect(
+        [...help.matchAll(/^ {2}\d\. ([A-Za-z ]+?):/gm)].map((m) => m[1]!.toLowerCase()),
+        command,
+      ).toEqual(steps);
     }
     expect([...GUIDE.matchAll(/^\d\. \*\*([^*]+)\*\*/gm)].map((m) => m[1]!.toLowerCase())).toEqual(steps);
 
@@ -425,12 +427,22 @@ describe('af-routes validate', () => {
   it('--json: machine-readable issues, same exit codes', async () => {
     const bad = await run(['validate', 'examples/invalid.json', '--json']);
     expect(bad.code).toBe(1);
-    const report = JSON.parse(bad.stdout) as { valid: boolean; routes: number; errors: { code: string; severity: string; hint?: string; pattern?: string }[]; warnings: { code: string }[] };
+    const report = JSON.parse(bad.stdout) as {
+      valid: boolean;
+      routes: number;
+      errors: { code: string; severity: string; hint?: string; pattern?: string }[];
+      warnings: { code: string }[];
+    };
     expect(report.valid).toBe(false);
     expect(report.routes).toBe(8);
-    expect(report.errors.map((e) => e.code).sort()).toEqual(
-      ['conflict', 'pattern-no-leading-slash', 'target-bad-protocol', 'target-fragment', 'target-unknown-placeholder', 'wildcard-misplaced'],
-    );
+    expect(report.errors.map((e) => e.code).sort()).toEqual([
+      'conflict',
+      'pattern-no-leading-slash',
+      'target-bad-protocol',
+      'target-fragment',
+      'target-unknown-placeholder',
+      'wildcard-misplaced',
+    ]);
     expect(report.errors.every((e) => e.severity === 'error' && typeof e.hint === 'string' && e.pattern !== undefined)).toBe(true);
     expect(report.warnings.map((w) => w.code)).toEqual(['params-unused']);
     const good = await run(['validate', 'examples/seed.json', '--json']);
@@ -819,7 +831,7 @@ describe('af-routes demo', () => {
       await npm.exited;
       // The demo shuts down gracefully: wait (bounded) for every process of the group to end.
       let groupGone = false;
-      for (const deadline = Date.now() + 10_000; !groupGone && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 10_000; !groupGone && Date.now() < deadline;) {
         try {
           process.kill(-child.pid!, 0);
           await sleep(50);

@@ -29,7 +29,29 @@ function makeCert(name: string): { cert: string; key: string; pem: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
   } catch (e) {
     throw new Error(`These tests make their certificates with openssl (apt-get install openssl): ${(e as Error).message}`, { cause: e });
   }
@@ -112,9 +134,7 @@ describe('af-routes serve --tls-cert/--tls-key: HTTPS, HTTP/2 by ALPN, HTTP/1.1 
     const [, url] = await gw.waitFor(/Listening on (https:\/\/127\.0\.0\.1:\d+) \(HTTPS: HTTP\/2 by ALPN/);
     const session = await trackSession(await h2Connect(url!, pem));
     expect(session.alpnProtocol).toBe('h2');
-    const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => h2Get(session, `/api/item/${i}?n=${i}`, { 'x-n': String(i), cookie: ['a=1', `b=${i}`] })),
-    );
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => h2Get(session, `/api/item/${i}?n=${i}`, { 'x-n': String(i), cookie: ['a=1', `b=${i}`] })));
     for (let i = 0; i < 100; i++) {
       expect(results[i]!.headers[':status']).toBe(200);
       expect(JSON.parse(results[i]!.body)).toEqual({ url: `/item/${i}?n=${i}` });
@@ -216,7 +236,7 @@ describe('af-routes serve --h2c and plain HTTP', () => {
     expect(up.seen.every((s) => s.headers['x-forwarded-proto'] === 'http' && s.headers.host === `127.0.0.1:${up.port}`)).toBe(true);
   });
 
-  it('proxies a WebSocket through plain serve (the issue\'s first report)', async () => {
+  it("proxies a WebSocket through plain serve (the issue's first report)", async () => {
     const echo = await track(startWsEcho());
     const gw = serve([JSON.stringify({ '/ws/*': echo.url })]);
     const [, url] = await gw.waitFor(/Listening on (http:\/\/\S+) \(HTTP\/1\.1 and WebSockets\)/);
@@ -245,7 +265,10 @@ describe('af-routes serve: TLS flag errors (exit 2, what to do)', () => {
     const b = makeCert('b');
     expect(await errorOf(['--tls-cert', a.cert])).toEqual({ code: 2, err: expect.stringContaining('--tls-cert and --tls-key go together') });
     expect(await errorOf(['--tls-cert', a.cert, '--tls-key', a.key, '--h2c'])).toEqual({ code: 2, err: expect.stringContaining('--h2c is cleartext HTTP/2') });
-    expect(await errorOf(['--tls-cert', join(dir, 'missing.crt'), '--tls-key', a.key])).toEqual({ code: 2, err: expect.stringMatching(/--tls-cert \S+missing\.crt: cannot read it \(ENOENT\)/) });
+    expect(await errorOf(['--tls-cert', join(dir, 'missing.crt'), '--tls-key', a.key])).toEqual({
+      code: 2,
+      err: expect.stringMatching(/--tls-cert \S+missing\.crt: cannot read it \(ENOENT\)/),
+    });
     expect(await errorOf(['--tls-cert', a.cert, '--tls-key', b.key])).toEqual({ code: 2, err: expect.stringContaining('not a usable PEM certificate and matching private key') });
   });
 });

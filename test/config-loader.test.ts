@@ -37,7 +37,13 @@ async function configError(p: Promise<unknown>): Promise<ConfigError> {
   return e as ConfigError;
 }
 
-const ROOT_CONFIG = { sites: [], functions: [{ name: 'api', type: 'function', routes: SEED }, { name: 'web', type: 'function', routes: OTHER }] };
+const ROOT_CONFIG = {
+  sites: [],
+  functions: [
+    { name: 'api', type: 'function', routes: SEED },
+    { name: 'web', type: 'function', routes: OTHER },
+  ],
+};
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'af-config-'));
@@ -58,7 +64,7 @@ describe('parseRoutesOption', () => {
     expect(await parseRoutesOption(join(dir, 'routes.json'))).toEqual(SEED);
   });
 
-  it('returns any JSON value unvalidated (validation is the caller\'s next step)', async () => {
+  it("returns any JSON value unvalidated (validation is the caller's next step)", async () => {
     expect(await parseRoutesOption('[1, 2]')).toEqual([1, 2]);
     expect(await parseRoutesOption('null')).toBeNull();
   });

@@ -8,10 +8,7 @@ import FindMyWay from 'find-my-way';
 import { describe, expect, it } from 'vitest';
 import { compile, validateRoutes } from '../src/index.js';
 
-const segArb = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom('a', 'b', 'ab', 'api', 'v1', 'users') },
-  { weight: 2, arbitrary: fc.constant(':') },
-);
+const segArb = fc.oneof({ weight: 5, arbitrary: fc.constantFrom('a', 'b', 'ab', 'api', 'v1', 'users') }, { weight: 2, arbitrary: fc.constant(':') });
 const patternArb = fc.tuple(fc.array(segArb, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([segs, catchAll]) => {
   let n = 0;
   return '/' + segs.map((s) => (s === ':' ? `:p${n++}` : s)).join('/') + (catchAll ? '/*' : '');

@@ -17,16 +17,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  compile,
-  normalizePath,
-  RoutesValidationError,
-  validateRoutes,
-  type CompileOptions,
-  type IssueCode,
-  type PathErrorCode,
-  type Router,
-} from '../src/index.js';
+import { compile, normalizePath, RoutesValidationError, validateRoutes, type CompileOptions, type IssueCode, type PathErrorCode, type Router } from '../src/index.js';
 import { loadNativeBackend } from '../src/match/native.js';
 import { optionsArb, pathsFor, tableArb } from './arbitraries.js';
 
@@ -127,10 +118,74 @@ const latin1 = fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b).toStri
 const utf8Bytes = fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b).toString('utf8'));
 
 const SOUP = [
-  '%', '%2', '%2F', '%2f', '%5C', '%5c', '%00', '%C3', '%A9', '%C3%A9', '%c3%a9', '%E0%A4', '%E2%82%AC', '%F0%9F%98%80',
-  '%ED%A0%80', '%C0%AF', '%FF', '%fe', '%2e', '%2E', '%2e%2e', '%2E.', '.', '..', '...', '/', '//', '?', '#', 'a', 'Z',
-  '~', '%7E', '%7e', '%41', '%zz', '%%', '%%41', '\\', ' ', '\t', '\u0000', '\u007f', 'é', '\ud800', '\udc00', '😀', '@',
-  ':', ':id', '*', ';', '=', '&', '+', "'", '"', '<', '>', '`', '{', '}', '|', '^', '[', ']', '\r\n', 'evil.com',
+  '%',
+  '%2',
+  '%2F',
+  '%2f',
+  '%5C',
+  '%5c',
+  '%00',
+  '%C3',
+  '%A9',
+  '%C3%A9',
+  '%c3%a9',
+  '%E0%A4',
+  '%E2%82%AC',
+  '%F0%9F%98%80',
+  '%ED%A0%80',
+  '%C0%AF',
+  '%FF',
+  '%fe',
+  '%2e',
+  '%2E',
+  '%2e%2e',
+  '%2E.',
+  '.',
+  '..',
+  '...',
+  '/',
+  '//',
+  '?',
+  '#',
+  'a',
+  'Z',
+  '~',
+  '%7E',
+  '%7e',
+  '%41',
+  '%zz',
+  '%%',
+  '%%41',
+  '\\',
+  ' ',
+  '\t',
+  '\u0000',
+  '\u007f',
+  'é',
+  '\ud800',
+  '\udc00',
+  '😀',
+  '@',
+  ':',
+  ':id',
+  '*',
+  ';',
+  '=',
+  '&',
+  '+',
+  "'",
+  '"',
+  '<',
+  '>',
+  '`',
+  '{',
+  '}',
+  '|',
+  '^',
+  '[',
+  ']',
+  '\r\n',
+  'evil.com',
 ];
 const percentSoup = fc.array(fc.constantFrom(...SOUP), { maxLength: 30 }).map((p) => p.join(''));
 
@@ -196,13 +251,7 @@ function checkNormalized(raw: unknown, options: { maxPathLength?: number; maxSeg
   const segments = path.slice(1).split('/');
   expect(segments.length).toBeLessThanOrEqual(maxSeg);
   // no dot segment; every escape is complete, upper-case hex, and not an unreserved character
-  const badSegment = segments.find(
-    (seg) =>
-      seg === '.' ||
-      seg === '..' ||
-      /%(?![0-9A-F]{2})/.test(seg) ||
-      /%(?:4[1-9A-F]|5[0-9A]|6[1-9A-F]|7[0-9A]|3[0-9]|2D|2E|5F|7E)/.test(seg),
-  );
+  const badSegment = segments.find((seg) => seg === '.' || seg === '..' || /%(?![0-9A-F]{2})/.test(seg) || /%(?:4[1-9A-F]|5[0-9A]|6[1-9A-F]|7[0-9A]|3[0-9]|2D|2E|5F|7E)/.test(seg));
   expect(badSegment, `non-canonical segment in ${JSON.stringify(path.slice(0, 80))}`).toBeUndefined();
   if (!options.allowEncodedSlashes) expect(/%2F|%5C|%00/.test(path)).toBe(false);
   // idempotent: the canonical path is its own normal form
@@ -474,9 +523,27 @@ describe('hostile input: validateRoutes and compile', () => {
   });
 
   it('objects with hostile keys and arbitrary JSON values', () => {
-    const key = fc.oneof(anyText, anyText.map((s) => '/' + s), fc.constantFrom('__proto__', 'constructor', 'toString', '/__proto__', '/:__proto__', '/:constructor', '/:a/:a', '/*/*', '/a*'));
+    const key = fc.oneof(
+      anyText,
+      anyText.map((s) => '/' + s),
+      fc.constantFrom('__proto__', 'constructor', 'toString', '/__proto__', '/:__proto__', '/:constructor', '/:a/:a', '/*/*', '/a*'),
+    );
     const value = fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom('https://a.example', 'http://b.example/x/', 'https://c.example/:id/*', 'ftp://x', 'javascript:alert(1)', 'https://a.example/#f', 'https://u:p@a.example', 'http://[::1]:80', '//no-scheme', '') },
+      {
+        weight: 3,
+        arbitrary: fc.constantFrom(
+          'https://a.example',
+          'http://b.example/x/',
+          'https://c.example/:id/*',
+          'ftp://x',
+          'javascript:alert(1)',
+          'https://a.example/#f',
+          'https://u:p@a.example',
+          'http://[::1]:80',
+          '//no-scheme',
+          '',
+        ),
+      },
       { weight: 2, arbitrary: anyText },
       { weight: 2, arbitrary: anyText.map((s) => 'https://h.example/' + s) },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
@@ -492,7 +559,17 @@ describe('hostile input: validateRoutes and compile', () => {
   it('non-JSON values: never throws, compile agrees with validation', () => {
     fc.assert(
       fc.property(
-        fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withObjectString: true, withSparseArray: true, withTypedArray: true }),
+        fc.anything({
+          withBigInt: true,
+          withBoxedValues: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withNullPrototype: true,
+          withObjectString: true,
+          withSparseArray: true,
+          withTypedArray: true,
+        }),
         (value) => {
           checkTable(value, {});
         },
@@ -526,10 +603,22 @@ describe('hostile input: validateRoutes and compile', () => {
 
 describe('hostile input: objects that throw when read', () => {
   const hostile = () => {
-    const throwing = Object.defineProperty({}, '/a', { enumerable: true, get: () => { throw new Error('boom'); } });
+    const throwing = Object.defineProperty({}, '/a', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
-    const trap = new Proxy({ '/a': 'https://a.example' }, { ownKeys: () => { throw new TypeError('trap'); } });
+    const trap = new Proxy(
+      { '/a': 'https://a.example' },
+      {
+        ownKeys: () => {
+          throw new TypeError('trap');
+        },
+      },
+    );
     return [throwing, revoked.proxy, trap];
   };
 

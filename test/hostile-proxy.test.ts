@@ -108,24 +108,39 @@ describe('request smuggling through the Node gateway', () => {
   const hidden = `GET /api/smuggled HTTP/1.1\r\n${H}\r\n`;
   const payloads: [string, string][] = [
     ['Content-Length and Transfer-Encoding together (CL.TE)', `POST /api/a HTTP/1.1\r\n${H}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${hidden}`],
-    ['Transfer-Encoding and Content-Length together (TE.CL)', `POST /api/a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n${hidden}`],
+    [
+      'Transfer-Encoding and Content-Length together (TE.CL)',
+      `POST /api/a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n${hidden}`,
+    ],
     ['two different Content-Lengths', `POST /api/a HTTP/1.1\r\n${H}Content-Length: 0\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`],
     ['Transfer-Encoding with a space before the colon', `POST /api/a HTTP/1.1\r\n${H}Transfer-Encoding : chunked\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`],
     ['Transfer-Encoding: chunked, then an unknown coding', `POST /api/a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n${hidden}`],
     ['Transfer-Encoding: xchunked', `POST /api/a HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n${hidden}`],
-    ['obs-fold continuation line hiding Transfer-Encoding', `POST /api/a HTTP/1.1\r\n${H}X-A: a\r\n Transfer-Encoding: chunked\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`],
+    [
+      'obs-fold continuation line hiding Transfer-Encoding',
+      `POST /api/a HTTP/1.1\r\n${H}X-A: a\r\n Transfer-Encoding: chunked\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`,
+    ],
     ['a chunk size that overflows', `POST /api/a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nx\r\n0\r\n\r\n${hidden}`],
     ['a bare CR inside a header value', `GET /api/a HTTP/1.1\r\n${H}X-A: a\rTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${hidden}`],
     ['a NUL in a header value', `GET /api/a HTTP/1.1\r\n${H}X-A: a\u0000b\r\n\r\n${hidden}`],
-    ['Connection naming Content-Length (to strip the framing header)', `POST /api/a HTTP/1.1\r\n${H}Connection: close, content-length\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`],
-    ['Connection naming Transfer-Encoding', `POST /api/a HTTP/1.1\r\n${H}Connection: close, transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n${hidden.length.toString(16)}\r\n${hidden}\r\n0\r\n\r\n`],
+    [
+      'Connection naming Content-Length (to strip the framing header)',
+      `POST /api/a HTTP/1.1\r\n${H}Connection: close, content-length\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}`,
+    ],
+    [
+      'Connection naming Transfer-Encoding',
+      `POST /api/a HTTP/1.1\r\n${H}Connection: close, transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n${hidden.length.toString(16)}\r\n${hidden}\r\n0\r\n\r\n`,
+    ],
   ];
 
   for (const [name, payload] of payloads) {
     it(`${name}: the hidden request never reaches the upstream`, async () => {
       seen = [];
       const answer = await raw(payload);
-      expect(seen.filter((s) => s.url.includes('smuggled')), answer.slice(0, 200)).toEqual([]);
+      expect(
+        seen.filter((s) => s.url.includes('smuggled')),
+        answer.slice(0, 200),
+      ).toEqual([]);
       // Whatever did reach the upstream carried no conflicting framing of its own making.
       for (const s of seen) expect(s.headers['transfer-encoding'] !== undefined && s.headers['content-length'] !== undefined).toBe(false);
       if (name.startsWith('Connection naming')) {
@@ -205,8 +220,27 @@ describe('request smuggling through the Node gateway', () => {
 describe('buildProxyRequest with hostile headers', () => {
   const router = compile({ '/api/*': 'https://api.internal:8443/v1', '/u/:id': 'http://u.internal/users/:id' }, { backend: 'js' });
   const match = router.match('/api/x') as RouteMatch;
-  const NAMES = [...HOP_BY_HOP_HEADERS, 'host', 'Host', 'HOST', 'x-forwarded-for', 'X-Forwarded-Host', 'x-forwarded-proto', 'content-length', 'cookie', 'authorization', 'x-a', '__proto__', 'constructor', 'toString'];
-  const name = fc.oneof(fc.constantFrom(...NAMES), fc.constantFrom(...NAMES).map((n) => n.toUpperCase()), fc.string({ minLength: 1, maxLength: 12 }));
+  const NAMES = [
+    ...HOP_BY_HOP_HEADERS,
+    'host',
+    'Host',
+    'HOST',
+    'x-forwarded-for',
+    'X-Forwarded-Host',
+    'x-forwarded-proto',
+    'content-length',
+    'cookie',
+    'authorization',
+    'x-a',
+    '__proto__',
+    'constructor',
+    'toString',
+  ];
+  const name = fc.oneof(
+    fc.constantFrom(...NAMES),
+    fc.constantFrom(...NAMES).map((n) => n.toUpperCase()),
+    fc.string({ minLength: 1, maxLength: 12 }),
+  );
   const value = fc.oneof(
     fc.string({ maxLength: 20 }),
     fc.array(fc.constantFrom(...NAMES, 'close', 'keep-alive', ' ', ','), { maxLength: 5 }).map((t) => t.join(', ')),
@@ -214,27 +248,32 @@ describe('buildProxyRequest with hostile headers', () => {
 
   it('never throws; never forwards a hop-by-hop header or one Connection names; Host and X-Forwarded-* are its own', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(name, value), { maxLength: 12 }), fc.constantFrom('10.0.0.7', '::ffff:10.0.0.7', '', null), fc.constantFrom('http', 'https', 'HTTPS:'), (pairs, client, protocol) => {
-        const rawHeaders = pairs.flat();
-        const req = buildProxyRequest(match, { method: 'GET', headers: rawHeaders, clientAddress: client, protocol });
-        const named = new Set<string>();
-        for (const [n, v] of pairs) {
-          const lower = n.toLowerCase();
-          if (lower === 'connection' || lower === 'proxy-connection') for (const t of v.split(',')) if (t.trim() !== '') named.add(t.trim().toLowerCase());
-        }
-        for (const key of Object.keys(req.headers)) {
-          expect(key).toBe(key.toLowerCase());
-          expect(HOP_BY_HOP_HEADERS.has(key), key).toBe(false);
-          if (key !== 'host' && !key.startsWith('x-forwarded-')) expect(named.has(key), `${key} was named in Connection`).toBe(false);
-        }
-        expect(req.headers.host).toBe('api.internal:8443');
-        expect(req.origin).toBe('https://api.internal:8443');
-        expect(req.headers['x-forwarded-proto']).toBe(protocol.toLowerCase().replace(':', ''));
-        if (client) {
-          const xff = String(req.headers['x-forwarded-for']);
-          expect(xff.split(', ').at(-1)).toBe('10.0.0.7');
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(name, value), { maxLength: 12 }),
+        fc.constantFrom('10.0.0.7', '::ffff:10.0.0.7', '', null),
+        fc.constantFrom('http', 'https', 'HTTPS:'),
+        (pairs, client, protocol) => {
+          const rawHeaders = pairs.flat();
+          const req = buildProxyRequest(match, { method: 'GET', headers: rawHeaders, clientAddress: client, protocol });
+          const named = new Set<string>();
+          for (const [n, v] of pairs) {
+            const lower = n.toLowerCase();
+            if (lower === 'connection' || lower === 'proxy-connection') for (const t of v.split(',')) if (t.trim() !== '') named.add(t.trim().toLowerCase());
+          }
+          for (const key of Object.keys(req.headers)) {
+            expect(key).toBe(key.toLowerCase());
+            expect(HOP_BY_HOP_HEADERS.has(key), key).toBe(false);
+            if (key !== 'host' && !key.startsWith('x-forwarded-')) expect(named.has(key), `${key} was named in Connection`).toBe(false);
+          }
+          expect(req.headers.host).toBe('api.internal:8443');
+          expect(req.origin).toBe('https://api.internal:8443');
+          expect(req.headers['x-forwarded-proto']).toBe(protocol.toLowerCase().replace(':', ''));
+          if (client) {
+            const xff = String(req.headers['x-forwarded-for']);
+            expect(xff.split(', ').at(-1)).toBe('10.0.0.7');
+          }
+        },
+      ),
       { numRuns: 3_000 },
     );
   });
@@ -245,9 +284,21 @@ describe('buildProxyRequest with hostile headers', () => {
 
 /** The IPv4 ranges a multi-tenant proxy must never reach (IANA special-purpose registry). */
 const NON_PUBLIC_V4: [string, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
-  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ];
 const oracleV4 = new net.BlockList();
 for (const [base, bits] of NON_PUBLIC_V4) oracleV4.addSubnet(base, bits, 'ipv4');
@@ -281,7 +332,15 @@ describe('the outbound policy (SSRF) against an independent oracle', () => {
       fc.property(v4, (n) => {
         const text = v4text(n);
         const verdict = checkAddress(text).allowed;
-        for (const form of [`::ffff:${text}`, `::FFFF:${hex4(n)}`, `0:0:0:0:0:ffff:${text}`, `[::ffff:${text}]`, `::ffff:${text}%eth0`, `64:ff9b::${text}`, `64:ff9b::${hex4(n)}`]) {
+        for (const form of [
+          `::ffff:${text}`,
+          `::FFFF:${hex4(n)}`,
+          `0:0:0:0:0:ffff:${text}`,
+          `[::ffff:${text}]`,
+          `::ffff:${text}%eth0`,
+          `64:ff9b::${text}`,
+          `64:ff9b::${hex4(n)}`,
+        ]) {
           expect(checkAddress(form).allowed, form).toBe(verdict);
         }
         // 6to4 (2002:V4::/48): never more permissive than the embedded IPv4 address
@@ -295,7 +354,9 @@ describe('the outbound policy (SSRF) against an independent oracle', () => {
     const group = fc.integer({ min: 0, max: 0xffff });
     const v6 = fc.oneof(
       fc.array(group, { minLength: 8, maxLength: 8 }),
-      fc.tuple(fc.constantFrom(0xfc00, 0xfd12, 0xfe80, 0xfebf, 0xfec0, 0xff02, 0x2001, 0x3fff, 0x0064, 0x0100, 0x2002, 0x0000), fc.array(group, { minLength: 7, maxLength: 7 })).map(([g0, rest]) => [g0, ...rest]),
+      fc
+        .tuple(fc.constantFrom(0xfc00, 0xfd12, 0xfe80, 0xfebf, 0xfec0, 0xff02, 0x2001, 0x3fff, 0x0064, 0x0100, 0x2002, 0x0000), fc.array(group, { minLength: 7, maxLength: 7 }))
+        .map(([g0, rest]) => [g0, ...rest]),
     );
     fc.assert(
       fc.property(v6, (g) => {
@@ -318,7 +379,21 @@ describe('the outbound policy (SSRF) against an independent oracle', () => {
   });
 
   it('text that is not a canonical IP address is refused, never parsed loosely', () => {
-    for (const text of ['127.1', '0177.0.0.1', '0x7f.0.0.1', '2130706433', '127.0.0.1 ', ' 127.0.0.1', '127.0.0.1.', '1.2.3.4.5', '::ffff:127.0.0.1:80', '[::1', 'localhost', '', '::ffff:0177.0.0.1']) {
+    for (const text of [
+      '127.1',
+      '0177.0.0.1',
+      '0x7f.0.0.1',
+      '2130706433',
+      '127.0.0.1 ',
+      ' 127.0.0.1',
+      '127.0.0.1.',
+      '1.2.3.4.5',
+      '::ffff:127.0.0.1:80',
+      '[::1',
+      'localhost',
+      '',
+      '::ffff:0177.0.0.1',
+    ]) {
       expect(checkAddress(text).allowed, JSON.stringify(text)).toBe(false);
     }
     fc.assert(
@@ -332,10 +407,28 @@ describe('the outbound policy (SSRF) against an independent oracle', () => {
 
   it('a target that spells a loopback, private or metadata address in any URL notation is blocked before connecting', () => {
     const targets = [
-      'http://127.0.0.1', 'http://127.1', 'http://2130706433', 'http://0x7f000001', 'http://0x7f.0.0.1', 'http://0177.0.0.1',
-      'http://127.0.0.1.', 'http://0', 'http://0.0.0.0', 'http://[::1]', 'http://[::ffff:127.0.0.1]', 'http://[0:0:0:0:0:ffff:7f00:1]',
-      'http://169.254.169.254', 'http://0251.0376.0251.0376', 'http://0xa9fea9fe', 'http://2852039166', 'http://[fd00:ec2::254]',
-      'http://10.0.0.1', 'http://192.168.1.1:8080', 'http://[fe80::1]', 'http://[64:ff9b::a9fe:a9fe]', 'http://[::ffff:a9fe:a9fe]',
+      'http://127.0.0.1',
+      'http://127.1',
+      'http://2130706433',
+      'http://0x7f000001',
+      'http://0x7f.0.0.1',
+      'http://0177.0.0.1',
+      'http://127.0.0.1.',
+      'http://0',
+      'http://0.0.0.0',
+      'http://[::1]',
+      'http://[::ffff:127.0.0.1]',
+      'http://[0:0:0:0:0:ffff:7f00:1]',
+      'http://169.254.169.254',
+      'http://0251.0376.0251.0376',
+      'http://0xa9fea9fe',
+      'http://2852039166',
+      'http://[fd00:ec2::254]',
+      'http://10.0.0.1',
+      'http://192.168.1.1:8080',
+      'http://[fe80::1]',
+      'http://[64:ff9b::a9fe:a9fe]',
+      'http://[::ffff:a9fe:a9fe]',
     ];
     for (const target of targets) {
       const router = compile({ '/x/*': target }, { backend: 'js' });

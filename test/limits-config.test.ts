@@ -220,9 +220,7 @@ describe('limits: characters per target -> target-too-long', () => {
 describe('limits: every violation is reported, not only the first', () => {
   it('one table breaking three per-route limits gets three issues', () => {
     const table = { ['/' + 'p'.repeat(20)]: T, [segs(6)]: T, '/ok': 'https://t.example/' + 'x'.repeat(40) };
-    expect(codes(table, { maxPatternLength: 15, maxSegments: 5, maxTargetLength: 30 }).sort()).toEqual(
-      ['pattern-too-long', 'pattern-too-many-segments', 'target-too-long'].sort(),
-    );
+    expect(codes(table, { maxPatternLength: 15, maxSegments: 5, maxTargetLength: 30 }).sort()).toEqual(['pattern-too-long', 'pattern-too-many-segments', 'target-too-long'].sort());
   });
 });
 

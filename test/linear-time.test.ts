@@ -82,7 +82,6 @@ function costRatio(small: () => void, big: () => void): { small: number; big: nu
   return { small: s, big: b, ratio: b / s };
 }
 
-
 const fmt = (r: { small: number; big: number; ratio: number }) => `${(r.small * 1000).toFixed(1)} us -> ${(r.big * 1000).toFixed(1)} us (x${r.ratio.toFixed(1)})`;
 
 // ---------------------------------------------------------------------------------------
@@ -268,7 +267,10 @@ describe('linear time (one wall-clock sanity check, for the generated matcher th
     const small = family.path(UNIT.js);
     const big = family.path(10 * UNIT.js);
     expect(summary(router, big)?.pattern ?? null).toBe(summary(router, small)?.pattern ?? null);
-    const r = costRatio(() => router.match(small), () => router.match(big));
+    const r = costRatio(
+      () => router.match(small),
+      () => router.match(big),
+    );
     expect(r.ratio, fmt(r)).toBeLessThan(RATIO);
   });
 });

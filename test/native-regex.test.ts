@@ -64,12 +64,79 @@ describe('re2js and the regex crate', () => {
   // ---- the generator: RE2 syntax both engines share ----
 
   const literal = fc.constantFrom(
-    'a', 'b', 'c', 'k', 's', 'x', 'z', 'A', 'K', 'S', 'Z', '0', '1', '7', '9', '_', '-', ' ', '%', '~', ':', ',', ';', '=', '!', '@', '#', '&', "'", '"', '<', '>', '`',
-    '\\.', '\\*', '\\+', '\\?', '\\(', '\\)', '\\[', '\\]', '\\{', '\\}', '\\|', '\\\\', '\\^', '\\$', '\\-', '\\/', '\\%', '\\ ',
-    '\\x41', '\\x{61}', '\\x7e', '\\t', '\\n', '\\r', '\\f', '\\a',
-    'é', '\u212A', '\u017F', 'ǅ',
+    'a',
+    'b',
+    'c',
+    'k',
+    's',
+    'x',
+    'z',
+    'A',
+    'K',
+    'S',
+    'Z',
+    '0',
+    '1',
+    '7',
+    '9',
+    '_',
+    '-',
+    ' ',
+    '%',
+    '~',
+    ':',
+    ',',
+    ';',
+    '=',
+    '!',
+    '@',
+    '#',
+    '&',
+    "'",
+    '"',
+    '<',
+    '>',
+    '`',
+    '\\.',
+    '\\*',
+    '\\+',
+    '\\?',
+    '\\(',
+    '\\)',
+    '\\[',
+    '\\]',
+    '\\{',
+    '\\}',
+    '\\|',
+    '\\\\',
+    '\\^',
+    '\\$',
+    '\\-',
+    '\\/',
+    '\\%',
+    '\\ ',
+    '\\x41',
+    '\\x{61}',
+    '\\x7e',
+    '\\t',
+    '\\n',
+    '\\r',
+    '\\f',
+    '\\a',
+    'é',
+    '\u212A',
+    '\u017F',
+    'ǅ',
     // Spellings native/src/re2.rs rewrites: literal braces, \< and \>.
-    '}', '{}', '{x}', '{,2}', '{1', '\\<', '\\>', '\\{', '\\}',
+    '}',
+    '{}',
+    '{x}',
+    '{,2}',
+    '{1',
+    '\\<',
+    '\\>',
+    '\\{',
+    '\\}',
   );
   const perl = fc.constantFrom('\\d', '\\D', '\\w', '\\W', '\\s', '\\S', '.');
   const unicode = fc.constantFrom('\\pL', '\\pN', '\\PL', '\\p{Lu}', '\\p{Ll}', '\\p{Greek}', '\\p{Latin}', '\\pZ', '\\p{Nd}');
@@ -81,11 +148,15 @@ describe('re2js and the regex crate', () => {
     fc.constantFrom('a-f', 'a-z', 'A-Z', '0-9', 'k-s', '!-/', ' -~', 'a-a', '\\x20-\\x2f'),
     fc.constantFrom('[:alpha:]', '[:digit:]', '[:^space:]', '[:word:]', '[:punct:]', '[:upper:]', '[:lower:]', '[:xdigit:]', '[:space:]', '[:^alnum:]'),
   );
-  const klass = fc
-    .tuple(fc.boolean(), fc.array(classItem, { minLength: 1, maxLength: 4 }))
-    .map(([negated, items]) => `[${negated ? '^' : ''}${items.join('')}]`);
+  const klass = fc.tuple(fc.boolean(), fc.array(classItem, { minLength: 1, maxLength: 4 })).map(([negated, items]) => `[${negated ? '^' : ''}${items.join('')}]`);
   const anchor = fc.constantFrom('^', '$', '\\A', '\\z', '\\b', '\\B');
-  const atom = fc.oneof({ weight: 6, arbitrary: literal }, { weight: 2, arbitrary: perl }, { weight: 1, arbitrary: unicode }, { weight: 3, arbitrary: klass }, { weight: 1, arbitrary: anchor });
+  const atom = fc.oneof(
+    { weight: 6, arbitrary: literal },
+    { weight: 2, arbitrary: perl },
+    { weight: 1, arbitrary: unicode },
+    { weight: 3, arbitrary: klass },
+    { weight: 1, arbitrary: anchor },
+  );
   const count = fc.integer({ min: 0, max: 4 });
   const quantifier = fc.oneof(
     fc.constantFrom('*', '+', '?'),
@@ -101,9 +172,13 @@ describe('re2js and the regex crate', () => {
     branch: fc.array(tie('piece'), { minLength: 0, maxLength: 4 }).map((ps) => ps.join('')),
     // A quantifier applies to an atom or a group, never to another quantifier (`a**` is a
     // known disagreement, below).
-    piece: fc.tuple(fc.oneof({ maxDepth: 3, depthIdentifier: 'group' }, { weight: 5, arbitrary: atom }, { weight: 1, arbitrary: tie('group') }), fc.option(quantifier, { freq: 3 }), fc.boolean()).map(
-      ([a, q, lazy]) => (q === null || a === '^' || a === '$' ? a : `${a}${q}${lazy ? '?' : ''}`),
-    ),
+    piece: fc
+      .tuple(
+        fc.oneof({ maxDepth: 3, depthIdentifier: 'group' }, { weight: 5, arbitrary: atom }, { weight: 1, arbitrary: tie('group') }),
+        fc.option(quantifier, { freq: 3 }),
+        fc.boolean(),
+      )
+      .map(([a, q, lazy]) => (q === null || a === '^' || a === '$' ? a : `${a}${q}${lazy ? '?' : ''}`)),
     group: fc.oneof(
       tie('regex').map((r) => `(?:${r})`),
       tie('regex').map((r) => `(${r})`),
@@ -118,9 +193,48 @@ describe('re2js and the regex crate', () => {
   /** ASCII segments (no `/`, not empty), partly made of the characters of the regex itself. */
   const subjects = (source: string) => {
     const own = [...new Set([...source].filter((c) => c >= ' ' && c <= '~' && c !== '/'))];
-    const common = ['a', 'b', 'k', 'K', 's', 'S', 'z', 'A', '0', '5', '9', '_', '-', ' ', '.', '\t', '\n', '\r', '\v', '\f', '%', '<', '>', '{', '}', '[', ']', '\\', ':', '|', '~', '&', '#', '\x7f', '\x01'];
+    const common = [
+      'a',
+      'b',
+      'k',
+      'K',
+      's',
+      'S',
+      'z',
+      'A',
+      '0',
+      '5',
+      '9',
+      '_',
+      '-',
+      ' ',
+      '.',
+      '\t',
+      '\n',
+      '\r',
+      '\v',
+      '\f',
+      '%',
+      '<',
+      '>',
+      '{',
+      '}',
+      '[',
+      ']',
+      '\\',
+      ':',
+      '|',
+      '~',
+      '&',
+      '#',
+      '\x7f',
+      '\x01',
+    ];
     const alphabet = [...own, ...common];
-    return fc.array(fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 8 }).map((cs) => cs.join('')), { minLength: 20, maxLength: 40 });
+    return fc.array(
+      fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 8 }).map((cs) => cs.join('')),
+      { minLength: 20, maxLength: 40 },
+    );
   };
 
   it('accept the same generated regexes and agree on whole matches of ASCII segments', () => {
@@ -129,30 +243,35 @@ describe('re2js and the regex crate', () => {
     let tooLarge = 0;
     fc.assert(
       // An empty REGEX is not a constrained parameter (the shape `":"` is a plain one).
-      fc.property(regex.filter((source) => source !== '').chain((source) => fc.tuple(fc.constant(source), subjects(source))), ([source, strings]) => {
-        const r = rust(source);
-        const j = re2(source);
-        // The one known difference here: the crate refuses a regex that compiles past its
-        // size limit (nested counted repetitions of Unicode classes); re2js has no limit.
-        if (!r.ok && j.ok && /exceeds size limit/.test(r.error)) {
-          tooLarge++;
-          return;
-        }
-        // And one harmless one: RE2 refuses nested counts whose product exceeds 1000
-        // (`(a{1,5}){4,}){2,6}`); the crate accepts them, validation (re2js) refuses them first.
-        if (r.ok && !j.ok && /invalid repeat count/.test(j.error)) {
-          tooLarge++;
-          return;
-        }
-        expect(r.ok, `${JSON.stringify(source)}: rust ${r.ok ? 'accepts' : (r as { error: string }).error}, re2js ${j.ok ? 'accepts' : (j as { error: string }).error}`).toBe(j.ok);
-        if (!r.ok || !j.ok) return;
-        compiled++;
-        for (const s of strings) {
-          const want = j.test(s);
-          if (want) matched++;
-          expect(r.test(s), `${JSON.stringify(source)} on ${JSON.stringify(s)}`).toBe(want);
-        }
-      }),
+      fc.property(
+        regex.filter((source) => source !== '').chain((source) => fc.tuple(fc.constant(source), subjects(source))),
+        ([source, strings]) => {
+          const r = rust(source);
+          const j = re2(source);
+          // The one known difference here: the crate refuses a regex that compiles past its
+          // size limit (nested counted repetitions of Unicode classes); re2js has no limit.
+          if (!r.ok && j.ok && /exceeds size limit/.test(r.error)) {
+            tooLarge++;
+            return;
+          }
+          // And one harmless one: RE2 refuses nested counts whose product exceeds 1000
+          // (`(a{1,5}){4,}){2,6}`); the crate accepts them, validation (re2js) refuses them first.
+          if (r.ok && !j.ok && /invalid repeat count/.test(j.error)) {
+            tooLarge++;
+            return;
+          }
+          expect(r.ok, `${JSON.stringify(source)}: rust ${r.ok ? 'accepts' : (r as { error: string }).error}, re2js ${j.ok ? 'accepts' : (j as { error: string }).error}`).toBe(
+            j.ok,
+          );
+          if (!r.ok || !j.ok) return;
+          compiled++;
+          for (const s of strings) {
+            const want = j.test(s);
+            if (want) matched++;
+            expect(r.test(s), `${JSON.stringify(source)} on ${JSON.stringify(s)}`).toBe(want);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
     // The generator is not degenerate: most regexes compile and some strings match.
@@ -229,7 +348,7 @@ describe('re2js and the regex crate', () => {
     { source: '\\x{D800}', why: 'a surrogate code point: not a Rust char', kind: 'refuse' },
     { source: '(?)', why: 'empty flag group', kind: 'refuse' },
     { source: '(?P<1a>x)', why: 'a group name starting with a digit', kind: 'refuse' },
-    { source: '\\pL{1000}', why: 'compiles past the crate\'s 10 MB size limit (Unicode classes are large)', kind: 'refuse' },
+    { source: '\\pL{1000}', why: "compiles past the crate's 10 MB size limit (Unicode classes are large)", kind: 'refuse' },
     { source: 'a**', why: 'nested repetition', kind: 're2js-refuses' },
     { source: 'a?+', why: 'nested repetition', kind: 're2js-refuses' },
     { source: 'a{2}{3}', why: 'nested repetition', kind: 're2js-refuses' },

@@ -64,8 +64,7 @@ describe('loading the native backend', () => {
 
 // Reported as skipped where the addon is missing; a failure with the load reason where it is required.
 describeNative('the native backend', (native) => {
-  const create = (shapes: string[][], options: BackendOptions = CS, guards?: BackendGuards): MatcherBackend =>
-    native.create(shapes, options, guards);
+  const create = (shapes: string[][], options: BackendOptions = CS, guards?: BackendGuards): MatcherBackend => native.create(shapes, options, guards);
   /** Pattern syntax -> shape, as src/validate does for canonical patterns. */
   const shape = (pattern: string): string[] => {
     const segs = pattern.slice(1).split('/');
@@ -140,7 +139,10 @@ describeNative('the native backend', (native) => {
     });
 
     it('caseSensitive: false folds ASCII letters of the path only', () => {
-      const shapes = [['api', 'users'], ['u', ':']];
+      const shapes = [
+        ['api', 'users'],
+        ['u', ':'],
+      ];
       const b = create(shapes, { caseSensitive: false, ignoreTrailingSlash: false });
       expect(run(b, shapes, '/API/Users')).toEqual([0, []]);
       expect(run(b, shapes, '/U/MiXeD')).toEqual([1, ['MiXeD']]);
@@ -170,7 +172,11 @@ describeNative('the native backend', (native) => {
     });
 
     it('handles huge paths (1 MB, 10,000+ segments) and a buffer that grows and shrinks', () => {
-      const shapes = [['u', ':'], ['a', '*'], [':', ':', ':']];
+      const shapes = [
+        ['u', ':'],
+        ['a', '*'],
+        [':', ':', ':'],
+      ];
       const b = create(shapes);
       const big = 'x'.repeat(1 << 20);
       for (let round = 0; round < 40; round++) {
@@ -204,7 +210,7 @@ describeNative('the native backend', (native) => {
       expect(() => create([['a/b']])).toThrow(/contains "\/"/);
     });
 
-    it('a REGEX the regex crate refuses is an error naming the route and giving the crate\'s reason', () => {
+    it("a REGEX the regex crate refuses is an error naming the route and giving the crate's reason", () => {
       expect(() => create([['a'], ['f', ':(?<=x)y']])).toThrow(/route 1: the regex "\(\?<=x\)y" .*look-around/s);
       expect(() => create([['f', ':a)|(b']])).toThrow(/route 0: .*unopened group/s);
       expect(() => create([['f', ':\uD800']])).toThrow(/route 0: .*lone surrogate/);
@@ -246,7 +252,16 @@ describeNative('the native backend', (native) => {
 
   describe('constrained parameters (SPEC 10.2)', () => {
     it('static, then constrained in code-point order of their REGEX, then plain, then catch-all', () => {
-      const shapes = [['f', '*'], ['f', ':'], ['f', ':[a-z]+'], ['f', ':[0-9]+'], ['f', ':\u00e9|x'], ['f', 'new'], ['f', ':\u{1F600}|y'], ['f', ':\uFFFD|y']];
+      const shapes = [
+        ['f', '*'],
+        ['f', ':'],
+        ['f', ':[a-z]+'],
+        ['f', ':[0-9]+'],
+        ['f', ':\u00e9|x'],
+        ['f', 'new'],
+        ['f', ':\u{1F600}|y'],
+        ['f', ':\uFFFD|y'],
+      ];
       const b = create(shapes);
       expect(run(b, shapes, '/f/new')).toEqual([5, []]);
       expect(run(b, shapes, '/f/42')).toEqual([3, ['42']]);
@@ -263,7 +278,11 @@ describeNative('the native backend', (native) => {
     });
 
     it('the REGEX matches the whole raw segment; a non-ASCII unit matches no constrained parameter', () => {
-      const shapes = [['u', ':[0-9]+', 'x'], ['u', ':.+'], ['u', ':(?i)caf%c3%a9']];
+      const shapes = [
+        ['u', ':[0-9]+', 'x'],
+        ['u', ':.+'],
+        ['u', ':(?i)caf%c3%a9'],
+      ];
       const b = create(shapes, { caseSensitive: false, ignoreTrailingSlash: false });
       expect(run(b, shapes, '/u/12/x')).toEqual([0, ['12']]);
       expect(run(b, shapes, '/U/12/X')).toEqual([0, ['12']]);
@@ -379,7 +398,13 @@ describeNative('the native backend', (native) => {
         const visited: unknown[] = [];
         const path = '/u/7';
         expect(b.enumerate!(path, (r) => (visited.push(run({ ...b, lookup: () => r }, shapes, path)), false))).toBe(-1);
-        expect(visited).toEqual([[4, []], [3, ['7']], [1, ['7']], [2, [], '/7'], [0, [], '/u/7']]);
+        expect(visited).toEqual([
+          [4, []],
+          [3, ['7']],
+          [1, ['7']],
+          [2, [], '/7'],
+          [0, [], '/u/7'],
+        ]);
         expect(b.enumerate!('/u/7', (r) => r === 1)).toBe(1);
         expect(b.enumerate!('x', () => false)).toBe(-1);
         // A visitor may look paths up and enumerate others: the enumeration goes on where it was.
@@ -387,7 +412,10 @@ describeNative('the native backend', (native) => {
         const inner: number[] = [];
         const visit = (r: number) => {
           again.push(run({ ...b, lookup: () => r }, shapes, path));
-          inner.push(b.lookup('/u/8'), b.enumerate!('/u/9', (q) => q === 2));
+          inner.push(
+            b.lookup('/u/8'),
+            b.enumerate!('/u/9', (q) => q === 2),
+          );
           return false;
         };
         expect(b.enumerate!(path, visit)).toBe(-1);
@@ -437,9 +465,7 @@ describeNative('the native backend', (native) => {
     // Sources are ASCII, so JavaScript's string order is code-point order here.
     const REGEXES = ['[0-9]+', '[a-z]+', 'a|ab', '(?i)a.*', 'x', '.*', '[^a]{2,}'];
     const seg = fc.constantFrom('a', 'b', 'ab', '', 'A', ':', ':', '*', ...REGEXES.map((r) => `:${r}`));
-    const shapeArb = fc
-      .array(seg, { minLength: 1, maxLength: 4 })
-      .map((s) => s.map((x, i) => (x === '*' && i < s.length - 1 ? ':' : x)));
+    const shapeArb = fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.map((x, i) => (x === '*' && i < s.length - 1 ? ':' : x)));
     const routeArb = fc.record({ shape: shapeArb, methods: fc.constantFrom(-1, -1, 1, 2, 3, 0), checked: fc.boolean(), rejected: fc.boolean() });
     const pathSeg = fc.constantFrom('a', 'b', 'ab', 'aB', 'A', '', 'x', '12', 'abc', 'é', 'aaa');
     const pathArb = fc.tuple(fc.array(pathSeg, { minLength: 1, maxLength: 5 }), fc.boolean()).map(([s, slash]) => `/${s.join('/')}${slash ? '/' : ''}`);
@@ -507,28 +533,34 @@ describeNative('the native backend', (native) => {
 
     it('lookup with methods and rejected checks, and enumerate, give what the oracle gives', () => {
       fc.assert(
-        fc.property(fc.array(routeArb, { minLength: 1, maxLength: 8 }), optionsArb, fc.constantFrom(1, 2, 4, OTHER_METHOD_BIT), fc.array(pathArb, { minLength: 1, maxLength: 10 }), (routes, options, method, paths) => {
-          const shapes = routes.map((r) => canonical(r.shape, options));
-          const offered: number[] = [];
-          const guards: BackendGuards = {
-            methods: Int32Array.from(routes.map((r) => r.methods)),
-            checked: Uint8Array.from(routes.map((r) => (r.checked ? 1 : 0))),
-            accept: (r) => (offered.push(r), !routes[r]!.rejected),
-          };
-          const b = create(shapes, options, guards);
-          const present = (r: number) => (routes[r]!.methods & method) !== 0 && !(routes[r]!.checked && routes[r]!.rejected);
-          for (const path of paths) {
-            const label = `${JSON.stringify(shapes)} ${JSON.stringify(options)} ${method} ${JSON.stringify(path)}`;
-            offered.length = 0;
-            expect(run({ ...b, lookup: (p: string) => b.lookup(p, method) }, shapes, path), label).toEqual(oracle(shapes, options, path, present)[0] ?? null);
-            // Only checked routes are offered, each once, in precedence order.
-            expect(new Set(offered).size, label).toBe(offered.length);
-            for (const r of offered) expect(routes[r]!.checked).toBe(true);
-            const visited: unknown[] = [];
-            b.enumerate!(path, (r) => (visited.push(run({ ...b, lookup: () => r }, shapes, path)), false));
-            expect(visited, label).toEqual(oracle(shapes, options, path, () => true));
-          }
-        }),
+        fc.property(
+          fc.array(routeArb, { minLength: 1, maxLength: 8 }),
+          optionsArb,
+          fc.constantFrom(1, 2, 4, OTHER_METHOD_BIT),
+          fc.array(pathArb, { minLength: 1, maxLength: 10 }),
+          (routes, options, method, paths) => {
+            const shapes = routes.map((r) => canonical(r.shape, options));
+            const offered: number[] = [];
+            const guards: BackendGuards = {
+              methods: Int32Array.from(routes.map((r) => r.methods)),
+              checked: Uint8Array.from(routes.map((r) => (r.checked ? 1 : 0))),
+              accept: (r) => (offered.push(r), !routes[r]!.rejected),
+            };
+            const b = create(shapes, options, guards);
+            const present = (r: number) => (routes[r]!.methods & method) !== 0 && !(routes[r]!.checked && routes[r]!.rejected);
+            for (const path of paths) {
+              const label = `${JSON.stringify(shapes)} ${JSON.stringify(options)} ${method} ${JSON.stringify(path)}`;
+              offered.length = 0;
+              expect(run({ ...b, lookup: (p: string) => b.lookup(p, method) }, shapes, path), label).toEqual(oracle(shapes, options, path, present)[0] ?? null);
+              // Only checked routes are offered, each once, in precedence order.
+              expect(new Set(offered).size, label).toBe(offered.length);
+              for (const r of offered) expect(routes[r]!.checked).toBe(true);
+              const visited: unknown[] = [];
+              b.enumerate!(path, (r) => (visited.push(run({ ...b, lookup: () => r }, shapes, path)), false));
+              expect(visited, label).toEqual(oracle(shapes, options, path, () => true));
+            }
+          },
+        ),
         { numRuns: 400 },
       );
     });
@@ -537,9 +569,7 @@ describeNative('the native backend', (native) => {
   describe('agreement with the TypeScript backend on random shapes and paths', () => {
     // Static text is canonical, so ASCII (core.ts); paths are any string.
     const seg = fc.constantFrom('a', 'b', 'ab', 'A', '', ':', ':', '*', '%C3%A9', '%41', '~', 'v1.json');
-    const shapeArb = fc
-      .array(seg, { minLength: 1, maxLength: 5 })
-      .map((s) => s.map((x, i) => (x === '*' && i < s.length - 1 ? ':' : x)));
+    const shapeArb = fc.array(seg, { minLength: 1, maxLength: 5 }).map((s) => s.map((x, i) => (x === '*' && i < s.length - 1 ? ':' : x)));
     const pathSeg = fc.constantFrom('a', 'b', 'ab', 'A', 'B', '', 'x', 'é', '\uD800', '%41', '%c3%a9', '%C3%A9', 'aB', ':', '*', '~', 'V1.JSON');
     const pathArb = fc.oneof(
       fc.array(pathSeg, { minLength: 1, maxLength: 7 }).map((s) => '/' + s.join('/')),
@@ -556,9 +586,7 @@ describeNative('the native backend', (native) => {
           for (const codegen of [true, false]) {
             const jb = createJsBackend(shapes, { ...options, codegen });
             for (const path of paths) {
-              expect(run(nb, shapes, path), `${JSON.stringify(shapes)} ${JSON.stringify(options)} ${JSON.stringify(path)}`).toEqual(
-                run(jb, shapes, path),
-              );
+              expect(run(nb, shapes, path), `${JSON.stringify(shapes)} ${JSON.stringify(options)} ${JSON.stringify(path)}`).toEqual(run(jb, shapes, path));
             }
           }
         }),

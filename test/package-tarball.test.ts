@@ -255,7 +255,11 @@ describe('the npm package', () => {
 
   it('publint reports nothing, not even a suggestion', async () => {
     const data = readFileSync(tarball);
-    const { messages, pkg } = await publint({ pack: { tarball: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer }, level: 'suggestion', strict: true });
+    const { messages, pkg } = await publint({
+      pack: { tarball: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer },
+      level: 'suggestion',
+      strict: true,
+    });
     expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg)}`)).toEqual([]);
   });
 
@@ -338,12 +342,10 @@ describe('the npm package', () => {
     expect(examples.length).toBeGreaterThanOrEqual(3);
     const bin = join(pkgDir, 'dist', 'cli.js');
     for (const { args, first } of examples) {
-      const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: pkgDir }).catch(
-        (e: { code: number; stdout: string; stderr: string }) => {
-          expect(e.code, `af-routes ${args.join(' ')}: ${e.stderr}`).toBe(1); // an invalid table, as shown
-          return e;
-        },
-      );
+      const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd: pkgDir }).catch((e: { code: number; stdout: string; stderr: string }) => {
+        expect(e.code, `af-routes ${args.join(' ')}: ${e.stderr}`).toBe(1); // an invalid table, as shown
+        return e;
+      });
       expect((stdout + stderr).split('\n')[0], `af-routes ${args.join(' ')}`).toBe(first);
     }
   });
@@ -368,11 +370,24 @@ describe('the npm package', () => {
   it('the installed ./browser entry bundles for the browser platform with no Node built-in', async () => {
     const entry = join(withNative, 'browser-entry.mjs');
     writeFileSync(entry, `import { compile } from '${NAME}/browser';\nexport const backend = compile({ '/a/*': 'https://a.example' }).backend;\n`);
-    const out = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', absWorkingDir: withNative });
+    const out = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: withNative,
+    });
     const inputs = Object.keys(out.metafile.inputs);
     expect(inputs.some((p) => p.includes(join(NAME, 'dist/browser.js')))).toBe(true);
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => 'node:' + m)]);
-    expect(Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path)).filter((p) => builtins.has(p))).toEqual([]);
+    expect(
+      Object.values(out.metafile.inputs)
+        .flatMap((i) => i.imports.map((x) => x.path))
+        .filter((p) => builtins.has(p)),
+    ).toEqual([]);
     // Its CommonJS build too: dist/browser.cjs and the shared chunks it requires load no built-in.
     const seen = new Set<string>();
     const required: string[] = [];

@@ -71,18 +71,23 @@ describe('jwt', () => {
   let jwksFetches = 0;
   let published: JWK[] = [];
   let proxy: PolicyProxy;
-  const keys: Record<string, { privateKey: import("node:crypto").webcrypto.CryptoKey; publicJwk: JWK }> = {};
+  const keys: Record<string, { privateKey: import('node:crypto').webcrypto.CryptoKey; publicJwk: JWK }> = {};
 
   async function makeKey(alg: string, kid: string) {
     const { privateKey, publicKey } = await generateKeyPair(alg, { crv: alg === 'EdDSA' ? 'Ed25519' : undefined, extractable: true } as never);
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg };
-    keys[kid] = { privateKey: privateKey as import("node:crypto").webcrypto.CryptoKey, publicJwk };
+    keys[kid] = { privateKey: privateKey as import('node:crypto').webcrypto.CryptoKey, publicJwk };
     return publicJwk;
   }
 
   function sign(kid: string, claims: Record<string, unknown> = {}, opts: { exp?: string | number; nbf?: string | number; iss?: string; aud?: string } = {}) {
     const k = keys[kid]!;
-    let t = new SignJWT({ sub: 'user-1', role: 'admin', ...claims }).setProtectedHeader({ alg: k.publicJwk.alg!, kid }).setIssuedAt().setIssuer(opts.iss ?? ISS).setAudience(opts.aud ?? AUD).setExpirationTime(opts.exp ?? '5m');
+    let t = new SignJWT({ sub: 'user-1', role: 'admin', ...claims })
+      .setProtectedHeader({ alg: k.publicJwk.alg!, kid })
+      .setIssuedAt()
+      .setIssuer(opts.iss ?? ISS)
+      .setAudience(opts.aud ?? AUD)
+      .setExpirationTime(opts.exp ?? '5m');
     if (opts.nbf !== undefined) t = t.setNotBefore(opts.nbf);
     return t.sign(k.privateKey);
   }

@@ -125,7 +125,7 @@ describe('cache', () => {
     expect(ns.headers['cache-status']).toBe('af-routes; fwd=request');
   });
 
-  it('keys per caller on a route with auth: two API keys never see each other\'s responses', async () => {
+  it("keys per caller on a route with auth: two API keys never see each other's responses", async () => {
     const a1 = await get('/auth/whoami', { 'x-api-key': 'key-a' });
     const b1 = await get('/auth/whoami', { 'x-api-key': 'key-b' });
     const a2 = await get('/auth/whoami', { 'x-api-key': 'key-a' });
@@ -149,7 +149,15 @@ describe('memory bound', () => {
     const route = store.forRoute(1024 * 1024);
     for (let i = 0; i < 10_000; i++) {
       const key = { origin: 'http://u', method: 'GET', path: `/many/${i}`, headers: {} };
-      const w = route.createWriteStream(key, { statusCode: 200, statusMessage: 'OK', headers: {}, cacheControlDirectives: {}, cachedAt: Date.now(), staleAt: Date.now() + 60_000, deleteAt: Date.now() + 60_000 } as never)!;
+      const w = route.createWriteStream(key, {
+        statusCode: 200,
+        statusMessage: 'OK',
+        headers: {},
+        cacheControlDirectives: {},
+        cachedAt: Date.now(),
+        staleAt: Date.now() + 60_000,
+        deleteAt: Date.now() + 60_000,
+      } as never)!;
       await new Promise<void>((resolve) => w.end(Buffer.alloc(100), () => resolve()));
       const s = store.stats();
       if (s.entries > 500 || s.bytes > 40_000) throw new Error(`bound exceeded after ${i + 1} URLs: ${JSON.stringify(s)}`);

@@ -27,7 +27,7 @@ describe('policy summaries in the CLI', () => {
     expect(text).toMatch(/https:\/\/plain\.test$/m);
   });
 
-  it('shows the winning variant\'s policies in explain', () => {
+  it("shows the winning variant's policies in explain", () => {
     expect(formatExplanation(explain(router, '/api/x'))).toContain('policies:   auth=apiKey');
     expect(formatExplanation(explain(router, '/plain/x'))).not.toContain('policies:');
   });

@@ -39,7 +39,10 @@ describe.each(BACKENDS)('precedence on the $name matcher', (backend) => {
             expect(e.candidates.map((c) => c.route.pattern).sort(), path).toEqual(alone.sort());
             // the table order, restricted to the routes that match, is explain's order
             const inTableOrder = ordered.filter((r) => alone.includes(r.pattern)).map((r) => r.pattern);
-            expect(e.candidates.map((c) => c.route.pattern), path).toEqual(inTableOrder);
+            expect(
+              e.candidates.map((c) => c.route.pattern),
+              path,
+            ).toEqual(inTableOrder);
           }
         },
       ),

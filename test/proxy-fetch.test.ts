@@ -247,4 +247,3 @@ describe('on createFetchTransport() (the platform fetch: sandboxes, SGX)', () =>
     expectTimedOutBeforeTheUpstreamAnswered();
   });
 });
-

@@ -120,14 +120,20 @@ async function measure(run: () => Promise<{ status: number; bytes: number; ok: b
 
 describe('streaming through the proxy (in a child process)', () => {
   it('downloads 200 MB while the proxy grows by less than 64 MB', async () => {
-    const { result, growth } = await measure(() => download(SIZE), () => download(WARMUP));
+    const { result, growth } = await measure(
+      () => download(SIZE),
+      () => download(WARMUP),
+    );
     expect(result).toEqual({ status: 200, bytes: SIZE, ok: true });
     console.log(`download 200 MB: proxy RSS growth ${(growth / 1048576).toFixed(1)} MB`);
     expect(growth).toBeLessThan(MAX_GROWTH);
   });
 
   it('uploads 200 MB (content-length) while the proxy grows by less than 64 MB', async () => {
-    const { result, growth } = await measure(() => upload(SIZE, false), () => upload(WARMUP, false));
+    const { result, growth } = await measure(
+      () => upload(SIZE, false),
+      () => upload(WARMUP, false),
+    );
     expect(result).toEqual({ status: 200, bytes: SIZE, ok: true });
     console.log(`upload 200 MB: proxy RSS growth ${(growth / 1048576).toFixed(1)} MB`);
     expect(growth).toBeLessThan(MAX_GROWTH);

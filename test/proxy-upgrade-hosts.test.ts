@@ -27,7 +27,7 @@ async function echoOnce(url: string): Promise<string> {
 }
 
 describe('the Node functions runtime', () => {
-  it('proxies an upgrade the function\'s table takes, lets the function take the others', async () => {
+  it("proxies an upgrade the function's table takes, lets the function take the others", async () => {
     const up = await track(startWsEcho());
     const runtime = createNodeRuntimeRouter({ blockPrivateNetworks: false, loadRoutes: async () => ({ '/live/*': up.url }) });
     await track({ close: () => runtime.close() });

@@ -247,7 +247,7 @@ describe('refusals are answered on the socket as HTTP/1.1 with a JSON body', () 
     expect(gw.log).toEqual([expect.objectContaining({ status: 404, route: null, error: 'route-not-found' })]);
   });
 
-  it('a path that cannot be routed: 400 / 414 with the pipeline\'s codes, and no upstream connection', async () => {
+  it("a path that cannot be routed: 400 / 414 with the pipeline's codes, and no upstream connection", async () => {
     const { up, gw } = await setup();
     const bad = parseRawResponse(await rawExchange(gw.port, upgradeRequest('/ws/a%2Fb')));
     expect(bad.statusLine).toBe('HTTP/1.1 400 Bad Request');
@@ -318,7 +318,7 @@ describe('createNodeProxy upgrade listener with next (middleware style)', () => 
     server.server.on('upgrade', (req: http.IncomingMessage, socket, head) =>
       proxy.upgrade(req, socket, head, () => {
         own.push(req.url ?? '');
-        socket.end('HTTP/1.1 418 I\'m a teapot\r\ncontent-length: 0\r\n\r\n');
+        socket.end("HTTP/1.1 418 I'm a teapot\r\ncontent-length: 0\r\n\r\n");
       }),
     );
     await track({ close: () => proxy.close() });

@@ -27,7 +27,10 @@ const pick = <T>(valid: readonly T[], broken: readonly T[]): Pick<T> => ({
 const durations = pick<unknown>([250, 1000, '250ms', '15s', '2m', '1h', '1.5s'], ['soon', -1, 0, 1.5, '15 s', '1d', null, 2 ** 31, 'ms']);
 const sizes = pick<unknown>([0, 1024, '64KB', '5MB', '1 mb', '512B'], ['64XB', -1, 1.5, 'big', null, '1TB']);
 const headerNames = ['x-a', 'x-b', 'authorization', 'x-tenant'];
-const matchers = pick<unknown>(['1', '', true, false, { prefix: 'Bearer ' }, { regex: 'v[0-9]+' }], [5, null, { prefix: '' }, { prefix: 'a', regex: 'b' }, {}, { rgx: 'a' }, { regex: '(a)\\1' }, { regex: 'a'.repeat(257) }, [], { regex: 5 }]);
+const matchers = pick<unknown>(
+  ['1', '', true, false, { prefix: 'Bearer ' }, { regex: 'v[0-9]+' }],
+  [5, null, { prefix: '' }, { prefix: 'a', regex: 'b' }, {}, { rgx: 'a' }, { regex: '(a)\\1' }, { regex: 'a'.repeat(257) }, [], { regex: 5 }],
+);
 const fieldsOf = (names: readonly string[], broken: readonly string[]): Pick<unknown> => ({
   valid: fc.dictionary(fc.constantFrom(...names), matchers.valid, { minKeys: 1, maxKeys: 3 }),
   broken: fc.oneof(
@@ -39,13 +42,36 @@ const fieldsOf = (names: readonly string[], broken: readonly string[]): Pick<unk
 });
 
 const methods = pick<unknown>([['GET'], ['POST', 'PUT'], ['GET', 'HEAD', 'DELETE'], ['PURGE']], [[], ['get'], 'GET', ['G ET'], [1], null]);
-const hosts = pick<unknown>(['api.example.com', 'API.Example.COM', '*.example.com', '[::1]', ['a.com', '*.b.com'], [{ regex: '[a-z]+\\.example\\.com' }], 'xn--caf-dma.com'], ['a.com:8080', '*', 'a..com', 'a.*.com', '', 5, [], ['ok.com', 'b c'], 'café.com', { rgx: 'a' }, { regex: '(' }]);
-const loadBalancers = pick<unknown>(['round-robin', 'least-request', 'random', { hash: 'ip' }, { hash: 'header:x-user' }, { hash: 'cookie:sid' }, { hash: 'query:u' }], ['fastest', { hash: 'body:x' }, { hsah: 'ip' }, { hash: 'header:bad name' }, 5, { hash: '' }]);
-const healthChecks = pick<unknown>(
-  [{}, { passive: {} }, { passive: { consecutiveFailures: 3, baseEjection: '10s', maxEjectedPercent: 100 } }, { active: { path: '/healthz' } }, { active: { path: '/h', interval: '10s', timeout: '1s', expectStatus: ['200-299', 404] } }],
-  [{ passive: { maxEjectedPercent: 101 } }, { passive: { consecutiveFailures: 0 } }, { active: { path: 'healthz' } }, { active: {} }, { active: { path: '/h', expectStatus: '600' } }, { activ: {} }, 'on'],
+const hosts = pick<unknown>(
+  ['api.example.com', 'API.Example.COM', '*.example.com', '[::1]', ['a.com', '*.b.com'], [{ regex: '[a-z]+\\.example\\.com' }], 'xn--caf-dma.com'],
+  ['a.com:8080', '*', 'a..com', 'a.*.com', '', 5, [], ['ok.com', 'b c'], 'café.com', { rgx: 'a' }, { regex: '(' }],
 );
-const retries = pick<unknown>([{}, { attempts: 0 }, { attempts: 5, on: ['gateway-error', 429] }, { methods: ['POST'], perTryTimeout: '2s', bufferLimit: '1MB' }], [{ attempts: 6 }, { attempts: -1 }, { on: ['5xx'] }, { on: [] }, { methods: ['get'] }, { attemps: 1 }, 3, { bufferLimit: '64XB' }]);
+const loadBalancers = pick<unknown>(
+  ['round-robin', 'least-request', 'random', { hash: 'ip' }, { hash: 'header:x-user' }, { hash: 'cookie:sid' }, { hash: 'query:u' }],
+  ['fastest', { hash: 'body:x' }, { hsah: 'ip' }, { hash: 'header:bad name' }, 5, { hash: '' }],
+);
+const healthChecks = pick<unknown>(
+  [
+    {},
+    { passive: {} },
+    { passive: { consecutiveFailures: 3, baseEjection: '10s', maxEjectedPercent: 100 } },
+    { active: { path: '/healthz' } },
+    { active: { path: '/h', interval: '10s', timeout: '1s', expectStatus: ['200-299', 404] } },
+  ],
+  [
+    { passive: { maxEjectedPercent: 101 } },
+    { passive: { consecutiveFailures: 0 } },
+    { active: { path: 'healthz' } },
+    { active: {} },
+    { active: { path: '/h', expectStatus: '600' } },
+    { activ: {} },
+    'on',
+  ],
+);
+const retries = pick<unknown>(
+  [{}, { attempts: 0 }, { attempts: 5, on: ['gateway-error', 429] }, { methods: ['POST'], perTryTimeout: '2s', bufferLimit: '1MB' }],
+  [{ attempts: 6 }, { attempts: -1 }, { on: ['5xx'] }, { on: [] }, { methods: ['get'] }, { attemps: 1 }, 3, { bufferLimit: '64XB' }],
+);
 const auths = pick<unknown>(
   [
     { type: 'apiKey', keys: [HASH] },
@@ -70,9 +96,22 @@ const auths = pick<unknown>(
     'apiKey',
   ],
 );
-const rateLimits = pick<unknown>([{ requests: 100, per: '1m' }, { requests: 5, per: 1000, burst: 10, key: 'header:x-tenant' }, { requests: 1, per: '1s', key: 'route' }], [{ requests: 0, per: '1s' }, { requests: 1 }, { requests: 1, per: '1s', key: 'user' }, { requests: 1, per: '1s', key: 'jwt:sub' }, { requests: 1, per: '1s', burst: 0 }, 100]);
-const caches = pick<unknown>([true, false, { ttl: '60s' }, { methods: ['GET'], maxEntrySize: '64KB' }], ['yes', { methods: ['POST'] }, { maxEntrySize: 0 }, { ttl: 'forever' }, { tll: 1 }, null]);
-const headerRules = pick<unknown>([{ set: { 'x-env': 'prod' } }, { add: { via: 'gw' }, remove: ['x-powered-by'] }, {}], [{ set: { host: 'x' } }, { add: { 'Content-Length': '1' } }, { remove: ['Transfer-Encoding'] }, { set: { 'x-a': 'a\r\nb' } }, { sett: {} }, { remove: 'x' }, []]);
+const rateLimits = pick<unknown>(
+  [
+    { requests: 100, per: '1m' },
+    { requests: 5, per: 1000, burst: 10, key: 'header:x-tenant' },
+    { requests: 1, per: '1s', key: 'route' },
+  ],
+  [{ requests: 0, per: '1s' }, { requests: 1 }, { requests: 1, per: '1s', key: 'user' }, { requests: 1, per: '1s', key: 'jwt:sub' }, { requests: 1, per: '1s', burst: 0 }, 100],
+);
+const caches = pick<unknown>(
+  [true, false, { ttl: '60s' }, { methods: ['GET'], maxEntrySize: '64KB' }],
+  ['yes', { methods: ['POST'] }, { maxEntrySize: 0 }, { ttl: 'forever' }, { tll: 1 }, null],
+);
+const headerRules = pick<unknown>(
+  [{ set: { 'x-env': 'prod' } }, { add: { via: 'gw' }, remove: ['x-powered-by'] }, {}],
+  [{ set: { host: 'x' } }, { add: { 'Content-Length': '1' } }, { remove: ['Transfer-Encoding'] }, { set: { 'x-a': 'a\r\nb' } }, { sett: {} }, { remove: 'x' }, []],
+);
 const names = pick<unknown>(['orders-read', 'api.v1', 'x_y'], ['has space', 'x'.repeat(65), '', 5]);
 
 /**
@@ -110,7 +149,13 @@ export function routeObjectArb(target: fc.Arbitrary<unknown>): fc.Arbitrary<Reco
     { weight: 6, arbitrary: fc.constant(null) },
     { weight: 3, arbitrary: fc.constantFrom(...Object.keys(fields)).chain((k) => fields[k]!.broken.map((v) => [k, v] as const)) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('tiemout', 'method', 'url', 'header'), sizes.any) },
-    { weight: 1, arbitrary: fc.tuple(fc.constant('retry'), sizes.any.map((b) => ({ bufferLimit: b }))) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(
+        fc.constant('retry'),
+        sizes.any.map((b) => ({ bufferLimit: b })),
+      ),
+    },
   );
   return fc.tuple(targets, validFields, broken).map(([t, f, b]) => {
     const out: Record<string, unknown> = { ...t, ...f };
@@ -126,6 +171,15 @@ export function routeValueArb(target: fc.Arbitrary<unknown>): fc.Arbitrary<unkno
     { weight: 6, arbitrary: target },
     { weight: 4, arbitrary: object },
     { weight: 3, arbitrary: fc.array(fc.oneof({ weight: 1, arbitrary: target }, { weight: 3, arbitrary: object }), { minLength: 1, maxLength: 4 }) },
-    { weight: 1, arbitrary: fc.constantFrom<unknown>([], Array.from({ length: 33 }, () => 'https://a.com'), [42], [null], [['https://a.com']]) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<unknown>(
+        [],
+        Array.from({ length: 33 }, () => 'https://a.com'),
+        [42],
+        [null],
+        [['https://a.com']],
+      ),
+    },
   );
 }

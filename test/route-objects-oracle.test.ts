@@ -48,7 +48,10 @@ const variantArb = fc
 const valueArb = fc.oneof(
   { weight: 2, arbitrary: fc.constant<unknown>('https://s.example') },
   { weight: 3, arbitrary: variantArb },
-  { weight: 3, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: variantArb }, { weight: 1, arbitrary: fc.constant<unknown>('https://last.example') }), { minLength: 1, maxLength: 3 }) },
+  {
+    weight: 3,
+    arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: variantArb }, { weight: 1, arbitrary: fc.constant<unknown>('https://last.example') }), { minLength: 1, maxLength: 3 }),
+  },
 );
 
 /** A table that validates: random entries, keeping those the validator accepts (conflicts and unreachable variants dropped). */
@@ -96,7 +99,9 @@ function acceptsIgnoringMethod(v: Variant, request: MatchRequest | undefined): b
   if (request === undefined) return false;
   if (v.host !== undefined) {
     const host = hostOf(request);
-    const ok = (typeof v.host === 'string' ? [v.host] : v.host).some((h) => (h.startsWith('*.') ? host !== null && host.endsWith(h.slice(1)) && host.length > h.length - 1 : host === h));
+    const ok = (typeof v.host === 'string' ? [v.host] : v.host).some((h) =>
+      h.startsWith('*.') ? host !== null && host.endsWith(h.slice(1)) && host.length > h.length - 1 : host === h,
+    );
     if (!ok) return false;
   }
   const headers = (request.headers ?? {}) as Record<string, string | undefined>;
@@ -136,7 +141,13 @@ function expected(router: Router, table: Record<string, unknown>, path: string, 
 function actual(router: Router, path: string, request: MatchRequest | undefined) {
   const m = router.match(path, request);
   if (m !== null) return { match: { pattern: m.pattern, variant: m.variant.index, params: { ...m.params }, remainder: m.remainder }, allow: [] as string[] };
-  return { match: null, allow: router.allowedMethods(path, request).filter((x) => x !== 'HEAD').sort() };
+  return {
+    match: null,
+    allow: router
+      .allowedMethods(path, request)
+      .filter((x) => x !== 'HEAD')
+      .sort(),
+  };
 }
 
 describe.each(BACKENDS)('route objects on the $name matcher', (backend) => {

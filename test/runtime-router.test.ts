@@ -219,9 +219,7 @@ describe('loader', () => {
 
   it('accepts a stored JSON string; null means no routes', async () => {
     const { a } = await upstreams();
-    const runtime = await track(
-      createNodeRuntimeRouter({ blockPrivateNetworks: false, loadRoutes: (fn) => (fn === 'json' ? JSON.stringify({ '/*': a.url }) : null) }),
-    );
+    const runtime = await track(createNodeRuntimeRouter({ blockPrivateNetworks: false, loadRoutes: (fn) => (fn === 'json' ? JSON.stringify({ '/*': a.url }) : null) }));
     expect(await (await runtime.handleRequest('json', new Request('http://f.test/')))!.text()).toBe('A');
     expect(await runtime.handleRequest('none', new Request('http://f.test/'))).toBeNull();
   });

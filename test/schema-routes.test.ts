@@ -19,8 +19,15 @@ import { RELATIONAL_CODES, routeValueArb } from './route-object-arbitraries.js';
 const INEXPRESSIBLE = RELATIONAL_CODES;
 /** Codes about a pattern's text: after a `:name(` constraint, the schema leaves that text to the validator. */
 const PATTERN_CODES = new Set<IssueCode>([
-  'param-name-invalid', 'param-name-duplicate', 'wildcard-misplaced', 'pattern-invalid-character', 'pattern-invalid-escape',
-  'pattern-dot-segment', 'pattern-too-many-segments', 'regex-invalid', 'regex-too-long',
+  'param-name-invalid',
+  'param-name-duplicate',
+  'wildcard-misplaced',
+  'pattern-invalid-character',
+  'pattern-invalid-escape',
+  'pattern-dot-segment',
+  'pattern-too-many-segments',
+  'regex-invalid',
+  'regex-too-long',
 ]);
 const CONSTRAINT = /\/:[A-Za-z_][A-Za-z0-9_]*\(/;
 const LENGTH_CODES = new Set<IssueCode>(['pattern-too-long', 'target-too-long', 'too-many-routes', 'pattern-too-many-segments']);
@@ -35,20 +42,93 @@ function validatorFor(limits: Partial<Limits> = {}, unicodeRegExp = true) {
 
 const VALID_SEGMENTS = [
   // static text, escapes and raw non-ASCII
-  'api', 'v1', 'Users', 'x.json', 'abc:run', 'a:b', '...', '.a', 'a.', '%2E%2E%2E', 'café', '%C3%A9', '%c3%a9', '%7e', '%41', '%2A', '%3Ax', '%3F',
-  '%E0%A0%80', '%EF%BF%BF', '%F0%90%80%80', '%F4%8F%BF%BF', '😀', '\u00a0', '\uffff', "!$&'()+,;=@[]^`{|}~\"<>", '',
+  'api',
+  'v1',
+  'Users',
+  'x.json',
+  'abc:run',
+  'a:b',
+  '...',
+  '.a',
+  'a.',
+  '%2E%2E%2E',
+  'café',
+  '%C3%A9',
+  '%c3%a9',
+  '%7e',
+  '%41',
+  '%2A',
+  '%3Ax',
+  '%3F',
+  '%E0%A0%80',
+  '%EF%BF%BF',
+  '%F0%90%80%80',
+  '%F4%8F%BF%BF',
+  '😀',
+  '\u00a0',
+  '\uffff',
+  '!$&\'()+,;=@[]^`{|}~"<>',
+  '',
   // parameters (few names, so duplicates happen) and wildcards
-  ':a', ':b', ':_x9', ':__proto__x', '*', '*',
+  ':a',
+  ':b',
+  ':_x9',
+  ':__proto__x',
+  '*',
+  '*',
   // constrained parameters (SPEC 10.2): a REGEX may hold "/" and parentheses
-  ':c([0-9]+)', ':d([^/]+)', ':e((a|b)/c)', ':a([a-z]{2,})',
+  ':c([0-9]+)',
+  ':d([^/]+)',
+  ':e((a|b)/c)',
+  ':a([a-z]{2,})',
 ];
 const BROKEN_SEGMENTS = [
-  ':', ':9x', ':a-b', ':__proto__', '*x', 'a*', '**',
+  ':',
+  ':9x',
+  ':a-b',
+  ':__proto__',
+  '*x',
+  'a*',
+  '**',
   // dot segments
-  '.', '..', '%2e', '.%2E', '%2E.', '%2e%2e',
+  '.',
+  '..',
+  '%2e',
+  '.%2E',
+  '%2E.',
+  '%2e%2e',
   // broken escapes and forbidden characters
-  '%', '%G1', '%4', 'a%', '%C3', '%C3%28', '%C3a%A9', '%ED%A0%80', '%F4%90%80%80', '%C0%AF', '%E0%9F%BF', '%F5%80%80%80', '%80', '%00', '%2F', '%2f', '%5C', '%5c',
-  'a b', 'a\tb', 'a\\b', 'a?b', '?', 'a#b', '#', '\u0000', '\u001f', '\u007f', '\ud800', 'x\udc00', '\udbff',
+  '%',
+  '%G1',
+  '%4',
+  'a%',
+  '%C3',
+  '%C3%28',
+  '%C3a%A9',
+  '%ED%A0%80',
+  '%F4%90%80%80',
+  '%C0%AF',
+  '%E0%9F%BF',
+  '%F5%80%80%80',
+  '%80',
+  '%00',
+  '%2F',
+  '%2f',
+  '%5C',
+  '%5c',
+  'a b',
+  'a\tb',
+  'a\\b',
+  'a?b',
+  '?',
+  'a#b',
+  '#',
+  '\u0000',
+  '\u001f',
+  '\u007f',
+  '\ud800',
+  'x\udc00',
+  '\udbff',
 ];
 const segmentArb = fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...VALID_SEGMENTS) }, { weight: 1, arbitrary: fc.constantFrom(...BROKEN_SEGMENTS) });
 
@@ -68,13 +148,57 @@ const patternArb: fc.Arbitrary<string> = fc
 
 const VALID_TARGETS = ['https://a.com', 'http://a.com/base', 'http://a.com/base/', 'https://a.com?q=1', 'https://a.com/%3Ax', 'https://a.com/😀'];
 const TARGETS: unknown[] = [
-  'https://a.com', 'http://a.com/base', 'http://a.com/base/', 'HTTPS://A.COM', 'hTTp://a.com', 'http:a.com', 'https:/a.com', 'https:\\\\a.com',
-  ' https://a.com', '\u0000https://a.com', '\thttps://a.com', 'ht\ttps://a.com', 'https\n://a.com', 'https://a.com ',
-  'https:', 'https://', 'http://?x', 'https://@', 'https://exa mple.com', 'https://[::1]:8080/x', 'https://xn--caf-dma.com/',
-  'ftp://a.com', 'ws://a.com', 'file:///etc/passwd', 'javascript:alert(1)', 'a.com', '//a.com', '', 'httpx://a.com', 'https//a.com',
-  'https://a.com/#x', 'https://a.com#', '#https://a.com', 'https://u:p@a.com', 'https://a.com?q=1', 'https://a.com/😀', 'https://a.com/\ud800',
-  'https://a.com/:a', 'https://a.com/:b/*', 'https://a.com/*', 'https://a.com/x/:zz', 'https://a.com/%3Ax', 'https://a.com/:_x9',
-  1, 0, null, true, {}, [], { url: 'https://a.com' }, ['https://a.com'],
+  'https://a.com',
+  'http://a.com/base',
+  'http://a.com/base/',
+  'HTTPS://A.COM',
+  'hTTp://a.com',
+  'http:a.com',
+  'https:/a.com',
+  'https:\\\\a.com',
+  ' https://a.com',
+  '\u0000https://a.com',
+  '\thttps://a.com',
+  'ht\ttps://a.com',
+  'https\n://a.com',
+  'https://a.com ',
+  'https:',
+  'https://',
+  'http://?x',
+  'https://@',
+  'https://exa mple.com',
+  'https://[::1]:8080/x',
+  'https://xn--caf-dma.com/',
+  'ftp://a.com',
+  'ws://a.com',
+  'file:///etc/passwd',
+  'javascript:alert(1)',
+  'a.com',
+  '//a.com',
+  '',
+  'httpx://a.com',
+  'https//a.com',
+  'https://a.com/#x',
+  'https://a.com#',
+  '#https://a.com',
+  'https://u:p@a.com',
+  'https://a.com?q=1',
+  'https://a.com/😀',
+  'https://a.com/\ud800',
+  'https://a.com/:a',
+  'https://a.com/:b/*',
+  'https://a.com/*',
+  'https://a.com/x/:zz',
+  'https://a.com/%3Ax',
+  'https://a.com/:_x9',
+  1,
+  0,
+  null,
+  true,
+  {},
+  [],
+  { url: 'https://a.com' },
+  ['https://a.com'],
 ];
 
 const targetArb: fc.Arbitrary<unknown> = fc.oneof(
@@ -109,7 +233,10 @@ function agree(table: unknown, schemaValid: boolean, limits: Partial<Limits>): v
       INEXPRESSIBLE.has(issue.code) ||
       (LENGTH_CODES.has(issue.code) && hasAstral(table)) ||
       (PATTERN_CODES.has(issue.code) && issue.pattern !== undefined && CONSTRAINT.test(issue.pattern));
-    expect(verdict.errors.filter((i) => !allowed(i)).map((i) => `${i.code} ${i.field ?? ''}`), `schema accepts ${JSON.stringify(table)}`).toEqual([]);
+    expect(
+      verdict.errors.filter((i) => !allowed(i)).map((i) => `${i.code} ${i.field ?? ''}`),
+      `schema accepts ${JSON.stringify(table)}`,
+    ).toEqual([]);
   }
   expect(codes.length > 0).toBe(!verdict.valid);
 }
@@ -174,7 +301,10 @@ describe('route table JSON Schema', () => {
     for (const [table, code, keyword] of bad) {
       expect(validateRoutes(table).errors.map((e) => e.code)).toContain(code);
       expect(validate(table)).toBe(false);
-      expect(validate.errors!.map((e) => e.schemaPath), code).toContain(keyword);
+      expect(
+        validate.errors!.map((e) => e.schemaPath),
+        code,
+      ).toContain(keyword);
     }
     const tooMany = Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`/r${i}`, 'https://a']));
     expect(validateRoutes(tooMany).errors[0]!.code).toBe('too-many-routes');
@@ -241,11 +371,24 @@ describe('route table JSON Schema', () => {
 
   it('agrees on random strings as patterns and targets (not only the curated pieces)', () => {
     const validate = validatorFor({ maxPatternLength: 40, maxSegments: 5 });
-    const text = fc.string({ unit: fc.constantFrom('/', '/', ':', '*', '%', '.', 'a', 'Z', '_', '0', 'C', '3', 'A', '9', 'é', '😀', ' ', '?', '\\', '\u0001', 'e', '2', 'F'), maxLength: 24 });
+    const text = fc.string({
+      unit: fc.constantFrom('/', '/', ':', '*', '%', '.', 'a', 'Z', '_', '0', 'C', '3', 'A', '9', 'é', '😀', ' ', '?', '\\', '\u0001', 'e', '2', 'F'),
+      maxLength: 24,
+    });
     fc.assert(
-      fc.property(fc.dictionary(text.map((s) => '/' + s), fc.oneof(text.map((s) => 'https://h.com/' + s), text), { minKeys: 1, maxKeys: 3 }), (table) => {
-        agree(table, validate(table) as boolean, { maxPatternLength: 40, maxSegments: 5 });
-      }),
+      fc.property(
+        fc.dictionary(
+          text.map((s) => '/' + s),
+          fc.oneof(
+            text.map((s) => 'https://h.com/' + s),
+            text,
+          ),
+          { minKeys: 1, maxKeys: 3 },
+        ),
+        (table) => {
+          agree(table, validate(table) as boolean, { maxPatternLength: 40, maxSegments: 5 });
+        },
+      ),
       { numRuns: 3000, seed: 77 },
     );
   });

@@ -10,19 +10,78 @@ import { HASH, routeValueArb } from './route-object-arbitraries.js';
 
 /** Every code of IssueCode (the type is checked: a code added there must be added here). */
 const CODES: Record<IssueCode, true> = {
-  'routes-not-object': true, 'routes-empty': true, 'pattern-no-leading-slash': true, 'target-not-string': true, 'target-invalid-url': true,
-  'target-bad-protocol': true, 'param-name-invalid': true, 'param-name-duplicate': true, 'wildcard-misplaced': true, 'pattern-invalid-character': true,
-  'pattern-invalid-escape': true, 'pattern-dot-segment': true, conflict: true, 'target-fragment': true, 'target-unknown-placeholder': true,
-  'too-many-routes': true, 'pattern-too-long': true, 'pattern-too-many-segments': true, 'target-too-long': true, 'regex-invalid': true,
-  'regex-too-long': true, 'variants-empty': true, 'too-many-variants': true, 'variant-invalid': true, 'variant-unreachable': true,
-  'route-unknown-field': true, 'route-target-missing': true, 'route-target-ambiguous': true, 'targets-invalid': true, 'weight-invalid': true,
-  'name-invalid': true, 'name-duplicate': true, 'methods-invalid': true, 'host-invalid': true, 'headers-invalid': true, 'query-invalid': true,
-  'duration-invalid': true, 'size-invalid': true, 'load-balancer-invalid': true, 'health-check-invalid': true, 'retry-invalid': true,
-  'auth-invalid': true, 'api-key-not-hashed': true, 'jwt-algorithm-refused': true, 'rate-limit-invalid': true, 'cache-invalid': true,
-  'header-rules-invalid': true, 'header-forbidden': true, 'params-unused': true, 'remainder-dropped': true, 'target-credentials': true,
+  'routes-not-object': true,
+  'routes-empty': true,
+  'pattern-no-leading-slash': true,
+  'target-not-string': true,
+  'target-invalid-url': true,
+  'target-bad-protocol': true,
+  'param-name-invalid': true,
+  'param-name-duplicate': true,
+  'wildcard-misplaced': true,
+  'pattern-invalid-character': true,
+  'pattern-invalid-escape': true,
+  'pattern-dot-segment': true,
+  conflict: true,
+  'target-fragment': true,
+  'target-unknown-placeholder': true,
+  'too-many-routes': true,
+  'pattern-too-long': true,
+  'pattern-too-many-segments': true,
+  'target-too-long': true,
+  'regex-invalid': true,
+  'regex-too-long': true,
+  'variants-empty': true,
+  'too-many-variants': true,
+  'variant-invalid': true,
+  'variant-unreachable': true,
+  'route-unknown-field': true,
+  'route-target-missing': true,
+  'route-target-ambiguous': true,
+  'targets-invalid': true,
+  'weight-invalid': true,
+  'name-invalid': true,
+  'name-duplicate': true,
+  'methods-invalid': true,
+  'host-invalid': true,
+  'headers-invalid': true,
+  'query-invalid': true,
+  'duration-invalid': true,
+  'size-invalid': true,
+  'load-balancer-invalid': true,
+  'health-check-invalid': true,
+  'retry-invalid': true,
+  'auth-invalid': true,
+  'api-key-not-hashed': true,
+  'jwt-algorithm-refused': true,
+  'rate-limit-invalid': true,
+  'cache-invalid': true,
+  'header-rules-invalid': true,
+  'header-forbidden': true,
+  'params-unused': true,
+  'remainder-dropped': true,
+  'target-credentials': true,
 };
 
-const FIELDS = ['name', 'target', 'targets', 'methods', 'host', 'headers', 'query', 'loadBalancer', 'healthCheck', 'retry', 'timeout', 'idleTimeout', 'auth', 'rateLimit', 'cache', 'requestHeaders', 'responseHeaders'];
+const FIELDS = [
+  'name',
+  'target',
+  'targets',
+  'methods',
+  'host',
+  'headers',
+  'query',
+  'loadBalancer',
+  'healthCheck',
+  'retry',
+  'timeout',
+  'idleTimeout',
+  'auth',
+  'rateLimit',
+  'cache',
+  'requestHeaders',
+  'responseHeaders',
+];
 
 function checkIssue(issue: RouteIssue, patterns: readonly string[]): void {
   expect(CODES[issue.code], `unknown code ${issue.code}`).toBe(true);
@@ -55,7 +114,13 @@ describe('route objects: arbitrary JSON never throws', () => {
   it('arbitrary JSON inside each nested object of the form', () => {
     const nested: [string, (v: unknown) => unknown][] = [
       ['retry', (v) => ({ attempts: v, on: [v], methods: [v], perTryTimeout: v, bufferLimit: v })],
-      ['healthCheck', (v) => ({ passive: { consecutiveFailures: v, baseEjection: v, maxEjectedPercent: v }, active: { path: v, interval: v, timeout: v, healthyThreshold: v, unhealthyThreshold: v, expectStatus: v } })],
+      [
+        'healthCheck',
+        (v) => ({
+          passive: { consecutiveFailures: v, baseEjection: v, maxEjectedPercent: v },
+          active: { path: v, interval: v, timeout: v, healthyThreshold: v, unhealthyThreshold: v, expectStatus: v },
+        }),
+      ],
       ['auth', (v) => ({ type: 'apiKey', in: v, name: v, keys: [v, HASH] })],
       ['auth', (v) => ({ type: 'jwt', issuer: v, audience: v, jwksUri: v, algorithms: [v], clockTolerance: v, forwardClaims: { sub: v } })],
       ['auth', (v) => ({ type: 'jwt', publicKey: v })],
@@ -148,7 +213,12 @@ describe('route objects: hostile values are answered with issues in bounded time
   it('a megabyte pattern with a constraint and 10,000 routes of route objects', () => {
     const t0 = performance.now();
     expect(validateRoutes({ ['/a/:id(' + MB + ')']: { target: 'https://a.com' } }).errors.map((e) => e.code)).toEqual(['pattern-too-long']);
-    const table = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`/r${i}/:id([0-9]+)`, [{ methods: ['GET'], name: `r${i}`, targets: ['https://a.com/:id', { url: 'https://b.com/:id', weight: 2 }] }, 'https://c.com/:id']]));
+    const table = Object.fromEntries(
+      Array.from({ length: 10_000 }, (_, i) => [
+        `/r${i}/:id([0-9]+)`,
+        [{ methods: ['GET'], name: `r${i}`, targets: ['https://a.com/:id', { url: 'https://b.com/:id', weight: 2 }] }, 'https://c.com/:id'],
+      ]),
+    );
     const r = validateRoutes(table);
     expect(r.errors).toEqual([]);
     expect(performance.now() - t0).toBeLessThan(5000);

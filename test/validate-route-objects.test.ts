@@ -46,8 +46,16 @@ describe('value forms and variants (SPEC 10)', () => {
     expect(orders!.variants.map((v) => v.index)).toEqual([0, 1, 2]);
     const read = orders!.variants[0]!;
     expect(read.methods).toEqual(['GET', 'HEAD']);
-    expect(read.targets.map((t) => [t.url, t.weight])).toEqual([['https://orders-a.svc', 1], ['https://orders-b.svc', 3]]);
-    expect(read.upstream.retry).toEqual({ attempts: 2, on: ['connect-failure', 'reset', 'timeout'], methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'], bufferLimit: 65536 });
+    expect(read.targets.map((t) => [t.url, t.weight])).toEqual([
+      ['https://orders-a.svc', 1],
+      ['https://orders-b.svc', 3],
+    ]);
+    expect(read.upstream.retry).toEqual({
+      attempts: 2,
+      on: ['connect-failure', 'reset', 'timeout'],
+      methods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'],
+      bufferLimit: 65536,
+    });
     expect(read.policies.cache).toEqual({ methods: ['GET', 'HEAD'], maxEntrySize: 1024 * 1024 });
     expect(orders!.variants[1]!.headers).toEqual([{ name: 'x-beta', matcher: { kind: 'equals', value: '1' } }]);
     expect(orders!.variants[2]).toMatchObject({ name: '/api/orders/*#3', target: 'https://orders.svc', methods: null, headers: null });
@@ -71,7 +79,12 @@ describe('value forms and variants (SPEC 10)', () => {
       ['variant-unreachable', undefined, 1],
       ['variant-unreachable', undefined, 2],
     ]);
-    expect(problem([{ target: 'https://a', retry: { attempts: 1 } }, { methods: ['GET'], target: 'https://b' }])).toEqual([['variant-unreachable', undefined, 1]]);
+    expect(
+      problem([
+        { target: 'https://a', retry: { attempts: 1 } },
+        { methods: ['GET'], target: 'https://b' },
+      ]),
+    ).toEqual([['variant-unreachable', undefined, 1]]);
     expect(problem([{ methods: ['GET'], target: 'https://b' }, 42])).toEqual([['variant-invalid', '[1]', 1]]);
   });
 
@@ -117,7 +130,12 @@ describe('value forms and variants (SPEC 10)', () => {
   });
 
   it('every problem at once, each with the pattern, the variant, the field and a hint', () => {
-    const e = errors({ '/a': [{ methods: ['get'], headers: { 'bad name': '1' }, target: 'https://a', timeout: -1 }, { host: 'a.com:8080', target: 'ftp://b' }] });
+    const e = errors({
+      '/a': [
+        { methods: ['get'], headers: { 'bad name': '1' }, target: 'https://a', timeout: -1 },
+        { host: 'a.com:8080', target: 'ftp://b' },
+      ],
+    });
     expect(codes(e)).toEqual(['methods-invalid', 'headers-invalid', 'duration-invalid', 'target-bad-protocol', 'host-invalid']);
     for (const i of e) {
       expect(i.pattern).toBe('/a');
@@ -127,7 +145,7 @@ describe('value forms and variants (SPEC 10)', () => {
     }
   });
 
-  it('a bad pattern with an object value still reports the object\'s problems', () => {
+  it("a bad pattern with an object value still reports the object's problems", () => {
     expect(codes(errors({ 'a/x': { target: 'https://a', tiemout: 1 } }))).toEqual(['pattern-no-leading-slash', 'route-unknown-field']);
   });
 });
@@ -139,14 +157,21 @@ describe('examples/gateway-routes.json', () => {
     expect(a.errors).toEqual([]);
     expect(a.warnings).toEqual([]);
     const variants = a.routes.flatMap((r) => r.variants);
-    const written = new Set(Object.values(table).flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (typeof v === 'string' ? [] : Object.keys(v))));
+    const written = new Set(
+      Object.values(table)
+        .flatMap((v) => (Array.isArray(v) ? v : [v]))
+        .flatMap((v) => (typeof v === 'string' ? [] : Object.keys(v))),
+    );
     expect([...ROUTE_FIELDS].filter((f) => !written.has(f))).toEqual([]);
     const hosts = variants.flatMap((v) => v.host ?? []).map((h) => Object.keys(h)[0]);
     expect(new Set(hosts)).toEqual(new Set(['exact', 'suffix', 'regex']));
     const matchers = variants.flatMap((v) => [...(v.headers ?? []), ...(v.query ?? [])]).map((c) => c.matcher.kind);
     expect(new Set(matchers)).toEqual(new Set(['equals', 'present', 'absent', 'prefix', 'regex']));
     expect(new Set(variants.map((v) => v.policies.auth?.type).filter(Boolean))).toEqual(new Set(['apiKey', 'jwt', 'forward']));
-    expect(a.routes.filter((r) => r.shape.some((s) => s.length > 1 && s.startsWith(':'))).map((r) => r.pattern)).toEqual(['/v1/files/:id([0-9a-f]{24})', '/v1/files/:name([^/]+\\.(?:png|jpe?g))']);
+    expect(a.routes.filter((r) => r.shape.some((s) => s.length > 1 && s.startsWith(':'))).map((r) => r.pattern)).toEqual([
+      '/v1/files/:id([0-9a-f]{24})',
+      '/v1/files/:name([^/]+\\.(?:png|jpe?g))',
+    ]);
   });
 });
 
@@ -177,7 +202,13 @@ describe('conditions (SPEC 10)', () => {
 
   it('headers and query: names, matchers, duplicates after lower-casing', () => {
     const v = variant({ headers: { 'X-Beta': '1', authorization: { prefix: 'Bearer ' }, 'x-on': true, 'x-off': false, 'x-v': { regex: 'v[0-9]+' } }, query: { Debug: 'on' } });
-    expect(v.headers!.map((c) => [c.name, c.matcher.kind])).toEqual([['x-beta', 'equals'], ['authorization', 'prefix'], ['x-on', 'present'], ['x-off', 'absent'], ['x-v', 'regex']]);
+    expect(v.headers!.map((c) => [c.name, c.matcher.kind])).toEqual([
+      ['x-beta', 'equals'],
+      ['authorization', 'prefix'],
+      ['x-on', 'present'],
+      ['x-off', 'absent'],
+      ['x-v', 'regex'],
+    ]);
     expect(v.query).toEqual([{ name: 'Debug', matcher: { kind: 'equals', value: 'on' } }]);
     const re = v.headers![4]!.matcher as { kind: 'regex'; regex: { test(s: string): boolean } };
     expect([re.regex.test('v12'), re.regex.test('xv12'), re.regex.test('v12x')]).toEqual([true, false, false]);
@@ -254,7 +285,11 @@ describe('upstream fields (SPEC 11)', () => {
       active: { path: '/healthz', interval: 10_000, timeout: 2_000, healthyThreshold: 2, unhealthyThreshold: 3, expectStatus: [[200, 399]] },
     });
     expect(upstream({ healthCheck: { active: { path: '/h', expectStatus: ['200-299', '404', 503], interval: '1m', timeout: '1.5s' } } }).healthCheck!.active).toMatchObject({
-      expectStatus: [[200, 299], [404, 404], [503, 503]],
+      expectStatus: [
+        [200, 299],
+        [404, 404],
+        [503, 503],
+      ],
       interval: 60_000,
       timeout: 1_500,
     });
@@ -303,7 +338,10 @@ describe('policy fields (SPEC 12)', () => {
       keys: ['ab'.repeat(32)],
     });
     const jwk = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' };
-    expect(policies({ auth: { type: 'jwt', publicKey: jwk, issuer: 'https://i', audience: ['a', 'b'], algorithms: ['ES256'], clockTolerance: '5s', forwardClaims: { sub: 'X-User' } } }).auth).toEqual({
+    expect(
+      policies({ auth: { type: 'jwt', publicKey: jwk, issuer: 'https://i', audience: ['a', 'b'], algorithms: ['ES256'], clockTolerance: '5s', forwardClaims: { sub: 'X-User' } } })
+        .auth,
+    ).toEqual({
       type: 'jwt',
       publicKey: jwk,
       issuer: 'https://i',
@@ -332,7 +370,10 @@ describe('policy fields (SPEC 12)', () => {
 
   it('a plain API key is refused, never echoed, with a hint that shows how to hash it', () => {
     const e = errors({ '/a': { target: 'https://a', auth: { type: 'apiKey', keys: ['my-very-secret-key', HASH, 'sha256:abc'] } } });
-    expect(e.map((i) => [i.code, i.field])).toEqual([['api-key-not-hashed', 'auth.keys[0]'], ['api-key-not-hashed', 'auth.keys[2]']]);
+    expect(e.map((i) => [i.code, i.field])).toEqual([
+      ['api-key-not-hashed', 'auth.keys[0]'],
+      ['api-key-not-hashed', 'auth.keys[2]'],
+    ]);
     expect(JSON.stringify(e)).not.toContain('my-very-secret-key');
     expect(e[0]!.hint).toContain('sha256sum');
   });

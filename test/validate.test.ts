@@ -7,9 +7,7 @@ const codes = (issues: RouteIssue[]) => issues.map((i) => i.code);
 
 describe('validateRoutes: the legacy checks keep their wording', () => {
   it.each([[[]], ['string'], [42], [true], [[{ '/a': 'https://a' }]]])('not a plain object: %j', (value) => {
-    expect(only(value)).toEqual([
-      expect.objectContaining({ code: 'routes-not-object', message: 'Routes must be an object mapping path patterns to target URLs' }),
-    ]);
+    expect(only(value)).toEqual([expect.objectContaining({ code: 'routes-not-object', message: 'Routes must be an object mapping path patterns to target URLs' })]);
   });
   it('empty object', () => {
     expect(only({})).toEqual([expect.objectContaining({ code: 'routes-empty', message: 'Routes object cannot be empty' })]);
@@ -81,9 +79,7 @@ describe('validateRoutes: new checks with their own codes', () => {
   });
 
   it('conflicts name both patterns, under the options that decide shape', () => {
-    expect(only({ '/u/:id': 'https://a', '/u/:name': 'https://b' })).toEqual([
-      expect.objectContaining({ code: 'conflict', pattern: '/u/:name', conflictsWith: '/u/:id' }),
-    ]);
+    expect(only({ '/u/:id': 'https://a', '/u/:name': 'https://b' })).toEqual([expect.objectContaining({ code: 'conflict', pattern: '/u/:name', conflictsWith: '/u/:id' })]);
     expect(codes(only({ '/u/*/x': 'https://a', '/u/:id/x': 'https://b' }))).toEqual(['conflict']);
     expect(codes(only({ '/café': 'https://a', '/caf%c3%a9': 'https://b' }))).toEqual(['conflict']);
     expect(codes(only({ '/a//b': 'https://a', '/a/b': 'https://b' }))).toEqual(['conflict']);
@@ -120,7 +116,7 @@ describe('validateRoutes: new checks with their own codes', () => {
   });
 
   it('reports every problem at once, in table order', () => {
-    const result = validateRoutes({ 'bad': 'https://a', '/ok': 'ftp://b', '/x/*.png': 5, '/u/:id': 'https://c', '/u/:n': 'https://d' });
+    const result = validateRoutes({ bad: 'https://a', '/ok': 'ftp://b', '/x/*.png': 5, '/u/:id': 'https://c', '/u/:n': 'https://d' });
     expect(result.valid).toBe(false);
     expect(codes(result.errors)).toEqual(['pattern-no-leading-slash', 'target-bad-protocol', 'wildcard-misplaced', 'target-not-string', 'conflict']);
   });
@@ -183,7 +179,12 @@ describe('properties', () => {
   });
 
   it('validation never throws on hostile objects either', () => {
-    const throwing = Object.defineProperty({}, '/a', { enumerable: true, get: () => { throw new Error('boom'); } });
+    const throwing = Object.defineProperty({}, '/a', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
     expect(validateRoutes(throwing).valid).toBe(false);
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();

@@ -47,14 +47,12 @@ interface ModelPattern {
   trailingSlash: boolean;
 }
 
-const patternArb: fc.Arbitrary<ModelPattern> = fc
-  .tuple(fc.array(fc.constantFrom(...SEGMENTS), { maxLength: 3 }), fc.constantFrom('', '', '/*', '/'))
-  .map(([segs, tail]) => {
-    const text = '/' + segs.map((s) => s.text).join('/') + (segs.length === 0 && tail !== '' ? tail.slice(1) : tail);
-    // A "*" written last is the catch-all, whichever way it was generated.
-    if (tail === '' && segs.at(-1)?.text === '*') return { text, segs: segs.slice(0, -1), catchAll: true, trailingSlash: false };
-    return { text, segs, catchAll: tail === '/*', trailingSlash: tail === '/' && segs.length > 0 };
-  });
+const patternArb: fc.Arbitrary<ModelPattern> = fc.tuple(fc.array(fc.constantFrom(...SEGMENTS), { maxLength: 3 }), fc.constantFrom('', '', '/*', '/')).map(([segs, tail]) => {
+  const text = '/' + segs.map((s) => s.text).join('/') + (segs.length === 0 && tail !== '' ? tail.slice(1) : tail);
+  // A "*" written last is the catch-all, whichever way it was generated.
+  if (tail === '' && segs.at(-1)?.text === '*') return { text, segs: segs.slice(0, -1), catchAll: true, trailingSlash: false };
+  return { text, segs, catchAll: tail === '/*', trailingSlash: tail === '/' && segs.length > 0 };
+});
 
 const TARGETS = ['https://a.com', 'https://a.com/x/', 'https://a.com/:a', 'https://a.com/:c/*', 'https://a.com/*', 'https://', 'ftp://a.com', 'https://a.com/#f'];
 
@@ -64,7 +62,9 @@ function names(p: ModelPattern): Set<string> {
 
 /** The model's shape key (SPEC 3, 10.2), written from the SPEC text. */
 function shapeKey(p: ModelPattern, o: Options): string {
-  const tokens = p.segs.map((s) => (s.shape.startsWith('static:') ? 'static:' + (o.caseSensitive === false ? s.shape.slice(7).replace(/[A-Z]/g, (c) => c.toLowerCase()) : s.shape.slice(7)) : s.shape));
+  const tokens = p.segs.map((s) =>
+    s.shape.startsWith('static:') ? 'static:' + (o.caseSensitive === false ? s.shape.slice(7).replace(/[A-Z]/g, (c) => c.toLowerCase()) : s.shape.slice(7)) : s.shape,
+  );
   if (p.catchAll) tokens.push('*');
   else if (p.trailingSlash && !o.ignoreTrailingSlash) tokens.push('static:');
   else if (p.segs.length === 0) tokens.push('static:'); // "/" alone
@@ -111,7 +111,8 @@ function valueOk(value: unknown, p: ModelPattern, namesSeen: string[]): boolean 
     if (!isObject(v)) return;
     if (typeof v.name === 'string') namesSeen.push(v.name);
     if (typeof v.target === 'string') ok = targetOk(v.target, p) && ok;
-    if (Array.isArray(v.targets)) for (const t of v.targets) ok = (typeof t === 'string' ? targetOk(t, p) : isObject(t) && typeof t.url === 'string' ? targetOk(t.url, p) : true) && ok;
+    if (Array.isArray(v.targets))
+      for (const t of v.targets) ok = (typeof t === 'string' ? targetOk(t, p) : isObject(t) && typeof t.url === 'string' ? targetOk(t.url, p) : true) && ok;
     for (const field of ['headers', 'query']) {
       const conditions = v[field];
       if (isObject(conditions)) for (const m of Object.values(conditions)) if (isObject(m)) ok = re2Ok(m.regex) && ok;
@@ -140,7 +141,13 @@ function modelValid(entries: [ModelPattern, unknown][], table: Record<string, un
 }
 
 const entriesArb = fc
-  .uniqueArray(fc.tuple(patternArb, routeValueArb(fc.oneof({ weight: 3, arbitrary: fc.constantFrom('https://a.com', 'https://a.com/x/') }, { weight: 2, arbitrary: fc.constantFrom(...TARGETS) }))), { maxLength: 4, selector: ([p]) => p.text })
+  .uniqueArray(
+    fc.tuple(
+      patternArb,
+      routeValueArb(fc.oneof({ weight: 3, arbitrary: fc.constantFrom('https://a.com', 'https://a.com/x/') }, { weight: 2, arbitrary: fc.constantFrom(...TARGETS) })),
+    ),
+    { maxLength: 4, selector: ([p]) => p.text },
+  )
   .map((entries) => entries.map(([p, v]) => [p, JSON.parse(JSON.stringify(v)) as unknown] as [ModelPattern, unknown]));
 const optionsArb = fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean() });
 

@@ -37,7 +37,7 @@ export interface FastifyInstanceLike {
 
 function registerUpgrades(fastify: FastifyInstanceLike, forwarder: RouteForwarder): void {
   const server = fastify.server;
-  if (server === undefined) throw new TypeError('createFastifyPlugin: `websocket: true` needs the Fastify instance\'s `server` (fastify.server) to listen for upgrades');
+  if (server === undefined) throw new TypeError("createFastifyPlugin: `websocket: true` needs the Fastify instance's `server` (fastify.server) to listen for upgrades");
   const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const others = server.listenerCount('upgrade') > 1;
     forwarder.upgrade(req, socket, head, others ? () => undefined : undefined);

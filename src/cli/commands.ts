@@ -70,13 +70,7 @@ export async function runValidate(arg: string | undefined, flags: TableFlags, io
   const result = validateRoutes(routes, options);
   const count = routes !== null && typeof routes === 'object' && !Array.isArray(routes) ? Object.keys(routes).length : 0;
   if (flags.json) {
-    io.out(
-      JSON.stringify(
-        { source: source.label, valid: result.valid, routes: count, errors: result.errors.map(issueJson), warnings: result.warnings.map(issueJson) },
-        null,
-        2,
-      ),
-    );
+    io.out(JSON.stringify({ source: source.label, valid: result.valid, routes: count, errors: result.errors.map(issueJson), warnings: result.warnings.map(issueJson) }, null, 2));
     return result.valid ? 0 : 1;
   }
   const summary = `${plural(result.errors.length, 'error')}, ${plural(result.warnings.length, 'warning')}`;
@@ -113,13 +107,26 @@ export async function runMatch(arg: string | undefined, paths: string[], flags: 
   const routes = loaded.routes ?? {};
   const router = Object.keys(routes as object).length ? compile(routes as unknown, matchOptions(flags)) : null;
   if (!router) {
-    if (flags.json) io.out(JSON.stringify(paths.map((p) => ({ input: p, match: null, url: null, candidates: [] })), null, 2));
+    if (flags.json)
+      io.out(
+        JSON.stringify(
+          paths.map((p) => ({ input: p, match: null, url: null, candidates: [] })),
+          null,
+          2,
+        ),
+      );
     else io.out(`${source.label}: no routes; every request runs the function's own code`);
     return 0;
   }
   const explanations = paths.map((p) => ({ display: p, x: explain(router, pathOf(p), request) }));
   if (flags.json) {
-    io.out(JSON.stringify(explanations.map((e) => explanationJson(e.x, e.display)), null, 2));
+    io.out(
+      JSON.stringify(
+        explanations.map((e) => explanationJson(e.x, e.display)),
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   io.out(`${source.label}: ${plural(router.routes.length, 'route')}\n`);

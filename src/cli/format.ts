@@ -25,7 +25,12 @@ export function plural(n: number, word: string): string {
 }
 
 function per(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
 
@@ -33,13 +38,13 @@ function per(ms: number): string {
 export function policySummary(p: PolicyConfig): string {
   const parts: string[] = [];
   if (p.auth) parts.push(`auth=${p.auth.type}`);
-  if (p.rateLimit) parts.push(`rateLimit=${p.rateLimit.requests}/${per(p.rateLimit.per)}${p.rateLimit.burst !== p.rateLimit.requests ? ` burst ${p.rateLimit.burst}` : ''}(${p.rateLimit.key})`);
+  if (p.rateLimit)
+    parts.push(`rateLimit=${p.rateLimit.requests}/${per(p.rateLimit.per)}${p.rateLimit.burst !== p.rateLimit.requests ? ` burst ${p.rateLimit.burst}` : ''}(${p.rateLimit.key})`);
   if (p.cache) parts.push(p.cache.ttl !== undefined ? `cache(ttl ${per(p.cache.ttl)})` : 'cache');
   if (p.requestHeaders) parts.push('requestHeaders');
   if (p.responseHeaders) parts.push('responseHeaders');
   return parts.join(' ');
 }
-
 
 /** A variant in one line: its conditions in brackets, then its target(s). */
 export function describeVariant(v: RouteVariant): string {
@@ -58,9 +63,7 @@ export function formatTable(routes: readonly CompiledRoute[], indent = '  '): st
   const ordered = routesInPrecedenceOrder(routes);
   const width = Math.min(48, Math.max(0, ...ordered.map((r) => r.pattern.length)));
   const digits = String(ordered.length).length;
-  return ordered
-    .map((r, i) => `${indent}${String(i + 1).padStart(digits)}. ${r.pattern.padEnd(width)}  ->  ${r.variants.map(describeVariant).join('  |  ')}`)
-    .join('\n');
+  return ordered.map((r, i) => `${indent}${String(i + 1).padStart(digits)}. ${r.pattern.padEnd(width)}  ->  ${r.variants.map(describeVariant).join('  |  ')}`).join('\n');
 }
 
 export function formatWarnings(router: Router): string {
@@ -102,8 +105,7 @@ function formatCandidates(x: Explanation, winner: Candidate | undefined, segment
   const winnerAt = winner === undefined ? x.candidates.length : x.candidates.indexOf(winner);
   x.candidates.forEach((c, i) => {
     const accepting = c.variants.some((v) => v.accepted);
-    const mark =
-      c === winner ? 'wins' : i < winnerAt || !accepting ? 'passed over: no variant accepts the request' : winner ? `behind: ${whyBehind(winner, c, segments)}` : '';
+    const mark = c === winner ? 'wins' : i < winnerAt || !accepting ? 'passed over: no variant accepts the request' : winner ? `behind: ${whyBehind(winner, c, segments)}` : '';
     lines.push(`    ${i + 1}. ${c.route.pattern.padEnd(width)}  [${describeKinds(c)}]  ${mark}`);
     const conditional = c.variants.length > 1 || c.variants.some((v) => v.failed.length > 0);
     if (!conditional) return;
@@ -138,7 +140,7 @@ export function formatExplanation(x: Explanation, display = x.input): string {
     if (x.allow.length > 0) {
       lines.push(`  no variant accepts this method: a gateway answers 405 with Allow: ${x.allow.join(', ')} (the function's own code runs in the runtime)`);
     } else {
-      lines.push('  no route matches: the function\'s own code would run (a standalone gateway answers 404)');
+      lines.push("  no route matches: the function's own code would run (a standalone gateway answers 404)");
     }
     if (x.candidates.length > 0) {
       lines.push(`  candidates, in precedence order:`);

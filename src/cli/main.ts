@@ -134,20 +134,20 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'validate': {
       const { values, positionals } = parse(command, rest, TABLE_OPTIONS);
-      if (values.help) return io.out(HELP.validate!), 0;
+      if (values.help) return (io.out(HELP.validate!), 0);
       if (positionals.length > 1) throw new UsageError(`validate takes one <routes> argument, got ${positionals.length} (quote a JSON table)`);
       return runValidate(positionals[0], values as TableFlags, io);
     }
     case 'match': {
       const { values, positionals } = parse(command, rest, MATCH_COMMAND_OPTIONS);
-      if (values.help) return io.out(HELP.match!), 0;
+      if (values.help) return (io.out(HELP.match!), 0);
       const [routes, ...paths] = positionals;
       if (routes === undefined || paths.length === 0) throw new UsageError('Usage: af-routes match <routes> <path>...\nRun "af-routes match --help" for more.');
       return runMatch(routes, paths, values as TableFlags & RequestFlags, io);
     }
     case 'serve': {
       const { values, positionals } = parse(command, rest, SERVE_OPTIONS);
-      if (values.help) return io.out(HELP.serve!), 0;
+      if (values.help) return (io.out(HELP.serve!), 0);
       if (positionals.length > 1) throw new UsageError(`serve takes one <routes> argument, got ${positionals.length}`);
       const { runServe } = await import('./serve.js');
       const scaleOut = {
@@ -161,14 +161,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'edit': {
       const { values, positionals } = parse(command, rest, EDIT_OPTIONS);
-      if (values.help) return io.out(HELP.edit!), 0;
+      if (values.help) return (io.out(HELP.edit!), 0);
       if (positionals.length > 1) throw new UsageError(`edit takes one <routes.json> argument, got ${positionals.length}`);
       const { runEdit } = await import('./edit.js');
       return exitSoon(await runEdit(positionals[0], { ...values, port: parsePort(values.port), editorPort: parsePort(values['editor-port']) }, io));
     }
     case 'demo': {
       const { values, positionals } = parse(command, rest, DEMO_OPTIONS);
-      if (values.help) return io.out(HELP.demo!), 0;
+      if (values.help) return (io.out(HELP.demo!), 0);
       if (positionals.length > 0) throw new UsageError('demo takes no arguments');
       const { runDemo } = await import('./demo.js');
       return exitSoon(await runDemo({ port: parsePort(values.port) }, io));

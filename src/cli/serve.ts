@@ -47,7 +47,10 @@ export function watchFile(file: string, onChange: () => void): FSWatcher {
 }
 
 /** Loads a table for a reload: the router, or the problems to print. */
-async function tryLoad(source: Pick<RoutesSource, 'load'>, flags: TableFlags): Promise<{ ok: true; router: Router; routes: unknown; key: string } | { ok: false; report: string; key: string }> {
+async function tryLoad(
+  source: Pick<RoutesSource, 'load'>,
+  flags: TableFlags,
+): Promise<{ ok: true; router: Router; routes: unknown; key: string } | { ok: false; report: string; key: string }> {
   let routes: unknown;
   try {
     routes = await source.load();
@@ -97,8 +100,21 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
 
   const host = flags.host ?? '127.0.0.1';
   const listen = { tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, h2c: flags.h2c, watch: flags.watch };
-  const serving = await startServing({ routes: routes ?? null, router: () => router, source: source.label, host, port: flags.port, settings, log, io, listen, ...(rateLimitStore !== undefined ? { rateLimitStore } : {}) });
-  io.out(`\nListening on ${serving.url}${serving.protocols !== undefined ? ` (${serving.protocols})` : ''}${settings.workers > 1 ? ` (${settings.workers} workers)` : ''}${settings.production ? ', production mode' : ''}`);
+  const serving = await startServing({
+    routes: routes ?? null,
+    router: () => router,
+    source: source.label,
+    host,
+    port: flags.port,
+    settings,
+    log,
+    io,
+    listen,
+    ...(rateLimitStore !== undefined ? { rateLimitStore } : {}),
+  });
+  io.out(
+    `\nListening on ${serving.url}${serving.protocols !== undefined ? ` (${serving.protocols})` : ''}${settings.workers > 1 ? ` (${settings.workers} workers)` : ''}${settings.production ? ', production mode' : ''}`,
+  );
   if (serving.adminUrl !== undefined) io.out(`Admin endpoints on ${serving.adminUrl} (/metrics, /routes, /healthz, /readyz)`);
   if (rateLimitStore !== undefined) io.out(`Rate limits shared in Redis at ${redactUrl(flags.rateLimitStore!)}`);
 

@@ -56,10 +56,13 @@ export async function parseRoutesOptionDetailed(value: string): Promise<ParsedRo
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? `no such file "${value}"`
-      : code === 'EISDIR' ? `"${value}" is a directory, not a JSON file`
-      : code === 'ENAMETOOLONG' ? 'the value is too long to be a path'
-      : reason(e);
+      code === 'ENOENT'
+        ? `no such file "${value}"`
+        : code === 'EISDIR'
+          ? `"${value}" is a directory, not a JSON file`
+          : code === 'ENAMETOOLONG'
+            ? 'the value is too long to be a path'
+            : reason(e);
     throw new RoutesOptionError(jsonError, why);
   }
   try {

@@ -45,11 +45,7 @@ const MAX_SHAPES = 256;
  * class per parameter shape instead of a dictionary grown key by key. Same slicing and decoding
  * as `materialize`, which serves where code generation is unavailable.
  */
-function generateMatchBuilder(
-  routes: readonly CompiledRoute[],
-  decode: (value: string) => string,
-  fallback: MatchBuilder,
-): { build: MatchBuilder; shapeOf: Int32Array } | null {
+function generateMatchBuilder(routes: readonly CompiledRoute[], decode: (value: string) => string, fallback: MatchBuilder): { build: MatchBuilder; shapeOf: Int32Array } | null {
   if (!codegenAvailable()) return null;
   const ids = new Map<string, number>();
   const cases: string[] = [];
@@ -73,4 +69,3 @@ function generateMatchBuilder(
   const build = new Function('d', 's', 'fallback', source)(decode, shapeOf, fallback) as MatchBuilder;
   return { build, shapeOf };
 }
-

@@ -60,11 +60,7 @@ export interface NativeMatcherOptions {
 }
 
 export interface NativeAddon {
-  createMatcher(
-    shapes: string[][],
-    options: NativeMatcherOptions,
-    guards?: { methods: Int32Array; checked: Uint8Array },
-  ): NativeMatcher;
+  createMatcher(shapes: string[][], options: NativeMatcherOptions, guards?: { methods: Int32Array; checked: Uint8Array }): NativeMatcher;
 }
 
 type Require = (id: string) => unknown;
@@ -179,12 +175,7 @@ export function loadNativeAddon(): NativeAddon | null {
   return loadNativeBackend().ok ? addonLoaded : null;
 }
 
-function createNativeBackend(
-  addon: NativeAddon,
-  shapes: readonly (readonly string[])[],
-  options: BackendOptions,
-  guards?: BackendGuards,
-): MatcherBackend {
+function createNativeBackend(addon: NativeAddon, shapes: readonly (readonly string[])[], options: BackendOptions, guards?: BackendGuards): MatcherBackend {
   const matcher = addon.createMatcher(
     shapes as string[][],
     { caseSensitive: options.caseSensitive, ignoreTrailingSlash: options.ignoreTrailingSlash },
@@ -253,4 +244,3 @@ function describe(error: unknown): string {
   const first = message.split('\n', 1)[0] ?? message;
   return first.length > 300 ? `${first.slice(0, 300)}...` : first;
 }
-

@@ -231,8 +231,7 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   const compiled = analysis.routes;
   const bits = methodBits(compiled);
   let router: RouterImpl | null = null;
-  const guards: BackendGuards | null =
-    bits === null ? null : { methods: bits.methods, checked: bits.checked, accept: (route) => router !== null && router.accept(route) };
+  const guards: BackendGuards | null = bits === null ? null : { methods: bits.methods, checked: bits.checked, accept: (route) => router !== null && router.accept(route) };
   const { matcher, engine } = createBackend(
     compiled.map((r) => r.shape),
     resolved,

@@ -8,10 +8,7 @@ export type { CompiledRoute, RouteVariant } from '../table/route.js';
  * Request headers as `match` reads them: a fetch `Headers`, a Node headers record (names
  * lower-case, repeated lines as arrays), or a function that returns one header's value.
  */
-export type HeadersLike =
-  | { get(name: string): string | null }
-  | Readonly<Record<string, string | readonly string[] | undefined>>
-  | ((name: string) => string | null | undefined);
+export type HeadersLike = { get(name: string): string | null } | Readonly<Record<string, string | readonly string[] | undefined>> | ((name: string) => string | null | undefined);
 
 /** What route conditions (SPEC 10.1) read of a request. Every field is optional. */
 export interface MatchRequest {

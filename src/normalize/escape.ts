@@ -74,11 +74,7 @@ const encoder = /* @__PURE__ */ new TextEncoder();
  * percent-encoded as UTF-8 (patterns) instead of rejected (request paths).
  * `allowEncodedSlash`: `%2F`/`%5C` are kept opaque instead of rejected.
  */
-export function canonicalizeSegment(
-  segment: string,
-  allowNonAscii: boolean,
-  allowEncodedSlash: boolean,
-): string | SegmentFailure {
+export function canonicalizeSegment(segment: string, allowNonAscii: boolean, allowEncodedSlash: boolean): string | SegmentFailure {
   let out = '';
   let i = 0;
   const n = segment.length;

@@ -15,15 +15,7 @@ export interface NormalizeOptions {
 }
 
 export type PathErrorCode =
-  | 'path-too-long'
-  | 'too-many-segments'
-  | 'no-leading-slash'
-  | 'invalid-character'
-  | 'invalid-query'
-  | 'malformed-escape'
-  | 'invalid-utf8'
-  | 'encoded-nul'
-  | 'encoded-slash';
+  'path-too-long' | 'too-many-segments' | 'no-leading-slash' | 'invalid-character' | 'invalid-query' | 'malformed-escape' | 'invalid-utf8' | 'encoded-nul' | 'encoded-slash';
 
 /** A request path that cannot be routed: answer it with `status`. */
 export interface PathError {
@@ -47,8 +39,7 @@ const MESSAGES: Record<PathErrorCode, string> = {
   'path-too-long': 'The request path is longer than the limit',
   'too-many-segments': 'The request path has more segments than the limit',
   'no-leading-slash': 'The request path must start with "/"',
-  'invalid-character':
-    'The request path holds a character that is not allowed (control, space, "\\" or raw non-ASCII; percent-encode it)',
+  'invalid-character': 'The request path holds a character that is not allowed (control, space, "\\" or raw non-ASCII; percent-encode it)',
   'invalid-query': 'The query holds a character that cannot appear in a request (control, space or raw non-ASCII)',
   'malformed-escape': 'The request path holds a "%" that is not followed by two hex digits',
   'invalid-utf8': 'The request path holds percent-escapes that do not decode as UTF-8',

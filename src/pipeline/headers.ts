@@ -21,11 +21,7 @@ export interface HeadersLike {
  * platform's invocation shape), a `Headers`-like object, Node's flat `rawHeaders` array
  * (`[name, value, name, value, ...]`, which keeps every repeated header), or `[name, value]` pairs.
  */
-export type HeadersInput =
-  | Readonly<Record<string, string | readonly string[] | number | undefined | null>>
-  | HeadersLike
-  | readonly string[]
-  | Iterable<readonly [string, string]>;
+export type HeadersInput = Readonly<Record<string, string | readonly string[] | number | undefined | null>> | HeadersLike | readonly string[] | Iterable<readonly [string, string]>;
 
 /**
  * Hop-by-hop headers (RFC 9110 section 7.6.1 and the ones every proxy drops), never forwarded

@@ -8,7 +8,16 @@
 import type { Router } from '../match/types.js';
 import { classifyUpstreamError, errorBody, ERROR_MESSAGES, type ProxyErrorCode } from '../pipeline/errors.js';
 import { conditionHeaders, readConditionHeader, toFetchHeaders, toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
-import { applyRequestPolicies, applyResponsePolicies, createPolicyRuntime, policyContext, policyPlan, runPolicies, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
+import {
+  applyRequestPolicies,
+  applyResponsePolicies,
+  createPolicyRuntime,
+  policyContext,
+  policyPlan,
+  runPolicies,
+  type PolicyPlan,
+  type PolicyRuntime,
+} from '../pipeline/policies.js';
 import { cacheStatus } from '../policies/cache/status.js';
 import type { PolicyContext } from '../policies/types.js';
 import { routeRequest } from '../pipeline/route.js';

@@ -60,7 +60,8 @@ function invocationBody(body: unknown, headers: HeaderRecord): FetchBody {
   else if (body instanceof Uint8Array) out = body;
   else if (body instanceof ArrayBuffer) out = new Uint8Array(body);
   else if (ArrayBuffer.isView(body)) out = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  else if (isReadableStream(body)) return body; // its content-length, if any, stays as sent
+  else if (isReadableStream(body))
+    return body; // its content-length, if any, stays as sent
   else if (isBlob(body)) {
     headers['content-length'] = String(body.size);
     return body.stream() as ReadableStream<Uint8Array>;

@@ -17,7 +17,8 @@ import type { LogState } from './node-access-log.js';
 export function sendPolicyAnswer(res: ServerResponse, answer: PolicyAnswer, method: string, state: LogState): void {
   if (answer.code !== undefined) state.error = answer.code as ProxyErrorCode;
   if (res.headersSent || res.destroyed) return;
-  const body = answer.body === null ? null : typeof answer.body === 'string' ? Buffer.from(answer.body) : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
+  const body =
+    answer.body === null ? null : typeof answer.body === 'string' ? Buffer.from(answer.body) : Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength);
   const headers: HeaderRecord = { ...answer.headers };
   if (body !== null) headers['content-length'] = String(body.byteLength);
   res.writeHead(answer.status, headers);

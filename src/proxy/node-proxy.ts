@@ -167,7 +167,14 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     state.upstreamStarted = performance.now();
     const cache = policy?.plan.cache ?? null;
     const probe: CacheProbe | null = cache !== null && cache.methods.includes(request.method) ? newProbe(request.path) : null;
-    const relay = new NodeResponseRelay(res, state, target, request.method, policy && responseHook(policy.plan, policy.ctx, options.events, () => probe), policy?.ctx.responseHeaders);
+    const relay = new NodeResponseRelay(
+      res,
+      state,
+      target,
+      request.method,
+      policy && responseHook(policy.plan, policy.ctx, options.events, () => probe),
+      policy?.ctx.responseHeaders,
+    );
     const opts: Dispatcher.DispatchOptions = {
       origin: request.origin,
       path: request.path,
@@ -190,7 +197,17 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   }
 
   /** Runs the variant's policies, then answers (401, 429, ...) or dispatches. */
-  function withPolicies(req: IncomingMessage, res: ServerResponse, match: RouteMatch, path: string, query: string, plan: PolicyPlan, state: LogState, router: Router, scope: string): void {
+  function withPolicies(
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: RouteMatch,
+    path: string,
+    query: string,
+    plan: PolicyPlan,
+    state: LogState,
+    router: Router,
+    scope: string,
+  ): void {
     const socket = req.socket as Socket & { encrypted?: boolean };
     const method = req.method ?? 'GET';
     const ctx = policyContext(policies, {
@@ -220,7 +237,12 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     const started = performance.now();
     const state: LogState = { route: null, bytesOut: 0, observation: null };
     try {
-      const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? null, headers: req.headers }, { allowEncodedSlashes, fallthrough });
+      const decision = routeRequest(
+        router,
+        req.url ?? '',
+        { method: req.method ?? 'GET', host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? null, headers: req.headers },
+        { allowEncodedSlashes, fallthrough },
+      );
       if (decision.kind === 'fall-through') return false;
       state.observation = observer.start(req.method ?? 'GET', req.url ?? '', (name) => {
         const v = req.headers[name];

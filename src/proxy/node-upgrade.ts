@@ -268,7 +268,12 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
   function handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void, scope = ''): boolean {
     const state: ExchangeState = { req, started: performance.now(), log, route: null, logged: false };
     try {
-      const decision = routeRequest(router, req.url ?? '', { method: req.method ?? 'GET', host: req.headers.host ?? null, headers: req.headers }, { allowEncodedSlashes: options.allowEncodedSlashes, fallthrough });
+      const decision = routeRequest(
+        router,
+        req.url ?? '',
+        { method: req.method ?? 'GET', host: req.headers.host ?? null, headers: req.headers },
+        { allowEncodedSlashes: options.allowEncodedSlashes, fallthrough },
+      );
       if (decision.kind === 'fall-through') return false;
       // From here the socket is ours: an error on it must never crash the host.
       socket.on('error', () => socket.destroy());

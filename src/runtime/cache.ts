@@ -183,7 +183,10 @@ export class RouterCache {
     const promise = (async (): Promise<Router | null> => {
       let raw: unknown;
       try {
-        raw = await withTimeout(Promise.resolve().then(() => this.options.loadRoutes(functionId)), this.loadTimeoutMs);
+        raw = await withTimeout(
+          Promise.resolve().then(() => this.options.loadRoutes(functionId)),
+          this.loadTimeoutMs,
+        );
       } catch (err) {
         this.counters.loadErrors++;
         this.report('load', functionId, err);

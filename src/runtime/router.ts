@@ -73,8 +73,7 @@ export function createRuntimeCore(options: RuntimeRouterOptions, upstreams?: Ups
   const registry = upstreams ?? createUpstreamRegistry({ events: options.events, prober: transportProber(transport) });
   const cache = new RouterCache(options, (functionId) => registry.release(functionId));
   const onRequest = options.onRequest;
-  const logFor = (functionId: string): ((entry: AccessLogEntry) => void) | undefined =>
-    onRequest ? (entry) => onRequest({ ...entry, functionId }) : undefined;
+  const logFor = (functionId: string): ((entry: AccessLogEntry) => void) | undefined => (onRequest ? (entry) => onRequest({ ...entry, functionId }) : undefined);
   const base: FetchPipelineOptions = {
     transport,
     blockPrivateNetworks: options.blockPrivateNetworks !== false,

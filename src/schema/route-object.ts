@@ -18,8 +18,13 @@ const HTTP_URL = '^[Hh][Tt][Tt][Pp][Ss]?://[^#]+$';
 const LABEL = '[A-Za-z0-9_][A-Za-z0-9_-]{0,62}';
 const HOST_TEXT = `^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$|^\\[[0-9A-Fa-f:.]{2,45}\\]$`;
 const HEADER_NAME: JsonSchema = { type: 'string', minLength: 1, maxLength: 256, pattern: `^${TCHAR}+$`, description: 'A header name (case-insensitive).' };
-const FORBIDDEN_HEADER = '^(?:[Cc][Oo][Nn][Nn][Ee][Cc][Tt][Ii][Oo][Nn]|[Kk][Ee][Ee][Pp]-[Aa][Ll][Ii][Vv][Ee]|[Pp][Rr][Oo][Xx][Yy]-[Aa][Uu][Tt][Hh][Ee][Nn][Tt][Ii][Cc][Aa][Tt][Ee]|[Pp][Rr][Oo][Xx][Yy]-[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]|[Tt][Ee]|[Tt][Rr][Aa][Ii][Ll][Ee][Rr]|[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg]|[Uu][Pp][Gg][Rr][Aa][Dd][Ee]|[Hh][Oo][Ss][Tt]|[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh])$';
-const SETTABLE_HEADER: JsonSchema = { ...HEADER_NAME, not: { pattern: FORBIDDEN_HEADER }, description: 'A header name; hop-by-hop headers, Host and Content-Length are the proxy\'s and cannot be set, added or removed.' };
+const FORBIDDEN_HEADER =
+  '^(?:[Cc][Oo][Nn][Nn][Ee][Cc][Tt][Ii][Oo][Nn]|[Kk][Ee][Ee][Pp]-[Aa][Ll][Ii][Vv][Ee]|[Pp][Rr][Oo][Xx][Yy]-[Aa][Uu][Tt][Hh][Ee][Nn][Tt][Ii][Cc][Aa][Tt][Ee]|[Pp][Rr][Oo][Xx][Yy]-[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]|[Tt][Ee]|[Tt][Rr][Aa][Ii][Ll][Ee][Rr]|[Tt][Rr][Aa][Nn][Ss][Ff][Ee][Rr]-[Ee][Nn][Cc][Oo][Dd][Ii][Nn][Gg]|[Uu][Pp][Gg][Rr][Aa][Dd][Ee]|[Hh][Oo][Ss][Tt]|[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh])$';
+const SETTABLE_HEADER: JsonSchema = {
+  ...HEADER_NAME,
+  not: { pattern: FORBIDDEN_HEADER },
+  description: "A header name; hop-by-hop headers, Host and Content-Length are the proxy's and cannot be set, added or removed.",
+};
 
 /** `required: [key]`, with the key declared beside it (Ajv's strict mode asks for that). */
 function requires(key: string): JsonSchema {
@@ -46,14 +51,24 @@ function size(description: string, min = 0): JsonSchema {
   };
 }
 
-const REGEX: JsonSchema = { type: 'string', minLength: 1, maxLength: 256, description: 'A regular expression in RE2 syntax (linear time: no back-references, no look-around), matched against the whole value.' };
+const REGEX: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  description: 'A regular expression in RE2 syntax (linear time: no back-references, no look-around), matched against the whole value.',
+};
 
 const MATCHER: JsonSchema = {
   description: 'A string (equal), true (present), false (absent), { "prefix": s } or { "regex": s } (whole value, RE2 syntax).',
   anyOf: [
     { type: 'string' },
     { type: 'boolean' },
-    { type: 'object', additionalProperties: false, required: ['prefix'], properties: { prefix: { type: 'string', minLength: 1, description: 'The value starts with this text.' } } },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['prefix'],
+      properties: { prefix: { type: 'string', minLength: 1, description: 'The value starts with this text.' } },
+    },
     { type: 'object', additionalProperties: false, required: ['regex'], properties: { regex: REGEX } },
   ],
 };
@@ -68,8 +83,19 @@ const METHODS = (description: string, maxItems = 32): JsonSchema => ({
 
 const HOST_ENTRY: JsonSchema = {
   anyOf: [
-    { type: 'string', minLength: 1, maxLength: 253, pattern: HOST_TEXT, description: 'A host name without port (any case); "*.example.com" matches one or more labels before example.com, never example.com itself.' },
-    { type: 'object', additionalProperties: false, required: ['regex'], properties: { regex: { ...REGEX, description: 'RE2 regular expression matched against the whole lower-case host without port.' } } },
+    {
+      type: 'string',
+      minLength: 1,
+      maxLength: 253,
+      pattern: HOST_TEXT,
+      description: 'A host name without port (any case); "*.example.com" matches one or more labels before example.com, never example.com itself.',
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['regex'],
+      properties: { regex: { ...REGEX, description: 'RE2 regular expression matched against the whole lower-case host without port.' } },
+    },
   ],
 };
 
@@ -90,8 +116,20 @@ const HEADER_RULES = (which: string): JsonSchema => ({
   type: 'object',
   additionalProperties: false,
   properties: {
-    set: { type: 'object', maxProperties: 64, propertyNames: SETTABLE_HEADER, additionalProperties: { type: 'string', pattern: '^[^\\r\\n\\x00]{0,8192}$' }, description: 'Header name -> value (replaces).' },
-    add: { type: 'object', maxProperties: 64, propertyNames: SETTABLE_HEADER, additionalProperties: { type: 'string', pattern: '^[^\\r\\n\\x00]{0,8192}$' }, description: 'Header name -> value (appended).' },
+    set: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: SETTABLE_HEADER,
+      additionalProperties: { type: 'string', pattern: '^[^\\r\\n\\x00]{0,8192}$' },
+      description: 'Header name -> value (replaces).',
+    },
+    add: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: SETTABLE_HEADER,
+      additionalProperties: { type: 'string', pattern: '^[^\\r\\n\\x00]{0,8192}$' },
+      description: 'Header name -> value (appended).',
+    },
     remove: { type: 'array', maxItems: 64, items: SETTABLE_HEADER, description: 'Header names to delete.' },
   },
 });
@@ -141,7 +179,7 @@ const AUTH: JsonSchema = {
           type: { const: 'jwt' },
           issuer: { ...STRING_OR_LIST, description: 'Accepted "iss" value(s).' },
           audience: { ...STRING_OR_LIST, description: 'Accepted "aud" value(s).' },
-          jwksUri: { type: 'string', maxLength: 2048, pattern: HTTP_URL, description: 'The issuer\'s JWKS URL (cached; refetched on an unknown kid at most once per 30 s).' },
+          jwksUri: { type: 'string', maxLength: 2048, pattern: HTTP_URL, description: "The issuer's JWKS URL (cached; refetched on an unknown kid at most once per 30 s)." },
           publicKey: {
             type: 'object',
             required: ['kty'],
@@ -155,15 +193,29 @@ const AUTH: JsonSchema = {
             },
             allOf: [
               { if: { properties: { kty: { const: 'RSA' } } }, then: { required: ['n', 'e'], properties: { n: { type: 'string' }, e: { type: 'string' } } } },
-              { if: { properties: { kty: { const: 'EC' } } }, then: { required: ['crv', 'x', 'y'], properties: { crv: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' } } } },
+              {
+                if: { properties: { kty: { const: 'EC' } } },
+                then: { required: ['crv', 'x', 'y'], properties: { crv: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' } } },
+              },
               { if: { properties: { kty: { const: 'OKP' } } }, then: { required: ['crv', 'x'], properties: { crv: { type: 'string' }, x: { type: 'string' } } } },
             ],
             not: { anyOf: ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].map(requires) },
             description: 'A public JWK (RSA, EC or OKP; never private or symmetric key material).',
           },
-          algorithms: { type: 'array', minItems: 1, maxItems: JWT_ALGS.length, items: { enum: JWT_ALGS }, description: 'Accepted algorithms: asymmetric only ("none" and HS* are refused).' },
+          algorithms: {
+            type: 'array',
+            minItems: 1,
+            maxItems: JWT_ALGS.length,
+            items: { enum: JWT_ALGS },
+            description: 'Accepted algorithms: asymmetric only ("none" and HS* are refused).',
+          },
           clockTolerance: duration('Allowed clock skew for exp/nbf.', 0),
-          forwardClaims: { type: 'object', maxProperties: 64, additionalProperties: SETTABLE_HEADER, description: 'Claim -> request header forwarded upstream (client-sent copies are removed).' },
+          forwardClaims: {
+            type: 'object',
+            maxProperties: 64,
+            additionalProperties: SETTABLE_HEADER,
+            description: 'Claim -> request header forwarded upstream (client-sent copies are removed).',
+          },
         },
       },
     },
@@ -196,21 +248,52 @@ export function routeObjectDefs(): Record<string, JsonSchema> {
       if: { properties: { rateLimit: { type: 'object', properties: { key: { type: 'string', pattern: '^jwt:' } }, required: ['key'] } }, required: ['rateLimit'] },
       then: { properties: { auth: { type: 'object', properties: { type: { const: 'jwt' } }, required: ['type'] } }, required: ['auth'] },
       properties: {
-        name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'The route\'s name in metrics, logs and the editor; unique in the table. Default: the pattern, plus "#N" for variant N of an array.' },
+        name: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_.-]{1,64}$',
+          description: 'The route\'s name in metrics, logs and the editor; unique in the table. Default: the pattern, plus "#N" for variant N of an array.',
+        },
         target: { $ref: '#/$defs/target' },
-        targets: { type: 'array', minItems: 1, maxItems: 64, items: { anyOf: [{ $ref: '#/$defs/target' }, TARGET_OBJECT] }, description: 'Several upstreams: URLs or { "url", "weight" }.' },
+        targets: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 64,
+          items: { anyOf: [{ $ref: '#/$defs/target' }, TARGET_OBJECT] },
+          description: 'Several upstreams: URLs or { "url", "weight" }.',
+        },
         methods: METHODS('Accepted methods (upper case); GET implies HEAD. Absent: any method.'),
         host: {
           description: 'Accepted Host header value(s), ASCII case-insensitive, port ignored.',
           anyOf: [HOST_ENTRY, { type: 'array', minItems: 1, maxItems: 64, items: HOST_ENTRY }],
         },
-        headers: { type: 'object', minProperties: 1, maxProperties: 64, propertyNames: HEADER_NAME, additionalProperties: MATCHER, description: 'Header name (case-insensitive) -> matcher; repeated header lines are joined with ", ".' },
-        query: { type: 'object', minProperties: 1, maxProperties: 64, propertyNames: { minLength: 1, maxLength: 256 }, additionalProperties: MATCHER, description: 'Query parameter -> matcher, on the decoded value of its first occurrence.' },
+        headers: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 64,
+          propertyNames: HEADER_NAME,
+          additionalProperties: MATCHER,
+          description: 'Header name (case-insensitive) -> matcher; repeated header lines are joined with ", ".',
+        },
+        query: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 64,
+          propertyNames: { minLength: 1, maxLength: 256 },
+          additionalProperties: MATCHER,
+          description: 'Query parameter -> matcher, on the decoded value of its first occurrence.',
+        },
         loadBalancer: {
           description: 'How a target is picked (default round-robin, smooth weighted); { "hash": key } is consistent hashing on a key.',
           anyOf: [
             { enum: ['round-robin', 'least-request', 'random'] },
-            { type: 'object', additionalProperties: false, required: ['hash'], properties: { hash: { type: 'string', pattern: HASH_KEY, description: '"ip", "header:<name>", "cookie:<name>", "query:<name>" or "param:<name>" (a parameter of the pattern).' } } },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['hash'],
+              properties: {
+                hash: { type: 'string', pattern: HASH_KEY, description: '"ip", "header:<name>", "cookie:<name>", "query:<name>" or "param:<name>" (a parameter of the pattern).' },
+              },
+            },
           ],
         },
         healthCheck: {
@@ -280,7 +363,7 @@ export function routeObjectDefs(): Record<string, JsonSchema> {
             bufferLimit: size('A request body is replayable while it fits (default 64 KB).'),
           },
         },
-        timeout: duration('Deadline for the upstream\'s response headers, retries included (default 30 s).'),
+        timeout: duration("Deadline for the upstream's response headers, retries included (default 30 s)."),
         idleTimeout: duration('Longest gap inside a response body (default 60 s).'),
         auth: AUTH,
         rateLimit: {
@@ -292,7 +375,12 @@ export function routeObjectDefs(): Record<string, JsonSchema> {
             requests: { type: 'integer', minimum: 1, maximum: 1_000_000_000, description: 'Requests allowed per "per".' },
             per: duration('The refill period.'),
             burst: { type: 'integer', minimum: 1, maximum: 1_000_000_000, description: 'Bucket size (default: requests).' },
-            key: { type: 'string', pattern: `^(?:ip|route|header:${TCHAR}{1,256}|jwt:[\\s\\S]{1,256})$`, default: 'ip', description: '"ip", "route", "header:<name>" or "jwt:<claim>" (needs JWT auth).' },
+            key: {
+              type: 'string',
+              pattern: `^(?:ip|route|header:${TCHAR}{1,256}|jwt:[\\s\\S]{1,256})$`,
+              default: 'ip',
+              description: '"ip", "route", "header:<name>" or "jwt:<claim>" (needs JWT auth).',
+            },
           },
         },
         cache: {

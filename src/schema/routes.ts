@@ -76,7 +76,10 @@ export const HTTP_SCHEME = '^[\\x00-\\x20]*[Hh][\\t\\n\\r]*[Tt][\\t\\n\\r]*[Tt][
 function segmentLimit(max: number): JsonSchema {
   if (max < 1) return { not: {}, description: 'No pattern fits limits.maxSegments < 1.' };
   // A constraint may hold "/" (`[^/]+`): patterns with one are counted by the validator alone.
-  return { pattern: `^/*(?:[^/]+/+){0,${max - 1}}[^/]*$|/:[A-Za-z_][A-Za-z0-9_]*\\(`, description: `At most ${max} segments (a pattern with a constraint is counted by the validator).` };
+  return {
+    pattern: `^/*(?:[^/]+/+){0,${max - 1}}[^/]*$|/:[A-Za-z_][A-Za-z0-9_]*\\(`,
+    description: `At most ${max} segments (a pattern with a constraint is counted by the validator).`,
+  };
 }
 
 /**

@@ -105,7 +105,7 @@ function okRegex(ctx: VariantContext, code: IssueCode, field: string, source: un
     field,
     `is not a valid linear-time (RE2) regular expression: ${regex.error}`,
     regex.tooLong
-      ? 'Shorten the regular expression: at most 256 characters, expanding to at most 1,000 elements (x{1000} counts 1,000); a table\'s distinct regexes expand to at most 100,000 together'
+      ? "Shorten the regular expression: at most 256 characters, expanding to at most 1,000 elements (x{1000} counts 1,000); a table's distinct regexes expand to at most 100,000 together"
       : 'Use RE2 syntax (https://github.com/google/re2/wiki/Syntax): no back-references and no look-around',
   );
   return undefined;
@@ -145,7 +145,13 @@ export function parseHeaders(ctx: VariantContext, value: unknown): FieldConditio
 export function parseQuery(ctx: VariantContext, value: unknown): FieldCondition[] | undefined {
   return parseFields(ctx, 'query-invalid', 'query', value, (field, name) => {
     if (name !== '' && name.length <= MAX_NAME_LENGTH) return name;
-    fail(ctx, 'query-invalid', field, `names a query parameter with ${name === '' ? 'an empty name' : `${name.length} characters`}`, `Use a name of 1 to ${MAX_NAME_LENGTH} characters`);
+    fail(
+      ctx,
+      'query-invalid',
+      field,
+      `names a query parameter with ${name === '' ? 'an empty name' : `${name.length} characters`}`,
+      `Use a name of 1 to ${MAX_NAME_LENGTH} characters`,
+    );
     return undefined;
   });
 }

@@ -54,7 +54,15 @@ export function sub(parent: string, key: string): string {
 const MAX_UNKNOWN_REPORTED = 16;
 
 /** What other gateways call a route's target: the hint names `target` for them, however far the spelling. */
-const TARGET_ALIASES: Record<string, string> = { url: 'target', uri: 'target', upstream: 'target', destination: 'target', backend: 'target', proxy_pass: 'target', service: 'target' };
+const TARGET_ALIASES: Record<string, string> = {
+  url: 'target',
+  uri: 'target',
+  upstream: 'target',
+  destination: 'target',
+  backend: 'target',
+  proxy_pass: 'target',
+  service: 'target',
+};
 
 /**
  * Reports every key of `obj` not in `known` (`route-unknown-field`, with the nearest known

@@ -171,9 +171,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
 
 /** The shape the matchers see; equal shapes conflict (SPEC section 3). */
 function shapeOf(segments: PatternSegment[], options: ResolvedMatchOptions): string[] {
-  const shape = segments.map((s) =>
-    s.kind === 'param' ? ':' + (s.regex?.source ?? '') : s.kind === 'catchAll' ? '*' : options.caseSensitive ? s.text : foldAscii(s.text),
-  );
+  const shape = segments.map((s) => (s.kind === 'param' ? ':' + (s.regex?.source ?? '') : s.kind === 'catchAll' ? '*' : options.caseSensitive ? s.text : foldAscii(s.text)));
   if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
   return shape;
 }
@@ -182,9 +180,7 @@ function shapeOf(segments: PatternSegment[], options: ResolvedMatchOptions): str
 export function canonicalPattern(parsed: ParsedPattern): string {
   return (
     '/' +
-    parsed.segments
-      .map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' && !s.anonymous ? ':' + s.name + (s.regex ? '(' + s.regex.source + ')' : '') : '*'))
-      .join('/')
+    parsed.segments.map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' && !s.anonymous ? ':' + s.name + (s.regex ? '(' + s.regex.source + ')' : '') : '*')).join('/')
   );
 }
 

@@ -18,12 +18,23 @@ import { checkKnown, duration, fail, headerName, httpUrl, isPlainObject, list, s
 export const POLICY_FIELDS = ['auth', 'rateLimit', 'cache', 'requestHeaders', 'responseHeaders'] as const;
 
 /** SPEC 8's hop-by-hop headers, plus the two the proxy owns: none may be set, added or removed by a rule. */
-export const FORBIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+export const FORBIDDEN_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
 
 /** Asymmetric JWS algorithms (RFC 7518, RFC 8037) that `jose` verifies. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
 
-const HASH_HINT = 'Store only the key\'s SHA-256: run `printf %s \'YOUR-KEY\' | sha256sum` and write "sha256:<the 64 hex digits>"';
+const HASH_HINT = "Store only the key's SHA-256: run `printf %s 'YOUR-KEY' | sha256sum` and write \"sha256:<the 64 hex digits>\"";
 
 export function parsePolicies(ctx: VariantContext, obj: Record<string, unknown>): PolicyConfig {
   const out: { -readonly [K in keyof PolicyConfig]: PolicyConfig[K] } = {};
@@ -67,7 +78,13 @@ function auth(ctx: VariantContext, value: unknown): AuthConfig | undefined {
   const types = ['apiKey', 'jwt', 'forward'];
   if (!isPlainObject(value) || typeof value.type !== 'string' || !types.includes(value.type)) {
     const t = isPlainObject(value) ? value.type : undefined;
-    fail(ctx, 'auth-invalid', isPlainObject(value) ? 'auth.type' : 'auth', `must be an object whose "type" is "apiKey", "jwt" or "forward"${isPlainObject(value) ? `, not ${show(t)}` : `, not ${show(value)}`}`, 'Write { "type": "apiKey", "keys": ["sha256:..."] }');
+    fail(
+      ctx,
+      'auth-invalid',
+      isPlainObject(value) ? 'auth.type' : 'auth',
+      `must be an object whose "type" is "apiKey", "jwt" or "forward"${isPlainObject(value) ? `, not ${show(t)}` : `, not ${show(value)}`}`,
+      'Write { "type": "apiKey", "keys": ["sha256:..."] }',
+    );
     return undefined;
   }
   if (value.type === 'apiKey') {
@@ -106,20 +123,44 @@ function auth(ctx: VariantContext, value: unknown): AuthConfig | undefined {
     if (value.issuer !== undefined) ok = (out.issuer = stringOrList(ctx, 'auth.issuer', value.issuer)) !== undefined && ok;
     if (value.audience !== undefined) ok = (out.audience = stringOrList(ctx, 'auth.audience', value.audience)) !== undefined && ok;
     if ((value.jwksUri === undefined) === (value.publicKey === undefined)) {
-      fail(ctx, 'auth-invalid', 'auth', `needs exactly one of "jwksUri" and "publicKey"${value.jwksUri !== undefined ? ', not both' : ''}`, 'Write "jwksUri": "https://issuer.example.com/.well-known/jwks.json", or "publicKey": a JWK');
+      fail(
+        ctx,
+        'auth-invalid',
+        'auth',
+        `needs exactly one of "jwksUri" and "publicKey"${value.jwksUri !== undefined ? ', not both' : ''}`,
+        'Write "jwksUri": "https://issuer.example.com/.well-known/jwks.json", or "publicKey": a JWK',
+      );
       ok = false;
     } else if (value.jwksUri !== undefined) {
       ok = (out.jwksUri = httpUrl(ctx, 'auth-invalid', 'auth.jwksUri', value.jwksUri)) !== undefined && ok;
     } else {
       const key = value.publicKey;
       if (!isPlainObject(key) || typeof key.kty !== 'string' || !['RSA', 'EC', 'OKP'].includes(key.kty)) {
-        fail(ctx, key !== null && isPlainObject(key) && key.kty === 'oct' ? 'jwt-algorithm-refused' : 'auth-invalid', 'auth.publicKey', `must be a public JWK with "kty" "RSA", "EC" or "OKP"${isPlainObject(key) && key.kty === 'oct' ? ' (symmetric keys are refused)' : ''}`, 'Paste the issuer\'s public key as a JWK object, or use "jwksUri"');
+        fail(
+          ctx,
+          key !== null && isPlainObject(key) && key.kty === 'oct' ? 'jwt-algorithm-refused' : 'auth-invalid',
+          'auth.publicKey',
+          `must be a public JWK with "kty" "RSA", "EC" or "OKP"${isPlainObject(key) && key.kty === 'oct' ? ' (symmetric keys are refused)' : ''}`,
+          'Paste the issuer\'s public key as a JWK object, or use "jwksUri"',
+        );
         ok = false;
       } else if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((p) => p in key)) {
-        fail(ctx, 'auth-invalid', 'auth.publicKey', 'holds private key material', 'Remove the private parts ("d", "p", "q", "dp", "dq", "qi"): a route table holds only the public key, and rotate the exposed key');
+        fail(
+          ctx,
+          'auth-invalid',
+          'auth.publicKey',
+          'holds private key material',
+          'Remove the private parts ("d", "p", "q", "dp", "dq", "qi"): a route table holds only the public key, and rotate the exposed key',
+        );
         ok = false;
       } else if (!jwkShapeOk(key)) {
-        fail(ctx, 'auth-invalid', 'auth.publicKey', `is not a ${key.kty} public JWK: it needs ${JWK_MEMBERS[key.kty]!.map((m) => `"${m}"`).join(', ')}, and every member is a string or a list of strings (at most 32 members)`, 'Paste the JWK exactly as the issuer publishes it (RFC 7517)');
+        fail(
+          ctx,
+          'auth-invalid',
+          'auth.publicKey',
+          `is not a ${key.kty} public JWK: it needs ${JWK_MEMBERS[key.kty]!.map((m) => `"${m}"`).join(', ')}, and every member is a string or a list of strings (at most 32 members)`,
+          'Paste the JWK exactly as the issuer publishes it (RFC 7517)',
+        );
         ok = false;
       } else out.publicKey = key;
     }
@@ -131,7 +172,13 @@ function auth(ctx: VariantContext, value: unknown): AuthConfig | undefined {
           if (!algs.includes(a)) algs.push(a);
         } else if (typeof a === 'string' && (/^none$/i.test(a) || /^HS\d+$/i.test(a))) {
           ok = false;
-          fail(ctx, 'jwt-algorithm-refused', `auth.algorithms[${i}]`, `"${a}" is refused: ${/^none$/i.test(a) ? 'an unsigned token proves nothing' : 'a symmetric algorithm would need the signing secret in the table'}`, `Use an asymmetric algorithm: ${JWT_ALGORITHMS.join(', ')}`);
+          fail(
+            ctx,
+            'jwt-algorithm-refused',
+            `auth.algorithms[${i}]`,
+            `"${a}" is refused: ${/^none$/i.test(a) ? 'an unsigned token proves nothing' : 'a symmetric algorithm would need the signing secret in the table'}`,
+            `Use an asymmetric algorithm: ${JWT_ALGORITHMS.join(', ')}`,
+          );
         } else {
           ok = false;
           fail(ctx, 'auth-invalid', `auth.algorithms[${i}]`, `must be one of ${JWT_ALGORITHMS.join(', ')}, not ${show(a)}`, 'Write ["RS256"]');
@@ -153,7 +200,13 @@ function auth(ctx: VariantContext, value: unknown): AuthConfig | undefined {
           if (h === undefined) ok = false;
           else if (FORBIDDEN_HEADERS.has(h)) {
             ok = false;
-            fail(ctx, 'header-forbidden', `auth.forwardClaims.${claim.slice(0, 64)}`, `forwards into "${h}", which the proxy owns`, 'Forward the claim into a header of your own, such as "x-user-id"');
+            fail(
+              ctx,
+              'header-forbidden',
+              `auth.forwardClaims.${claim.slice(0, 64)}`,
+              `forwards into "${h}", which the proxy owns`,
+              'Forward the claim into a header of your own, such as "x-user-id"',
+            );
           } else claims[claim] = h;
         }
         out.forwardClaims = claims;
@@ -176,7 +229,10 @@ function rateLimit(ctx: VariantContext, value: unknown, authValue: unknown): Rat
   }
   if (!checkKnown(ctx, value, ['requests', 'per', 'burst', 'key'], 'rateLimit')) return undefined;
   const requests = wholeNumber(ctx, 'rate-limit-invalid', 'rateLimit.requests', value.requests, 1, 1_000_000_000);
-  const per = value.per === undefined ? (fail(ctx, 'rate-limit-invalid', 'rateLimit.per', 'is missing', 'Write "per": "1s", "1m" or "1h"'), undefined) : duration(ctx, 'rateLimit.per', value.per);
+  const per =
+    value.per === undefined
+      ? (fail(ctx, 'rate-limit-invalid', 'rateLimit.per', 'is missing', 'Write "per": "1s", "1m" or "1h"'), undefined)
+      : duration(ctx, 'rateLimit.per', value.per);
   const burst = value.burst === undefined ? requests : wholeNumber(ctx, 'rate-limit-invalid', 'rateLimit.burst', value.burst, 1, 1_000_000_000);
   let key: RateLimitConfig['key'] | undefined = 'ip';
   if (value.key !== undefined) {
@@ -237,7 +293,13 @@ const HEADER_VALUE = /^[^\r\n\0]{0,8192}$/;
 
 function headerRules(ctx: VariantContext, field: 'requestHeaders' | 'responseHeaders', value: unknown): HeaderRules | undefined {
   if (!isPlainObject(value)) {
-    fail(ctx, 'header-rules-invalid', field, `must be an object with "set", "add" and/or "remove", not ${show(value)}`, 'Write { "set": { "x-env": "prod" }, "remove": ["x-powered-by"] }');
+    fail(
+      ctx,
+      'header-rules-invalid',
+      field,
+      `must be an object with "set", "add" and/or "remove", not ${show(value)}`,
+      'Write { "set": { "x-env": "prod" }, "remove": ["x-powered-by"] }',
+    );
     return undefined;
   }
   if (!checkKnown(ctx, value, ['set', 'add', 'remove'], field)) return undefined;
@@ -245,7 +307,13 @@ function headerRules(ctx: VariantContext, field: 'requestHeaders' | 'responseHea
   const name = (at: string, raw: unknown): string | undefined => {
     const h = headerName(ctx, 'header-rules-invalid', at, raw);
     if (h !== undefined && FORBIDDEN_HEADERS.has(h)) {
-      fail(ctx, 'header-forbidden', at, `"${h}" cannot be set, added or removed: ${h === 'host' || h === 'content-length' ? 'the proxy sets it' : 'it is a hop-by-hop header'}`, 'Leave it to the proxy; use another header name');
+      fail(
+        ctx,
+        'header-forbidden',
+        at,
+        `"${h}" cannot be set, added or removed: ${h === 'host' || h === 'content-length' ? 'the proxy sets it' : 'it is a hop-by-hop header'}`,
+        'Leave it to the proxy; use another header name',
+      );
       return undefined;
     }
     return h;
@@ -264,7 +332,13 @@ function headerRules(ctx: VariantContext, field: 'requestHeaders' | 'responseHea
       const h = name(at, raw);
       if (typeof text !== 'string' || !HEADER_VALUE.test(text)) {
         ok = false;
-        fail(ctx, 'header-rules-invalid', at, `must be a header value (a string of at most 8192 characters without CR, LF or NUL), not ${show(text)}`, 'Write the value as a string on one line');
+        fail(
+          ctx,
+          'header-rules-invalid',
+          at,
+          `must be a header value (a string of at most 8192 characters without CR, LF or NUL), not ${show(text)}`,
+          'Write the value as a string on one line',
+        );
       } else if (h === undefined) ok = false;
       else out[h] = text;
     }

@@ -83,7 +83,13 @@ export function parseRouteValue(pattern: string, value: unknown, parsed: ParsedP
     if (typeof item === 'string') v = variantOf(ctx, defaultName(ctx), [stringTarget(ctx, item, 'target', shared)], {});
     else if (isPlainObject(item)) v = parseVariant(ctx, item, shared);
     else {
-      fail(ctx, 'variant-invalid', `[${i}]`, `must be a target URL (a string) or a route object, not ${show(item)}`, 'Write "https://api.example.com" or { "target": "https://api.example.com", "methods": ["GET"] }');
+      fail(
+        ctx,
+        'variant-invalid',
+        `[${i}]`,
+        `must be a target URL (a string) or a route object, not ${show(item)}`,
+        'Write "https://api.example.com" or { "target": "https://api.example.com", "methods": ["GET"] }',
+      );
     }
     if (unconditioned < 0 && (typeof item === 'string' || (isPlainObject(item) && CONDITION_FIELDS.every((f) => item[f] === undefined)))) unconditioned = i;
     if (v) variants.push(v);
@@ -118,12 +124,16 @@ function parseTargets(ctx: VariantContext, obj: Record<string, unknown>, shared:
   const hasMany = obj.targets !== undefined;
   if (hasOne === hasMany) {
     ctx.issues.push(
-      error(hasOne ? 'route-target-ambiguous' : 'route-target-missing', `Route "${ctx.pattern}"${ctx.inArray ? ` #${ctx.variant + 1}` : ''} ${hasOne ? 'has both "target" and "targets"' : 'has no "target" or "targets"'}`, {
-        pattern: ctx.pattern,
-        variant: ctx.variant,
-        field: hasOne ? 'targets' : 'target',
-        hint: 'Write "target": "https://..." for one upstream, or "targets": [...] for several',
-      }),
+      error(
+        hasOne ? 'route-target-ambiguous' : 'route-target-missing',
+        `Route "${ctx.pattern}"${ctx.inArray ? ` #${ctx.variant + 1}` : ''} ${hasOne ? 'has both "target" and "targets"' : 'has no "target" or "targets"'}`,
+        {
+          pattern: ctx.pattern,
+          variant: ctx.variant,
+          field: hasOne ? 'targets' : 'target',
+          hint: 'Write "target": "https://..." for one upstream, or "targets": [...] for several',
+        },
+      ),
     );
     return undefined;
   }
@@ -136,7 +146,13 @@ function parseTargets(ctx: VariantContext, obj: Record<string, unknown>, shared:
   }
   const list = obj.targets;
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_TARGETS) {
-    fail(ctx, 'targets-invalid', 'targets', `must be a list of 1 to ${MAX_TARGETS} targets, not ${Array.isArray(list) ? `${list.length}` : show(list)}`, 'Write "targets": ["https://a.svc", { "url": "https://b.svc", "weight": 3 }]');
+    fail(
+      ctx,
+      'targets-invalid',
+      'targets',
+      `must be a list of 1 to ${MAX_TARGETS} targets, not ${Array.isArray(list) ? `${list.length}` : show(list)}`,
+      'Write "targets": ["https://a.svc", { "url": "https://b.svc", "weight": 3 }]',
+    );
     return undefined;
   }
   return list.map((item, i) => {
@@ -151,7 +167,13 @@ function parseTargets(ctx: VariantContext, obj: Record<string, unknown>, shared:
     if (item.weight !== undefined) {
       if (typeof item.weight === 'number' && Number.isInteger(item.weight) && item.weight >= 1 && item.weight <= 1000) weight = item.weight;
       else {
-        fail(ctx, 'weight-invalid', `${field}.weight`, `must be a whole number from 1 to 1000, not ${show(item.weight)}`, 'Write a weight such as 3 (default 1): a target gets weight/sum of the requests');
+        fail(
+          ctx,
+          'weight-invalid',
+          `${field}.weight`,
+          `must be a whole number from 1 to 1000, not ${show(item.weight)}`,
+          'Write a weight such as 3 (default 1): a target gets weight/sum of the requests',
+        );
         return undefined;
       }
     }
@@ -169,7 +191,14 @@ function parseVariant(ctx: VariantContext, obj: Record<string, unknown>, shared:
   let name = defaultName(ctx);
   if (obj.name !== undefined) {
     if (typeof obj.name === 'string' && NAME.test(obj.name)) name = obj.name;
-    else fail(ctx, 'name-invalid', 'name', `must be 1 to 64 of A-Z a-z 0-9 _ . -, not ${show(obj.name)}`, 'Write a name such as "orders-read": it names the route in metrics and logs');
+    else
+      fail(
+        ctx,
+        'name-invalid',
+        'name',
+        `must be 1 to 64 of A-Z a-z 0-9 _ . -, not ${show(obj.name)}`,
+        'Write a name such as "orders-read": it names the route in metrics and logs',
+      );
   }
   const targets = parseTargets(ctx, obj, shared);
   const methods = obj.methods === undefined ? null : parseMethods(ctx, obj.methods);

@@ -30,7 +30,12 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
     return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return [error('target-bad-protocol', `Invalid target URL "${target}" for path "${pattern}". Must use http:// or https:// protocol`, { ...at, hint: 'Use an http:// or https:// URL' })];
+    return [
+      error('target-bad-protocol', `Invalid target URL "${target}" for path "${pattern}". Must use http:// or https:// protocol`, {
+        ...at,
+        hint: 'Use an http:// or https:// URL',
+      }),
+    ];
   }
   if (url.host === '') {
     return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
@@ -54,12 +59,16 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
       hasPlaceholder = true;
       if (!parsed.catchAll || usesRest) {
         issues.push(
-          error('target-unknown-placeholder', parsed.catchAll
-            ? `Target URL "${target}" for path "${pattern}" uses "*" more than once`
-            : `Target URL "${target}" for path "${pattern}" uses "*", but the pattern has no catch-all "/*"`, {
-            ...at,
-            hint: 'Use "*" once, and only in the target of a pattern that ends in "/*"; write a literal "*" as %2A',
-          }),
+          error(
+            'target-unknown-placeholder',
+            parsed.catchAll
+              ? `Target URL "${target}" for path "${pattern}" uses "*" more than once`
+              : `Target URL "${target}" for path "${pattern}" uses "*", but the pattern has no catch-all "/*"`,
+            {
+              ...at,
+              hint: 'Use "*" once, and only in the target of a pattern that ends in "/*"; write a literal "*" as %2A',
+            },
+          ),
         );
       }
       usesRest = true;

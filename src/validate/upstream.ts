@@ -42,7 +42,13 @@ function loadBalancer(ctx: VariantContext, value: unknown, parsed: ParsedPattern
   if (key === 'ip') return { kind: 'hash', key: 'ip' };
   const m = typeof key === 'string' ? /^(header|cookie|query|param):(.{1,256})$/s.exec(key) : null;
   if (!m) {
-    fail(ctx, 'load-balancer-invalid', 'loadBalancer.hash', `must be "ip", "header:<name>", "cookie:<name>", "query:<name>" or "param:<name>", not ${show(key)}`, 'Write { "hash": "header:x-user-id" }');
+    fail(
+      ctx,
+      'load-balancer-invalid',
+      'loadBalancer.hash',
+      `must be "ip", "header:<name>", "cookie:<name>", "query:<name>" or "param:<name>", not ${show(key)}`,
+      'Write { "hash": "header:x-user-id" }',
+    );
     return undefined;
   }
   const [, kind, name] = m as unknown as [string, 'header' | 'cookie' | 'query' | 'param', string];
@@ -51,11 +57,17 @@ function loadBalancer(ctx: VariantContext, value: unknown, parsed: ParsedPattern
     return h === undefined ? undefined : { kind: 'hash', key: `header:${h}` };
   }
   if (kind === 'cookie' && !HTTP_TOKEN.test(name)) {
-    fail(ctx, 'load-balancer-invalid', 'loadBalancer.hash', `names an invalid cookie ${show(name)}`, 'Write a cookie name of letters, digits and !#$%&\'*+-.^_`|~');
+    fail(ctx, 'load-balancer-invalid', 'loadBalancer.hash', `names an invalid cookie ${show(name)}`, "Write a cookie name of letters, digits and !#$%&'*+-.^_`|~");
     return undefined;
   }
   if (kind === 'param' && parsed !== null && !parsed.namedParams.has(name)) {
-    fail(ctx, 'load-balancer-invalid', 'loadBalancer.hash', `hashes on ":${name}", which the pattern does not capture`, `Capture ":${name}" in the pattern, or hash on another key`);
+    fail(
+      ctx,
+      'load-balancer-invalid',
+      'loadBalancer.hash',
+      `hashes on ":${name}", which the pattern does not capture`,
+      `Capture ":${name}" in the pattern, or hash on another key`,
+    );
     return undefined;
   }
   return { kind: 'hash', key: `${kind}:${name}` };
@@ -97,13 +109,22 @@ function healthCheck(ctx: VariantContext, value: unknown): HealthCheckConfig | u
   if (value.passive !== undefined) {
     const p = value.passive;
     if (!isPlainObject(p)) {
-      fail(ctx, 'health-check-invalid', 'healthCheck.passive', `must be an object, not ${show(p)}`, 'Write { "consecutiveFailures": 5, "baseEjection": "30s", "maxEjectedPercent": 50 }');
+      fail(
+        ctx,
+        'health-check-invalid',
+        'healthCheck.passive',
+        `must be an object, not ${show(p)}`,
+        'Write { "consecutiveFailures": 5, "baseEjection": "30s", "maxEjectedPercent": 50 }',
+      );
       ok = false;
     } else if (checkKnown(ctx, p, ['consecutiveFailures', 'baseEjection', 'maxEjectedPercent'], 'healthCheck.passive')) {
-      const consecutiveFailures = p.consecutiveFailures === undefined ? 5 : wholeNumber(ctx, 'health-check-invalid', 'healthCheck.passive.consecutiveFailures', p.consecutiveFailures, 1, 1000);
+      const consecutiveFailures =
+        p.consecutiveFailures === undefined ? 5 : wholeNumber(ctx, 'health-check-invalid', 'healthCheck.passive.consecutiveFailures', p.consecutiveFailures, 1, 1000);
       const baseEjection = p.baseEjection === undefined ? 30_000 : duration(ctx, 'healthCheck.passive.baseEjection', p.baseEjection);
-      const maxEjectedPercent = p.maxEjectedPercent === undefined ? 50 : wholeNumber(ctx, 'health-check-invalid', 'healthCheck.passive.maxEjectedPercent', p.maxEjectedPercent, 0, 100);
-      if (consecutiveFailures !== undefined && baseEjection !== undefined && maxEjectedPercent !== undefined) out.passive = { consecutiveFailures, baseEjection, maxEjectedPercent };
+      const maxEjectedPercent =
+        p.maxEjectedPercent === undefined ? 50 : wholeNumber(ctx, 'health-check-invalid', 'healthCheck.passive.maxEjectedPercent', p.maxEjectedPercent, 0, 100);
+      if (consecutiveFailures !== undefined && baseEjection !== undefined && maxEjectedPercent !== undefined)
+        out.passive = { consecutiveFailures, baseEjection, maxEjectedPercent };
       else ok = false;
     } else ok = false;
   }
@@ -115,16 +136,37 @@ function healthCheck(ctx: VariantContext, value: unknown): HealthCheckConfig | u
     } else if (checkKnown(ctx, a, ['path', 'interval', 'timeout', 'healthyThreshold', 'unhealthyThreshold', 'expectStatus'], 'healthCheck.active')) {
       let path: string | undefined;
       if (typeof a.path === 'string' && /^\/[\x21-\x7e]{0,2047}$/.test(a.path) && !a.path.includes('#')) path = a.path;
-      else fail(ctx, 'health-check-invalid', 'healthCheck.active.path', `must be a request path starting with "/" (printable ASCII, no fragment), not ${show(a.path)}`, 'Write "/healthz"; percent-encode other characters');
+      else
+        fail(
+          ctx,
+          'health-check-invalid',
+          'healthCheck.active.path',
+          `must be a request path starting with "/" (printable ASCII, no fragment), not ${show(a.path)}`,
+          'Write "/healthz"; percent-encode other characters',
+        );
       const interval = a.interval === undefined ? 10_000 : duration(ctx, 'healthCheck.active.interval', a.interval);
       const timeout = a.timeout === undefined ? 2_000 : duration(ctx, 'healthCheck.active.timeout', a.timeout);
       const healthyThreshold = a.healthyThreshold === undefined ? 2 : wholeNumber(ctx, 'health-check-invalid', 'healthCheck.active.healthyThreshold', a.healthyThreshold, 1, 100);
-      const unhealthyThreshold = a.unhealthyThreshold === undefined ? 3 : wholeNumber(ctx, 'health-check-invalid', 'healthCheck.active.unhealthyThreshold', a.unhealthyThreshold, 1, 100);
+      const unhealthyThreshold =
+        a.unhealthyThreshold === undefined ? 3 : wholeNumber(ctx, 'health-check-invalid', 'healthCheck.active.unhealthyThreshold', a.unhealthyThreshold, 1, 100);
       const status = a.expectStatus === undefined ? ([[200, 399]] as [number, number][]) : expectStatus(ctx, a.expectStatus);
       if (interval !== undefined && timeout !== undefined && timeout > interval) {
-        fail(ctx, 'health-check-invalid', 'healthCheck.active.timeout', `(${timeout} ms) is longer than the interval (${interval} ms)`, 'Make the probe timeout at most the interval, so probes never overlap');
+        fail(
+          ctx,
+          'health-check-invalid',
+          'healthCheck.active.timeout',
+          `(${timeout} ms) is longer than the interval (${interval} ms)`,
+          'Make the probe timeout at most the interval, so probes never overlap',
+        );
         ok = false;
-      } else if (path !== undefined && interval !== undefined && timeout !== undefined && healthyThreshold !== undefined && unhealthyThreshold !== undefined && status !== undefined) {
+      } else if (
+        path !== undefined &&
+        interval !== undefined &&
+        timeout !== undefined &&
+        healthyThreshold !== undefined &&
+        unhealthyThreshold !== undefined &&
+        status !== undefined
+      ) {
         out.active = { path, interval, timeout, healthyThreshold, unhealthyThreshold, expectStatus: status };
       } else ok = false;
     } else ok = false;
@@ -149,7 +191,13 @@ function retry(ctx: VariantContext, value: unknown): RetryConfig | undefined {
         if (!on!.includes(t)) on!.push(t);
       } else {
         ok = false;
-        fail(ctx, 'retry-invalid', `retry.on[${i}]`, `must be one of ${RETRY_ON.map((r) => `"${r}"`).join(', ')} or a status number (100-599), not ${show(t)}`, 'Write ["connect-failure", "gateway-error", 429]');
+        fail(
+          ctx,
+          'retry-invalid',
+          `retry.on[${i}]`,
+          `must be one of ${RETRY_ON.map((r) => `"${r}"`).join(', ')} or a status number (100-599), not ${show(t)}`,
+          'Write ["connect-failure", "gateway-error", 429]',
+        );
       }
     });
   }

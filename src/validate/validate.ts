@@ -36,9 +36,11 @@ export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): A
     const reason = cause instanceof Error ? cause.message : String(cause);
     return {
       valid: false,
-      errors: [error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
-        hint: `Pass plain JSON data; reading the routes failed: ${reason}`,
-      })],
+      errors: [
+        error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
+          hint: `Pass plain JSON data; reading the routes failed: ${reason}`,
+        }),
+      ],
       warnings: [],
       routes: [],
     };
@@ -51,9 +53,11 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
   const routes: CompiledRoute[] = [];
   if (input === null || input === undefined) return { valid: true, errors, warnings, routes };
   if (!isPlainObject(input)) {
-    errors.push(error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
-      hint: 'Pass an object such as { "/api/*": "https://api.example.com" }',
-    }));
+    errors.push(
+      error('routes-not-object', 'Routes must be an object mapping path patterns to target URLs', {
+        hint: 'Pass an object such as { "/api/*": "https://api.example.com" }',
+      }),
+    );
     return { valid: false, errors, warnings, routes };
   }
   const entries = Object.entries(input);
@@ -62,9 +66,11 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
     return { valid: false, errors, warnings, routes };
   }
   if (entries.length > resolved.limits.maxRoutes) {
-    errors.push(error('too-many-routes', `Routes object has ${entries.length} routes; the limit is ${resolved.limits.maxRoutes}`, {
-      hint: 'Merge routes with parameters or catch-alls, or raise limits.maxRoutes',
-    }));
+    errors.push(
+      error('too-many-routes', `Routes object has ${entries.length} routes; the limit is ${resolved.limits.maxRoutes}`, {
+        hint: 'Merge routes with parameters or catch-alls, or raise limits.maxRoutes',
+      }),
+    );
     return { valid: false, errors, warnings, routes };
   }
   const byShape = new Map<string, string>();
@@ -100,12 +106,14 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       for (const v of variants) {
         const earlier = names.get(v.name);
         if (earlier !== undefined) {
-          errors.push(error('name-duplicate', `Route "${pattern}"${Array.isArray(value) ? ` #${v.index + 1}` : ''}: name "${v.name}" is also the name of route "${earlier}"`, {
-            pattern,
-            variant: v.index,
-            field: 'name',
-            hint: 'Give every route its own name: names key metrics, logs and the editor',
-          }));
+          errors.push(
+            error('name-duplicate', `Route "${pattern}"${Array.isArray(value) ? ` #${v.index + 1}` : ''}: name "${v.name}" is also the name of route "${earlier}"`, {
+              pattern,
+              variant: v.index,
+              field: 'name',
+              hint: 'Give every route its own name: names key metrics, logs and the editor',
+            }),
+          );
         } else names.set(v.name, pattern);
       }
       if (errors.length > before) continue;
@@ -114,12 +122,14 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
     const key = JSON.stringify(parsed.shape);
     const earlier = byShape.get(key);
     if (earlier !== undefined) {
-      errors.push(error('conflict', `Path patterns "${earlier}" and "${pattern}" have the same shape, so "${pattern}" could never win`, {
-        pattern,
-        target,
-        conflictsWith: earlier,
-        hint: 'Remove one of them, or make them differ in a static segment',
-      }));
+      errors.push(
+        error('conflict', `Path patterns "${earlier}" and "${pattern}" have the same shape, so "${pattern}" could never win`, {
+          pattern,
+          target,
+          conflictsWith: earlier,
+          hint: 'Remove one of them, or make them differ in a static segment',
+        }),
+      );
       continue;
     }
     byShape.set(key, pattern);

@@ -40,7 +40,11 @@ export function runCases(api: Api, cases: Case[], backend: 'js' | 'native' | 'au
       if (!n.ok) return { path: raw, rejected: { status: n.status, code: n.code } };
       const m = router.match(n.path);
       if (m === null) return { path: raw, normalized: n.path, match: null };
-      const match: { pattern: string; params: Record<string, string>; remainder?: string; url: string } = { pattern: m.pattern, params: { ...m.params }, url: api.buildForwardUrl(m, n.query) };
+      const match: { pattern: string; params: Record<string, string>; remainder?: string; url: string } = {
+        pattern: m.pattern,
+        params: { ...m.params },
+        url: api.buildForwardUrl(m, n.query),
+      };
       if (m.remainder !== undefined) match.remainder = m.remainder;
       if (router.url(m, n.query) !== match.url) throw new Error(`router.url and buildForwardUrl disagree for ${raw}`);
       return { path: raw, normalized: n.path, match };

@@ -34,7 +34,14 @@ function publicTypeNodes(decl: ts.Node, out: ts.TypeReferenceNode[]): void {
 }
 
 export function surfaceOf(entries: readonly string[]): Surface[] {
-  const program = ts.createProgram([...entries], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram([...entries], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const exported = new Set<ts.Symbol>();
   const perEntry = entries.map((entry) => {

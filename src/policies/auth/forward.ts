@@ -29,7 +29,7 @@ async function readCapped(response: Response): Promise<Uint8Array> {
     size += value.byteLength;
     if (size > MAX_BODY) {
       await reader.cancel();
-      throw Object.assign(new Error('The auth server\'s answer is too large to relay'), { code: 'ERR_AUTH_BODY_TOO_LARGE' });
+      throw Object.assign(new Error("The auth server's answer is too large to relay"), { code: 'ERR_AUTH_BODY_TOO_LARGE' });
     }
     chunks.push(value);
   }

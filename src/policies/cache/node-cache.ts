@@ -92,15 +92,37 @@ export class NodeRouteCache {
    * same store with the same key, or null (then `dispatch` goes through the interceptor). It
    * mirrors the interceptor's `handleResult` for the plain case and skips its per-hit stream.
    */
-  fresh(variant: RouteVariant, config: CacheConfig, partition: string, origin: string, method: string, path: string, headers: Record<string, string | string[]>): FreshEntry | null {
+  fresh(
+    variant: RouteVariant,
+    config: CacheConfig,
+    partition: string,
+    origin: string,
+    method: string,
+    path: string,
+    headers: Record<string, string | string[]>,
+  ): FreshEntry | null {
     if (method !== 'GET' || asksTheCache(headers)) return null;
     const result = this.storeFor(variant, config).get({ origin, method, path: NodeRouteCache.keyPath(partition, path), headers }) as
-      | { statusCode: number; statusMessage: string; headers: Record<string, string | string[]>; body?: Buffer[]; staleAt: number; deleteAt: number; cachedAt: number; cacheControlDirectives?: Record<string, unknown> }
+      | {
+          statusCode: number;
+          statusMessage: string;
+          headers: Record<string, string | string[]>;
+          body?: Buffer[];
+          staleAt: number;
+          deleteAt: number;
+          cachedAt: number;
+          cacheControlDirectives?: Record<string, unknown>;
+        }
       | undefined;
     if (result === undefined || !Array.isArray(result.body)) return null;
     const now = Date.now();
     if (now > result.staleAt || now > result.deleteAt || Object.hasOwn(result.headers, 'set-cookie') || result.cacheControlDirectives?.['no-cache'] !== undefined) return null;
-    return { statusCode: result.statusCode, statusMessage: result.statusMessage, headers: { ...result.headers, age: String(Math.round((now - result.cachedAt) / 1000)) }, body: result.body };
+    return {
+      statusCode: result.statusCode,
+      statusMessage: result.statusMessage,
+      headers: { ...result.headers, age: String(Math.round((now - result.cachedAt) / 1000)) },
+      body: result.body,
+    };
   }
 
   /**
