@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compile } from '../src/index.js';
+import fc from 'fast-check';
+import { compile, validateRoutes } from '../src/index.js';
 import { loadNativeBackend } from '../src/match/native.js';
 
 const small = { '/api/users/*': 'https://users-service.com', '/u/:id': 'https://u.svc/:id', '/*': 'https://default.com' };
@@ -32,6 +33,36 @@ describe('auto', () => {
     const auto = compile(large);
     const js = compile(large, { backend: 'js' });
     for (const p of ['/t7/users/42', '/t1499/users/x', '/t1500/users/1', '/t7/users']) expect(auto.match(p)?.params).toEqual(js.match(p)?.params);
+  });
+});
+
+describe('auto decides on the real tree (issue 11)', () => {
+  it('200 routes /a, /aa, ... (200 levels deep) are served natively, not by the interpreter', () => {
+    const deep = Object.fromEntries(Array.from({ length: 200 }, (_, i) => ['/' + 'a'.repeat(i + 1), 'https://a.svc']));
+    expect(compile(deep).engine).toBe(nativeLoads ? 'native' : 'interpreter');
+  });
+
+  it('law: on random tables, auto serves generated code or native code, never the interpreter, when both are possible', () => {
+    // Tables of every size and depth around the generator's budget: long literal chains, wide fans, parameters.
+    const segment = fc.oneof(fc.stringMatching(/^[a-c]{1,40}$/), fc.constant(':p'), fc.constantFrom('x', 'y', 'users', 'orders'));
+    const pattern = fc.array(segment, { minLength: 1, maxLength: 12 }).map((segs) => {
+      let n = 0;
+      return '/' + segs.map((s) => (s === ':p' ? `:p${n++}` : s)).join('/');
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(pattern, { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 60 }), (patterns, repeat) => {
+        const table: Record<string, string> = {};
+        for (const p of patterns) table[p] = 'https://svc.example';
+        // Stretch some tables past the budget: the same patterns under `repeat` prefixes.
+        if (repeat > 40) for (let i = 0; i < repeat * 20; i++) table[`/t${i}` + patterns[i % patterns.length]!] = 'https://svc.example';
+        const valid = validateRoutes(table);
+        if (!valid.valid) return;
+        const engine = compile(table).engine;
+        expect(engine).toBe(engine === 'native' || !nativeLoads ? engine : 'generated');
+        if (nativeLoads) expect(engine).not.toBe('interpreter');
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

@@ -173,3 +173,44 @@ it('a GET variant answers HEAD, and Allow lists HEAD beside GET', () => {
   expect(router.match('/x', { method: 'HEAD' })?.pattern).toBe('/x');
   expect(router.allowedMethods('/x', { method: 'POST' }).sort()).toEqual(['GET', 'HEAD']);
 });
+
+describe('hostile request values (SPEC 10.1: linear in what conditions read, never a throw)', () => {
+  const table = {
+    '/h/*': [
+      { headers: { 'x-a': { regex: '(a|b)*c' } }, target: 'https://re.example' },
+      { headers: { 'x-a': { prefix: 'v' } }, query: { q: { regex: '[0-9]+' } }, target: 'https://q.example' },
+      { host: ['*.b.test', { regex: '[a-z]+\\.c\\.test' }], methods: ['GET'], target: 'https://host.example' },
+      'https://rest.example',
+    ],
+  };
+  const hostile = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.string({ unit: 'grapheme', maxLength: 50 }),
+    fc.constantFrom('\u0000', '\uD800', 'a'.repeat(5000), '%ZZ%', '+'.repeat(100)),
+  );
+
+  it.each(BACKENDS)('$name: arbitrary header, host and query values never throw, and every backend gives the same answer', (backend) => {
+    const router = compile(table as unknown, backend.options);
+    const reference = compile(table as unknown, { backend: 'js', codegen: false });
+    fc.assert(
+      fc.property(hostile, hostile, hostile, fc.constantFrom('GET', 'POST', ''), (header, host, query, method) => {
+        const request = { method, host, headers: { 'x-a': header }, query };
+        const got = router.match('/h/x', request);
+        expect(got?.variant.index).toBe(reference.match('/h/x', request)?.variant.index);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each(BACKENDS)('$name: a megabyte header and a query of 100,000 repetitions are matched (each read once)', (backend) => {
+    const router = compile(table as unknown, backend.options);
+    const big = 'ab'.repeat(1 << 19); // 1 MB, no trailing "c": the regex reads it all and fails
+    const query = 'q=1&'.repeat(100_000) + 'q=x';
+    let reads = 0;
+    const headers = (name: string) => (reads++, name === 'x-a' ? big : null);
+    expect(router.match('/h/x', { method: 'POST', headers, query })?.variant.index).toBe(3);
+    // One read per header condition that was evaluated (two variants read x-a), not one per character or per repetition.
+    expect(reads).toBe(2);
+    expect(router.match('/h/x', { method: 'GET', headers: { 'x-a': 'v' + '1'.repeat(1 << 20) }, query })?.variant.index).toBe(1);
+  });
+});
