@@ -166,19 +166,17 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
       return new Response(incoming.method === 'HEAD' ? null : (answer.body as BodyInit | null), { status: answer.status, headers: toFetchHeaders(answer.headers) });
     }
   }
-  const request = buildProxyRequest<FetchBody>(
-    match,
-    {
-      method: incoming.method,
-      query: ctx?.query ?? decision.query,
-      headers: incoming.headers,
-      clientAddress: incoming.clientAddress ?? null,
-      protocol: incoming.protocol ?? 'http',
-      host: incoming.host ?? null,
-      body: incoming.body,
-    },
-    { trustForwardedHeaders: options.trustForwardedHeaders === true },
-  );
+  // What the upstream request is built from (once here, and per attempt in the attempt loop).
+  const upstreamIncoming = {
+    method: incoming.method,
+    query: ctx?.query ?? decision.query,
+    headers: incoming.headers,
+    clientAddress: incoming.clientAddress ?? null,
+    protocol: incoming.protocol ?? 'http',
+    host: incoming.host ?? null,
+    body: incoming.body,
+  };
+  const request = buildProxyRequest<FetchBody>(match, upstreamIncoming, { trustForwardedHeaders: options.trustForwardedHeaders === true });
   if (plan !== null) applyRequestPolicies(plan, ctx!, request.headers);
   const fail = (status: number, code: ProxyErrorCode, message: string): Response => {
     log(match.pattern, status, { ...named, error: code });
@@ -204,15 +202,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
       },
       router,
       match,
-      {
-        method: incoming.method,
-        query: ctx?.query ?? decision.query,
-        headers: incoming.headers,
-        clientAddress: incoming.clientAddress ?? null,
-        protocol: incoming.protocol ?? 'http',
-        host: incoming.host ?? null,
-        body: incoming.body,
-      },
+      upstreamIncoming,
       headers,
       signal,
     );
