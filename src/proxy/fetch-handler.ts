@@ -163,7 +163,10 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     const answer = result instanceof Promise ? await result : result;
     if (answer !== undefined) {
       log(match.pattern, answer.status, answer.code !== undefined ? { ...named, error: answer.code } : named);
-      return new Response(incoming.method === 'HEAD' ? null : (answer.body as ConstructorParameters<typeof Response>[0]), { status: answer.status, headers: toFetchHeaders(answer.headers) });
+      return new Response(incoming.method === 'HEAD' ? null : (answer.body as ConstructorParameters<typeof Response>[0]), {
+        status: answer.status,
+        headers: toFetchHeaders(answer.headers),
+      });
     }
   }
   // What the upstream request is built from (once here, and per attempt in the attempt loop).
