@@ -40,8 +40,9 @@ describe('the portable entry', () => {
     const files = [...graph.keys()].map((f) => relative(root, f));
     expect(files.filter((f) => /^src\/(pipeline|proxy|runtime|adapters)\//.test(f)).length).toBeGreaterThan(10);
     for (const nodeOnly of ['src/proxy/node-proxy.ts', 'src/proxy/undici-transport.ts', 'src/runtime/node.ts', 'src/adapters/node.ts']) expect(files).not.toContain(nodeOnly);
-    // re2js, the linear-time regex engine (SPEC 10.2), is pure JavaScript and runs anywhere.
-    const PORTABLE_PACKAGES = new Set(['re2js']);
+    // Pure-JavaScript dependencies that run anywhere: re2js (the linear-time regex engine, SPEC
+    // 10.2), jose (JWT on Web Crypto, loaded on first use) and proxy-addr (trusted proxies).
+    const PORTABLE_PACKAGES = new Set(['re2js', 'jose', 'proxy-addr']);
     const offending = [...graph].flatMap(([f, specs]) => specs.filter((spec) => !PORTABLE_PACKAGES.has(spec)).map((spec) => `${relative(root, f)} -> ${spec}`));
     expect(offending).toEqual([]);
   });

@@ -590,6 +590,11 @@ impl Tree {
         start: Suspended,
     ) -> i32 {
         let mut stack = std::mem::take(if OWN { &mut scratch.own_stack } else { &mut scratch.stack });
+        // A walk on its own stack always starts afresh: frames a finished walk left behind (it
+        // returned at a slot with alternatives still stacked) must not be resumed by the next.
+        if OWN {
+            stack.clear();
+        }
         let route = match (self.options.case_sensitive, self.count_steps) {
             (true, false) => self.walk_general::<false, false, OWN>(path, captures, scratch, &mut stack, start),
             (false, false) => self.walk_general::<true, false, OWN>(path, captures, scratch, &mut stack, start),
@@ -2038,6 +2043,18 @@ mod tests {
         assert_eq!(find(&t, "/u/12/q"), (3, vec![3, 5, 6, 7, -7, -7]));
         assert_eq!(find(&t, "/u/12/Q").0, 4);
         assert_eq!(find(&t, "/u/fg/y").0, 4);
+    }
+
+    #[test]
+    fn a_finished_walk_leaves_nothing_for_the_next_lookup() {
+        // `/a/a` wins route 0 with alternatives still stacked (the constrained edge's catch-all);
+        // the next lookup, of a path of the same length, must not resume them.
+        let tree = Tree::from_strs(&[vec![":.+", ":"], vec![":.+", "*"]], Options::default()).unwrap();
+        let mut scratch = Scratch::default();
+        let mut caps = vec![0; tree.captures_len()];
+        let utf16 = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+        assert_eq!(tree.lookup(&utf16("/a/a"), &mut caps, &mut scratch), 0);
+        assert_eq!(tree.lookup(&utf16("/\u{e9}/a"), &mut caps, &mut scratch), -1);
     }
 
     #[test]
