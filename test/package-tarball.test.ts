@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { publint } from 'publint';
@@ -88,18 +88,34 @@ async function run(cmd: string, args: string[], cwd: string, env: Record<string,
   }
 }
 
-/** The tarball's dependencies and theirs, packed from this project's node_modules (no network). */
+/**
+ * The tarball's dependencies and theirs, packed from this project's node_modules (no network).
+ * Each is resolved as Node resolves it, from the package that requires it (a nested
+ * node_modules first), so a dependency pinned to another version than the hoisted one (proxy-addr's
+ * ipaddr.js) is the one packed.
+ */
+function resolveDependency(name: string, from: string, root: string): string {
+  for (let d = from; d.startsWith(ROOT); d = dirname(d)) {
+    const candidate = join(d, 'node_modules', name);
+    if (basename(d) !== 'node_modules' && existsSync(join(candidate, 'package.json'))) return candidate;
+    if (d === ROOT) break;
+  }
+  return join(root, name);
+}
+
 async function packDependencies(dest: string): Promise<string[]> {
   const seen = new Set<string>();
-  const queue = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  const root = join(ROOT, 'node_modules');
+  const direct = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  const queue = direct.map((name) => ({ name, from: ROOT }));
   const out: string[] = [];
   while (queue.length > 0) {
-    const name = queue.shift()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const dir = join(ROOT, 'node_modules', name);
+    const { name, from } = queue.shift()!;
+    const dir = resolveDependency(name, from, root);
+    if (seen.has(dir)) continue;
+    seen.add(dir);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    queue.push(...Object.keys(manifest.dependencies ?? {}));
+    queue.push(...Object.keys(manifest.dependencies ?? {}).map((dep) => ({ name: dep, from: dir })));
     const [info] = JSON.parse(await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest, dir], dest)) as { filename: string }[];
     out.push(join(dest, info!.filename));
   }
