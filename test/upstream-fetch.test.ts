@@ -187,4 +187,40 @@ describe('registry life cycle', () => {
     await sleep(120);
     expect(checks.get('c') ?? 0).toBe(cAfterClose);
   });
+  it('a function whose table becomes invalid lets go of its state at once (checks stop), and gets it back when valid', async () => {
+    let probes = 0;
+    const a = await track(
+      startServer((req, res) => {
+        if (req.url === '/healthz') probes++;
+        res.end('a');
+      }),
+    );
+    let stored: unknown = { '/api/*': { targets: [a.url, a.url + '/b'], healthCheck: { active: { path: '/healthz', interval: '30ms', timeout: '20ms' } } } };
+    const invalid: string[] = [];
+    const runtime = createRuntimeRouter({
+      loadRoutes: () => stored,
+      onInvalidRoutes: (id) => invalid.push(id),
+      blockPrivateNetworks: false,
+      transport: createFetchTransport(),
+    });
+    const first = (await runtime.handleRequest('fn-1', new Request('http://x/api/1')))!;
+    expect(first.status).toBe(200);
+    await first.text();
+    await eventually(() => probes >= 2, 2_000, 'probes of the valid table');
+    stored = { '/api/*': { targets: [a.url], loadBalancer: 'no-such-strategy' } };
+    runtime.invalidate('fn-1');
+    expect(await runtime.handleRequest('fn-1', new Request('http://x/api/1'))).toBeNull();
+    expect(invalid).toEqual(['fn-1']);
+    await sleep(40);
+    const afterInvalid = probes;
+    await sleep(150);
+    expect(probes).toBe(afterInvalid);
+    stored = { '/api/*': { targets: [a.url, a.url + '/b'], healthCheck: { active: { path: '/healthz', interval: '30ms', timeout: '20ms' } } } };
+    runtime.invalidate('fn-1');
+    const again = (await runtime.handleRequest('fn-1', new Request('http://x/api/1')))!;
+    expect(again.status).toBe(200);
+    await again.text();
+    await eventually(() => probes >= afterInvalid + 2, 2_000, 'probes once the table is valid again');
+    await runtime.close();
+  });
 });

@@ -176,6 +176,9 @@ export class RouterCache {
     const apply = (router: Router | null, ttl: number): Router | null => {
       if (seq < entry.applied) return entry.router; // a newer load already answered
       entry.applied = seq;
+      // A function that no longer routes (its table became invalid or empty) lets go of its
+      // upstream state now (active checks stop), not only when its entry is evicted.
+      if (router === null && entry.router !== null) this.onDrop?.(functionId);
       entry.router = router;
       entry.expiresAt = generation === entry.generation ? this.now() + ttl : 0;
       return router;
