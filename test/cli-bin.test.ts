@@ -3,22 +3,19 @@
  * upstream servers on 127.0.0.1 with ephemeral ports. The binary is (re)built with the
  * project's tsup config when it is missing or older than the sources.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'tsup';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ERROR_CODES } from '../src/cli/errors.js';
-import { cli as cliBuild } from '../tsup.config.js';
+import { BIN, ensureCliBuilt, ROOT, Running, runCli, startCli } from './support/cli-process.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };
-const BIN = resolve(ROOT, PKG.bin['af-routes']!);
 const EXAMPLES = join(ROOT, 'examples');
 const SEED = {
   '/api/users/*': 'https://users-service.com',
@@ -27,48 +24,7 @@ const SEED = {
 };
 
 // ---------------------------------------------------------------------------------------
-// Building the binary once, safely when several test runs share the work tree.
-
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? await newestMtime(p) : (await stat(p)).mtimeMs);
-  }
-  return newest;
-}
-
-async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), name);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > 120_000 || Date.now() > deadline) await rmdir(lock).catch(() => {});
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rmdir(lock).catch(() => {});
-  }
-}
-
-async function ensureBuilt(): Promise<void> {
-  await withLock('af-routes-cli-build.lock', async () => {
-    const sources = Math.max(await newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'tsup.config.ts')).mtimeMs, statSync(join(ROOT, 'package.json')).mtimeMs);
-    if (existsSync(BIN) && statSync(BIN).mtimeMs >= sources) return;
-    await build({ ...cliBuild, config: false, silent: true });
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// Running it.
+// Running it: as the package's bin is run (by its shebang), built by ./support/cli-process.ts.
 
 interface Result {
   code: number | null;
@@ -76,82 +32,16 @@ interface Result {
   stderr: string;
 }
 
-function run(args: string[], opts: { cwd?: string } = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(BIN, args, { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+async function run(args: string[], opts: { cwd?: string } = {}): Promise<Result> {
+  const r = await runCli(args, { ...opts, asBin: true });
+  return { code: r.code, stdout: r.out, stderr: r.err };
 }
 
-/** A long-running command (serve, demo) whose output the test waits on. */
-class Running {
-  out = '';
-  err = '';
-  readonly exited: Promise<number | null>;
-  private listeners = new Set<() => void>();
-  constructor(readonly child: ChildProcess) {
-    child.stdout!.on('data', (d: Buffer) => {
-      this.out += d.toString();
-      for (const l of this.listeners) l();
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      this.err += d.toString();
-      for (const l of this.listeners) l();
-    });
-    this.exited = new Promise((r) =>
-      child.on('exit', (code) => {
-        for (const l of this.listeners) l();
-        r(code);
-      }),
-    );
-  }
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-  /** Waits until stdout, from offset `since`, matches `re`. */
-  waitFor(re: RegExp, since = 0, timeoutMs = 20_000): Promise<RegExpExecArray> {
-    return new Promise((resolvePromise, reject) => {
-      const check = () => {
-        const m = re.exec(this.out.slice(since));
-        if (m) {
-          done();
-          resolvePromise(m);
-        } else if (!this.alive) {
-          done();
-          reject(new Error(`exited (${this.child.exitCode}) before ${re}\nstdout:\n${this.out}\nstderr:\n${this.err}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting for ${re}\nstdout:\n${this.out}\nstderr:\n${this.err}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.alive) this.child.kill(signal);
-    return this.exited;
-  }
-}
-
+/** Long-running commands (serve, demo), killed after each test if still running. */
 const running = new Set<Running>();
 
 function start(args: string[], opts: { cwd?: string } = {}): Running {
-  const r = new Running(spawn(BIN, args, { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const r = startCli(args, { ...opts, asBin: true });
   running.add(r);
   return r;
 }
@@ -236,7 +126,7 @@ async function tempDir(): Promise<string> {
 }
 
 beforeAll(async () => {
-  await ensureBuilt();
+  await ensureCliBuilt();
   work = await mkdtemp(join(tmpdir(), 'af-routes-cli-'));
 }, 120_000);
 

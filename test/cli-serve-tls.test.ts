@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, startCli, type Running } from './support/cli.js';
+import { ensureCliBuilt as ensureBuilt, startCli, type Running } from './support/cli-process.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 import { eventually, startServer, type TestServer } from './support/servers.js';
 import { closed, nextMessage, openWs, startWsEcho } from './support/ws.js';
