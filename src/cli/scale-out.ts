@@ -128,10 +128,7 @@ export async function openPostgresServeSource(flags: ScaleOutFlags, onError: (me
   };
 }
 
-/**
- * The shared rate-limit store. It is created and closed here; the gateway takes it as its
- * rate-limit store once the rateLimit policy is in (SPEC 12).
- */
+/** The shared rate-limit store, created and closed here; the gateway's rateLimit stages use it (SPEC 12). */
 export async function openRateLimitStore(url: string, onError: (message: string) => void): Promise<RedisRateLimitStore> {
   const { createRedisRateLimitStore } = await import('../stores/redis.js');
   let last = 0;

@@ -88,8 +88,8 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
     await pgSource?.close();
     return 1;
   }
-  // --rate-limit-store: buckets shared by every instance. The integrator passes it to the
-  // gateway's rateLimit option once the policies land (SPEC 12); until then it is only opened.
+  // --rate-limit-store: buckets shared by every instance (every route's rateLimit counts there;
+  // when the store fails, the stage fails open and counts routing.rate_limit.store_errors).
   const rateLimitStore = flags.rateLimitStore !== undefined ? await openRateLimitStore(flags.rateLimitStore, (m) => io.err(m)) : undefined;
   let router = compile((routes ?? null) as unknown, options);
   let lastKey = JSON.stringify(routes) ?? 'undefined';
