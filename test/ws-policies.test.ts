@@ -14,17 +14,12 @@ import { ensureBuilt, CliProcess } from './support/cli-serve-process.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 import { keyHash } from './support/policies.js';
 import { closedPort, startServer } from './support/servers.js';
-import { closed, nextMessage, startUpgradeGateway, startWsEcho, type WsEchoServer } from './support/ws.js';
+import { closed, nextMessage, startUpgradeGateway, startWsEcho } from './support/ws.js';
 
 const track = closeAfterEachAndCheckSockets();
 
-/** An echo upstream that counts the TCP connections made to it (0 after a refusal). */
-async function countingEcho(): Promise<WsEchoServer & { connections: () => number }> {
-  const up = await startWsEcho();
-  let n = 0;
-  up.server.on('connection', () => n++);
-  return Object.assign(up, { connections: () => n });
-}
+/** An echo upstream; its `connections()` counts the TCP connections made to it (0 after a refusal). */
+const countingEcho = startWsEcho;
 
 async function gatewayFor(routes: Record<string, unknown>, options: Omit<GatewayOptions, 'router'> = {}) {
   return track(startUpgradeGateway(compile(routes as never, { backend: 'js' }), options));

@@ -404,7 +404,9 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
         report(state, answer.status, answer.code as ProxyErrorCode | undefined);
         sendSocketPolicyAnswer(socket, answer);
       } else if (socket.destroyed) {
-        // Gone while a forward-auth server was asked: no upstream connection for nobody.
+        // Destroyed while an asynchronous stage ran (a socket error): no upstream connection for
+        // nobody. A client's FIN is not seen here (the upgrade socket is not read before the
+        // 101); once forwarded, the tunnel reads its end and closes both sides.
         report(state, 499, 'client-closed-request');
       } else forward(req, socket, head, router, match, ctx.query, state, scope, { plan, ctx });
     };
