@@ -4,6 +4,12 @@
  * goes through the pipeline's routing step (../pipeline/route.ts), then upstream through a
  * `FetchTransport`: on Node `createUndiciTransport` (byte-exact, the outbound policy at
  * connection time), elsewhere `createFetchTransport()` (the platform's `fetch`).
+ *
+ * A WebSocket handshake cannot go through `fetch` (no way to hand over the connection), so with
+ * the `upgrade` option one is routed and its policies run as usual, then handed to the host's
+ * hook with the upstream URL and headers the route builds: the host plugs in its platform's
+ * upgrade API (Deno's `Deno.upgradeWebSocket`, Bun's `server.upgrade`). Without the option an
+ * upgrade request is forwarded as a plain request (docs/runtime.md).
  */
 import type { Router } from '../match/types.js';
 import { classifyUpstreamError, errorBody, ERROR_MESSAGES, type ProxyErrorCode } from '../pipeline/errors.js';
@@ -32,9 +38,35 @@ import type { ClientInfo, FetchBody, FetchIncoming, FetchTransport } from './fet
 import { checkTargetHost } from './policy.js';
 import { currentRouter, resolveTimeouts, type AccessLogEntry, type ProxyCommonOptions, type RouterSource } from './types.js';
 import type { Prober } from '../upstream/active-health.js';
+import { pickTarget } from '../upstream/pick.js';
 import { createUpstreamRegistry, registryState, type UpstreamRegistry } from '../upstream/registry.js';
 import { forwardFetchWithAttempts } from './fetch-upstream.js';
 import { needsAttemptLoop } from './upstream-loop.js';
+
+/** Where the route sends a WebSocket handshake, for the fetch handler's `upgrade` hook. */
+export interface FetchUpgradeTarget {
+  /** The upstream URL the route builds (mount rule, placeholders, query; a credential in the query removed), `http:`/`https:`. */
+  readonly url: string;
+  /** The same URL with `ws:`/`wss:`, for a WebSocket client. */
+  readonly webSocketUrl: string;
+  /**
+   * The forwarded handshake's headers, as for any proxied request: the target's `Host`,
+   * `X-Forwarded-*`, `Sec-WebSocket-*` as sent, hop-by-hop headers (`Connection`, `Upgrade`)
+   * removed, the route's policies applied (credential removed, JWT claims set, `requestHeaders`).
+   */
+  readonly headers: Headers;
+  /** Headers the route adds to its answers (RateLimit, `responseHeaders` set/add), for the host's 101 where its API takes them (Bun's `server.upgrade(req, { headers })`). */
+  readonly responseHeaders: Headers;
+  /** The matched route's name (SPEC 10). */
+  readonly route: string;
+}
+
+/**
+ * The host's WebSocket upgrade (the fetch handler's `upgrade` option): called for a routed
+ * `Upgrade: websocket` GET whose policies passed, instead of forwarding it. Its `Response` is
+ * returned to the host as it is (a 101 from `Deno.upgradeWebSocket` cannot be rebuilt).
+ */
+export type FetchUpgradeHook = (request: Request, target: FetchUpgradeTarget) => Response | Promise<Response>;
 
 /**
  * `blockPrivateNetworks` here judges IP-literal targets; to judge DNS answers and connected
@@ -54,6 +86,13 @@ export interface FetchHandlerOptions extends ProxyCommonOptions {
   fallthrough?: boolean;
   /** Balancer and health state of multi-target routes (SPEC 11). Default: the handler's own (stopped by `close()`). */
   upstreams?: UpstreamRegistry;
+  /**
+   * The platform's WebSocket upgrade, for a routed `Upgrade: websocket` GET after its policies
+   * passed (a refused one gets the refusal and never reaches the hook). Gets the original
+   * `Request` and the upstream URL and headers the route builds; its `Response` is the handler's
+   * answer. Without it an upgrade request is forwarded as a plain request (docs/runtime.md).
+   */
+  upgrade?: FetchUpgradeHook;
 }
 
 /** `Request` in; the proxied `Response`, an error `Response`, or `null` (no route: run the host's code). Never rejects. */
@@ -122,7 +161,14 @@ function now(): number {
  * Routes one request through `router`: the routing step, then forward. Resolves `null` when
  * no route takes it and `fallthrough` is set; every failure becomes an error `Response`.
  */
-export async function routeFetch(options: FetchPipelineOptions, router: Router, incoming: FetchIncoming, fallthrough: boolean): Promise<Response | null> {
+export async function routeFetch(
+  options: FetchPipelineOptions,
+  router: Router,
+  incoming: FetchIncoming,
+  fallthrough: boolean,
+  /** The host's upgrade for this request (a WebSocket handshake with the `upgrade` option), bound to its `Request`. */
+  upgrade?: (target: FetchUpgradeTarget) => Response | Promise<Response>,
+): Promise<Response | null> {
   const started = now();
   const headers = conditionHeaders(incoming.headers);
   // A `Request`'s URL authority is the host the client asked for; an invocation carries a Host header.
@@ -179,6 +225,41 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     host: incoming.host ?? null,
     body: incoming.body,
   };
+  if (upgrade !== undefined) {
+    // One target for the connection, by the route's balancer (as the Node proxy's upgrades).
+    const picked = pickTarget(
+      options.upstreams ?? createUpstreamRegistry(),
+      router,
+      match,
+      { clientAddress: incoming.clientAddress ?? null, header: (n) => readConditionHeader(headers, n), query: upstreamIncoming.query, params: match.params },
+      { scope: options.upstreamScope ?? '' },
+    );
+    // The host makes the connection: its outcome is not ours to count for passive health.
+    try {
+      const request = buildProxyRequest<FetchBody>(match, upstreamIncoming, { trustForwardedHeaders: options.trustForwardedHeaders === true }, picked.target);
+      if (plan !== null) applyRequestPolicies(plan, ctx!, request.headers);
+      const seen = { ...named, target: picked.target.url };
+      if (options.blockPrivateNetworks && checkTargetHost(request.origin)) {
+        log(match.pattern, 502, { ...seen, error: 'outbound-blocked' });
+        return errorResponse(502, errorBody('outbound-blocked', ERROR_MESSAGES['outbound-blocked'], match.pattern), incoming.method, ctx?.responseHeaders);
+      }
+      const answerHeaders = plan !== null ? applyResponsePolicies(plan, ctx!, Object.create(null) as HeaderRecord) : (Object.create(null) as HeaderRecord);
+      const response = await upgrade({
+        url: request.url,
+        webSocketUrl: request.url.replace(/^http/, 'ws'),
+        headers: toFetchHeaders(request.headers),
+        responseHeaders: toFetchHeaders(answerHeaders),
+        route: match.variant.name,
+      });
+      log(match.pattern, response.status, seen);
+      return response;
+    } catch {
+      log(match.pattern, 502, { ...named, error: 'upstream-error' });
+      return errorResponse(502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], match.pattern), incoming.method, ctx?.responseHeaders);
+    } finally {
+      picked.done('neutral');
+    }
+  }
   const request = buildProxyRequest<FetchBody>(match, upstreamIncoming, { trustForwardedHeaders: options.trustForwardedHeaders === true });
   if (plan !== null) applyRequestPolicies(plan, ctx!, request.headers);
   const fail = (status: number, code: ProxyErrorCode, message: string): Response => {
@@ -245,6 +326,13 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
   }
 }
 
+/** A WebSocket handshake (RFC 6455 4.1): a GET whose `Upgrade` lists `websocket`. Other upgrades stay plain requests. */
+function isWebSocketUpgrade(request: Request): boolean {
+  if (request.method !== 'GET') return false;
+  const token = request.headers.get('upgrade');
+  return token !== null && token.split(',').some((t) => t.trim().toLowerCase() === 'websocket');
+}
+
 /**
  * A fetch-standard handler for one route table: `(request, info?) => Response | null`.
  * Without a `transport` it uses `createFetchTransport()`; on Node pass `createUndiciTransport()`.
@@ -258,7 +346,9 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   const fallthrough = options.fallthrough !== false;
   const handler: FetchHandler = async (request, info) => {
     try {
-      return await routeFetch(pipeline, currentRouter(options.router), fromRequest(request, info), fallthrough);
+      const hook = options.upgrade;
+      const upgrade = hook !== undefined && isWebSocketUpgrade(request) ? (target: FetchUpgradeTarget) => hook(request, target) : undefined;
+      return await routeFetch(pipeline, currentRouter(options.router), fromRequest(request, info), fallthrough, upgrade);
     } catch {
       return errorResponse(502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], null), request.method);
     }

@@ -12,15 +12,38 @@
  * upstream that answers anything but 101; a handler sees that answer (`onResponseStart`) and
  * relays it to the client, status, headers and body, then closes the connection.
  *
- * After the 101 the two sockets are joined (./node-tunnel.ts).
+ * Between routing and the upstream, the route variant's request-side policies run (SPEC 12, by
+ * the shared runner in ../pipeline/policies.ts): auth, then rateLimit. A refusal (401, 403, 429,
+ * 502 auth-unavailable, or a forward-auth server's own answer) is written on the socket and no
+ * upstream connection is made; a pass applies the stages' edits (credential stripped, claims as
+ * headers) and `requestHeaders` to the forwarded upgrade request, and the route's response
+ * headers (RateLimit, `responseHeaders`) to the 101 or relayed answer. `cache` does not apply:
+ * there is no response to store.
+ *
+ * After the 101 the two sockets are joined (./node-tunnel.ts), idle-timed by the route's
+ * `idleTimeout` when it has one, else by the proxy's `upgradeIdleTimeout`.
  */
+import { createHash } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import type { RouteMatch, Router } from '../match/types.js';
 import { classifyUpstreamError, errorBody, ERROR_CONTENT_TYPE, ERROR_MESSAGES, type ProxyErrorBody, type ProxyErrorCode } from '../pipeline/errors.js';
-import { endToEndHeaders, firstValue, type HeaderRecord } from '../pipeline/headers.js';
+import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
+import {
+  applyRequestPolicies,
+  applyResponsePolicies,
+  createPolicyRuntime,
+  policyContext,
+  policyPlan,
+  runPolicies,
+  type PolicyHostOptions,
+  type PolicyPlan,
+  type PolicyRuntime,
+} from '../pipeline/policies.js';
+import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
+import type { EventSink } from '../telemetry/events.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import type { KeySource } from '../upstream/hash-key.js';
@@ -77,27 +100,51 @@ function writeHead(socket: Duplex, status: number, reason: string | undefined, h
   return socket.write(`HTTP/1.1 ${status} ${reason ?? STATUS_CODES[status] ?? ''}\r\n${headerLines(headers)}\r\n`);
 }
 
-/** Answers a pipeline error on a raw socket (an HTTP/1.1 response with the JSON body), then closes it. */
-export function sendSocketError(socket: Duplex, status: number, body: ProxyErrorBody, headers?: Readonly<Record<string, string>>): void {
+/**
+ * Writes a whole answer on a raw socket (an HTTP/1.1 response with `Content-Length` and
+ * `Connection: close`), then closes it: the socket of an upgrade request cannot go back to the
+ * HTTP server, so every answer but a 101 ends the connection.
+ */
+function sendSocketAnswer(socket: Duplex, status: number, headers: HeaderRecord, body: string | Uint8Array | null): void {
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
   }
-  const text = JSON.stringify(body);
+  const bytes = body === null ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  headers['content-length'] = String(bytes.byteLength);
+  headers['connection'] = 'close';
+  writeHead(socket, status, undefined, headers);
+  endAndClose(socket, bytes);
+}
+
+/** Answers a pipeline error on a raw socket (an HTTP/1.1 response with the JSON body), then closes it. */
+export function sendSocketError(socket: Duplex, status: number, body: ProxyErrorBody, headers?: Readonly<Record<string, string>>): void {
   const all = Object.create(null) as HeaderRecord;
-  Object.assign(all, headers, {
-    'content-type': ERROR_CONTENT_TYPE,
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    connection: 'close',
-  });
-  writeHead(socket, status, undefined, all);
-  endAndClose(socket, text);
+  Object.assign(all, headers, { 'content-type': ERROR_CONTENT_TYPE, 'cache-control': 'no-store' });
+  sendSocketAnswer(socket, status, all, JSON.stringify(body));
+}
+
+/** Writes a policy stage's answer (a 401/403/429/502 JSON refusal, or a forward-auth server's answer) on a raw socket. */
+function sendSocketPolicyAnswer(socket: Duplex, answer: PolicyAnswer): void {
+  const headers = Object.create(null) as HeaderRecord;
+  Object.assign(headers, answer.headers);
+  sendSocketAnswer(socket, answer.status, headers, answer.body);
 }
 
 /** Ends a socket (after `last`), and closes it once what was written is flushed. */
-function endAndClose(socket: Duplex, last?: string | Buffer): void {
+function endAndClose(socket: Duplex, last?: string | Uint8Array): void {
   socket.end(last, () => socket.destroy());
+}
+
+/** The policies of a request whose route has any: the compiled plan and this request's context. */
+interface UpgradePolicy {
+  readonly plan: PolicyPlan;
+  readonly ctx: PolicyContext;
+}
+
+/** The route's response-side policies (responseHeaders, RateLimit) on an answer's headers; cache does not apply to an upgrade. */
+function withResponsePolicies(policy: UpgradePolicy | undefined, headers: HeaderRecord): HeaderRecord {
+  return policy === undefined ? headers : applyResponsePolicies(policy.plan, policy.ctx, headers);
 }
 
 interface ExchangeState {
@@ -139,9 +186,12 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     private readonly head: Buffer,
     private readonly state: ExchangeState,
     private readonly target: string | undefined,
-    private readonly onTunnel: (client: Duplex, upstream: Duplex, head: Buffer) => void,
+    private readonly onTunnel: (client: Duplex, upstream: Duplex, head: Buffer, idleMs: number) => void,
     /** The balancer's bookkeeping for the chosen target (in-flight count, passive health). */
     private readonly picked: PickedTarget,
+    /** The tunnel's idle timeout: the route's `idleTimeout`, else the proxy's `upgradeIdleTimeout`. */
+    private readonly idleMs: number,
+    private readonly policy: UpgradePolicy | undefined,
   ) {
     client.once('close', this.onClientClose);
   }
@@ -168,14 +218,14 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
       return;
     }
     this.state.upstreamStatus = statusCode;
-    const out = endToEndHeaders(headers as HeaderRecord);
+    const out = withResponsePolicies(this.policy, endToEndHeaders(headers as HeaderRecord));
     // The one place hop-by-hop headers are relayed: they are what a 101 is about.
     out['connection'] = 'Upgrade';
     const token = firstValue(headers['upgrade'] as string | string[] | undefined);
     if (token !== undefined) out['upgrade'] = token;
     writeHead(this.client, 101, undefined, out);
     report(this.state, 101);
-    this.onTunnel(this.client, upstream, this.head);
+    this.onTunnel(this.client, upstream, this.head, this.idleMs);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
@@ -190,7 +240,7 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     }
     // A refusal (401, 403, 426, a 200 from a server that does not upgrade): relayed as is, and
     // the connection closed after it (the client's socket cannot go back to the HTTP server).
-    const out = endToEndHeaders(headers as HeaderRecord);
+    const out = withResponsePolicies(this.policy, endToEndHeaders(headers as HeaderRecord));
     out['connection'] = 'close';
     writeHead(this.client, statusCode, safeReason(statusMessage), out);
     report(this.state, statusCode);
@@ -225,12 +275,12 @@ class UpgradeRelay implements Dispatcher.DispatchHandler {
     this.picked.done('failure');
     const c = classifyUpstreamError(err);
     report(this.state, c.status, c.code);
-    sendSocketError(this.client, c.status, errorBody(c.code, c.message, this.state.route, this.target));
+    sendSocketError(this.client, c.status, errorBody(c.code, c.message, this.state.route, this.target), this.policy?.ctx.responseHeaders);
   }
 }
 
 /** What `createUpgradeForwarder` needs of its proxy. */
-export interface UpgradeForwarderOptions extends UpgradeOptions {
+export interface UpgradeForwarderOptions extends UpgradeOptions, PolicyHostOptions {
   agent: Agent;
   /** The proxy's balancer and health state (the HTTP side shares it). */
   upstreams: UpstreamRegistry;
@@ -238,6 +288,13 @@ export interface UpgradeForwarderOptions extends UpgradeOptions {
   trustForwardedHeaders: boolean;
   allowEncodedSlashes: boolean;
   exposeTargets: boolean;
+  /** Routing events (auth failures, rate-limit refusals) of the policy stages. */
+  events?: EventSink;
+  /**
+   * The proxy's policy runtime, so that HTTP requests and upgrades of one route share its
+   * rate-limit buckets. Default: one built from the host options above (its own buckets).
+   */
+  policies?: PolicyRuntime;
 }
 
 export interface UpgradeForwarder {
@@ -259,11 +316,108 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
   if (!Number.isFinite(idleMs) || idleMs < 0) {
     throw new TypeError(`upgradeIdleTimeout must be a number of milliseconds >= 0 (0 turns it off), got ${String(idleMs)}`);
   }
+  // Built at start-up, so a bad `trustedProxies` entry throws here and not per request.
+  const policies = options.policies ?? createPolicyRuntime(options, { sha256: (text) => createHash('sha256').update(text).digest() });
   const tunnels = new Set<Tunnel>();
-  const onTunnel = (client: Duplex, upstream: Duplex, head: Buffer): void => {
-    const tunnel = joinSockets(client, upstream, head, idleMs, () => tunnels.delete(tunnel));
+  const onTunnel = (client: Duplex, upstream: Duplex, head: Buffer, tunnelIdleMs: number): void => {
+    const tunnel = joinSockets(client, upstream, head, tunnelIdleMs, () => tunnels.delete(tunnel));
     if (!tunnel.closed) tunnels.add(tunnel);
   };
+
+  /** Picks the upstream, builds the upgrade request (with the policies' edits) and dispatches it. */
+  function forward(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    router: Router,
+    match: RouteMatch,
+    query: string,
+    state: ExchangeState,
+    scope: string,
+    policy?: UpgradePolicy,
+  ): void {
+    // A route's targets and balancer pick the upstream for a new connection (SPEC 11), as for HTTP.
+    const picked = pickTarget(options.upstreams, router, match, keySourceOf(req, match, query), { scope });
+    const conn = req.socket as Socket & { encrypted?: boolean };
+    const request = buildProxyRequest(
+      match,
+      { method: req.method ?? 'GET', query, headers: req.rawHeaders, clientAddress: conn.remoteAddress ?? null, protocol: conn.encrypted ? 'https' : 'http' },
+      { trustForwardedHeaders: options.trustForwardedHeaders },
+      picked.target,
+    );
+    // Credentials stripped, claims and forward-auth headers set, then `requestHeaders`: as for HTTP.
+    if (policy !== undefined) applyRequestPolicies(policy.plan, policy.ctx, request.headers);
+    const shown = options.exposeTargets ? request.url : undefined;
+    const token = req.headers.upgrade;
+    if (token === undefined || token === '') {
+      // Node emits 'upgrade' only for a request with an Upgrade header, but a host may call
+      // this for any request: without a protocol to switch to there is nothing to proxy.
+      picked.done('neutral');
+      report(state, 501, 'method-not-supported');
+      sendSocketError(socket, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], state.route, shown), policy?.ctx.responseHeaders);
+      return;
+    }
+    // SPEC 11 `idleTimeout` of the route (validated >= 1 ms) overrides the proxy-wide value for its tunnels.
+    const tunnelIdleMs = match.variant.upstream.idleTimeout ?? idleMs;
+    options.agent.dispatch(
+      {
+        origin: request.origin,
+        path: request.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: request.headers as Record<string, string | string[]>,
+        body: null,
+        upgrade: token,
+        headersTimeout: options.timeouts.headers,
+        bodyTimeout: options.timeouts.bodyIdle,
+      },
+      new UpgradeRelay(socket, head, state, shown, onTunnel, picked, tunnelIdleMs, policy),
+    );
+  }
+
+  /** Runs the route's auth and rateLimit stages: a refusal is written on the socket, a pass forwards. */
+  function withPolicies(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    router: Router,
+    match: RouteMatch,
+    path: string,
+    query: string,
+    plan: PolicyPlan,
+    state: ExchangeState,
+    scope: string,
+  ): void {
+    const conn = req.socket as Socket & { encrypted?: boolean };
+    const ctx = policyContext(policies, {
+      route: match.variant.name,
+      pattern: match.pattern,
+      method: req.method ?? 'GET',
+      path,
+      query,
+      headers: toHeaderRecord(req.rawHeaders),
+      socketAddress: conn.remoteAddress ?? null,
+      host: req.headers.host ?? null,
+      protocol: conn.encrypted ? 'https' : 'http',
+    });
+    const go = (answer: PolicyAnswer | undefined): void => {
+      if (answer !== undefined) {
+        report(state, answer.status, answer.code as ProxyErrorCode | undefined);
+        sendSocketPolicyAnswer(socket, answer);
+      } else if (socket.destroyed) {
+        // Destroyed while an asynchronous stage ran (a socket error): no upstream connection for
+        // nobody. A client's FIN is not seen here (the upgrade socket is not read before the
+        // 101); once forwarded, the tunnel reads its end and closes both sides.
+        report(state, 499, 'client-closed-request');
+      } else forward(req, socket, head, router, match, ctx.query, state, scope, { plan, ctx });
+    };
+    const result = runPolicies(plan, ctx, policies.env);
+    if (!(result instanceof Promise)) return go(result);
+    result.then(go).catch((err: unknown) => {
+      const c = classifyUpstreamError(err);
+      report(state, c.status, c.code);
+      sendSocketError(socket, c.status, errorBody(c.code, c.message, state.route), ctx.responseHeaders);
+    });
+  }
 
   function handle(req: IncomingMessage, socket: Duplex, head: Buffer, router: Router, fallthrough: boolean, log?: (entry: AccessLogEntry) => void, scope = ''): boolean {
     const state: ExchangeState = { req, started: performance.now(), log, route: null, logged: false };
@@ -283,38 +437,10 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
         return true;
       }
       state.route = decision.match.pattern;
-      // A route's targets and balancer pick the upstream for a new connection (SPEC 11), as for HTTP.
-      const picked = pickTarget(options.upstreams, router, decision.match, keySourceOf(req, decision.match, decision.query), { scope });
-      const conn = req.socket as Socket & { encrypted?: boolean };
-      const request = buildProxyRequest(
-        decision.match,
-        { method: req.method ?? 'GET', query: decision.query, headers: req.rawHeaders, clientAddress: conn.remoteAddress ?? null, protocol: conn.encrypted ? 'https' : 'http' },
-        { trustForwardedHeaders: options.trustForwardedHeaders },
-        picked.target,
-      );
-      const shown = options.exposeTargets ? request.url : undefined;
-      const token = req.headers.upgrade;
-      if (token === undefined || token === '') {
-        // Node emits 'upgrade' only for a request with an Upgrade header, but a host may call
-        // this for any request: without a protocol to switch to there is nothing to proxy.
-        picked.done('neutral');
-        report(state, 501, 'method-not-supported');
-        sendSocketError(socket, 501, errorBody('method-not-supported', ERROR_MESSAGES['method-not-supported'], state.route, shown));
-        return true;
-      }
-      options.agent.dispatch(
-        {
-          origin: request.origin,
-          path: request.path,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers as Record<string, string | string[]>,
-          body: null,
-          upgrade: token,
-          headersTimeout: options.timeouts.headers,
-          bodyTimeout: options.timeouts.bodyIdle,
-        },
-        new UpgradeRelay(socket, head, state, shown, onTunnel, picked),
-      );
+      // Policies (SPEC 12) run after routing and before any upstream is picked or connected to.
+      const plan = policyPlan(decision.match.variant);
+      if (plan === null) forward(req, socket, head, router, decision.match, decision.query, state, scope);
+      else withPolicies(req, socket, head, router, decision.match, decision.path, decision.query, plan, state, scope);
       return true;
     } catch (err) {
       const c = classifyUpstreamError(err);
