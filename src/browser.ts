@@ -51,7 +51,7 @@ export { normalizePath, type NormalizeOptions, type NormalizeResult, type Normal
 export { buildForwardUrl } from './target/url.js';
 
 // The fetch-standard gateway: a handler, its transports, the outbound policy, errors, the access log.
-export { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './proxy/fetch-handler.js';
+export { createFetchHandler, type FetchHandler, type FetchHandlerOptions, type FetchUpgradeHook, type FetchUpgradeTarget } from './proxy/fetch-handler.js';
 export { createFetchTransport, type FetchTransportOptions } from './proxy/fetch-transport.js';
 export type { ClientInfo, FetchBody, FetchTransport } from './proxy/fetch-types.js';
 export type { ProxyRequest } from './pipeline/upstream-request.js';

@@ -103,6 +103,8 @@ const BROWSER_TYPES = [
   // The fetch gateway.
   'FetchHandler',
   'FetchHandlerOptions',
+  'FetchUpgradeHook',
+  'FetchUpgradeTarget',
   'FetchTransport',
   'FetchTransportOptions',
   'FetchBody',

@@ -161,6 +161,27 @@ describe('rateLimit at upgrade time', () => {
   });
 });
 
+describe('one bucket for HTTP and upgrades', () => {
+  it('plain requests and WebSocket handshakes on a route draw from the same rate-limit bucket', async () => {
+    const up = await track(countingEcho());
+    const gw = await gatewayFor({ '/ws/*': { target: up.url, rateLimit: { requests: 3, per: '1m', key: 'route' } } }, { clock: () => 1_000_000 });
+    // Two plain GETs (the echo server answers them 426) take two of the three tokens...
+    const plain: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${gw.url}/ws/plain${i}`);
+      await res.arrayBuffer();
+      plain.push(res.status);
+    }
+    expect(plain).toEqual([426, 426]);
+    // ...so of two handshakes only the first opens.
+    const first = await attempt(`${gw.wsUrl}/ws/a`);
+    const second = await attempt(`${gw.wsUrl}/ws/b`);
+    expect([first.status, second.status]).toEqual([101, 429]);
+    expect(up.handshakes).toHaveLength(1);
+    await closeWs(first.ws!);
+  });
+});
+
 describe('forward auth at upgrade time', () => {
   it('auth server down: 502 auth-unavailable, never open, no upstream connection', async () => {
     const up = await track(countingEcho());

@@ -9,7 +9,7 @@ export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 export { createNodeProxy, type NodeProxy, type NodeProxyOptions } from './node-proxy.js';
 export { closeAgent, createUpstreamAgent, type UpstreamOptions } from './upstream-agent.js';
 export { createUndiciTransport, type UndiciTransport, type UndiciTransportOptions } from './undici-transport.js';
-export { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from './fetch-handler.js';
+export { createFetchHandler, type FetchHandler, type FetchHandlerOptions, type FetchUpgradeHook, type FetchUpgradeTarget } from './fetch-handler.js';
 export { createFetchTransport, type FetchTransportOptions } from './fetch-transport.js';
 export type { ClientInfo, FetchBody, FetchTransport } from './fetch-types.js';
 export { checkAddress, checkTargetHost, classifyAddress, isIpLiteral, OutboundBlockedError, type AddressClass, type AddressVerdict } from './policy.js';

@@ -112,9 +112,9 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   };
   const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober });
   const upstreamContext: NodeUpstreamContext = { agent, registry: registryState(upstreams), timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
-  const upgrades = createUpgradeForwarder({ ...options, agent, upstreams, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets });
-
+  // One policy runtime for HTTP and upgrades: a route's rate-limit buckets count both.
   const policies = createPolicyRuntime(options, { sha256: (text) => createHash('sha256').update(text).digest() });
+  const upgrades = createUpgradeForwarder({ ...options, agent, upstreams, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets, policies });
   let routeCache: NodeRouteCache | undefined;
 
   function dispatch(
