@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { compile, createFetchHandler, createUndiciTransport, type AccessLogEntry } from '../src/index.js';
+import { compile, createFetchHandler, createRuntimeRouter, createUndiciTransport, type AccessLogEntry } from '../src/index.js';
 import type { FetchHandlerOptions, FetchUpgradeTarget } from '../src/proxy/fetch-handler.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 import { keyHash } from './support/policies.js';
@@ -192,5 +192,33 @@ describe('the upgrade hook of the fetch handler', () => {
     const { handler, calls } = await handlerFor({ '/ws/*': { targets: ['http://10.0.0.1:1', 'http://10.0.0.2:2'] } });
     for (let i = 0; i < 4; i++) await handler(new Request('http://gw.test/ws/x', { headers: HANDSHAKE }));
     expect(calls.map((c) => new URL(c.target.url).host)).toEqual(['10.0.0.1:1', '10.0.0.2:2', '10.0.0.1:1', '10.0.0.2:2']);
+  });
+});
+
+describe('the upgrade hook of the runtime router', () => {
+  it("a function's routed handshake reaches the host's hook with its target; a plain request is proxied; an unrouted one falls through", async () => {
+    const up = await track(startWsEcho());
+    const undici = createUndiciTransport();
+    await track({ close: () => undici.close(100) });
+    const calls: FetchUpgradeTarget[] = [];
+    const runtime = createRuntimeRouter({
+      loadRoutes: () => ({ '/ws/*': up.url }),
+      blockPrivateNetworks: false,
+      transport: undici,
+      upgrade: (_request, target) => {
+        calls.push(target);
+        return new Response('hooked');
+      },
+    });
+    await track({ close: () => runtime.close() });
+    const hooked = await runtime.handleRequest('fn-1', new Request('http://fn.test/ws/room?x=1', { headers: HANDSHAKE }));
+    expect(await hooked!.text()).toBe('hooked');
+    expect(calls.map((t) => t.webSocketUrl)).toEqual([`${up.url.replace('http:', 'ws:')}/room?x=1`]);
+    // Not a handshake: proxied as any request (the echo server answers plain requests 426).
+    const plain = await runtime.handleRequest('fn-1', new Request('http://fn.test/ws/room'));
+    expect(plain!.status).toBe(426);
+    await plain!.arrayBuffer();
+    expect(await runtime.handleRequest('fn-1', new Request('http://fn.test/other', { headers: HANDSHAKE }))).toBeNull();
+    expect(calls).toHaveLength(1);
   });
 });

@@ -326,6 +326,11 @@ export async function routeFetch(
   }
 }
 
+/** Internal: the host's upgrade hook bound to `request` when it is a WebSocket handshake (else undefined). */
+export function upgradeFor(hook: FetchUpgradeHook | undefined, request: Request): ((target: FetchUpgradeTarget) => Response | Promise<Response>) | undefined {
+  return hook !== undefined && isWebSocketUpgrade(request) ? (target) => hook(request, target) : undefined;
+}
+
 /** A WebSocket handshake (RFC 6455 4.1): a GET whose `Upgrade` lists `websocket`. Other upgrades stay plain requests. */
 function isWebSocketUpgrade(request: Request): boolean {
   if (request.method !== 'GET') return false;
@@ -346,9 +351,7 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   const fallthrough = options.fallthrough !== false;
   const handler: FetchHandler = async (request, info) => {
     try {
-      const hook = options.upgrade;
-      const upgrade = hook !== undefined && isWebSocketUpgrade(request) ? (target: FetchUpgradeTarget) => hook(request, target) : undefined;
-      return await routeFetch(pipeline, currentRouter(options.router), fromRequest(request, info), fallthrough, upgrade);
+      return await routeFetch(pipeline, currentRouter(options.router), fromRequest(request, info), fallthrough, upgradeFor(options.upgrade, request));
     } catch {
       return errorResponse(502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], null), request.method);
     }

@@ -9,7 +9,7 @@ import type { Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
 import { createPolicyRuntime } from '../pipeline/policies.js';
 import { errorResponse } from '../proxy/fetch-error.js';
-import { routeFetch, transportProber, type FetchPipelineOptions } from '../proxy/fetch-handler.js';
+import { routeFetch, transportProber, upgradeFor, type FetchPipelineOptions, type FetchUpgradeHook } from '../proxy/fetch-handler.js';
 import { createUpstreamRegistry, type UpstreamRegistry } from '../upstream/registry.js';
 import { fromRequest } from '../proxy/fetch-request.js';
 import { createFetchTransport } from '../proxy/fetch-transport.js';
@@ -37,6 +37,12 @@ export interface RuntimeRouterOptions extends RouterCacheOptions, Omit<ProxyComm
    * through to the function's code. Exceptions it throws are ignored.
    */
   onRequest?: (entry: RuntimeAccessLogEntry) => void;
+  /**
+   * The platform's WebSocket upgrade (Deno's `Deno.upgradeWebSocket`, Bun's `server.upgrade`),
+   * as the fetch handler's option: a routed handshake whose policies pass is handed to it with
+   * the target the route builds. Without it a handshake is forwarded as a plain request.
+   */
+  upgrade?: FetchUpgradeHook;
 }
 
 export interface RuntimeRouter {
@@ -66,6 +72,8 @@ export interface RuntimeCore {
   upstreams: UpstreamRegistry;
   pipeline(functionId: string): FetchPipelineOptions;
   logFor(functionId: string): ((entry: AccessLogEntry) => void) | undefined;
+  /** The host's WebSocket upgrade hook, if any. */
+  upgrade: FetchUpgradeHook | undefined;
 }
 
 export function createRuntimeCore(options: RuntimeRouterOptions, upstreams?: UpstreamRegistry): RuntimeCore {
@@ -89,6 +97,7 @@ export function createRuntimeCore(options: RuntimeRouterOptions, upstreams?: Ups
     cache,
     upstreams: registry,
     logFor,
+    upgrade: options.upgrade,
     pipeline: (functionId) => {
       const log = logFor(functionId);
       const p: FetchPipelineOptions = { ...base, upstreams: registry, upstreamScope: functionId };
@@ -115,7 +124,7 @@ export function runtimeRouterFrom(core: RuntimeCore): RuntimeRouter {
     async handleRequest(functionId, request, info) {
       const router = await routerOf(cache, functionId);
       if (router === null) return null;
-      return routeFetch(core.pipeline(functionId), router, fromRequest(request, info), true);
+      return routeFetch(core.pipeline(functionId), router, fromRequest(request, info), true, upgradeFor(core.upgrade, request));
     },
     async handleInvocation(functionId, invocation, info) {
       const router = await routerOf(cache, functionId);
