@@ -291,6 +291,12 @@ describe('live stats: examples', () => {
     expect(targetBadge('http://a', { healthy: false, source: 'ejection', since, ejectedForMs: 30_000 }, at + 1000).state).toBe('ejected');
     expect(targetBadge('http://a', { healthy: false, source: 'ejection', since, ejectedForMs: 30_000 }, at + 31_000).state).toBe('readmitted');
     expect(targetBadge('http://a', null, at).state).toBe('unchecked');
+    // The gateway follows an ejection with a passive health change: still ejected.
+    expect(targetBadge('http://a', { healthy: false, source: 'passive', since }, at)).toMatchObject({
+      state: 'ejected',
+      detail: expect.stringMatching(/^http:\/\/a: ejected after consecutive failures \(passive health\) since /) as unknown,
+    });
+    expect(targetBadge('http://a', { healthy: true, source: 'passive', since }, at).state).toBe('healthy');
   });
 
   it('a document of another shape is a clear error, not a crash', () => {

@@ -84,6 +84,12 @@ export function targetBadge(url: string, health: unknown, now: number): TargetBa
     return { url, state: 'readmitted', detail: `${url}: was ejected after consecutive failures; the ejection has ended and it takes requests again` };
   }
   if (health.healthy === true) return { url, state: 'healthy', detail: `${url}: healthy (${source} check)` };
+  // Passive health is outlier ejection: a target it finds unhealthy is out of the balancer
+  // until its ejection ends (the gateway reports the ejection, then this health change).
+  if (source === 'passive') {
+    const at = Number.isFinite(since) ? ` since ${new Date(since).toLocaleTimeString()}` : '';
+    return { url, state: 'ejected', detail: `${url}: ejected after consecutive failures (passive health)${at}` };
+  }
   return { url, state: 'unhealthy', detail: `${url}: unhealthy (${source} check)` };
 }
 

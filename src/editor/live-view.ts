@@ -11,7 +11,7 @@ import { formatQuantile, formatRate, formatSeconds, formatShare, routeLive, type
 import type { StatsSource, StatsState } from './stats-source.js';
 
 const SYMBOL: Record<TargetState, string> = { healthy: '✓', readmitted: '↺', unchecked: '?', unhealthy: '✕', ejected: '✕' };
-const LABEL: Record<TargetState, string> = { healthy: 'healthy', readmitted: 'readmitted', unchecked: 'not checked', unhealthy: 'unhealthy', ejected: 'ejected' };
+const LABEL: Record<TargetState, string> = { healthy: 'healthy', readmitted: 'readmitted', unchecked: 'no health data', unhealthy: 'unhealthy', ejected: 'ejected' };
 
 /** `http://127.0.0.1:4000/api` → `127.0.0.1:4000/api`: the badge names the target briefly (the title has it whole). */
 function shortUrl(url: string): string {
@@ -27,8 +27,9 @@ export function renderLegend(source: StatsSource, state: StatsState): TemplateRe
       : state.kind === 'unavailable'
         ? html`<span class="err" data-testid="stats-problem">⚠ stats unavailable: ${state.reason}</span>`
         : html`<span class="ok">● live</span>`;
+  // The status has one line of its own, cut with an ellipsis: a long reason never pushes the list down.
   return html`<p class="help live-legend" data-testid="stats-legend">
-    Live from the gateway: ${status}<br />
+    <span class="line" title=${state.kind === 'unavailable' ? state.reason : ''}>Live from the gateway: ${status}</span>
     req/s between the last two snapshots; error shares and latency (p50/p95) over the last ${source.windowSeconds} s; totals since the gateway started.
     ${problems.length > 0 ? html`<br /><span class="err">${problems.join('; ')}</span>` : nothing}
   </p>`;
@@ -71,6 +72,8 @@ export function renderRouteLive(source: StatsSource, state: StatsState, pattern:
   return lines(
     html`<span data-testid="rate">${rate}</span>${errors}`,
     html`<span data-testid="latency">${latency}</span> · <span data-testid="total">${live.total} request${live.total === 1 ? '' : 's'} since start</span>`,
-    live.targets.length === 0 ? html`<span class="muted">no targets</span>` : html`<span data-testid="targets">${live.targets.map(badge)}</span>`,
+    live.targets.length === 0
+      ? html`<span class="muted">no targets</span>`
+      : html`<span data-testid="targets">${live.targets.map((t, i) => html`${i > 0 ? ' ' : ''}${badge(t)}`)}</span>`,
   );
 }

@@ -91,9 +91,9 @@ export class StatsSource implements ReactiveController {
     return this.intervalMs / 1000;
   }
 
-  /** Older than this, the newest snapshot no longer describes the gateway. */
+  /** Older than this (three missed updates), the newest snapshot no longer describes the gateway. */
   private get staleAfterMs(): number {
-    return Math.max(3 * this.intervalMs, 10_000);
+    return Math.max(3 * this.intervalMs, 3_000);
   }
 
   state(now = Date.now()): StatsState {

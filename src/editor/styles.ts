@@ -248,6 +248,12 @@ export const styles = css`
     text-overflow: ellipsis;
     font-variant-numeric: tabular-nums;
   }
+  .live-legend .line {
+    display: block;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
   .live-legend .ok,
   .live-legend .err {
     font-weight: 600;
