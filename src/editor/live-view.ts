@@ -11,7 +11,7 @@ import { formatQuantile, formatRate, formatSeconds, formatShare, routeLive, type
 import type { StatsSource, StatsState } from './stats-source.js';
 
 const SYMBOL: Record<TargetState, string> = { healthy: '✓', readmitted: '↺', unchecked: '?', unhealthy: '✕', ejected: '✕' };
-const LABEL: Record<TargetState, string> = { healthy: 'healthy', readmitted: 'readmitted', unchecked: 'no health data', unhealthy: 'unhealthy', ejected: 'ejected' };
+const LABEL: Record<TargetState, string> = { healthy: 'healthy', readmitted: 'readmitted', unchecked: 'unchecked', unhealthy: 'unhealthy', ejected: 'ejected' };
 
 /** `http://127.0.0.1:4000/api` → `127.0.0.1:4000/api`: the badge names the target briefly (the title has it whole). */
 function shortUrl(url: string): string {
@@ -30,9 +30,32 @@ export function renderLegend(source: StatsSource, state: StatsState): TemplateRe
   // The status has one line of its own, cut with an ellipsis: a long reason never pushes the list down.
   return html`<p class="help live-legend" data-testid="stats-legend">
     <span class="line" title=${state.kind === 'unavailable' ? state.reason : ''}>Live from the gateway: ${status}</span>
-    req/s between the last two snapshots; error shares and latency (p50/p95) over the last ${source.windowSeconds} s; totals since the gateway started.
-    ${problems.length > 0 ? html`<br /><span class="err">${problems.join('; ')}</span>` : nothing}
+    Under each route: requests/s between the last two snapshots; 5xx and 4xx shares and latency (p50/p95) over the last ${source.windowSeconds} s; the total since the gateway
+    started; each target's health. ${problems.length > 0 ? html`<br /><span class="err">${problems.join('; ')}</span>` : nothing}
   </p>`;
+}
+
+/**
+ * The badges of a route's targets: one per target that is out or was (ejected, unhealthy,
+ * readmitted), worst first, naming it; healthy and unchecked targets one badge per state with
+ * their count when there are several (their URLs in its title), so a route with many targets
+ * still fits its line and the ones that need a look come first.
+ */
+function badges(targets: readonly TargetBadge[]): TemplateResult[] {
+  const order: TargetState[] = ['ejected', 'unhealthy', 'readmitted', 'healthy', 'unchecked'];
+  const out: TemplateResult[] = [];
+  for (const state of order) {
+    const of = targets.filter((t) => t.state === state);
+    if (of.length === 0) continue;
+    if (of.length === 1 || state === 'ejected' || state === 'unhealthy' || state === 'readmitted') out.push(...of.map(badge));
+    else
+      out.push(
+        html`<span class="health ${state}" data-state=${state} title=${of.map((t) => t.detail).join('\n')}
+          ><span aria-hidden="true">${SYMBOL[state]}</span> ${of.length} ${LABEL[state]}</span
+        >`,
+      );
+  }
+  return out;
 }
 
 function badge(t: TargetBadge): TemplateResult {
@@ -55,7 +78,7 @@ export function renderRouteLive(source: StatsSource, state: StatsState, pattern:
     live.windowRequests === null
       ? ''
       : live.windowRequests === 0
-        ? html` · <span class="muted">no requests in the last ${source.windowSeconds} s</span>`
+        ? html` · <span class="muted">no requests in ${source.windowSeconds} s</span>`
         : html` ·
             <span data-testid="errors"
               ><span class=${live.share5xx !== null && live.share5xx > 0 ? 'err' : ''}>5xx ${live.share5xx === null ? 'n/a' : formatShare(live.share5xx)}</span
@@ -67,13 +90,13 @@ export function renderRouteLive(source: StatsSource, state: StatsState, pattern:
       : live.meanSeconds !== null
         ? `mean ${formatSeconds(live.meanSeconds)}`
         : live.total > 0
-          ? `latency: no requests in the last ${source.windowSeconds} s`
+          ? `latency: none in ${source.windowSeconds} s`
           : 'latency: no requests yet';
   return lines(
     html`<span data-testid="rate">${rate}</span>${errors}`,
-    html`<span data-testid="latency">${latency}</span> · <span data-testid="total">${live.total} request${live.total === 1 ? '' : 's'} since start</span>`,
+    html`<span data-testid="latency">${latency}</span> · <span data-testid="total">total ${live.total}</span>`,
     live.targets.length === 0
       ? html`<span class="muted">no targets</span>`
-      : html`<span data-testid="targets">${live.targets.map((t, i) => html`${i > 0 ? ' ' : ''}${badge(t)}`)}</span>`,
+      : html`<span data-testid="targets">${badges(live.targets).map((b, i) => html`${i > 0 ? ' ' : ''}${b}`)}</span>`,
   );
 }

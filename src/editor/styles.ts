@@ -241,6 +241,11 @@ export const styles = css`
     line-height: 1.5em;
     min-width: 0;
   }
+  @container (max-width: 480px) {
+    .live {
+      padding-left: 12px;
+    }
+  }
   .live .line {
     display: block;
     white-space: nowrap;
