@@ -73,9 +73,16 @@ async function open(width: number, theme: 'light' | 'dark', opts: { bypassCSP?: 
   return { page, problems };
 }
 
-/** Selects the route with variants, opens every group, and fills in a request to test. */
+/** Waits for the live stats, selects the route with variants, opens every group, and fills in a request to test. */
 async function showEverything(page: Page): Promise<void> {
   const ed = page.locator('af-route-editor');
+  // Traffic after the first snapshot (the baseline), so each route's live line has numbers:
+  // some 200s, and a 401 from the JWT variant (no token).
+  await ed.locator('[data-testid="total"]').first().waitFor({ timeout: 15_000 });
+  const paths = ['/api/orders/1', '/api/orders/2', '/api/users/7', '/api/users/8', '/api/users/9', '/else'];
+  for (const path of paths) await (await fetch(`${editor.gatewayUrl}${path}`)).arrayBuffer();
+  await (await fetch(`${editor.gatewayUrl}/api/orders/3?preview=v1`, { method: 'DELETE', headers: { 'x-beta': '1' } })).arrayBuffer();
+  await ed.locator('[data-testid="errors"]').first().waitFor({ timeout: 15_000 });
   await ed.locator('button.route[data-pattern="/api/orders/*"]').click();
   await ed.getByLabel('Path (raw)').fill('/api//orders/./42');
   await ed.getByLabel('Headers (one "name: value" per line)').fill('x-beta: 1');

@@ -3,6 +3,10 @@
  * `match` prefers routes in, src/match/precedence.ts), each variant with its counters read
  * from the collected metrics (by `http.route`, the route's name) and the last known health of
  * its targets.
+ *
+ * For a client that derives live rates (the route editor polls it), each route also carries the
+ * sum of its request durations and their histogram buckets, and the document its collection
+ * time: rates and percentiles over an interval are the differences of two documents.
  */
 import type { DataPoint, Histogram, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { routesInPrecedenceOrder } from '../match/precedence.js';
@@ -16,6 +20,15 @@ export interface RouteCounters {
   statuses: Record<string, number>;
   /** Mean request duration in seconds (null before the first request). */
   meanSeconds: number | null;
+  /** Sum of request durations in seconds: with `requests`, the mean over any interval (Δsum / Δrequests). */
+  secondsSum: number;
+  /**
+   * Request durations as a cumulative histogram (seconds), summed over statuses: `counts[i]`
+   * requests took at most `boundaries[i]` and more than the previous boundary; the last count
+   * is above the last boundary (`counts.length === boundaries.length + 1`). Null before the
+   * first request. The differences of two documents' counts give percentiles over that interval.
+   */
+  latency: LatencyBuckets | null;
   upstreamAttempts: number;
   retries: number;
   ejections: number;
@@ -26,11 +39,18 @@ export interface RouteCounters {
   bytesOut: number;
 }
 
+export interface LatencyBuckets {
+  boundaries: number[];
+  counts: number[];
+}
+
 function emptyCounters(): RouteCounters & { seconds: number } {
   return {
     requests: 0,
     statuses: {},
     meanSeconds: null,
+    secondsSum: 0,
+    latency: null,
     upstreamAttempts: 0,
     retries: 0,
     ejections: 0,
@@ -43,9 +63,30 @@ function emptyCounters(): RouteCounters & { seconds: number } {
   };
 }
 
+/** Adds a data point's buckets (one per status and method) to the route's histogram. */
+function addBuckets(c: RouteCounters, h: Histogram, mixed: Set<RouteCounters>): void {
+  const { boundaries, counts } = h.buckets;
+  if (mixed.has(c)) return;
+  if (c.latency === null) {
+    c.latency = { boundaries: [...boundaries], counts: [...counts] };
+    return;
+  }
+  const same = c.latency.boundaries.length === boundaries.length && c.latency.boundaries.every((b, i) => b === boundaries[i]);
+  // Every point comes from one instrument with fixed boundaries; should they ever differ, the
+  // histogram is dropped (the mean stays) rather than added up wrong.
+  if (!same) {
+    c.latency = null;
+    mixed.add(c);
+    return;
+  }
+  c.latency.counts = c.latency.counts.map((n, i) => n + (counts[i] ?? 0));
+}
+
 /** Per route name, from the metrics of this package's scope. */
 export function countersByRoute(scopeMetrics: readonly ScopeMetrics[]): Map<string, RouteCounters> {
   const byRoute = new Map<string, RouteCounters & { seconds: number }>();
+  /** Routes whose histograms had different boundaries: no histogram for them. */
+  const mixed = new Set<RouteCounters>();
   const of = (name: unknown) => {
     const key = typeof name === 'string' ? name : '';
     let c = byRoute.get(key);
@@ -64,6 +105,7 @@ export function countersByRoute(scopeMetrics: readonly ScopeMetrics[]): Map<stri
             const h = p.value as Histogram;
             c.requests += h.count;
             c.seconds += h.sum ?? 0;
+            addBuckets(c, h, mixed);
             const cls = `${String(p.attributes[ATTR.status]).charAt(0)}xx`;
             c.statuses[cls] = (c.statuses[cls] ?? 0) + h.count;
             break;
@@ -97,7 +139,7 @@ export function countersByRoute(scopeMetrics: readonly ScopeMetrics[]): Map<stri
     }
   }
   const out = new Map<string, RouteCounters>();
-  for (const [name, { seconds, ...c }] of byRoute) out.set(name, { ...c, meanSeconds: c.requests > 0 ? seconds / c.requests : null });
+  for (const [name, { seconds, ...c }] of byRoute) out.set(name, { ...c, secondsSum: seconds, meanSeconds: c.requests > 0 ? seconds / c.requests : null });
   return out;
 }
 
@@ -108,6 +150,8 @@ export function routesDocument(router: Router, scopeMetrics: readonly ScopeMetri
   delete zero.seconds;
   return {
     ...extra,
+    /** When the counters were read (ISO time): the interval between two documents is exact. */
+    collectedAt: new Date().toISOString(),
     backend: router.engine,
     routes: routesInPrecedenceOrder(router.routes).map((route, i) => ({
       precedence: i + 1,

@@ -1,7 +1,8 @@
 /**
  * The page `af-routes edit` serves around `<af-route-editor>`: it loads the table with its
  * ETag, saves with `If-Match`, and says plainly when a save was refused (a stale version, a
- * table the server finds invalid). Script and styles are files of their own, so the page runs
+ * table the server finds invalid), and shows the gateway's live stats from /api/stats (same
+ * origin). Script and styles are files of their own, so the page runs
  * under a Content-Security-Policy without 'unsafe-inline' or 'unsafe-eval'.
  */
 
@@ -30,7 +31,7 @@ export const EDIT_PAGE_HTML = `<!doctype html>
     <span id="banner-text"></span>
     <button type="button" id="reload">Load the saved version (discards your edits)</button>
   </div>
-  <af-route-editor heading="Routes"></af-route-editor>
+  <af-route-editor heading="Routes" stats-url="/api/stats"></af-route-editor>
 </main>
 </body>
 </html>

@@ -6,6 +6,11 @@
  * atomically with the previous version kept as `<file>.bak` (./edit-store.ts), and served by
  * the gateway at once. A save over a version that changed since it was loaded (another tab, a
  * text editor) is refused with 412, never written over.
+ *
+ * The page also watches the gateway serve: GET /api/stats is the admin `/routes` document
+ * (./admin-routes.ts: per-route counters, latency buckets, target health) of this gateway,
+ * served by this same server, so the page's strict CSP (`connect-src 'self'`) and the Host and
+ * Origin checks hold for it as for the table.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,9 +24,12 @@ import { EDIT_PAGE_CSP, EDIT_PAGE_CSS, EDIT_PAGE_HTML, EDIT_PAGE_JS } from './ed
 import { RoutesFileStore } from './edit-store.js';
 import { UsageError } from './errors.js';
 import { formatIssue, formatTable, plural } from './format.js';
-import { listenWithFallback, startGateway, urlOf, waitForSignal } from './gateway-server.js';
+import { listenWithFallback, startGateway, urlOf, waitForSignal, type RunningGateway } from './gateway-server.js';
 import { watchFile } from './serve.js';
 import { isConfigFileName } from '../config/af-config.js';
+import { createHealthBoard } from '../telemetry/health-board.js';
+import { routesDocument } from './admin-routes.js';
+import { installMetrics } from './metrics-sdk.js';
 
 export interface EditFlags extends TableFlags {
   port?: number | undefined;
@@ -120,7 +128,16 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
   io.out(`af-routes edit: ${file}, ${plural(router.routes.length, 'route')} served`);
   io.out(describe(router));
 
-  const gateway = await startGateway({ router: () => router, host: flags.host ?? '127.0.0.1', port: flags.port, io });
+  // Metrics and target health for the page's live stats, as `serve --admin-port` collects them.
+  const metrics = await installMetrics();
+  const health = createHealthBoard();
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({ router: () => router, host: flags.host ?? '127.0.0.1', port: flags.port, io, proxy: { events: health } });
+  } catch (e) {
+    await metrics.shutdown();
+    throw e;
+  }
 
   /** Serves what is on disk now (after a save, or an edit made outside the editor). */
   const reload = async (reason: string): Promise<void> => {
@@ -138,6 +155,8 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
       return;
     }
     router = next;
+    // Active health checks (and the health shown in the page) follow the new table now.
+    gateway.routerChanged();
     io.out(`${reason}: now serving ${plural(router.routes.length, 'route')}, in precedence order:`);
     io.out(describe(router));
   };
@@ -167,6 +186,11 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'method-not-allowed', `${method} is not allowed here`, { allow: 'GET, HEAD' });
       res.writeHead(200, { 'content-type': asset[0], 'cache-control': 'no-store', 'content-security-policy': EDIT_PAGE_CSP, 'x-content-type-options': 'nosniff' });
       res.end(method === 'HEAD' ? undefined : asset[1]);
+      return;
+    }
+    if (path === '/api/stats') {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'method-not-allowed', `${method} is not allowed on /api/stats`, { allow: 'GET, HEAD' });
+      sendJson(res, 200, routesDocument(router, await metrics.collect(), health.list(), { source: file, gateway: gateway.url }));
       return;
     }
     if (path !== '/api/routes') throw new HttpError(404, 'not-found', `Nothing at ${path}`);
@@ -255,6 +279,7 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
     }
   } catch (e) {
     await gateway.close();
+    await metrics.shutdown();
     throw e;
   }
 
@@ -269,6 +294,7 @@ export async function runEdit(arg: string | undefined, flags: EditFlags, io: Io)
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
   await gateway.close();
+  await metrics.shutdown();
   io.out('Stopped.');
   return 0;
 }

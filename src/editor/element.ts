@@ -27,6 +27,8 @@ import {
   type VariantDraft,
 } from './model.js';
 import { styles } from './styles.js';
+import { renderLegend, renderRouteLive } from './live-view.js';
+import { StatsSource, type StatsState } from './stats-source.js';
 import { conditionsOf, describeFailure, policiesOf, targetsOf } from './summary.js';
 
 /** `change` and `save` event detail. */
@@ -114,6 +116,9 @@ export class AfRouteEditor extends LitElement {
     heading: { type: String },
     status: { attribute: false },
     saving: { type: Boolean },
+    statsUrl: { type: String, attribute: 'stats-url' },
+    statsInterval: { attribute: 'stats-interval' },
+    statsWindow: { attribute: 'stats-window' },
     entries: { state: true },
   };
 
@@ -127,6 +132,18 @@ export class AfRouteEditor extends LitElement {
   /** True while the host stores a save (the Save button waits). */
   declare saving: boolean;
   declare entries: RouteEntry[];
+  /**
+   * Live statistics from a running gateway: the URL of its admin `/routes` document (or the
+   * edit server's `/api/stats`), polled every `statsInterval` seconds (default 2) while the
+   * element is in the document. Or leave it unset and push snapshots to `stats`.
+   */
+  declare statsUrl: string | null;
+  declare statsInterval: number | string | null;
+  /** Seconds over which error shares and latency are computed (default 60). */
+  declare statsWindow: number | string | null;
+
+  private statsSource = new StatsSource(this);
+  private pushedStats: unknown = undefined;
 
   private selectedId: number | null = null;
   private validation: ValidationResult = { valid: false, errors: [], warnings: [] };
@@ -166,6 +183,23 @@ export class AfRouteEditor extends LitElement {
     this.status = null;
     this.saving = false;
     this.entries = [];
+    this.statsUrl = null;
+    this.statsInterval = null;
+    this.statsWindow = null;
+  }
+
+  /**
+   * A snapshot of the gateway's statistics, pushed by the host (the admin `/routes` document's
+   * shape: docs/operations.md); each push is one snapshot, rates come from successive ones.
+   * `null`: no statistics now ("stats unavailable"). Ignored while `stats-url` is set.
+   */
+  get stats(): unknown {
+    return this.pushedStats;
+  }
+
+  set stats(doc: unknown) {
+    this.pushedStats = doc;
+    this.statsSource.push(doc);
   }
 
   /** The table being edited (a copy: the element owns its working state). */
@@ -191,6 +225,7 @@ export class AfRouteEditor extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('caseInsensitive') || changed.has('ignoreTrailingSlash')) this.recompute();
+    if (changed.has('statsUrl') || changed.has('statsInterval') || changed.has('statsWindow')) this.statsSource.configure(this.statsUrl, this.statsInterval, this.statsWindow);
   }
 
   protected override updated(): void {
@@ -368,6 +403,7 @@ export class AfRouteEditor extends LitElement {
     const errors = this.validation.errors.length;
     const warnings = this.validation.warnings.length;
     const selected = this.entries.find((e) => e.id === this.selectedId) ?? null;
+    const stats = this.statsSource.state();
     return html`
       <header class="bar">
         <h2 class="grow">${this.heading}</h2>
@@ -390,7 +426,7 @@ export class AfRouteEditor extends LitElement {
         <section class="panel" aria-labelledby="list-h">
           <h3 id="list-h">In precedence order</h3>
           <p class="help">The order matching uses: at each segment static text, then constrained, then plain parameters, then a catch-all.</p>
-          ${this.entries.length === 0 ? html`<p class="muted">No routes yet: every request is answered 404. Add one.</p>` : nothing}
+          ${renderLegend(this.statsSource, stats)} ${this.entries.length === 0 ? html`<p class="muted">No routes yet: every request is answered 404. Add one.</p>` : nothing}
           <ol class="routes">
             ${repeat(
               this.order,
@@ -399,6 +435,7 @@ export class AfRouteEditor extends LitElement {
                 this.renderListItem(
                   this.entries.find((e) => e.id === id)!,
                   rank,
+                  stats,
                 ),
             )}
           </ol>
@@ -442,7 +479,7 @@ export class AfRouteEditor extends LitElement {
     this.typing = { key, issues, timer };
   }
 
-  private renderListItem(entry: RouteEntry, rank: number): TemplateResult {
+  private renderListItem(entry: RouteEntry, rank: number, stats: StatsState): TemplateResult {
     const issues = this.issues.byPattern.get(entry.pattern) ?? [];
     const errors = issues.filter((i) => i.severity === 'error').length;
     return html`<li>
@@ -458,6 +495,7 @@ export class AfRouteEditor extends LitElement {
           })}
         </span>
       </button>
+      ${renderRouteLive(this.statsSource, stats, entry.pattern)}
     </li>`;
   }
 

@@ -228,6 +228,64 @@ export const styles = css`
     border: 1px solid currentColor;
     margin-left: 4px;
   }
+  /*
+   * Live stats under a route: three lines of fixed height, each cut with an ellipsis (the
+   * full text is in the badges' titles), so numbers arriving, changing or going away never
+   * move the list. Indented to the pattern's column.
+   */
+  .live {
+    display: grid;
+    grid-template-rows: repeat(3, 1.5em);
+    padding: 2px 4px 2px calc(2em + 17px);
+    font-size: 12px;
+    line-height: 1.5em;
+    min-width: 0;
+  }
+  @container (max-width: 480px) {
+    .live {
+      padding-left: 12px;
+    }
+  }
+  .live .line {
+    display: block;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    font-variant-numeric: tabular-nums;
+  }
+  .live-legend .line {
+    display: block;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+  .live-legend .ok,
+  .live-legend .err {
+    font-weight: 600;
+  }
+  .health {
+    display: inline-block;
+    line-height: 1.2;
+    vertical-align: baseline;
+    padding: 0 5px;
+    margin-right: 4px;
+    border-radius: 8px;
+    border: 1px solid currentColor;
+  }
+  .health.healthy {
+    color: var(--af-ok);
+  }
+  .health.ejected,
+  .health.unhealthy {
+    color: var(--af-error);
+    font-weight: 600;
+  }
+  .health.readmitted {
+    color: var(--af-warn);
+  }
+  .health.unchecked {
+    color: var(--af-muted);
+  }
   .field {
     display: grid;
     gap: 2px;

@@ -100,15 +100,30 @@ export async function unreachableByTab(page: Page, maxTabs = 600): Promise<strin
   );
 }
 
-/** Elements (page or shadow root) whose right edge passes the viewport, and the page's scroll width. */
+/**
+ * Elements (page or shadow root) whose right edge passes the viewport, visibly: an element cut
+ * by an ancestor that clips inside the viewport (a one-line text with an ellipsis) does not
+ * count. And the page's scroll width.
+ */
 export async function overflow(page: Page): Promise<{ scrollWidth: number; innerWidth: number; sticking: string[] }> {
   return page.evaluate(() => {
     const sticking: string[] = [];
     const host = document.querySelector('af-route-editor');
+    const clippedInside = (el: HTMLElement): boolean => {
+      for (
+        let a: Element | null = el.parentElement ?? (el.getRootNode() as ShadowRoot).host ?? null;
+        a !== null;
+        a = a.parentElement ?? ((a.getRootNode() as ShadowRoot).host || null)
+      ) {
+        const o = getComputedStyle(a).overflowX;
+        if (o !== 'visible' && a.getBoundingClientRect().right <= innerWidth + 0.5) return true;
+      }
+      return false;
+    };
     for (const root of [document, host?.shadowRoot].filter(Boolean) as (Document | ShadowRoot)[]) {
       for (const el of Array.from(root.querySelectorAll<HTMLElement>('*'))) {
         const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.right > innerWidth + 0.5) sticking.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
+        if (r.width > 0 && r.right > innerWidth + 0.5 && !clippedInside(el)) sticking.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
       }
     }
     return { scrollWidth: document.documentElement.scrollWidth, innerWidth, sticking };
