@@ -27,6 +27,9 @@ interface Slot {
   readonly entry: StoredEntry;
 }
 
+/** Most entries under one key (its Vary variants and methods): a lookup scans them. */
+const MAX_VARIANTS = 32;
+
 function headerBytes(headers: HeaderRecord): number {
   let n = 0;
   for (const name in headers) {
@@ -80,7 +83,11 @@ export class MemoryRouteStore {
     if (slots === undefined) this.byKey.set(key, (slots = []));
     const at = slots.findIndex((s) => s.method === method && varyMatches(s.entry, requestHeaders));
     if (at !== -1) this.unlink(slots[at]!, slots, at);
+    // Vary on a header the client picks freely must not grow one key's list without end: its oldest goes.
+    if (slots.length >= MAX_VARIANTS) this.unlink(slots[0]!, slots, 0);
     const slot: Slot = { key, method, entry };
+    // Unlinking the key's last slot above dropped the (now empty) list from the map.
+    this.byKey.set(key, slots);
     slots.push(slot);
     this.order.add(slot);
     this.bytes += entry.size;
