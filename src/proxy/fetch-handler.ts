@@ -20,7 +20,7 @@ import {
   type PolicyRuntime,
 } from '../pipeline/policies.js';
 import { FetchCacheStep, routeStoreOf } from '../policies/cache/fetch-cache.js';
-import type { MemoryRouteStore, RouteCacheBounds } from '../policies/cache/memory-store.js';
+import type { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import { cacheKey } from '../policies/cache/route-cache.js';
 import type { PolicyContext } from '../policies/types.js';
 import { routeRequest } from '../pipeline/route.js';
@@ -57,8 +57,11 @@ export interface FetchHandlerOptions extends ProxyCommonOptions {
   fallthrough?: boolean;
   /** Balancer and health state of multi-target routes (SPEC 11). Default: the handler's own (stopped by `close()`). */
   upstreams?: UpstreamRegistry;
-  /** Bounds of the route cache (SPEC 12 `cache`), shared by every cached route. */
-  cache?: RouteCacheBounds;
+  /**
+   * Bounds of the route cache (SPEC 12 `cache`), shared by every cached route: most responses
+   * held (default 10,000) and most bytes, bodies and headers (default 64 MB).
+   */
+  cache?: { maxEntries?: number; maxBytes?: number };
 }
 
 /** `Request` in; the proxied `Response`, an error `Response`, or `null` (no route: run the host's code). Never rejects. */
