@@ -33,7 +33,7 @@ function cachingUpstream(hits: Record<string, number>) {
     if (path === '/plain') return send({});
     if (path === '/whoami') return send({ 'cache-control': 'public, max-age=60' }, `caller #${n} key=${String(req.headers['x-api-key'] ?? 'none')}`);
     if (path === '/etag' || path === '/modified') {
-      const validator = path === '/etag' ? { etag: '"v1"' } : { 'last-modified': 'Mon, 02 Jan 2006 15:04:05 GMT' };
+      const validator: Record<string, string> = path === '/etag' ? { etag: '"v1"' } : { 'last-modified': 'Mon, 02 Jan 2006 15:04:05 GMT' };
       if (req.headers['if-none-match'] === '"v1"' || (path === '/modified' && req.headers['if-modified-since'] === validator['last-modified'])) {
         res.writeHead(304, { ...validator, 'cache-control': 'max-age=0' });
         res.end();
@@ -78,7 +78,12 @@ const gateways: Record<string, (url: string) => Promise<Gateway>> = {
   "functions runtime (the platform's fetch)": async (url) => {
     const events: RoutingEvent[] = [];
     const routes = await ROUTES(url);
-    const runtime = createRuntimeRouter({ loadRoutes: () => routes as never, blockPrivateNetworks: false, transport: createFetchTransport(), events: { emit: (e) => events.push(e) } });
+    const runtime = createRuntimeRouter({
+      loadRoutes: () => routes as never,
+      blockPrivateNetworks: false,
+      transport: createFetchTransport(),
+      events: { emit: (e) => events.push(e) },
+    });
     return {
       events,
       call: async (path, init) => (await runtime.handleRequest('fn', new Request(`http://fn.test${path}`, init), { clientAddress: '127.0.0.1' }))!,
@@ -225,10 +230,22 @@ describe('the fetch store bound', () => {
     });
     const store = new MemoryRouteStore({ maxEntries: 500, maxBytes: 60_000 });
     const transport = createUndiciTransport();
-    const handler = createFetchHandler({ router: compile({ '/*': { target: upstream.url, cache: true } } as never, { backend: 'js' }), transport, cache: { maxEntries: 500, maxBytes: 60_000 } });
+    const handler = createFetchHandler({
+      router: compile({ '/*': { target: upstream.url, cache: true } } as never, { backend: 'js' }),
+      transport,
+      cache: { maxEntries: 500, maxBytes: 60_000 },
+    });
     try {
       // The store at scale, checked after every write.
-      const head = { statusCode: 200, statusMessage: 'OK', headers: { 'content-type': 'text/plain' }, cacheControlDirectives: {}, cachedAt: Date.now(), staleAt: Date.now() + 60_000, deleteAt: Date.now() + 60_000 };
+      const head = {
+        statusCode: 200,
+        statusMessage: 'OK',
+        headers: { 'content-type': 'text/plain' },
+        cacheControlDirectives: {},
+        cachedAt: Date.now(),
+        staleAt: Date.now() + 60_000,
+        deleteAt: Date.now() + 60_000,
+      };
       for (let i = 0; i < 10_000; i++) {
         store.put(`k/${i}`, 'GET', head, [new Uint8Array(100)], {});
         const s = store.stats();
