@@ -19,7 +19,7 @@ import { resolveTimeouts } from '../src/proxy/types.js';
 import { closeAgent, createUpstreamAgent } from '../src/proxy/upstream-agent.js';
 import { registryState } from '../src/upstream/registry.js';
 import type { RoutingEvent } from '../src/telemetry/events.js';
-import { rawRequest, startServer, type TestServer } from './support/servers.js';
+import { closedPort, rawRequest, startServer, type TestServer } from './support/servers.js';
 
 /** The next N requests for a path, whichever target they reach, are answered 503. */
 const failNext = new Map<string, number>();
@@ -59,8 +59,10 @@ async function target(name: string): Promise<Target> {
 }
 
 let targets: Target[];
+let dead: string[];
 beforeAll(async () => {
   targets = await Promise.all(['a', 'b', 'c'].map(target));
+  dead = [`http://127.0.0.1:${await closedPort()}`, `http://127.0.0.1:${await closedPort()}`];
 });
 afterAll(async () => {
   await Promise.all(targets.map((t) => t.close()));
@@ -74,6 +76,7 @@ const table = () =>
   compile(
     {
       '/r/*': { targets: targets.map((t) => t.url), loadBalancer: 'round-robin', retry: { attempts: 2, on: ['gateway-error'] }, cache: true },
+      '/dead/*': { targets: dead, retry: { attempts: 1, on: ['connect-failure'] }, cache: true },
     } as never,
     { backend: 'js' },
   );
@@ -244,6 +247,12 @@ describe.each([
     expect(b.body).toBe(a.body);
     expect(b.cacheStatus).toBe('af-routes; fwd=stale');
     expect(total('/etag')).toBe(2);
+  });
+
+  it('an upstream failure on a cached route is answered 502 and still says Cache-Status', async () => {
+    const r = await gw.call('/dead/x');
+    expect(r.status).toBe(502);
+    expect(r.cacheStatus).toBe('af-routes; fwd=uri-miss');
   });
 
   it('a request with no-store goes forward and says so', async () => {

@@ -124,6 +124,11 @@ function withResponsePolicies(plan: PolicyPlan, ctx: PolicyContext, response: Re
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers: toFetchHeaders(headers) });
 }
 
+/** An upstream failure on a cached route still says what the cache did (RFC 9211), with the route's RateLimit headers. */
+function cachedErrorHeaders(cache: FetchCacheStep | null, ctx: PolicyContext | undefined): Record<string, string> | undefined {
+  return cache === null ? undefined : { ...ctx?.responseHeaders, 'cache-status': cache.status() };
+}
+
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
@@ -268,7 +273,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     }
     const c = classifyUpstreamError(result.error);
     log(match.pattern, c.status, { error: c.code, ...seen });
-    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? result.url : undefined), incoming.method);
+    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? result.url : undefined), incoming.method, cachedErrorHeaders(cache, ctx));
   }
   // The attempt is timed to the response's head: the body streams on after this resolves.
   const attempt = observation?.attempt(request.method, request.origin, request.headers);
@@ -295,7 +300,7 @@ export async function routeFetch(options: FetchPipelineOptions, router: Router, 
     const c = classifyUpstreamError(err);
     attempt?.end(undefined, c.code);
     log(match.pattern, c.status, { ...sent, error: c.code, upstreamMs: now() - upstreamStarted });
-    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
+    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method, cachedErrorHeaders(cache, ctx));
   }
 }
 

@@ -192,7 +192,8 @@ export function forwardCachedAttempts(
   const loopCtx: NodeUpstreamContext = { ...ctx, agent: tapped as unknown as Agent };
   forward(loopCtx, req, res, router, scope, match, query, state, {
     onHead,
-    errorHeaders: rules.errorHeaders,
+    // An upstream failure still says what the cache did (RFC 9211).
+    errorHeaders: { ...rules.errorHeaders, 'cache-status': cacheStatus(outcomeOf(lookup)) },
     applyRequest: (headers) => {
       rules.applyRequest(headers);
       if (conditional !== undefined) Object.assign(headers, conditional);
