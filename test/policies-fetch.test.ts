@@ -46,11 +46,11 @@ describe('policies in the functions runtime', () => {
     expect(hits).toBe(0);
   });
 
-  it('forwards a good key (stripped), rate-limits per client behind the trusted proxy, and marks the cache bypassed', async () => {
+  it('forwards a good key (stripped), rate-limits per client behind the trusted proxy, and caches the answer', async () => {
     const ok = await call('/api/x', { 'x-api-key': 'fn-key', 'x-forwarded-for': '198.51.100.9' });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { headers: Record<string, string> }).headers['x-api-key']).toBeUndefined();
-    expect(ok.headers.get('cache-status')).toBe('af-routes; fwd=bypass; detail=fetch-runtime');
+    expect(ok.headers.get('cache-status')).toBe('af-routes; fwd=uri-miss');
     expect(ok.headers.get('ratelimit-policy')).toBe('"default";q=2;w=60');
     expect(ok.headers.get('x-gw')).toBe('1');
     expect((await call('/api/x', { 'x-api-key': 'fn-key', 'x-forwarded-for': '198.51.100.9' })).status).toBe(200);

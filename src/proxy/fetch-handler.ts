@@ -19,12 +19,15 @@ import {
   applyResponsePolicies,
   createPolicyRuntime,
   policyContext,
+  cachePartition,
   policyPlan,
   runPolicies,
   type PolicyPlan,
   type PolicyRuntime,
 } from '../pipeline/policies.js';
-import { cacheStatus } from '../policies/cache/status.js';
+import { FetchCacheStep, routeStoreOf } from '../policies/cache/fetch-cache.js';
+import type { MemoryRouteStore } from '../policies/cache/memory-store.js';
+import { cacheKey } from '../policies/cache/route-cache.js';
 import type { PolicyContext } from '../policies/types.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
@@ -93,6 +96,11 @@ export interface FetchHandlerOptions extends ProxyCommonOptions {
    * answer. Without it an upgrade request is forwarded as a plain request (docs/runtime.md).
    */
   upgrade?: FetchUpgradeHook;
+  /**
+   * Bounds of the route cache (SPEC 12 `cache`), shared by every cached route: most responses
+   * held (default 10,000) and most bytes, bodies and headers (default 64 MB).
+   */
+  cache?: { maxEntries?: number; maxBytes?: number };
 }
 
 /** `Request` in; the proxied `Response`, an error `Response`, or `null` (no route: run the host's code). Never rejects. */
@@ -115,6 +123,8 @@ export interface FetchPipelineOptions extends ProxyCommonOptions {
    * until the host installs an SDK). Not built in here: this module runs where no dependency may.
    */
   observer?: ProxyObserver;
+  /** The route cache's store (SPEC 12 `cache`). Default: one per policy runtime, made on first use. */
+  routeCache?: MemoryRouteStore;
 }
 
 /** Active probes through a fetch transport (so they obey the transport's outbound policy): GET, body discarded. */
@@ -147,10 +157,15 @@ function safeLog(onRequest: ((entry: AccessLogEntry) => void) | undefined, entry
   }
 }
 
-/** The route's response rules and RateLimit headers; the fetch side has no cache store (docs/policies.md): a cached route says it went forward. */
-function withResponsePolicies(plan: PolicyPlan, ctx: PolicyContext, response: Response): Response {
-  const headers = applyResponsePolicies(plan, ctx, toHeaderRecord(response.headers), plan.cache !== null ? cacheStatus('bypass', 'fetch-runtime') : undefined);
+/** The route's response rules, RateLimit headers and `Cache-Status` (`status`, on a cached route). */
+function withResponsePolicies(plan: PolicyPlan, ctx: PolicyContext, response: Response, status?: string): Response {
+  const headers = applyResponsePolicies(plan, ctx, toHeaderRecord(response.headers), status);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers: toFetchHeaders(headers) });
+}
+
+/** An upstream failure on a cached route still says what the cache did (RFC 9211), with the route's RateLimit headers. */
+function cachedErrorHeaders(cache: FetchCacheStep | null, ctx: PolicyContext | undefined): Record<string, string> | undefined {
+  return cache === null ? undefined : { ...ctx?.responseHeaders, 'cache-status': cache.status() };
 }
 
 function now(): number {
@@ -271,29 +286,67 @@ export async function routeFetch(
     const blocked = checkTargetHost(request.origin);
     if (blocked) return fail(502, 'outbound-blocked', ERROR_MESSAGES['outbound-blocked']);
   }
+  // The route cache sits above the whole forward, one exchange or the attempt loop (SPEC 12).
+  const cache =
+    plan !== null && plan.cache !== null
+      ? new FetchCacheStep(
+          {
+            store: options.routeCache ?? routeStoreOf(policyRuntimeOf(options), undefined),
+            config: plan.cache,
+            key: cacheKey(options.upstreamScope ?? '', cachePartition(plan, ctx!), `${decision.path}?${upstreamIncoming.query}`),
+            method: request.method,
+            headers: request.headers,
+          },
+          match.variant.name,
+          options.events,
+        )
+      : null;
+  const stored = cache?.hit() ?? null;
+  if (stored !== null) {
+    log(match.pattern, stored.status, named);
+    return withResponsePolicies(plan!, ctx!, stored, cache!.status());
+  }
+  const conditional = cache?.conditional;
   const signal = incoming.signal ?? new AbortController().signal;
   if (needsAttemptLoop(match)) {
-    const result = await forwardFetchWithAttempts(
-      {
-        transport: options.transport,
-        ...(plan !== null ? { prepare: (h: HeaderRecord) => applyRequestPolicies(plan, ctx!, h) } : {}),
-        registry: registryState(options.upstreams ?? createUpstreamRegistry()),
-        scope: options.upstreamScope ?? '',
-        timeouts: resolveTimeouts(options.timeouts),
-        events: options.events,
-        blockPrivateNetworks: options.blockPrivateNetworks === true,
-        trustForwardedHeaders: options.trustForwardedHeaders === true,
-      },
-      router,
-      match,
-      upstreamIncoming,
-      headers,
-      signal,
-    );
+    const loop = (revalidate: boolean) =>
+      forwardFetchWithAttempts(
+        {
+          transport: options.transport,
+          ...(plan !== null
+            ? {
+                prepare: (h: HeaderRecord) => {
+                  applyRequestPolicies(plan, ctx!, h);
+                  if (revalidate && conditional !== undefined) Object.assign(h, conditional);
+                },
+              }
+            : {}),
+          registry: registryState(options.upstreams ?? createUpstreamRegistry()),
+          scope: options.upstreamScope ?? '',
+          timeouts: resolveTimeouts(options.timeouts),
+          events: options.events,
+          blockPrivateNetworks: options.blockPrivateNetworks === true,
+          trustForwardedHeaders: options.trustForwardedHeaders === true,
+        },
+        router,
+        match,
+        upstreamIncoming,
+        headers,
+        signal,
+      );
+    const result = await loop(true);
     const seen = { ...named, target: result.target, attempts: result.attempts };
     if (result.ok) {
       log(match.pattern, result.response.status, { upstreamStatus: result.response.status, ...seen });
-      return plan !== null ? withResponsePolicies(plan, ctx!, result.response) : result.response;
+      if (plan === null) return result.response;
+      // Only the loop's final answer reaches the cache: a retried attempt's never does.
+      const refetch = async (): Promise<Response> => {
+        const again = await loop(false);
+        if (!again.ok) throw again.error;
+        return again.response;
+      };
+      const response = cache !== null ? await cache.answer(result.response, refetch) : result.response;
+      return withResponsePolicies(plan, ctx!, response, cache?.status());
     }
     if (result.clientGone) {
       log(match.pattern, 499, { error: 'client-closed-request', ...seen });
@@ -301,17 +354,23 @@ export async function routeFetch(
     }
     const c = classifyUpstreamError(result.error);
     log(match.pattern, c.status, { error: c.code, ...seen });
-    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? result.url : undefined), incoming.method);
+    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? result.url : undefined), incoming.method, cachedErrorHeaders(cache, ctx));
   }
   // The attempt is timed to the response's head: the body streams on after this resolves.
   const attempt = observation?.attempt(request.method, request.origin, request.headers);
   const upstreamStarted = now();
   const sent = { ...named, target: match.variant.target, attempts: 1 };
   try {
-    let response = await options.transport(request, { signal, timeouts: resolveTimeouts(options.timeouts) });
+    const send = (revalidate: boolean) =>
+      options.transport(revalidate && conditional !== undefined ? { ...request, headers: { ...request.headers, ...conditional } } : request, {
+        signal,
+        timeouts: resolveTimeouts(options.timeouts),
+      });
+    let response = await send(true);
     attempt?.end(response.status, undefined);
     log(match.pattern, response.status, { ...sent, upstreamStatus: response.status, upstreamMs: now() - upstreamStarted });
-    if (plan !== null) response = withResponsePolicies(plan, ctx!, response);
+    if (cache !== null) response = await cache.answer(response, () => send(false));
+    if (plan !== null) response = withResponsePolicies(plan, ctx!, response, cache?.status());
     return response;
   } catch (err) {
     if (signal.aborted) {
@@ -322,7 +381,7 @@ export async function routeFetch(
     const c = classifyUpstreamError(err);
     attempt?.end(undefined, c.code);
     log(match.pattern, c.status, { ...sent, error: c.code, upstreamMs: now() - upstreamStarted });
-    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method);
+    return errorResponse(c.status, errorBody(c.code, c.message, match.pattern, options.exposeTargets ? request.url : undefined), incoming.method, cachedErrorHeaders(cache, ctx));
   }
 }
 
@@ -347,7 +406,8 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
   // Routing events reach the host's sink and the metrics alike.
   const events = teeEvents(options.events, options.observer?.metrics);
   const upstreams = options.upstreams ?? createUpstreamRegistry({ events, prober: transportProber(transport) });
-  const pipeline: FetchPipelineOptions = { ...options, events, transport, upstreams, policyRuntime: createPolicyRuntime({ ...options, events }) };
+  const policyRuntime = createPolicyRuntime({ ...options, events });
+  const pipeline: FetchPipelineOptions = { ...options, events, transport, upstreams, policyRuntime, routeCache: routeStoreOf(policyRuntime, options.cache) };
   const fallthrough = options.fallthrough !== false;
   const handler: FetchHandler = async (request, info) => {
     try {

@@ -18,6 +18,7 @@ import { applyRequestPolicies, cachePartition, createPolicyRuntime, policyContex
 import { toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
 import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bounded-store.js';
 import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
+import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { responseHook, sendPolicyAnswer } from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
@@ -116,6 +117,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const policies = createPolicyRuntime(options, { sha256: (text) => createHash('sha256').update(text).digest() });
   const upgrades = createUpgradeForwarder({ ...options, agent, upstreams, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets, policies });
   let routeCache: NodeRouteCache | undefined;
+  let loopStore: MemoryRouteStore | undefined;
 
   function dispatch(
     req: IncomingMessage,
@@ -129,8 +131,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   ): void {
     if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {
       // Several targets, retries or a route deadline: the attempt loop (SPEC 11), with the
-      // route's request and response rules. The route cache sits above one exchange, so a
-      // route with both serves through the loop uncached (Cache-Status: bypass).
+      // route's request and response rules; a cached route's cache sits above the loop
+      // (./node-cached-attempts.ts), on its own store under the same bounds.
       const hooks =
         policy === undefined
           ? undefined
@@ -138,6 +140,9 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
               onHead: responseHook(policy.plan, policy.ctx, options.events, () => null),
               errorHeaders: policy.ctx.responseHeaders,
               applyRequest: (headers: HeaderRecord) => applyRequestPolicies(policy.plan, policy.ctx, headers),
+              ...(policy.plan.cache !== null
+                ? { cache: { plan: policy.plan, ctx: policy.ctx, store: (loopStore ??= new MemoryRouteStore(options.cache)), events: options.events } }
+                : {}),
             };
       forwardWithAttempts(upstreamContext, req, res, router, scope, match, query, state, hooks);
       return;

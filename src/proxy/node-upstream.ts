@@ -15,7 +15,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
 import type { RouteMatch, Router } from '../match/types.js';
-import type { HeaderRecord } from '../pipeline/headers.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import { AttemptTimeoutError, DeadlineError } from '../upstream/deadline.js';
@@ -26,6 +25,7 @@ import type { AttemptOutcome } from '../upstream/route-upstream.js';
 import type { TargetState } from '../upstream/target-state.js';
 import type { LogState } from './node-access-log.js';
 import { NodeResponseRelay } from './node-relay.js';
+import { forwardCachedAttempts, type LoopCache, type LoopRules } from './node-cached-attempts.js';
 import type { ResolvedTimeouts } from './types.js';
 
 export interface NodeUpstreamContext {
@@ -116,9 +116,11 @@ export function forwardWithAttempts(
   match: RouteMatch,
   query: string,
   state: LogState,
-  /** The route's policies (SPEC 12): request rules for every attempt, response rules on the answer. */
-  rules?: { onHead: (headers: HeaderRecord) => HeaderRecord; errorHeaders: Readonly<Record<string, string>> | undefined; applyRequest: (headers: HeaderRecord) => void },
+  /** The route's policies (SPEC 12): request rules for every attempt, response rules on the answer, the route cache. */
+  rules?: LoopRules,
 ): void {
+  // A cached route: the cache sits above the loop (lookup first, the final answer stored).
+  if (rules?.cache !== undefined) return forwardCachedAttempts(forwardWithAttempts, ctx, req, res, router, scope, match, query, state, rules as LoopRules & { cache: LoopCache });
   const variant = match.variant;
   const policy = retryPolicy(variant);
   const up = needsState(variant) ? ctx.registry.route(router, variant, scope) : null;

@@ -13,6 +13,7 @@
 import { interceptors, type Dispatcher } from 'undici';
 import type { CacheConfig, RouteVariant } from '../../table/route.js';
 import type { BoundedCacheStore } from './bounded-store.js';
+import { reuseDecision, type StoredHead } from './freshness.js';
 import type { CacheOutcome } from './status.js';
 
 /** Per-request state the interceptors fill in. */
@@ -116,7 +117,8 @@ export class NodeRouteCache {
       | undefined;
     if (result === undefined || !Array.isArray(result.body)) return null;
     const now = Date.now();
-    if (now > result.staleAt || now > result.deleteAt || Object.hasOwn(result.headers, 'set-cookie') || result.cacheControlDirectives?.['no-cache'] !== undefined) return null;
+    // The one reuse rule of every transport (./freshness.ts, undici's handleResult): the request asks nothing here.
+    if (result.cacheControlDirectives?.['no-cache'] !== undefined || reuseDecision(result as unknown as StoredHead, undefined, headers, now).kind !== 'fresh') return null;
     return {
       statusCode: result.statusCode,
       statusMessage: result.statusMessage,

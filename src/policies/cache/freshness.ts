@@ -1,0 +1,280 @@
+/**
+ * The RFC 9111 decisions of the route cache where undici's interceptor cannot run (a fetch
+ * runtime, and above the attempt loop): whether a response may be stored by a shared cache and
+ * for how long, whether a stored one may be reused, how to revalidate it, and what a 304
+ * changes. Pure: no Node built-ins. The rules and stored fields are undici 7's
+ * (lib/handler/cache-handler.js `canCacheResponse`, `determineStaleAt`, `determineDeleteAt`;
+ * lib/interceptor/cache.js `handleResult`), so a route behaves the same on every transport;
+ * what this side leaves out (stale-while-revalidate served in the background, stale-if-error)
+ * is in docs/policies.md.
+ */
+import type { HeaderRecord, HeaderValue } from '../../pipeline/headers.js';
+import { parseCacheControl, type CacheDirectives } from './directives.js';
+
+/** A stored response's head: the fields of undici's cache `GetResult`, without the body. */
+export interface StoredHead {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  /** End-to-end headers as received, minus `Age` (added back when served). */
+  readonly headers: HeaderRecord;
+  readonly etag?: string;
+  /** The request headers the response varies on, as they were (null: absent). */
+  readonly vary?: Readonly<Record<string, HeaderValue | null>>;
+  readonly cacheControlDirectives: CacheDirectives;
+  readonly cachedAt: number;
+  readonly staleAt: number;
+  readonly deleteAt: number;
+}
+
+// undici's lists (RFC 9111 section 4.2.2 and 3).
+const HEURISTICALLY_CACHEABLE = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+const MAX_RESPONSE_AGE = 2147483647000;
+/** A zero-lifetime entry with a validator is kept this long for revalidation (undici's figure). */
+const REVALIDATION_ONLY_RETENTION = 86_400_000;
+/** Headers a cache never stores (hop-by-hop) and `age` (recomputed when served). */
+const NOT_STORED = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authentication-info',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'age',
+];
+
+function first(v: HeaderValue | undefined): string | undefined {
+  return v === undefined ? undefined : typeof v === 'string' ? v : v.length === 1 ? v[0] : undefined;
+}
+
+function httpDate(v: HeaderValue | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  const s = first(v);
+  if (s === undefined) return null;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : t;
+}
+
+function ageMs(v: HeaderValue | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const s = first(v);
+  if (s === undefined || !/^[\t ]*[0-9]+[\t ]*$/.test(s)) return MAX_RESPONSE_AGE;
+  return Math.min(Number(s.trim()) * 1000, MAX_RESPONSE_AGE);
+}
+
+/** undici's `isEtagUsable`: a quoted, non-empty strong or weak tag. */
+export function usableEtag(v: HeaderValue | undefined): string | undefined {
+  const e = typeof v === 'string' ? v : undefined;
+  if (e === undefined || e.length <= 2) return undefined;
+  if (e.startsWith('"') && e.endsWith('"')) return e[1] === '"' || e.startsWith('"W/') ? undefined : e;
+  if (e.startsWith('W/"') && e.endsWith('"') && e.length !== 4) return e;
+  return undefined;
+}
+
+function varyNames(v: HeaderValue): string[] | null {
+  const names: string[] = [];
+  for (const part of (typeof v === 'string' ? v : v.join(',')).split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name === '') continue;
+    if (name.includes('*') || !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(name)) return null;
+    names.push(name);
+  }
+  return names;
+}
+
+/** The freshness lifetime in ms (relative), or undefined when the response gives none. */
+function lifetime(now: number, age: number | undefined, headers: HeaderRecord, date: number | undefined, cc: CacheDirectives, hasValidator: boolean): number | undefined {
+  // A shared cache: s-maxage > max-age > Expires > heuristic (RFC 9111 sections 4.2.1, 5.2.2.10).
+  if (cc['s-maxage'] !== undefined) return cc['s-maxage'] * 1000;
+  if (cc['max-age'] !== undefined) return cc['max-age'] * 1000;
+  if (headers['expires'] !== undefined) {
+    const expires = httpDate(headers['expires']);
+    if (expires === null || expires === undefined || now >= expires) return 0;
+    if (date !== undefined) {
+      if (date >= expires) return 0;
+      const life = expires - date;
+      return age !== undefined && age >= life ? 0 : life;
+    }
+    return expires - now;
+  }
+  const lastModified = typeof headers['last-modified'] === 'string' ? httpDate(headers['last-modified']) : undefined;
+  if (lastModified !== undefined && lastModified !== null) return lastModified >= now ? undefined : (now - lastModified) * 0.1;
+  if (cc.immutable) return 31_536_000_000;
+  if (cc['no-cache'] === true && hasValidator) return 0;
+  return undefined;
+}
+
+function deleteAtOf(baseTime: number, cachedAt: number, cc: CacheDirectives, staleAt: number): number {
+  const swr = cc['stale-while-revalidate'] ? staleAt + cc['stale-while-revalidate'] * 1000 : -Infinity;
+  const sie = cc['stale-if-error'] ? staleAt + cc['stale-if-error'] * 1000 : -Infinity;
+  const immutable = cc.immutable && swr === -Infinity && sie === -Infinity ? cachedAt + 31_536_000_000 : -Infinity;
+  if (swr === -Infinity && sie === -Infinity && immutable === -Infinity) {
+    const life = staleAt - baseTime;
+    if (life <= 0) return cachedAt + REVALIDATION_ONLY_RETENTION;
+    return staleAt + life + Math.min(Math.max(cachedAt - baseTime, 0), 1000);
+  }
+  return Math.max(staleAt, swr, sie, immutable);
+}
+
+/** True when a response forbids a shared cache to keep or reuse what it holds (no-store, private, Set-Cookie, Vary: *). */
+export function forbidsSharedReuse(headers: HeaderRecord, cc: CacheDirectives): boolean {
+  if (headers['vary'] !== undefined && varyNames(headers['vary']) === null) return true;
+  return Object.hasOwn(headers, 'set-cookie') || cc['no-store'] === true || cc.private === true;
+}
+
+export interface StoreInput {
+  readonly method: string;
+  readonly status: number;
+  readonly statusText: string;
+  /** The response's end-to-end headers (lower-case names). */
+  readonly headers: HeaderRecord;
+  /** The request as sent upstream (lower-case names): Vary and Authorization are judged on it. */
+  readonly requestHeaders: HeaderRecord;
+  /** The route's `ttl` (ms): the lifetime of a response that gives no freshness information. */
+  readonly ttl: number | undefined;
+  readonly now: number;
+}
+
+/** What to store for a response, or null when a shared cache must not store it (RFC 9111 section 3). */
+export function storableHead(input: StoreInput): StoredHead | null {
+  const { status, headers, requestHeaders, now } = input;
+  if (input.method !== 'GET' && input.method !== 'HEAD') return null;
+  const cc = parseCacheControl(headers['cache-control']);
+  if (forbidsSharedReuse(headers, cc)) return null;
+  const heuristic = typeof headers['last-modified'] === 'string' && HEURISTICALLY_CACHEABLE.has(status);
+  // Nothing says it may be stored, and the route gives no ttl.
+  if (headers['cache-control'] === undefined && headers['expires'] === undefined && !heuristic && input.ttl === undefined) return null;
+  // Final and understood statuses only; others need explicit freshness.
+  // 304 only updates what is stored (`revalidated`); it is never stored itself.
+  if (status < 200 || status === 206 || status === 304) return null;
+  if (!HEURISTICALLY_CACHEABLE.has(status) && headers['expires'] === undefined && !cc.public && cc['max-age'] === undefined && cc['s-maxage'] === undefined) return null;
+  // A request with credentials (RFC 9111 section 3.5).
+  if (Object.hasOwn(requestHeaders, 'authorization')) {
+    if (!cc.public && !cc['s-maxage'] && !cc['must-revalidate']) return null;
+    if (typeof requestHeaders['authorization'] !== 'string') return null;
+    if (Array.isArray(cc['no-cache']) && cc['no-cache'].includes('authorization')) return null;
+    if (Array.isArray(cc.private) && cc.private.includes('authorization')) return null;
+  }
+  const age = ageMs(headers['age']);
+  if (age !== undefined && age >= MAX_RESPONSE_AGE) return null;
+  const date = httpDate(headers['date']);
+  if (date === null) return null;
+  const currentAge = Math.max(date !== undefined ? Math.max(0, now - date) : 0, age ?? 0);
+  const etag = usableEtag(headers['etag']);
+  const hasValidator = etag !== undefined || typeof headers['last-modified'] === 'string';
+  // The route's ttl applies only when the response gives no freshness information.
+  const life = lifetime(now, age, headers, date, cc, hasValidator) ?? input.ttl;
+  const revalidationOnly = life === 0 && hasValidator;
+  if (life === undefined || (currentAge >= life && !revalidationOnly)) return null;
+  const baseTime = now - currentAge;
+  const staleAt = life + baseTime;
+  if (now >= staleAt && !revalidationOnly) return null;
+  let vary: Record<string, HeaderValue | null> | undefined;
+  if (headers['vary'] !== undefined) {
+    const names = varyNames(headers['vary'])!;
+    vary = {};
+    for (const name of names) vary[name] = requestHeaders[name] ?? null;
+  }
+  const stored: HeaderRecord = {};
+  const drop = new Set(NOT_STORED);
+  for (const list of [cc['no-cache'], cc.private]) if (Array.isArray(list)) for (const n of list) drop.add(n);
+  const conn = first(headers['connection']);
+  if (conn !== undefined) for (const n of conn.split(',')) drop.add(n.trim().toLowerCase());
+  for (const name in headers) if (!drop.has(name)) stored[name] = headers[name]!;
+  return {
+    statusCode: status,
+    statusMessage: input.statusText,
+    headers: stored,
+    ...(etag !== undefined ? { etag } : {}),
+    ...(vary !== undefined ? { vary } : {}),
+    cacheControlDirectives: cc,
+    cachedAt: baseTime,
+    staleAt,
+    deleteAt: deleteAtOf(baseTime, baseTime, cc, staleAt),
+  };
+}
+
+/** Whether a stored entry answers a request with these headers (its Vary fields equal). */
+export function varyMatches(entry: Pick<StoredHead, 'vary'>, requestHeaders: HeaderRecord): boolean {
+  if (entry.vary === undefined) return true;
+  for (const name in entry.vary) {
+    const want = entry.vary[name] ?? null;
+    const have = requestHeaders[name] ?? null;
+    if (want === null || have === null) {
+      if (want !== have) return false;
+    } else if (typeof want === 'string' || typeof have === 'string') {
+      if (want !== have) return false;
+    } else if (want.length !== have.length || want.some((v, i) => v !== have[i])) return false;
+  }
+  return true;
+}
+
+/** What to do with a stored entry for a request. */
+export type Reuse =
+  /** Serve it (`age` in seconds). */
+  | { readonly kind: 'fresh'; readonly age: number }
+  /** Ask the upstream first, with these conditional headers. */
+  | { readonly kind: 'revalidate'; readonly headers: Readonly<Record<string, string>> }
+  /** Never reuse it: forward as if there were none (and forget it). */
+  | { readonly kind: 'drop' };
+
+function requiresRevalidationWhenStale(entry: StoredHead): boolean {
+  const cc = entry.cacheControlDirectives;
+  // s-maxage implies proxy-revalidate for a shared cache (RFC 9111 section 5.2.2.10).
+  return cc['must-revalidate'] === true || cc['proxy-revalidate'] === true || cc['s-maxage'] !== undefined;
+}
+
+/** undici's `handleResult` for a stored entry, request directives and headers. */
+export function reuseDecision(entry: StoredHead, request: CacheDirectives | undefined, requestHeaders: HeaderRecord, now: number): Reuse {
+  // Shared stores may hold what an older writer kept: never serve a Set-Cookie.
+  if (Object.hasOwn(entry.headers, 'set-cookie') || now > entry.deleteAt) return { kind: 'drop' };
+  const age = Math.round((now - entry.cachedAt) / 1000);
+  const maxAgeExpired = request?.['max-age'] !== undefined && age >= request['max-age'];
+  let stale = now > entry.staleAt;
+  if (stale && !requiresRevalidationWhenStale(entry) && request?.['max-stale'] !== undefined) stale = now > entry.staleAt + request['max-stale'] * 1000;
+  else if (!stale && request?.['min-fresh'] !== undefined) stale = entry.staleAt - now <= request['min-fresh'] * 1000;
+  const revalidate =
+    maxAgeExpired ||
+    request?.['no-cache'] !== undefined ||
+    entry.cacheControlDirectives['no-cache'] === true ||
+    requestHeaders['if-modified-since'] !== undefined ||
+    requestHeaders['if-none-match'] !== undefined;
+  if (!stale && !maxAgeExpired && !revalidate) return { kind: 'fresh', age };
+  const headers: Record<string, string> = {};
+  const lastModified = typeof entry.headers['last-modified'] === 'string' && httpDate(entry.headers['last-modified']) ? entry.headers['last-modified'] : undefined;
+  headers['if-modified-since'] = lastModified ?? new Date(entry.cachedAt).toUTCString();
+  if (entry.etag !== undefined) headers['if-none-match'] = entry.etag;
+  return { kind: 'revalidate', headers };
+}
+
+/**
+ * A 304 answering our revalidation: the entry updated with the 304's headers (RFC 9111 section
+ * 4.3.4), or null when it may not be reused (another ETag, or the 304 forbids reuse).
+ */
+export function revalidated(
+  entry: StoredHead,
+  headers304: HeaderRecord,
+  requestHeaders: HeaderRecord,
+  ttl: number | undefined,
+  now: number,
+): { head: StoredHead | null; reuse: boolean } {
+  const cc = parseCacheControl(headers304['cache-control']);
+  if (forbidsSharedReuse(headers304, cc)) return { head: null, reuse: false };
+  if (Object.hasOwn(headers304, 'etag')) {
+    const got = usableEtag(headers304['etag']);
+    if (got === undefined || entry.etag === undefined) return { head: null, reuse: false };
+    const same = got.startsWith('W/') ? got.slice(2) === (entry.etag.startsWith('W/') ? entry.etag.slice(2) : entry.etag) : got === entry.etag;
+    if (!same) return { head: null, reuse: false };
+  }
+  const merged: HeaderRecord = { ...entry.headers };
+  for (const name in headers304) if (name !== 'content-length' && name !== 'content-encoding' && name !== 'transfer-encoding') merged[name] = headers304[name]!;
+  const head = storableHead({ method: 'GET', status: entry.statusCode, statusText: entry.statusMessage, headers: merged, requestHeaders, ttl, now });
+  return { head: head !== null ? { ...head, statusCode: entry.statusCode, statusMessage: entry.statusMessage } : null, reuse: true };
+}
+
+/** The headers a stored entry is served with: as stored, plus `Age` (RFC 9111 section 5.1). */
+export function servedHeaders(entry: StoredHead, now: number): HeaderRecord {
+  return { ...entry.headers, age: String(Math.max(0, Math.round((now - entry.cachedAt) / 1000))) };
+}
