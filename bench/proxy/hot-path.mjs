@@ -24,7 +24,8 @@ import { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 
 const [perBatch = 20_000, batches = 15] = process.argv.slice(2).map(Number);
-const pkg = await import('@alternatefutures/routing-core');
+// DIST=/path/to/dist/index.js (env): time another build (before/after a change) in the same way.
+const pkg = await import(process.env.DIST ?? '@alternatefutures/routing-core');
 
 const RESPONSE_HEADERS = { 'content-type': 'application/json', 'content-length': '42', date: 'Sun, 29 Nov 2026 12:00:00 GMT', connection: 'keep-alive', 'keep-alive': 'timeout=60' };
 const BODY = Buffer.from(JSON.stringify({ ok: true, service: 'upstream', id: 42 }).padEnd(42));
