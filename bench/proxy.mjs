@@ -97,6 +97,8 @@ export async function runProxy({ seconds = 5, warmupSeconds = 1, connections = 5
     { key: 'direct', name: 'upstream directly' },
     { key: 'ours', name: 'ours (createGateway)' },
     { key: 'bare', name: 'bare undici proxy (~20 lines)', script: 'bare-undici.mjs' },
+    // BASE_DIST=/abs/path/to/other/dist/index.js (env, by hand): the same gateway from another build, in the same run.
+    ...(process.env.BASE_DIST ? [{ key: 'ours-base', name: 'ours, BASE_DIST build', arg: { kind: 'ours', dist: process.env.BASE_DIST } }] : []),
     { key: 'fastify', name: '@fastify/http-proxy' },
   ].filter((t) => only === null || only.includes(t.key));
   const runs = Object.fromEntries(targets.map((t) => [t.key, Object.fromEntries(BODIES.map((b) => [b.key, []]))]));
@@ -107,7 +109,7 @@ export async function runProxy({ seconds = 5, warmupSeconds = 1, connections = 5
         let base = upstreamUrl;
         if (target.key !== 'direct') {
           try {
-            proc = await startProcess(target.script ?? 'server.mjs', { kind: target.key, upstream: upstreamUrl });
+            proc = await startProcess(target.script ?? 'server.mjs', { kind: target.key, ...target.arg, upstream: upstreamUrl });
           } catch (e) {
             target.reason = e.message;
             continue;
@@ -183,7 +185,7 @@ function medianOf(values) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [seconds = 5, rounds = 3] = process.argv.slice(2, 4).map(Number);
   const bodies = (process.argv[4] ?? 'small,64k').split(',');
-  const only = process.argv[5]?.split(',') ?? null;
+  const only = process.argv[5]?.split(',').concat(process.env.BASE_DIST ? ['ours-base'] : []) ?? null;
   const r = await runProxy({ seconds, rounds, warmupSeconds: 1, bodies, only, log: (line) => console.log(line) });
   console.log(`\n${r.connections} connections, ${seconds} s per run, median of ${rounds} rounds, node ${process.version}`);
   for (const body of r.bodies) {
@@ -194,7 +196,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       const cpu = t.proxyCpuUs[body.key];
       console.log(
         `${body.key.padEnd(6)} ${t.key.padEnd(8)} ${String(Math.round(x.reqPerSec)).padStart(6)} req/s  p99 ${String(x.p99Ms).padStart(3)} ms  ` +
-          `${cpu === null ? '' : `proxy CPU ${cpu.toFixed(1)} us/req  `}x direct ${(x.reqPerSec / rps('direct')).toFixed(2)}  x fastify ${(x.reqPerSec / rps('fastify')).toFixed(2)}  x bare ${(x.reqPerSec / rps('bare')).toFixed(2)}`,
+          `${cpu === null ? '' : `proxy CPU ${cpu.toFixed(1)} us/req  `}x direct ${(x.reqPerSec / rps('direct')).toFixed(2)}  x fastify ${(x.reqPerSec / rps('fastify')).toFixed(2)}  x bare ${(x.reqPerSec / rps('bare')).toFixed(2)}${cpu !== null && t.proxyCpuUs[body.key] && r.targets.find((u) => u.key === 'bare')?.proxyCpuUs[body.key] ? `  CPU x bare ${(cpu / r.targets.find((u) => u.key === 'bare').proxyCpuUs[body.key]).toFixed(2)}` : ''}`,
       );
     }
   }
