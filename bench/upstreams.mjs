@@ -56,7 +56,10 @@ function stop(child) {
 // `paths`: requests cycle over them on every connection (autocannon's `requests`).
 const load = (url, duration, paths) =>
   new Promise((resolve, reject) =>
-    autocannon({ url, connections, duration, pipelining: 1, ...(RATE > 0 ? { overallRate: RATE } : {}), ...(paths ? { requests: paths.map((path) => ({ path })) } : {}) }, (e, r) => (e ? reject(e) : resolve(r))),
+    autocannon(
+      { url, connections, duration, pipelining: 1, ...(RATE > 0 ? { overallRate: RATE } : {}), ...(paths ? { requests: paths.map((path) => ({ path })) } : {}) },
+      (e, r) => (e ? reject(e) : resolve(r)),
+    ),
   );
 
 async function freePort() {

@@ -33,7 +33,31 @@ function referenceEndToEnd(all: HeaderRecord): HeaderRecord {
   return out;
 }
 
-const NAMES = ['Host', 'host', 'HOST', ':authority', ':path', 'Connection', 'connection', 'Proxy-Connection', 'Keep-Alive', 'TE', 'Upgrade', 'Cookie', 'cookie', 'Accept', 'X-Secret', 'x-secret', 'close', 'X-Forwarded-For', 'X-Forwarded-Host', 'x-forwarded-proto', 'Set-Cookie', 'Transfer-Encoding', 'Expect'];
+const NAMES = [
+  'Host',
+  'host',
+  'HOST',
+  ':authority',
+  ':path',
+  'Connection',
+  'connection',
+  'Proxy-Connection',
+  'Keep-Alive',
+  'TE',
+  'Upgrade',
+  'Cookie',
+  'cookie',
+  'Accept',
+  'X-Secret',
+  'x-secret',
+  'close',
+  'X-Forwarded-For',
+  'X-Forwarded-Host',
+  'x-forwarded-proto',
+  'Set-Cookie',
+  'Transfer-Encoding',
+  'Expect',
+];
 const VALUES = ['', 'a', 'keep-alive', 'Keep-Alive', 'close', 'X-Secret, x-other', ' accept ,cookie', 'host', 'upgrade, te', 'gw.example', '1.2.3.4', 'https'];
 const rawHeaders = fc.array(fc.tuple(fc.constantFrom(...NAMES), fc.oneof(fc.constantFrom(...VALUES), fc.string({ maxLength: 8 }))), { maxLength: 12 });
 

@@ -16,13 +16,33 @@ const endToEnd = (h) => Object.fromEntries(Object.entries(h).filter(([k]) => !HO
 
 const server = createServer((req, res) => {
   const body = req.headers['content-length'] || req.headers['transfer-encoding'] ? req : null;
-  agent.dispatch({ origin, path: req.url, method: req.method, headers: { ...endToEnd(req.headers), host }, body }, {
-    onRequestStart(c) { res.once('close', () => res.writableFinished || c.abort(new Error('client left'))); },
-    onResponseStart(c, status, headers) { res.writeHead(status, endToEnd(headers)); },
-    onResponseData(c, chunk) { if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); } },
-    onResponseEnd() { res.end(); },
-    onResponseError(c, err) { if (res.headersSent) res.destroy(err); else { res.statusCode = 502; res.end(); } },
-  });
+  agent.dispatch(
+    { origin, path: req.url, method: req.method, headers: { ...endToEnd(req.headers), host }, body },
+    {
+      onRequestStart(c) {
+        res.once('close', () => res.writableFinished || c.abort(new Error('client left')));
+      },
+      onResponseStart(c, status, headers) {
+        res.writeHead(status, endToEnd(headers));
+      },
+      onResponseData(c, chunk) {
+        if (!res.write(chunk)) {
+          c.pause();
+          res.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd() {
+        res.end();
+      },
+      onResponseError(c, err) {
+        if (res.headersSent) res.destroy(err);
+        else {
+          res.statusCode = 502;
+          res.end();
+        }
+      },
+    },
+  );
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));

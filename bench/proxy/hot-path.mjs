@@ -27,10 +27,31 @@ const [perBatch = 20_000, batches = 15] = process.argv.slice(2).map(Number);
 // DIST=/path/to/dist/index.js (env): time another build (before/after a change) in the same way.
 const pkg = await import(process.env.DIST ?? '@alternatefutures/routing-core');
 
-const RESPONSE_HEADERS = { 'content-type': 'application/json', 'content-length': '42', date: 'Sun, 29 Nov 2026 12:00:00 GMT', connection: 'keep-alive', 'keep-alive': 'timeout=60' };
+const RESPONSE_HEADERS = {
+  'content-type': 'application/json',
+  'content-length': '42',
+  date: 'Sun, 29 Nov 2026 12:00:00 GMT',
+  connection: 'keep-alive',
+  'keep-alive': 'timeout=60',
+};
 const BODY = Buffer.from(JSON.stringify({ ok: true, service: 'upstream', id: 42 }).padEnd(42));
 // What a browser-ish client sends (autocannon sends only Host).
-const RAW = ['Host', 'gw.example', 'User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0', 'Accept', 'application/json', 'Accept-Language', 'en-US,en;q=0.5', 'Accept-Encoding', 'gzip, deflate, br', 'Connection', 'keep-alive', 'Cookie', 'session=abc123; theme=dark'];
+const RAW = [
+  'Host',
+  'gw.example',
+  'User-Agent',
+  'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0',
+  'Accept',
+  'application/json',
+  'Accept-Language',
+  'en-US,en;q=0.5',
+  'Accept-Encoding',
+  'gzip, deflate, br',
+  'Connection',
+  'keep-alive',
+  'Cookie',
+  'session=abc123; theme=dark',
+];
 
 const controller = { abort() {}, pause() {}, resume() {}, aborted: false, paused: false };
 const stubAgent = {
@@ -97,13 +118,33 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'tra
 const endToEnd = (h) => Object.fromEntries(Object.entries(h).filter(([k]) => !HOP.has(k)));
 const bare = (req, res) => {
   const body = req.headers['content-length'] || req.headers['transfer-encoding'] ? req : null;
-  stubAgent.dispatch({ origin: 'http://127.0.0.1:1', path: req.url, method: req.method, headers: { ...endToEnd(req.headers), host: '127.0.0.1:1' }, body }, {
-    onRequestStart(c) { res.once('close', () => res.writableFinished || c.abort(new Error('client left'))); },
-    onResponseStart(c, status, headers) { res.writeHead(status, endToEnd(headers)); },
-    onResponseData(c, chunk) { if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); } },
-    onResponseEnd() { res.end(); },
-    onResponseError(c, err) { if (res.headersSent) res.destroy(err); else { res.statusCode = 502; res.end(); } },
-  });
+  stubAgent.dispatch(
+    { origin: 'http://127.0.0.1:1', path: req.url, method: req.method, headers: { ...endToEnd(req.headers), host: '127.0.0.1:1' }, body },
+    {
+      onRequestStart(c) {
+        res.once('close', () => res.writableFinished || c.abort(new Error('client left')));
+      },
+      onResponseStart(c, status, headers) {
+        res.writeHead(status, endToEnd(headers));
+      },
+      onResponseData(c, chunk) {
+        if (!res.write(chunk)) {
+          c.pause();
+          res.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd() {
+        res.end();
+      },
+      onResponseError(c, err) {
+        if (res.headersSent) res.destroy(err);
+        else {
+          res.statusCode = 502;
+          res.end();
+        }
+      },
+    },
+  );
 };
 
 const gateway = (routes) => {
@@ -145,5 +186,9 @@ for (let b = 0; b < batches + 2; b++) {
 const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`${perBatch} requests per batch, ${batches} batches, node ${process.version}`);
 for (const [name, xs] of Object.entries(times)) {
-  console.log(`${name.padEnd(15)} median ${med(xs).toFixed(0).padStart(6)} ns/request   min ${Math.min(...xs).toFixed(0).padStart(6)}   (over bare: ${times.bare ? (med(xs) - med(times.bare)).toFixed(0) : '?'} ns)`);
+  console.log(
+    `${name.padEnd(15)} median ${med(xs).toFixed(0).padStart(6)} ns/request   min ${Math.min(...xs)
+      .toFixed(0)
+      .padStart(6)}   (over bare: ${times.bare ? (med(xs) - med(times.bare)).toFixed(0) : '?'} ns)`,
+  );
 }

@@ -56,7 +56,10 @@ const warm = await load(url, 2);
 const r = await load(url, Number(seconds));
 await stop(proxy.child);
 await stop(upstream.child);
-const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile')));
+const file = join(
+  dir,
+  readdirSync(dir).find((f) => f.endsWith('.cpuprofile')),
+);
 console.log(`${kind}: ${Math.round(r.requests.average)} req/s; profile ${file}${out ? ` (copy to ${out})` : ''}`);
 if (out) (await import('node:fs')).copyFileSync(file, out);
 
