@@ -14,7 +14,8 @@ const ready = (info) => process.stdout.write(JSON.stringify(info) + '\n');
 
 try {
   if (opts.kind === 'ours') {
-    const pkg = await import('@alternatefutures/routing-core');
+    // `dist`: another build's entry (bench/proxy.mjs with BASE_DIST: before/after in one run).
+    const pkg = await import(opts.dist ?? '@alternatefutures/routing-core');
     if (typeof pkg.createGateway !== 'function') throw new Error('createGateway is not exported by the package entry (dist/index.js)');
     const router = pkg.compile({ '/*': opts.upstream });
     const gateway = pkg.createGateway({ router, blockPrivateNetworks: false });

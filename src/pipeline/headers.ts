@@ -96,16 +96,26 @@ function isPlainRecord(input: unknown): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Adds the comma-separated tokens of a Connection header value to `into` (lower case). */
-function addConnectionTokens(value: HeaderValue | undefined, into: Set<string>): void {
-  if (value === undefined) return;
-  const values = typeof value === 'string' ? [value] : value;
-  for (const v of values) {
-    for (const token of v.split(',')) {
-      const t = token.trim().toLowerCase();
-      if (t !== '') into.add(t);
-    }
+/**
+ * The headers a Connection (or Proxy-Connection) value names beyond the hop-by-hop ones (lower
+ * case), or null when it names none: the usual `keep-alive` and `close` allocate nothing.
+ * (`close` names a header called "close": it is kept in the set, as any other token.)
+ */
+function addConnectionTokens(value: HeaderValue | undefined, into: Set<string> | null): Set<string> | null {
+  if (value === undefined) return into;
+  if (typeof value === 'string') return addTokens(value, into);
+  for (const v of value) into = addTokens(v, into);
+  return into;
+}
+
+function addTokens(v: string, into: Set<string> | null): Set<string> | null {
+  // The common single token, without splitting: `keep-alive` is hop-by-hop already.
+  if (v.length === 10 && v.toLowerCase() === 'keep-alive') return into;
+  for (const token of v.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t !== '' && !HOP_BY_HOP_HEADERS.has(t)) (into ??= new Set<string>()).add(t);
   }
+  return into;
 }
 
 /**
@@ -115,17 +125,57 @@ function addConnectionTokens(value: HeaderValue | undefined, into: Set<string>):
  * upstream and responses coming back, on every transport.
  */
 export function endToEndHeaders(all: HeaderRecord): HeaderRecord {
-  const named = new Set<string>();
-  addConnectionTokens(all['connection'], named);
-  addConnectionTokens(all['proxy-connection'], named);
+  const named = addConnectionTokens(all['proxy-connection'], addConnectionTokens(all['connection'], null));
   const out: HeaderRecord = Object.create(null) as HeaderRecord;
   for (const name in all) {
     // `:method`, `:path`, `:authority`, `:scheme` (an HTTP/2 request through Node's
     // compatibility API): they belong to that connection's framing, not to the message.
-    if (HOP_BY_HOP_HEADERS.has(name) || named.has(name) || name.charCodeAt(0) === 0x3a) continue;
+    if (name.charCodeAt(0) === 0x3a || HOP_BY_HOP_HEADERS.has(name) || (named !== null && named.has(name))) continue;
     out[name] = all[name]!;
   }
   return out;
+}
+
+/** What `endToEndFromRaw` returns: the end-to-end record and the first Host and `:authority` values. */
+export interface RawEndToEnd {
+  headers: HeaderRecord;
+  host: string | undefined;
+  authority: string | undefined;
+}
+
+/** Whether `input` is Node's flat `rawHeaders` shape (`[name, value, name, value, ...]`). */
+export function isFlatRawHeaders(input: HeadersInput): input is readonly string[] {
+  return Array.isArray(input) && (input.length === 0 || !Array.isArray(input[0]));
+}
+
+/**
+ * `endToEndHeaders(toHeaderRecord(raw))` for Node's flat `rawHeaders` in one pass (the proxy's
+ * per-request path: one record built instead of two, no walk over a dictionary-mode object),
+ * with the first `Host` and `:authority` values the dropped ones would have shown. Same record,
+ * same key order (test/proxy-headers-raw.test.ts checks it against the two-step path).
+ */
+export function endToEndFromRaw(raw: readonly string[]): RawEndToEnd {
+  const out: HeaderRecord = Object.create(null) as HeaderRecord;
+  let host: string | undefined;
+  let authority: string | undefined;
+  let named: Set<string> | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = String(raw[i]).toLowerCase();
+    const value = String(raw[i + 1]);
+    if (name.charCodeAt(0) === 0x3a) {
+      if (name === ':authority' && authority === undefined) authority = value;
+      continue;
+    }
+    if (HOP_BY_HOP_HEADERS.has(name)) {
+      if (name === 'connection' || name === 'proxy-connection') named = addTokens(value, named);
+      continue;
+    }
+    if (name === 'host' && host === undefined) host = value;
+    addValue(out, name, value);
+  }
+  // Rare: a Connection header naming end-to-end headers. Deleting keeps the others' order.
+  if (named !== null) for (const name of named) delete out[name];
+  return { headers: out, host, authority };
 }
 
 /** A header record as a fetch `Headers` (every Set-Cookie kept as its own line). */

@@ -6,7 +6,7 @@
 import type { RouteMatch } from '../match/types.js';
 import type { CompiledTarget } from '../table/route.js';
 import { buildForwardUrl } from '../target/url.js';
-import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
+import { endToEndFromRaw, endToEndHeaders, firstValue, isFlatRawHeaders, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
 
 /** The request as it arrived at the proxy. */
 export interface IncomingRequest<B = unknown> {
@@ -66,9 +66,21 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
   const origin = template.origin;
   const url = buildForwardUrl(match, incoming.query ?? '', template);
   const host = origin.slice(origin.indexOf('//') + 2);
-  const all = toHeaderRecord(incoming.headers);
-
-  const headers = endToEndHeaders(all);
+  let headers: HeaderRecord;
+  let hostHeader: string | undefined;
+  let authority: string | undefined;
+  if (isFlatRawHeaders(incoming.headers)) {
+    // Node's rawHeaders (the Node proxy's every request): one pass, one record.
+    const raw = endToEndFromRaw(incoming.headers);
+    headers = raw.headers;
+    hostHeader = raw.host;
+    authority = raw.authority;
+  } else {
+    const all = toHeaderRecord(incoming.headers);
+    headers = endToEndHeaders(all);
+    hostHeader = firstValue(all['host']);
+    authority = firstValue(all[':authority']);
+  }
   headers['host'] = host;
   // HTTP/2 clients may split Cookie into one field per pair (RFC 9113 8.2.3); an HTTP/1.1
   // upstream must get them as one line, joined with "; " (as Node's own req.headers does).
@@ -84,7 +96,7 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
     else if (priorText !== '') headers['x-forwarded-for'] = priorText;
 
     // An HTTP/2 client names the host in `:authority` (RFC 9113 8.3.1), usually without `Host`.
-    const originalHost = firstValue(all['host']) ?? firstValue(all[':authority']) ?? incoming.host ?? undefined;
+    const originalHost = hostHeader ?? authority ?? incoming.host ?? undefined;
     if (!(trust && headers['x-forwarded-host'] !== undefined)) {
       if (originalHost) headers['x-forwarded-host'] = originalHost;
       else delete headers['x-forwarded-host'];

@@ -113,6 +113,9 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   };
   const upstreams = options.upstreams ?? createUpstreamRegistry({ events: options.events, prober });
   const upstreamContext: NodeUpstreamContext = { agent, registry: registryState(upstreams), timeouts, events: options.events, exposeTargets, trustForwardedHeaders };
+  // The routing step's options, built once (not per request) for each `fallthrough`.
+  const stepOptions = { gateway: { allowEncodedSlashes, fallthrough: false }, fallthrough: { allowEncodedSlashes, fallthrough: true } };
+
   // One policy runtime for HTTP and upgrades: a route's rate-limit buckets count both.
   const policies = createPolicyRuntime(options, { sha256: (text) => createHash('sha256').update(text).digest() });
   const upgrades = createUpgradeForwarder({ ...options, agent, upstreams, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets, policies });
@@ -246,7 +249,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         router,
         req.url ?? '',
         { method: req.method ?? 'GET', host: req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? null, headers: req.headers },
-        { allowEncodedSlashes, fallthrough },
+        fallthrough ? stepOptions.fallthrough : stepOptions.gateway,
       );
       if (decision.kind === 'fall-through') return false;
       state.observation = observer.start(req.method ?? 'GET', req.url ?? '', (name) => {

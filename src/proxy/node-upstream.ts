@@ -132,7 +132,9 @@ export function forwardWithAttempts(
   const deadlineMs = variant.upstream.timeout ?? ctx.timeouts.headers;
   const idleMs = variant.upstream.idleTimeout ?? ctx.timeouts.bodyIdle;
   const started = performance.now();
-  const tried = new Set<number>();
+  // Targets this request used: built on the first retry (most requests make one attempt).
+  let tried: Set<number> | undefined;
+  let firstIndex = 0;
 
   let attempt = 0;
   let current: { target: TargetState | null; settled: boolean; perTry?: ReturnType<typeof setTimeout>; expired?: AttemptTimeoutError } | null = null;
@@ -214,8 +216,10 @@ export function forwardWithAttempts(
 
   function send(): void {
     attempt++;
+    if (attempt > 1) tried ??= new Set([firstIndex]);
     const i = up !== null ? up.pick(key, tried) : 0;
-    tried.add(i);
+    if (tried === undefined) firstIndex = i;
+    else tried.add(i);
     const target = up !== null ? up.targets[i]!.target : variant.targets[0]!;
     current = { target: up !== null ? up.begin(i) : null, settled: false };
     const request = buildProxyRequest(match, incoming, { trustForwardedHeaders: ctx.trustForwardedHeaders }, target);

@@ -22,8 +22,10 @@ export function maxEjected(n: number, percent: number): number {
   return Math.max(1, Math.floor((n * percent) / 100));
 }
 
-/** Ends ejections that are over; returns the targets that came back. */
-export function releaseEjections(targets: readonly TargetState[], now: number): TargetState[] {
+const NONE_BACK: readonly TargetState[] = Object.freeze([]);
+
+/** Ends ejections that are over; returns the targets that came back (a shared empty list when none: called on every pick). */
+export function releaseEjections(targets: readonly TargetState[], now: number): readonly TargetState[] {
   let back: TargetState[] | undefined;
   for (const t of targets) {
     if (t.ejectedUntil !== 0 && now >= t.ejectedUntil) {
@@ -33,7 +35,7 @@ export function releaseEjections(targets: readonly TargetState[], now: number): 
       (back ??= []).push(t);
     }
   }
-  return back ?? [];
+  return back ?? NONE_BACK;
 }
 
 /** Counts a success: the failure streak ends. */

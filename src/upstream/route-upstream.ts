@@ -104,7 +104,10 @@ export class RouteUpstream {
   pick(key: string | undefined, tried?: ReadonlySet<number>): number {
     const targets = this.targets;
     if (targets.length === 1) return 0;
-    if (this.passive !== null) for (const t of releaseEjections(targets, this.deps.now())) this.health(t, true, 'passive');
+    let ejected = false;
+    for (let i = 0; i < targets.length; i++) if (targets[i]!.ejectedUntil !== 0) ejected = true;
+    // The clock is read only when an ejection may be over (the usual pick has none to release).
+    if (ejected && this.passive !== null) for (const t of releaseEjections(targets, this.deps.now())) this.health(t, true, 'passive');
     let healthy = 0;
     let fresh = 0;
     for (let i = 0; i < targets.length; i++) {
@@ -112,6 +115,8 @@ export class RouteUpstream {
       healthy++;
       if (tried === undefined || !tried.has(i)) fresh++;
     }
+    // Every target in rotation and none tried (the usual first attempt): one shared predicate.
+    if (healthy === targets.length && fresh === healthy) return this.balanced(key, this.everyTarget);
     let eligible: (i: number) => boolean;
     if (healthy === 0) {
       // Panic: every target is out; use them all rather than fail on health alone.
@@ -121,7 +126,13 @@ export class RouteUpstream {
     } else {
       eligible = (i) => this.inRotation(i);
     }
-    const i = this.balancer.pick(targets, eligible, key);
+    return this.balanced(key, eligible);
+  }
+
+  private readonly everyTarget = (): boolean => true;
+
+  private balanced(key: string | undefined, eligible: (i: number) => boolean): number {
+    const i = this.balancer.pick(this.targets, eligible, key);
     return i >= 0 ? i : 0;
   }
 
