@@ -97,8 +97,10 @@ class RouterImpl implements Router, CandidateSource {
       } finally {
         this.depth = 0;
         this.request = undefined;
-        this.view = null;
-        this.ownView.reset(EMPTY_REQUEST); // keeps no reference to the request
+        if (this.view !== null) {
+          this.view = null;
+          this.ownView.reset(EMPTY_REQUEST); // keeps no reference to the request
+        }
       }
     }
     // A condition (a headers function) looked a path up on this router during our walk: the
