@@ -11,13 +11,7 @@ import type { HostMatcher } from '../src/table/route.js';
 
 const regex = compileLinearRegex('[a-z]+\\.c\\.test');
 if (isRegexError(regex)) throw new Error(regex.error);
-const MATCHERS: HostMatcher[][] = [
-  [{ exact: 'a.test' }],
-  [{ suffix: '.b.test' }],
-  [{ exact: '[::1]' }, { suffix: '.test' }],
-  [{ regex }],
-  [{ exact: 'k.test' }, { regex }],
-];
+const MATCHERS: HostMatcher[][] = [[{ exact: 'a.test' }], [{ suffix: '.b.test' }], [{ exact: '[::1]' }, { suffix: '.test' }], [{ regex }], [{ exact: 'k.test' }, { regex }]];
 /** Pieces of hosts: case, ports, brackets, spaces, trailing dots, and non-ASCII letters whose lower case is ASCII (Kelvin sign, dotted capital I). */
 const PIECES = ['a', 'A', 'b', 'B', 'x', '.', 'test', 'TEST', 'c', ':', '8080', '[', ']', '::1', ' ', '\t', 'K', 'k', 'İ', 'é', '\u212a', '\u00a0'];
 const rawHost = fc.array(fc.constantFrom(...PIECES), { maxLength: 8 }).map((parts) => parts.join(''));

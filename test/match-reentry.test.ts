@@ -8,15 +8,14 @@ import { compile } from '../src/index.js';
 import { loadNativeBackend } from '../src/match/native.js';
 
 const ROUTES = {
-  '/a/:id': [{ headers: { 'x-v': '2' }, target: 'http://two' }, { host: 'a.test', target: 'http://host' }],
+  '/a/:id': [
+    { headers: { 'x-v': '2' }, target: 'http://two' },
+    { host: 'a.test', target: 'http://host' },
+  ],
   '/a/*': { methods: ['GET'], target: 'http://rest' },
   '/b/:id': { host: 'b.test', headers: { 'x-v': '1' }, target: 'http://b' },
 };
-const BACKENDS = [
-  { backend: 'js' as const },
-  { backend: 'js' as const, codegen: false },
-  ...(loadNativeBackend().ok ? [{ backend: 'native' as const }] : []),
-];
+const BACKENDS = [{ backend: 'js' as const }, { backend: 'js' as const, codegen: false }, ...(loadNativeBackend().ok ? [{ backend: 'native' as const }] : [])];
 
 describe('a condition that re-enters match', () => {
   it.each(BACKENDS)('%o: the outer lookup keeps its request, view and chosen variant', (options) => {

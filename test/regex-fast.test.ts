@@ -31,7 +31,18 @@ function re2(source: string): RE2JS | null {
 
 describe('the class-loop fast path', () => {
   it('claims the common constraint forms', () => {
-    for (const source of ['[0-9]+', '\\d+', '[0-9a-f]{24}', '[a-z0-9-]+', '[a-z][a-z0-9]{0,38}', 'tenant-[0-9]+', 'v1|v2|beta', '(?:json|xml)', '[0-9]{1,4}', '[A-Za-z0-9_-]{8,64}']) {
+    for (const source of [
+      '[0-9]+',
+      '\\d+',
+      '[0-9a-f]{24}',
+      '[a-z0-9-]+',
+      '[a-z][a-z0-9]{0,38}',
+      'tenant-[0-9]+',
+      'v1|v2|beta',
+      '(?:json|xml)',
+      '[0-9]{1,4}',
+      '[A-Za-z0-9_-]{8,64}',
+    ]) {
       expect(compileFastRegex(source), source).not.toBeNull();
     }
   });
