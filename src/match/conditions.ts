@@ -20,10 +20,28 @@ export function hasConditions(v: RouteVariant): boolean {
 
 /** One request as conditions read it: each part computed on first use. */
 export class RequestView {
-  private hostValue: string | null | undefined;
-  private queryValues: Map<string, string> | undefined;
+  private hostValue: string | null | undefined = undefined;
+  /**
+   * The host as sent and the bounds of its normalized form in it (`hostEnd` < 0: not read
+   * yet). When the raw host is ASCII, host matchers compare in place, folding case, so a
+   * lookup allocates no lower-cased copy; otherwise `hostRaw` is `normalizeHost`'s result
+   * (whose `toLowerCase` maps some non-ASCII letters onto ASCII ones, such as the Kelvin sign).
+   */
+  private hostRaw: string | null = null;
+  private hostStart = 0;
+  private hostEnd = -1;
+  private queryValues: Map<string, string> | undefined = undefined;
 
-  constructor(readonly request: MatchRequest) {}
+  constructor(public request: MatchRequest) {}
+
+  /** Reuses this view for another request (the router keeps one, so a lookup allocates none). */
+  reset(request: MatchRequest): void {
+    this.request = request;
+    this.hostValue = undefined;
+    this.hostRaw = null;
+    this.hostEnd = -1;
+    this.queryValues = undefined;
+  }
 
   get method(): string | undefined {
     return this.request.method;
@@ -33,6 +51,60 @@ export class RequestView {
   host(): string | null {
     if (this.hostValue === undefined) this.hostValue = normalizeHost(this.request.host ?? this.header('host'));
     return this.hostValue;
+  }
+
+  /** Whether one of `matchers` accepts the host: `hostMatches(matchers, this.host())` without lower-casing a copy. */
+  hostIs(matchers: readonly HostMatcher[]): boolean {
+    if (this.hostEnd < 0) this.readHost();
+    const raw = this.hostRaw;
+    if (raw === null) return false;
+    const start = this.hostStart;
+    const length = this.hostEnd - start;
+    for (const m of matchers) {
+      if ('exact' in m) {
+        if (length === m.exact.length && foldedAt(raw, start, m.exact)) return true;
+      } else if ('suffix' in m) {
+        if (length > m.suffix.length && foldedAt(raw, this.hostEnd - m.suffix.length, m.suffix)) return true;
+      } else {
+        const host = this.host();
+        if (host !== null && m.regex.test(host)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** `normalizeHost`'s bounds in the raw host, read in place when it is ASCII. */
+  private readHost(): void {
+    const raw = this.request.host ?? this.header('host');
+    this.hostEnd = 0;
+    if (typeof raw !== 'string' || raw === '') return;
+    let start = 0;
+    let end = raw.length;
+    for (let i = 0; i < end; i++) {
+      if (raw.charCodeAt(i) > 0x7f) {
+        const host = this.host();
+        if (host !== null) {
+          this.hostRaw = host;
+          this.hostEnd = host.length;
+        }
+        return;
+      }
+    }
+    // `trim()` of an ASCII string: tab, line feed, vertical tab, form feed, carriage return, space.
+    while (start < end && isAsciiSpace(raw.charCodeAt(start))) start++;
+    while (end > start && isAsciiSpace(raw.charCodeAt(end - 1))) end--;
+    if (raw.charCodeAt(start) === 0x5b /* [ */) {
+      const close = raw.indexOf(']', start);
+      if (close >= 0 && close < end) end = close + 1;
+    } else {
+      const colon = raw.indexOf(':', start);
+      if (colon >= 0 && colon < end) end = colon;
+    }
+    if (end > start && raw.charCodeAt(end - 1) === 0x2e /* . */) end--;
+    if (end === start) return;
+    this.hostRaw = raw;
+    this.hostStart = start;
+    this.hostEnd = end;
   }
 
   /** A header's value, repeated lines joined with ", " (SPEC 10); null when absent. */
@@ -45,6 +117,20 @@ export class RequestView {
     if (this.queryValues === undefined) this.queryValues = parseQuery(this.request.query ?? '');
     return this.queryValues.get(name) ?? null;
   }
+}
+
+function isAsciiSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** `raw` at `start` holds `lower` (lower-case ASCII) with ASCII letters of either case. */
+function foldedAt(raw: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = raw.charCodeAt(start + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function readHeader(headers: HeadersLike | undefined, name: string): string | null {
@@ -120,7 +206,8 @@ function valueMatches(matcher: ValueMatcher, value: string | null): boolean {
   }
 }
 
-function hostMatches(matchers: readonly HostMatcher[], host: string | null): boolean {
+/** Host matchers against a normalized host (explain; the hot path uses `RequestView.hostIs`, tested equal). */
+export function hostMatches(matchers: readonly HostMatcher[], host: string | null): boolean {
   if (host === null) return false;
   for (const m of matchers) {
     if ('exact' in m ? host === m.exact : 'suffix' in m ? host.length > m.suffix.length && host.endsWith(m.suffix) : m.regex.test(host)) return true;
@@ -173,6 +260,45 @@ export function variantAccepts(variant: RouteVariant, view: RequestView | null, 
 export function acceptingVariant(route: CompiledRoute, view: RequestView | null): RouteVariant | null {
   for (const v of route.variants) if (variantAccepts(v, view)) return v;
   return null;
+}
+
+/**
+ * `acceptingVariant` on the hot path: the same answer, with the method decided by the
+ * variants' masks (`bit`: the request's one method bit, see `methodBit`) and no closure or
+ * array per call. `variantAccepts` stays the one written for explain's reasons.
+ */
+export function firstAccepting(route: CompiledRoute, masks: Int32Array, bit: number, view: RequestView | null): RouteVariant | null {
+  const variants = route.variants;
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[i]!;
+    if (v.methods !== null) {
+      // A named method has its own bit; OTHER_METHOD_BIT is shared, so there the list decides.
+      if (bit !== OTHER_METHOD_BIT ? (masks[i]! & bit) === 0 : view === null || view.method === undefined || !v.methods.includes(view.method)) continue;
+    }
+    if (v.host === null && v.headers === null && v.query === null) return v;
+    if (view === null) continue;
+    if (v.host !== null && !view.hostIs(v.host)) continue;
+    if (v.headers !== null && !headersHold(v.headers, view)) continue;
+    if (v.query !== null && !queryHolds(v.query, view)) continue;
+    return v;
+  }
+  return null;
+}
+
+function headersHold(conditions: readonly FieldCondition[], view: RequestView): boolean {
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i]!;
+    if (!valueMatches(c.matcher, view.header(c.name))) return false;
+  }
+  return true;
+}
+
+function queryHolds(conditions: readonly FieldCondition[], view: RequestView): boolean {
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i]!;
+    if (!valueMatches(c.matcher, view.query(c.name))) return false;
+  }
+  return true;
 }
 
 /** Method bits of a table and the guards' arrays (src/match/core.ts "Conditions"). */

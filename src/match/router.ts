@@ -13,7 +13,7 @@ import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import { codegenAvailable } from './codegen-available.js';
 import { fitsCodegen } from './codegen-lookup.js';
-import { acceptingVariant, firstVariantFor, hasConditions, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
+import { firstAccepting, firstVariantFor, hasConditions, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
 import type { BackendGuards, MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
 import { matchBuilder, type MatchBuilder } from './materialize.js';
@@ -24,12 +24,19 @@ import type { MatchRequest, RouteMatch, Router } from './types.js';
 /** Which matcher serves a router: generated TypeScript, the TypeScript interpreter, or native code. */
 export type Engine = 'generated' | 'interpreter' | 'native';
 
+const EMPTY_REQUEST: MatchRequest = Object.freeze({});
+
 class RouterImpl implements Router, CandidateSource {
   readonly backend: 'js' | 'native';
   /** The request being matched, read by `accept` (set only around a lookup with conditions). */
   private request: MatchRequest | undefined = undefined;
-  /** Its view for conditions, made on the first `accept` of a lookup. */
+  /** Its view for conditions, reset on the first `accept` of a lookup (one per router, reused). */
   private view: RequestView | null = null;
+  private readonly ownView = new RequestView({});
+  /** The request's method bit (`methodBit`), set around a lookup with conditions. */
+  private bit = 0;
+  /** Lookups with conditions under way on this router (more than 1 only when a condition re-enters `match`). */
+  private depth = 0;
   /** The variant `accept` chose last, and for which route. */
   private accepted: RouteVariant | null = null;
   private acceptedRoute = -1;
@@ -52,9 +59,16 @@ class RouterImpl implements Router, CandidateSource {
 
   /** The guards' `accept`: does some variant of this route take the current request? */
   accept(route: number): boolean {
-    // The view is made on first use: a table whose conditions are methods alone never needs one.
-    const view = (this.view ??= this.request === undefined || this.request === null ? null : new RequestView(this.request));
-    const variant = acceptingVariant(this.routes[route]!, view);
+    // The view is reset on first use: a table whose conditions are methods alone never needs one.
+    let view = this.view;
+    if (view === null && this.request !== undefined && this.request !== null) {
+      if (this.depth === 1) {
+        view = this.ownView;
+        view.reset(this.request);
+      } else view = new RequestView(this.request);
+      this.view = view;
+    }
+    const variant = firstAccepting(this.routes[route]!, this.bits!.variantMasks[route]!, this.bit, view);
     this.accepted = variant;
     this.acceptedRoute = route;
     return variant !== null;
@@ -75,16 +89,43 @@ class RouterImpl implements Router, CandidateSource {
   }
 
   private matchWithConditions(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
+    const depth = this.depth;
+    if (depth === 0) {
+      this.depth = 1;
+      try {
+        return this.conditioned(path, request, bits);
+      } finally {
+        this.depth = 0;
+        this.request = undefined;
+        if (this.view !== null) {
+          this.view = null;
+          this.ownView.reset(EMPTY_REQUEST); // keeps no reference to the request
+        }
+      }
+    }
+    // A condition (a headers function) looked a path up on this router during our walk: the
+    // outer lookup's state is put back afterwards, and the inner one uses views of its own.
+    const { request: outerRequest, view, bit, accepted, acceptedRoute } = this;
+    this.depth = depth + 1;
+    try {
+      return this.conditioned(path, request, bits);
+    } finally {
+      this.depth = depth;
+      this.request = outerRequest;
+      this.view = view;
+      this.bit = bit;
+      this.accepted = accepted;
+      this.acceptedRoute = acceptedRoute;
+    }
+  }
+
+  private conditioned(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
     const bit = methodBit(bits, request);
+    this.bit = bit;
     this.request = request;
     this.view = null;
     this.acceptedRoute = -1;
-    let index: number;
-    try {
-      index = this.matcher.lookup(path, bit);
-    } finally {
-      this.request = undefined;
-    }
+    const index = this.matcher.lookup(path, bit);
     if (index < 0) return null;
     const route = this.routes[index]!;
     const match = this.build(route, path, this.matcher.offsets);
@@ -93,12 +134,11 @@ class RouterImpl implements Router, CandidateSource {
     let variant: RouteVariant | null;
     if (bits.checked[index] === 1) {
       // `accept` chose it during the walk (the last route it accepted is the one returned).
-      variant = this.acceptedRoute === index ? this.accepted : acceptingVariant(route, this.view);
+      variant = this.acceptedRoute === index ? this.accepted : firstAccepting(route, bits.variantMasks[index]!, bit, this.view);
     } else {
       // Methods are the only conditions here: the first variant whose mask holds the method.
       variant = variants[firstVariantFor(bits.variantMasks[index]!, bit)]!;
     }
-    this.view = null;
     if (variant !== null && variant !== variants[0]) {
       match.variant = variant;
       match.target = variant.target;

@@ -11,6 +11,7 @@
  * the lookup ends, so a router keeps nothing of the paths it has seen. Lookups of ordinary
  * paths never touch it beyond one counter check.
  */
+import type { RangeRegex } from '../regex/linear.js';
 import type { LinearRegex } from '../table/route.js';
 
 export const LONG_SEGMENT = 64;
@@ -62,13 +63,13 @@ export class SegmentEnds {
     if (e <= pos) return false;
     if (e - pos < LONG) {
       if (this.counting) this.work += e - pos;
-      return asciiOnly(path, pos, e) && regex.test(path.slice(pos, e));
+      return asciiOnly(path, pos, e) && testSegment(regex, path, pos, e);
     }
     const key = id + ':' + pos;
     let result = this.tests.get(key);
     if (result === undefined) {
       if (this.counting) this.work += e - pos;
-      result = asciiOnly(path, pos, e) && regex.test(path.slice(pos, e));
+      result = asciiOnly(path, pos, e) && testSegment(regex, path, pos, e);
       this.tests.set(key, result);
       this.known++;
     }
@@ -83,6 +84,12 @@ export class SegmentEnds {
       this.known = 0;
     }
   }
+}
+
+/** In place where the regex can (every one src/regex compiles), else on a slice. */
+function testSegment(regex: LinearRegex, path: string, pos: number, e: number): boolean {
+  const range = (regex as Partial<RangeRegex>).testRange;
+  return range !== undefined ? range(path, pos, e) : regex.test(path.slice(pos, e));
 }
 
 function asciiOnly(path: string, pos: number, e: number): boolean {

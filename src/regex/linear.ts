@@ -10,6 +10,7 @@
  */
 import { RE2JS } from 're2js';
 import type { LinearRegex } from '../table/route.js';
+import { compileFastRegex } from './fast.js';
 import { expandedSize } from './size.js';
 
 /** SPEC 10.2: a REGEX source is at most 256 characters. */
@@ -48,7 +49,16 @@ export function createRegexBudget(total = MAX_TABLE_REGEX_SIZE): RegexBudget {
  * entry goes first. A `LinearRegex` holds no per-match state, so sharing is safe.
  */
 const CACHE_SIZE = 1024;
-const cache = new Map<string, LinearRegex>();
+const cache = new Map<string, RangeRegex>();
+
+/**
+ * What `compileLinearRegex` returns: a `LinearRegex` that can also test a range of a string
+ * without slicing it (the matchers test a path segment in place).
+ */
+export interface RangeRegex extends LinearRegex {
+  /** `test(value.slice(start, end))`, for 0 <= start <= end <= value.length. Never throws. */
+  testRange(value: string, start: number, end: number): boolean;
+}
 
 export interface RegexError {
   /** The engine's reason (or the length limit), for the issue's message. */
@@ -63,7 +73,7 @@ export interface RegexError {
  * the syntax or over a limit comes back as `{ error }`. With a `budget`, the source's
  * expanded size is charged to it (once per distinct source).
  */
-export function compileLinearRegex(source: string, budget?: RegexBudget): LinearRegex | RegexError {
+export function compileLinearRegex(source: string, budget?: RegexBudget): RangeRegex | RegexError {
   if (typeof source !== 'string') return { error: 'a regular expression must be a string' };
   if (source.length > MAX_REGEX_LENGTH) {
     return { error: `the regular expression is ${source.length} characters long; the limit is ${MAX_REGEX_LENGTH}`, tooLong: true };
@@ -88,23 +98,34 @@ export function compileLinearRegex(source: string, budget?: RegexBudget): Linear
   } catch (cause) {
     return { error: cause instanceof Error ? cause.message : String(cause) };
   }
-  const compiled: LinearRegex = Object.freeze({
-    source,
-    test(value: string): boolean {
-      if (typeof value !== 'string') return false;
-      try {
-        // `matches` is anchored at both ends (the whole input), unlike `test`/`find`.
-        return re.matches(value);
-      } catch {
-        return false;
-      }
-    },
-  });
+  // The common constraint forms run as a class loop (./fast.ts), exactly re2js's answer.
+  const fast = compileFastRegex(source);
+  const whole = (value: string): boolean => {
+    try {
+      // `matches` is anchored at both ends (the whole input), unlike `test`/`find`.
+      return re.matches(value);
+    } catch {
+      return false;
+    }
+  };
+  const compiled: RangeRegex = Object.freeze(
+    fast !== null
+      ? {
+          source,
+          test: (value: string): boolean => typeof value === 'string' && fast(value, 0, value.length),
+          testRange: fast,
+        }
+      : {
+          source,
+          test: (value: string): boolean => typeof value === 'string' && whole(value),
+          testRange: (value: string, start: number, end: number): boolean => whole(value.slice(start, end)),
+        },
+  );
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(source, compiled);
   return compiled;
 }
 
-export function isRegexError(value: LinearRegex | RegexError): value is RegexError {
+export function isRegexError<T extends LinearRegex>(value: T | RegexError): value is RegexError {
   return 'error' in value;
 }
