@@ -7,7 +7,7 @@
  *
  * Batching is what keeps a line cheap (bench/results/notes-observability.md): without a
  * minimum length sonic-boom starts a write (a thread-pool round trip and a syscall) for almost
- * every line, which cost more CPU than building the line. Lines wait until ~3 KB are buffered,
+ * every line, which cost more CPU than building the line. Lines wait until a batch is buffered,
  * or at most FLUSH_MS; the command's own messages are flushed at once.
  */
 import type { AccessLogEntry } from '../proxy/index.js';
@@ -31,16 +31,17 @@ const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /**
  * The most a line waits in the buffer: a quiet gateway's lines still reach the collector
- * promptly. Writes start earlier, as soon as MIN_WRITE bytes are buffered.
+ * promptly. Writes start earlier, as soon as a batch (BATCH) is buffered.
  */
 export const FLUSH_MS = 200;
 /**
- * One write per ~3 KB of lines (15 to 20 of them), each write at most PIPE_BUF (4,096 bytes on
- * Linux) of whole lines: with `--workers N` every worker writes to the same stdout, and a
- * pipe keeps writes of that size whole, so two workers' lines never interleave mid-line.
+ * Write sizes (bytes): a write starts once `min` bytes of lines are buffered, and carries at
+ * most `max` bytes of whole lines. One process alone on stdout batches ~12 KB (50 to 60
+ * lines a write). Cluster workers share stdout, and a pipe keeps a write whole only up to
+ * PIPE_BUF (4,096 bytes on Linux): their writes stay under it, so two workers' lines never
+ * interleave mid-line.
  */
-const MIN_WRITE = 3072;
-const MAX_WRITE = 4096;
+const BATCH = { alone: { min: 12_288, max: 16_384 }, shared: { min: 3_072, max: 4_096 } };
 
 /**
  * The fields of one JSON access-log line, in a stable order (`time` is added by the logger).
@@ -82,13 +83,14 @@ export function isoTimeCached(): () => string {
   };
 }
 
-export async function createAccessLog(mode: AccessLogMode, io: Io): Promise<AccessLog> {
+export async function createAccessLog(mode: AccessLogMode, io: Io, opts: { sharedStdout?: boolean } = {}): Promise<AccessLog> {
   if (mode === 'off') return { onRequest: undefined, io, flush() {} };
   if (mode === 'text') return { onRequest: (entry) => io.out(formatAccessLog(entry)), io, flush() {} };
   const { pino } = await import('pino');
   // sync: false: writes are queued and made by sonic-boom off the request path, batched
-  // (MIN_WRITE), and at least every FLUSH_MS (its periodic flush timer is unref'd).
-  const destination = pino.destination({ dest: 1, sync: false, minLength: MIN_WRITE, maxWrite: MAX_WRITE, periodicFlush: FLUSH_MS });
+  // (BATCH), and at least every FLUSH_MS (its periodic flush timer is unref'd).
+  const batch = opts.sharedStdout === true ? BATCH.shared : BATCH.alone;
+  const destination = pino.destination({ dest: 1, sync: false, minLength: batch.min, maxWrite: batch.max, periodicFlush: FLUSH_MS });
   const logger = pino(
     {
       // No pid/hostname on every line: a collector knows where it reads from.
