@@ -79,7 +79,10 @@ async function ready(url, child) {
 }
 
 const cli = process.env.AF_ROUTES_CLI ?? join(root, 'dist', 'cli.js');
-const serveWith = (path) => (...args) => (port) => [path, 'serve', table, '--port', String(port), '--no-watch', ...args];
+const serveWith =
+  (path) =>
+  (...args) =>
+  (port) => [path, 'serve', table, '--port', String(port), '--no-watch', ...args];
 const serve = serveWith(cli);
 const allConfigs = {
   off: serve('--access-log', 'off'),
@@ -95,7 +98,12 @@ const configs = Object.fromEntries(Object.entries(allConfigs).filter(([name]) =>
 // interleaved rounds (a change's before and after under the same neighbours' load).
 if (process.env.BEFORE !== undefined) {
   const before = serveWith(process.env.BEFORE);
-  const args = { off: ['--access-log', 'off'], json: ['--access-log', 'json'], metrics: ['--access-log', 'off', '--admin-port', '0'], 'json+metrics': ['--access-log', 'json', '--admin-port', '0'] };
+  const args = {
+    off: ['--access-log', 'off'],
+    json: ['--access-log', 'json'],
+    metrics: ['--access-log', 'off', '--admin-port', '0'],
+    'json+metrics': ['--access-log', 'json', '--admin-port', '0'],
+  };
   for (const [name, a] of Object.entries(args)) if (configs[name] !== undefined) configs[`${name} [before]`] = before(...a);
 }
 
@@ -148,9 +156,13 @@ for (const name of Object.keys(results))
   console.log(`| ${name} | ${Math.round(rps(name))} | ${(rps(name) / rps(base)).toFixed(3)} | ${cpu(name).toFixed(0)} | ${(cpu(name) / cpu(base)).toFixed(3)} |`);
 if (results.json !== undefined && results['fastify (logger on)'] !== undefined) {
   const f = 'fastify (logger on)';
-  console.log(`\nAt equal logging (JSON lines through pino): ours (json) / fastify = ${(rps('json') / rps(f)).toFixed(2)}x req/s, ${(cpu(f) / cpu('json')).toFixed(2)}x less CPU per request (goal: >= 1.5x req/s)`);
+  console.log(
+    `\nAt equal logging (JSON lines through pino): ours (json) / fastify = ${(rps('json') / rps(f)).toFixed(2)}x req/s, ${(cpu(f) / cpu('json')).toFixed(2)}x less CPU per request (goal: >= 1.5x req/s)`,
+  );
 }
 if (results['json+metrics'] !== undefined && results['json+metrics, 2 workers'] !== undefined)
   console.log(`--workers 2 / 1 (json+metrics): ${(rps('json+metrics, 2 workers') / rps('json+metrics')).toFixed(2)}x req/s`);
 if (results.off !== undefined && results['json+metrics'] !== undefined)
-  console.log(`Logging + metrics cost: ${((1 - rps('json+metrics') / rps('off')) * 100).toFixed(1)}% of req/s (goal: <= 10%), ${(cpu('json+metrics') - cpu('off')).toFixed(0)} µs CPU per request`);
+  console.log(
+    `Logging + metrics cost: ${((1 - rps('json+metrics') / rps('off')) * 100).toFixed(1)}% of req/s (goal: <= 10%), ${(cpu('json+metrics') - cpu('off')).toFixed(0)} µs CPU per request`,
+  );
