@@ -10,10 +10,18 @@
  *   metrics    --admin-port 0 (the OpenTelemetry SDK records every request)
  *   json+metrics
  *   workers2   json+metrics with --workers 2
+ *   fastify    @fastify/http-proxy with its logger on (./fastify-logged.mjs), the same upstream:
+ *              ours at equal logging is `json` (both write JSON lines through pino)
+ * Every server's stdout (the access log) goes to /dev/null, so the figures are the cost of
+ * producing the lines, not of a reader keeping up with them.
  * Usage: node bench/proxy/observability.mjs [seconds=5] [rounds=2] [connections=50]
+ *   ONLY=off,json,fastify node bench/proxy/observability.mjs ...   runs only those configurations
+ *   AF_ROUTES_CLI=path/to/cli.js ...                                  another build than dist/cli.js
+ *   BEFORE=path/to/old/cli.js ...     adds "<name> [before]" rows: the same configurations with an older build
  */
 import { spawn } from 'node:child_process';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -41,16 +49,63 @@ function firstLine(child, re) {
 }
 
 const upstream = spawn(process.execPath, [join(here, 'upstream.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
-const { port } = JSON.parse((await firstLine(upstream, /^(\{.*\})\n/))[1]);
-const table = JSON.stringify({ '/api/*': `http://127.0.0.1:${port}` });
+const { port: port0 } = JSON.parse((await firstLine(upstream, /^(\{.*\})\n/))[1]);
+const table = JSON.stringify({ '/api/*': `http://127.0.0.1:${port0}` });
 
-const configs = {
-  off: ['--access-log', 'off'],
-  json: ['--access-log', 'json'],
-  metrics: ['--access-log', 'off', '--admin-port', '0'],
-  'json+metrics': ['--access-log', 'json', '--admin-port', '0'],
-  'json+metrics, 2 workers': ['--access-log', 'json', '--admin-port', '0', '--workers', '2'],
+/** A port free now (the server under test binds it next; stdout is /dev/null, so no line tells it). */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200 (the server under test is up). */
+async function ready(url, child) {
+  let exited = null;
+  child.once('exit', (code) => (exited = code));
+  for (let i = 0; i < 200; i++) {
+    if (exited !== null) throw new Error(`server exited ${exited} before answering`);
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not answer within 10 s`);
+}
+
+const cli = process.env.AF_ROUTES_CLI ?? join(root, 'dist', 'cli.js');
+const serveWith =
+  (path) =>
+  (...args) =>
+  (port) => [path, 'serve', table, '--port', String(port), '--no-watch', ...args];
+const serve = serveWith(cli);
+const allConfigs = {
+  off: serve('--access-log', 'off'),
+  json: serve('--access-log', 'json'),
+  metrics: serve('--access-log', 'off', '--admin-port', '0'),
+  'json+metrics': serve('--access-log', 'json', '--admin-port', '0'),
+  'json+metrics, 2 workers': serve('--access-log', 'json', '--admin-port', '0', '--workers', '2'),
+  'fastify (logger on)': (port) => [join(here, 'fastify-logged.mjs'), JSON.stringify({ upstream: `http://127.0.0.1:${port0}`, port })],
 };
+const only = process.env.ONLY?.split(',');
+const configs = Object.fromEntries(Object.entries(allConfigs).filter(([name]) => only === undefined || only.some((o) => name === o || name.startsWith(o + ' '))));
+// BEFORE=path/to/old/cli.js: every `serve` configuration also runs with that build, in the same
+// interleaved rounds (a change's before and after under the same neighbours' load).
+if (process.env.BEFORE !== undefined) {
+  const before = serveWith(process.env.BEFORE);
+  const args = {
+    off: ['--access-log', 'off'],
+    json: ['--access-log', 'json'],
+    metrics: ['--access-log', 'off', '--admin-port', '0'],
+    'json+metrics': ['--access-log', 'json', '--admin-port', '0'],
+  };
+  for (const [name, a] of Object.entries(args)) if (configs[name] !== undefined) configs[`${name} [before]`] = before(...a);
+}
 
 /** utime + stime (clock ticks) of `pid` and its children (cluster workers). */
 function cpuTicks(pid) {
@@ -71,19 +126,19 @@ function cpuTicks(pid) {
 }
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
-async function measure(args) {
-  // stdout (where the access log goes) is read and discarded; stderr to /dev/null.
+async function measure(argv) {
   const devnull = openSync('/dev/null', 'w');
-  const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', table, '--port', '0', '--no-watch', ...args], { stdio: ['ignore', 'pipe', devnull] });
-  const m = await firstLine(child, /Listening on (http:\/\/[^\s"\\]+)/);
-  const url = m[1] + '/api/small';
+  const port = await freePort();
+  const child = spawn(process.execPath, argv(port), { stdio: ['ignore', devnull, devnull] });
+  const url = `http://127.0.0.1:${port}/api/small`;
+  await ready(url, child);
   await new Promise((r, j) => autocannon({ url, connections, duration: 1 }, (e) => (e ? j(e) : r())));
   const cpu0 = cpuTicks(child.pid);
   const res = await new Promise((r, j) => autocannon({ url, connections, duration: seconds, pipelining: 1 }, (e, x) => (e ? j(e) : r(x))));
   const cpuUs = (cpuTicks(child.pid) - cpu0) * TICK_US;
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
-  if (res.non2xx > 0 || res.errors > 0) throw new Error(`${args.join(' ')}: ${res.non2xx} non-2xx, ${res.errors} errors`);
+  if (res.non2xx > 0 || res.errors > 0) throw new Error(`${argv(port).join(' ')}: ${res.non2xx} non-2xx, ${res.errors} errors`);
   return { rps: res.requests.average, usPerRequest: cpuUs / res.requests.total };
 }
 
@@ -96,5 +151,18 @@ const rps = (name) => median(results[name].map((x) => x.rps));
 const cpu = (name) => median(results[name].map((x) => x.usPerRequest));
 console.log(`| configuration | req/s (median of ${rounds} x ${seconds}s, ${connections} connections) | vs off | gateway CPU µs per request | vs off |`);
 console.log('| --- | ---: | ---: | ---: | ---: |');
+const base = results.off !== undefined ? 'off' : Object.keys(results)[0];
 for (const name of Object.keys(results))
-  console.log(`| ${name} | ${Math.round(rps(name))} | ${(rps(name) / rps('off')).toFixed(3)} | ${cpu(name).toFixed(0)} | ${(cpu(name) / cpu('off')).toFixed(3)} |`);
+  console.log(`| ${name} | ${Math.round(rps(name))} | ${(rps(name) / rps(base)).toFixed(3)} | ${cpu(name).toFixed(0)} | ${(cpu(name) / cpu(base)).toFixed(3)} |`);
+if (results.json !== undefined && results['fastify (logger on)'] !== undefined) {
+  const f = 'fastify (logger on)';
+  console.log(
+    `\nAt equal logging (JSON lines through pino): ours (json) / fastify = ${(rps('json') / rps(f)).toFixed(2)}x req/s, ${(cpu(f) / cpu('json')).toFixed(2)}x less CPU per request (goal: >= 1.5x req/s)`,
+  );
+}
+if (results['json+metrics'] !== undefined && results['json+metrics, 2 workers'] !== undefined)
+  console.log(`--workers 2 / 1 (json+metrics): ${(rps('json+metrics, 2 workers') / rps('json+metrics')).toFixed(2)}x req/s`);
+if (results.off !== undefined && results['json+metrics'] !== undefined)
+  console.log(
+    `Logging + metrics cost: ${((1 - rps('json+metrics') / rps('off')) * 100).toFixed(1)}% of req/s (goal: <= 10%), ${(cpu('json+metrics') - cpu('off')).toFixed(0)} µs CPU per request`,
+  );

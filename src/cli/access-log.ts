@@ -4,6 +4,11 @@
  * object into a buffer, and the write to stdout happens off it, batched. pino loads only when
  * JSON is asked for. In JSON mode the command's own messages (listening, reloads) become JSON
  * lines too, so stdout stays one format a log collector can parse.
+ *
+ * Batching is what keeps a line cheap (bench/results/notes-observability.md): without a
+ * minimum length sonic-boom starts a write (a thread-pool round trip and a syscall) for almost
+ * every line, which cost more CPU than building the line. Lines wait until a batch is buffered,
+ * or at most FLUSH_MS; the command's own messages are flushed at once.
  */
 import type { AccessLogEntry } from '../proxy/index.js';
 import type { Io } from './commands.js';
@@ -24,42 +29,93 @@ export interface AccessLog {
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
-/** The fields of one JSON access-log line, in a stable order (`time` is added by the logger). */
+/**
+ * The most a line waits in the buffer: a quiet gateway's lines still reach the collector
+ * promptly. Writes start earlier, as soon as a batch (BATCH) is buffered.
+ */
+export const FLUSH_MS = 200;
+/**
+ * Write sizes (bytes): a write starts once `min` bytes of lines are buffered, and carries at
+ * most `max` bytes of whole lines. One process alone on stdout batches ~12 KB (50 to 60
+ * lines a write). Cluster workers share stdout, and a pipe keeps a write whole only up to
+ * PIPE_BUF (4,096 bytes on Linux): their writes stay under it, so two workers' lines never
+ * interleave mid-line.
+ */
+const BATCH = { alone: { min: 12_288, max: 16_384 }, shared: { min: 3_072, max: 4_096 } };
+
+/**
+ * The fields of one JSON access-log line, in a stable order (`time` is added by the logger).
+ * One object literal of a fixed shape; pino leaves out the fields that are undefined.
+ */
 export function accessLogRecord(e: AccessLogEntry): Record<string, unknown> {
-  const r: Record<string, unknown> = { method: e.method, path: e.path, route: e.route };
-  if (e.name !== undefined) r['name'] = e.name;
-  if (e.variant !== undefined) r['variant'] = e.variant;
-  if (e.target !== undefined) r['target'] = e.target;
-  r['status'] = e.status;
-  if (e.upstreamStatus !== undefined) r['upstreamStatus'] = e.upstreamStatus;
-  if (e.attempts !== undefined) r['attempts'] = e.attempts;
-  r['ms'] = round(e.ms);
-  if (e.upstreamMs !== undefined) r['upstreamMs'] = round(e.upstreamMs);
-  if (e.bytesIn !== undefined) r['bytesIn'] = e.bytesIn;
-  if (e.bytesOut !== undefined) r['bytesOut'] = e.bytesOut;
-  if (e.error !== undefined) r['error'] = e.error;
-  return r;
+  return {
+    method: e.method,
+    path: e.path,
+    route: e.route,
+    name: e.name,
+    variant: e.variant,
+    target: e.target,
+    status: e.status,
+    upstreamStatus: e.upstreamStatus,
+    attempts: e.attempts,
+    ms: round(e.ms),
+    upstreamMs: e.upstreamMs === undefined ? undefined : round(e.upstreamMs),
+    bytesIn: e.bytesIn,
+    bytesOut: e.bytesOut,
+    error: e.error,
+  };
 }
 
-export async function createAccessLog(mode: AccessLogMode, io: Io): Promise<AccessLog> {
+/**
+ * pino's `timestamp`: `,"time":"<ISO 8601>"`, formatted once per millisecond (pino's
+ * `isoTime` formats a Date for every line; under load several lines share a millisecond).
+ */
+export function isoTimeCached(): () => string {
+  let last = -1;
+  let text = '';
+  return () => {
+    const now = Date.now();
+    if (now !== last) {
+      last = now;
+      text = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return text;
+  };
+}
+
+export async function createAccessLog(mode: AccessLogMode, io: Io, opts: { sharedStdout?: boolean } = {}): Promise<AccessLog> {
   if (mode === 'off') return { onRequest: undefined, io, flush() {} };
   if (mode === 'text') return { onRequest: (entry) => io.out(formatAccessLog(entry)), io, flush() {} };
   const { pino } = await import('pino');
-  // sync: false: writes are queued and flushed by sonic-boom as the fd accepts them.
-  const destination = pino.destination({ dest: 1, sync: false });
+  // sync: false: writes are queued and made by sonic-boom off the request path, batched
+  // (BATCH), and at least every FLUSH_MS (its periodic flush timer is unref'd).
+  const batch = opts.sharedStdout === true ? BATCH.shared : BATCH.alone;
+  const destination = pino.destination({ dest: 1, sync: false, minLength: batch.min, maxWrite: batch.max, periodicFlush: FLUSH_MS });
   const logger = pino(
     {
       // No pid/hostname on every line: a collector knows where it reads from.
       base: null,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeCached(),
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,
   );
+  const flushSoon = (): void => {
+    try {
+      destination.flush();
+    } catch {
+      // Destroyed (the process is exiting): nothing to write to.
+    }
+  };
   return {
     onRequest: (entry) => logger.info(accessLogRecord(entry)),
     io: {
-      out: (text) => logger.info({ msg: text }),
+      // The command's own messages (listening, reloads, drain) are rare and awaited by whoever
+      // reads stdout: written at once, with whatever lines are buffered before them.
+      out: (text) => {
+        logger.info({ msg: text });
+        flushSoon();
+      },
       err: (text) => io.err(text),
     },
     flush() {

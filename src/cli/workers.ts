@@ -40,7 +40,8 @@ function isMessage(m: unknown): m is { af: string } {
 
 /** A cluster worker: waits for the table, serves it, answers metric requests, drains when told. */
 export async function runWorker(flags: TableFlags & { host?: string; port?: number | undefined }, settings: ServeSettings, io: Io): Promise<number> {
-  const log = await createAccessLog(settings.accessLog, io);
+  // Every worker writes to the same stdout: writes small enough to stay whole on a pipe.
+  const log = await createAccessLog(settings.accessLog, io, { sharedStdout: true });
   const send = (m: ToPrimary) => {
     if (process.connected) process.send!(m);
   };

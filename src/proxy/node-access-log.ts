@@ -1,4 +1,9 @@
-/** The access log of the Node transport: one entry per request, reported when its response closes. */
+/**
+ * The access log of the Node transport: one entry per request, reported when its response
+ * closes, with the request body bytes actually read from the client (and forwarded) and the
+ * response body bytes relayed (counted by ./node-relay.ts as chunks go out, so a chunked
+ * response counts its payload, not its chunk framing).
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
 import type { AttemptObservation, RequestObservation } from '../telemetry/observer.js';
@@ -25,16 +30,39 @@ export interface LogState {
   attempt?: AttemptObservation;
 }
 
-function declaredLength(req: IncomingMessage): number | undefined {
+/**
+ * Whether the request may carry a body: a declared non-zero length, a chunked (or otherwise
+ * transfer-coded) body, or HTTP/2, where a body needs neither header.
+ */
+function mayHaveBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
-  if (cl === undefined) return req.headers['transfer-encoding'] === undefined ? 0 : undefined;
-  const n = Number(cl);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  if (cl !== undefined) return cl !== '0';
+  return req.headers['transfer-encoding'] !== undefined || req.httpVersionMajor === 2;
 }
+
+/**
+ * Counts the request body bytes as whoever forwards the body reads them, without a copy:
+ * a 'data' listener sees every chunk the stream hands out, whether it is piped (undici's
+ * 'data' listener), iterated (the attempt loop's `read()`), or buffered for a retry.
+ * `prependListener` because `on('data')` would switch the stream to flowing mode before its
+ * reader is attached, dropping chunks; EventEmitter's prepend does not (Readable overrides
+ * only `on`). A body nobody reads is dumped by Node with its 'data' listeners removed: not
+ * counted, as it was not forwarded.
+ */
+function countBody(req: IncomingMessage): { bytes: number } {
+  const counter = { bytes: 0 };
+  req.prependListener('data', (chunk: Buffer | string) => {
+    counter.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+  });
+  return counter;
+}
+
+const NO_BODY: { readonly bytes: number } = { bytes: 0 };
 
 /** Reports one access-log entry when `res` closes (finished, failed or abandoned). */
 export function trackResponse(req: IncomingMessage, res: ServerResponse, started: number, onRequest: ((entry: AccessLogEntry) => void) | undefined, state: LogState): void {
   if (!onRequest && state.observation === null) return;
+  const bodyIn = mayHaveBody(req) ? countBody(req) : NO_BODY;
   res.once('close', () => {
     // Closed before the response was complete, with no upstream error to blame: the client left.
     if (!res.writableFinished && state.error === undefined) state.error = 'client-closed-request';
@@ -56,8 +84,8 @@ export function trackResponse(req: IncomingMessage, res: ServerResponse, started
       entry.attempts = state.attempts ?? 1;
       if (state.upstreamMs !== undefined) entry.upstreamMs = state.upstreamMs;
     }
-    const bytesIn = declaredLength(req);
-    if (bytesIn !== undefined) entry.bytesIn = bytesIn;
+    const bytesIn = bodyIn.bytes;
+    entry.bytesIn = bytesIn;
     entry.bytesOut = state.bytesOut;
     state.observation?.end(entry.status, entry.ms, entry.error, bytesIn, state.bytesOut);
     if (!onRequest) return;

@@ -14,7 +14,7 @@ export const METRIC = Object.freeze({
   clientDuration: 'http.client.request.duration',
   /** Counter (By): response body bytes sent to clients, per route. */
   responseBytes: 'routing.response.bytes',
-  /** Counter (By): request body bytes received (declared `content-length`), per route. */
+  /** Counter (By): request body bytes read from clients and forwarded (chunked bodies included), per route. */
   requestBytes: 'routing.request.bytes',
   /** Counter: retries of an upstream request (`reason`). */
   retries: 'routing.retries',

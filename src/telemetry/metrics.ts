@@ -42,11 +42,93 @@ export interface RouteMetrics extends EventSink {
   active(): boolean;
 }
 
+/**
+ * Per-request attribute objects, built once per route, target, method and status and reused
+ * (bench/results/notes-observability.md): building a fresh object for every measurement cost
+ * more than the SDK's recording. All keys are bounded: route names and targets come from the
+ * table, methods are the known set or `_OTHER`, statuses are three digits, errors are the
+ * `ProxyErrorCode`s. The SDK still hashes the attributes on every record; what it never sees
+ * again is our allocation.
+ */
+class RouteAttributes {
+  /** `{ http.route }` (empty for requests no route took): the bytes counters' and events' attributes. */
+  readonly route: Attributes;
+  /** Server duration attributes by `status * 16 + method index` (no error). */
+  private readonly server = new Map<number, Attributes>();
+  /** Server or client attributes with an `error.type`, by a string key (failures only). */
+  private readonly failed = new Map<string, Attributes>();
+  private readonly targets = new Map<string, TargetAttributes>();
+  /** Cache lookups by status, for routes with a cache (one event per request). */
+  private readonly cache = new Map<string, Attributes>();
+  /** Request and response body bytes so far (observed by the bytes counters at collection). */
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(readonly name: string | null) {
+    this.route = name === null ? {} : { [ATTR.route]: name };
+  }
+
+  serverAttributes(method: string, status: number, error: string | undefined): Attributes {
+    const m = methodIndex(method);
+    if (error !== undefined) {
+      const key = `${m} ${status} ${error}`;
+      let a = this.failed.get(key);
+      if (a === undefined) this.failed.set(key, (a = { ...this.withRoute(m, status), [ATTR.errorType]: error }));
+      return a;
+    }
+    const key = status * 16 + m;
+    let a = this.server.get(key);
+    if (a === undefined) this.server.set(key, (a = this.withRoute(m, status)));
+    return a;
+  }
+
+  attemptAttributes(method: string, origin: string, status: number | undefined, error: string | undefined): Attributes {
+    let t = this.targets.get(origin);
+    if (t === undefined) this.targets.set(origin, (t = new TargetAttributes(this.name, origin)));
+    return t.attributes(methodIndex(method), status, error);
+  }
+
+  cacheAttributes(status: string): Attributes {
+    let a = this.cache.get(status);
+    if (a === undefined) this.cache.set(status, (a = { ...this.route, [ATTR.cacheStatus]: status }));
+    return a;
+  }
+
+  private withRoute(m: number, status: number): Attributes {
+    const a: Attributes = { [ATTR.method]: METHODS[m]!, [ATTR.status]: status };
+    if (this.name !== null) a[ATTR.route] = this.name;
+    return a;
+  }
+}
+
+/** One upstream origin of one route: its address and port parsed once. */
+class TargetAttributes {
+  private readonly base: Attributes;
+  private readonly byKey = new Map<string | number, Attributes>();
+
+  constructor(route: string | null, origin: string) {
+    const { address, port } = originAttributes(origin);
+    this.base = { [ATTR.serverAddress]: address, [ATTR.serverPort]: port };
+    if (route !== null) this.base[ATTR.route] = route;
+  }
+
+  attributes(m: number, status: number | undefined, error: string | undefined): Attributes {
+    // Attempts with no status (the upstream did not answer) key as status 0.
+    const key: string | number = error === undefined ? (status ?? 0) * 16 + m : `${m} ${status ?? 0} ${error}`;
+    let a = this.byKey.get(key);
+    if (a === undefined) {
+      a = { [ATTR.method]: METHODS[m]!, ...this.base };
+      if (status !== undefined) a[ATTR.status] = status;
+      if (error !== undefined) a[ATTR.errorType] = error;
+      this.byKey.set(key, a);
+    }
+    return a;
+  }
+}
+
 interface Instruments {
   server: Histogram;
   client: Histogram;
-  bytesIn: Counter;
-  bytesOut: Counter;
   retries: Counter;
   ejections: Counter;
   health: Counter;
@@ -56,17 +138,29 @@ interface Instruments {
   auth: Counter;
   noRoute: Counter;
   notAllowed: Counter;
+  /** The attribute cache and byte totals of each route (null: requests no route took). */
+  routes: Map<string | null, RouteAttributes>;
 }
 
 function instruments(meter: Meter): Instruments {
   const duration = (name: string, description: string) =>
     meter.createHistogram(name, { unit: 's', description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] } });
   const counter = (name: string, description: string, unit = '1') => meter.createCounter(name, { description, unit, valueType: ValueType.INT });
+  const routes = new Map<string | null, RouteAttributes>();
+  // Bytes are summed per route in plain numbers and reported when the SDK collects
+  // (asynchronous counters): a request adds two numbers instead of making two SDK records.
+  const bytes = (name: string, description: string, read: (r: RouteAttributes) => number) =>
+    meter.createObservableCounter(name, { description, unit: 'By', valueType: ValueType.INT }).addCallback((result) => {
+      for (const r of routes.values()) {
+        const value = read(r);
+        if (r.name !== null && value > 0) result.observe(value, r.route);
+      }
+    });
+  bytes(METRIC.requestBytes, 'Request body bytes received from clients and forwarded', (r) => r.bytesIn);
+  bytes(METRIC.responseBytes, 'Response body bytes sent to clients', (r) => r.bytesOut);
   return {
     server: duration(METRIC.serverDuration, 'Duration of requests answered by the gateway'),
     client: duration(METRIC.clientDuration, 'Duration of each upstream attempt'),
-    bytesIn: counter(METRIC.requestBytes, 'Request body bytes received (declared content-length)', 'By'),
-    bytesOut: counter(METRIC.responseBytes, 'Response body bytes sent to clients', 'By'),
     retries: counter(METRIC.retries, 'Upstream retries'),
     ejections: counter(METRIC.ejections, 'Targets ejected from a balancer'),
     health: counter(METRIC.healthChanges, 'Target health changes'),
@@ -76,14 +170,29 @@ function instruments(meter: Meter): Instruments {
     auth: counter(METRIC.authFailures, 'Requests refused by auth'),
     noRoute: counter(METRIC.noRoute, 'Requests no route takes'),
     notAllowed: counter(METRIC.methodNotAllowed, 'Requests refused 405'),
+    routes,
   };
 }
 
+function routeOf(i: Instruments, name: string | null): RouteAttributes {
+  let r = i.routes.get(name);
+  if (r === undefined) i.routes.set(name, (r = new RouteAttributes(name)));
+  return r;
+}
+
 /** The HTTP semantic conventions' method set; anything else is `_OTHER` (bounded cardinality). */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+const METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY', '_OTHER'];
+const OTHER = METHODS.length - 1;
+
+function methodIndex(method: string): number {
+  // GET first: most requests are.
+  if (method === 'GET') return 0;
+  const i = METHODS.indexOf(method);
+  return i === -1 ? OTHER : i;
+}
 
 export function methodAttribute(method: string): string {
-  return KNOWN_METHODS.has(method) ? method : '_OTHER';
+  return METHODS[methodIndex(method)]!;
 }
 
 /** `http://host:port` → address and port (the scheme's default when absent). */
@@ -101,7 +210,7 @@ function record(i: Instruments, event: RoutingEvent): void {
       i.noRoute.add(1);
       return;
     case 'method-not-allowed':
-      i.notAllowed.add(1, { [ATTR.route]: event.route });
+      i.notAllowed.add(1, routeOf(i, event.route).route);
       return;
     case 'retry':
       i.retries.add(1, { [ATTR.route]: event.route, [ATTR.target]: event.target, [ATTR.reason]: event.reason });
@@ -114,13 +223,13 @@ function record(i: Instruments, event: RoutingEvent): void {
       return;
     case 'rate-limited':
       // The key (a client address or API key) is deliberately not an attribute: unbounded cardinality.
-      i.rateLimited.add(1, { [ATTR.route]: event.route });
+      i.rateLimited.add(1, routeOf(i, event.route).route);
       return;
     case 'rate-limit-store-error':
       i.storeErrors.add(1, { [ATTR.route]: event.route });
       return;
     case 'cache':
-      i.cache.add(1, { [ATTR.route]: event.route, [ATTR.cacheStatus]: event.status });
+      i.cache.add(1, routeOf(i, event.route).cacheAttributes(event.status));
       return;
     case 'auth-failure':
       i.auth.add(1, { [ATTR.route]: event.route, [ATTR.authScheme]: event.scheme, [ATTR.reason]: event.reason });
@@ -143,24 +252,18 @@ export function createRouteMetrics(): RouteMetrics {
     recordRequest(r) {
       const i = follow.current();
       if (i === null) return;
-      const attributes: Attributes = { [ATTR.method]: methodAttribute(r.method), [ATTR.status]: r.status };
-      if (r.route !== null) attributes[ATTR.route] = r.route;
-      if (r.error !== undefined) attributes[ATTR.errorType] = r.error;
-      i.server.record(r.seconds, attributes);
+      const route = routeOf(i, r.route);
+      i.server.record(r.seconds, route.serverAttributes(r.method, r.status, r.error));
+      // Counted only for requests a route took (a 404's body is the gateway's, not a route's).
       if (r.route !== null) {
-        if (r.bytesIn) i.bytesIn.add(r.bytesIn, { [ATTR.route]: r.route });
-        if (r.bytesOut) i.bytesOut.add(r.bytesOut, { [ATTR.route]: r.route });
+        if (r.bytesIn !== undefined && r.bytesIn > 0) route.bytesIn += r.bytesIn;
+        if (r.bytesOut !== undefined && r.bytesOut > 0) route.bytesOut += r.bytesOut;
       }
     },
     recordAttempt(r) {
       const i = follow.current();
       if (i === null) return;
-      const { address, port } = originAttributes(r.origin);
-      const attributes: Attributes = { [ATTR.method]: methodAttribute(r.method), [ATTR.serverAddress]: address, [ATTR.serverPort]: port };
-      if (r.route !== null) attributes[ATTR.route] = r.route;
-      if (r.status !== undefined) attributes[ATTR.status] = r.status;
-      if (r.error !== undefined) attributes[ATTR.errorType] = r.error;
-      i.client.record(r.seconds, attributes);
+      i.client.record(r.seconds, routeOf(i, r.route).attemptAttributes(r.method, r.origin, r.status, r.error));
     },
   };
 }

@@ -34,6 +34,27 @@ export interface ProxyObserver {
 
 const NO_ATTEMPT: AttemptObservation = { end() {} };
 
+/** One upstream attempt being timed (a class, not a closure: one allocation per attempt). */
+class Attempt implements AttemptObservation {
+  private readonly started = performance.now();
+  private done = false;
+
+  constructor(
+    private readonly metrics: RouteMetrics | null,
+    private readonly span: Span | null,
+    private readonly method: string,
+    private readonly route: string | null,
+    private readonly origin: string,
+  ) {}
+
+  end(status: number | undefined, error: string | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.metrics?.recordAttempt({ method: this.method, route: this.route, origin: this.origin, status, error, seconds: (performance.now() - this.started) / 1000 });
+    if (this.span !== null) endClientSpan(this.span, status, error);
+  }
+}
+
 class Observation implements RequestObservation {
   private name: string | null = null;
 
@@ -51,19 +72,8 @@ class Observation implements RequestObservation {
   attempt(method: string, origin: string, headers: HeaderRecord): AttemptObservation {
     const tracer = this.trace === null ? null : currentTracer();
     const span: Span | null = tracer === null ? null : startClientSpan(tracer, this.trace!, method, origin, headers);
-    const metrics = this.metrics;
-    if (span === null && metrics === null) return NO_ATTEMPT;
-    const started = performance.now();
-    const route = this.name;
-    let done = false;
-    return {
-      end(status, error) {
-        if (done) return;
-        done = true;
-        metrics?.recordAttempt({ method, route, origin, status, error, seconds: (performance.now() - started) / 1000 });
-        if (span !== null) endClientSpan(span, status, error);
-      },
-    };
+    if (span === null && this.metrics === null) return NO_ATTEMPT;
+    return new Attempt(this.metrics, span, method, this.name, origin);
   }
 
   end(status: number, ms: number, error: string | undefined, bytesIn: number | undefined, bytesOut: number | undefined): void {
