@@ -116,11 +116,17 @@ class EntrySink extends EventEmitter {
     }
     const chunks = this.chunks;
     this.chunks = null;
-    if (chunks !== null && !this.destroyed) {
-      // One copy when stored, none per hit; a copy also frees the socket buffer a chunk may be a view of.
-      this.commit(chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.size), this.size);
+    if (chunks === null || this.destroyed) {
+      done?.();
+      return this;
     }
-    done?.();
+    // The interceptor ends the sink just before it ends the client's response: storing waits
+    // for that (a microtask), so the response goes out first. One copy when stored, none per
+    // hit; the copy also frees the socket buffer a chunk may be a view of.
+    queueMicrotask(() => {
+      this.commit(chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.size), this.size);
+      done?.();
+    });
     return this;
   }
 
