@@ -1,6 +1,6 @@
 /**
  * Cost of per-route policies (SPEC 12), not run in CI:
- *   node bench/policies.mjs [seconds=5] [connections=32]
+ *   node bench/policies.mjs [seconds=5] [connections=32] [ours]
  * against one upstream (bench/proxy/upstream.mjs) and one gateway process
  * (bench/proxy/policies-server.mjs), autocannon in this process:
  *   - plain: a route without policies (the proxied baseline);
@@ -11,7 +11,7 @@
  * `@fastify/bearer-auth`, `@fastify/rate-limit`, undici's cache interceptor as its dispatcher), as
  * fastify-plain, fastify-authrl, fastify-miss and fastify-hit. `node bench/policies.mjs 5 32 ours` skips them.
  * Goals (issue 14): hit >= 3x plain; miss >= 0.85x plain (policies cost <= 15%).
- * Each target gets a warm-up run first; plain runs first and last, and its better run counts. Build first (`npx tsup`): it imports the package.
+ * Each target gets a warm-up run first; each gateway's plain runs first and last, and its better run counts. Build first (`npx tsup`): it imports the package.
  * Besides req/s it reports the gateway process's CPU time per request (`cpuUsPerReq`), which a
  * machine shared with other load distorts far less than throughput.
  */
