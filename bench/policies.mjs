@@ -1,14 +1,17 @@
 /**
  * Cost of per-route policies (SPEC 12), not run in CI:
- *   node bench/policies.mjs [seconds=5] [connections=32]
+ *   node bench/policies.mjs [seconds=5] [connections=32] [ours]
  * against one upstream (bench/proxy/upstream.mjs) and one gateway process
  * (bench/proxy/policies-server.mjs), autocannon in this process:
  *   - plain: a route without policies (the proxied baseline);
  *   - authrl: apiKey + rateLimit, no cache (the stages' own cost);
  *   - miss:  apiKey + rateLimit + cache, every request a new URL (lookup, upstream, store);
  *   - hit:   the same route, one URL (served from the cache).
+ * The same four on `@fastify/http-proxy` with the equivalent plugins (bench/proxy/fastify-policies-server.mjs:
+ * `@fastify/bearer-auth`, `@fastify/rate-limit`, undici's cache interceptor as its dispatcher), as
+ * fastify-plain, fastify-authrl, fastify-miss and fastify-hit. `node bench/policies.mjs 5 32 ours` skips them.
  * Goals (issue 14): hit >= 3x plain; miss >= 0.85x plain (policies cost <= 15%).
- * Each target gets a warm-up run first; plain runs first and last, and its better run counts. Build first (`npx tsup`): it imports the package.
+ * Each target gets a warm-up run first; each gateway's plain runs first and last, and its better run counts. Build first (`npx tsup`): it imports the package.
  * Besides req/s it reports the gateway process's CPU time per request (`cpuUsPerReq`), which a
  * machine shared with other load distorts far less than throughput.
  */
@@ -21,6 +24,7 @@ import autocannon from 'autocannon';
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 32);
+const withFastify = process.argv[4] !== 'ours';
 
 function start(script, arg) {
   const child = spawn(process.execPath, [join(here, 'proxy', script), ...(arg ? [JSON.stringify(arg)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -47,25 +51,34 @@ function run(url, { unique = false, headers = {} } = {}, duration = seconds) {
 }
 
 const upstream = await start('upstream.mjs');
-const gateway = await start('policies-server.mjs', { upstream: `http://127.0.0.1:${upstream.info.port}` });
-const base = `http://127.0.0.1:${gateway.info.port}`;
+const gateways = { ours: await start('policies-server.mjs', { upstream: `http://127.0.0.1:${upstream.info.port}` }) };
+if (withFastify) gateways.fastify = await start('fastify-policies-server.mjs', { upstream: `http://127.0.0.1:${upstream.info.port}` });
 const key = { 'x-api-key': 'bench-key' };
-const targets = [
-  ['plain', `${base}/plain/small`, {}],
-  ['authrl', `${base}/authrl/small`, { headers: key }],
-  ['miss', `${base}/pol/small`, { unique: true, headers: key }],
-  ['hit', `${base}/pol/small`, { headers: key }],
-  // Measured again last: the first target also pays for the process's warm-up.
-  ['plain', `${base}/plain/small`, {}],
-];
+const bearer = { authorization: 'Bearer bench-key' };
+const targets = [];
+for (const [gw, prefix, credential] of [
+  ['ours', '', key],
+  ['fastify', 'fastify-', bearer],
+]) {
+  if (gateways[gw] === undefined) continue;
+  const base = `http://127.0.0.1:${gateways[gw].info.port}`;
+  targets.push(
+    [prefix + 'plain', gw, `${base}/plain/small`, {}],
+    [prefix + 'authrl', gw, `${base}/authrl/small`, { headers: credential }],
+    [prefix + 'miss', gw, `${base}/pol/small`, { unique: true, headers: credential }],
+    [prefix + 'hit', gw, `${base}/pol/small`, { headers: credential }],
+    // Measured again last: the first target also pays for the process's warm-up.
+    [prefix + 'plain', gw, `${base}/plain/small`, {}],
+  );
+}
 const results = {};
-const cpu = async () => (await (await fetch(`${base}/__cpu`)).json()).cpuUs;
+const cpu = async (gw) => (await (await fetch(`http://127.0.0.1:${gateways[gw].info.port}/__cpu`)).json()).cpuUs;
 try {
-  for (const [name, url, opts] of targets) {
+  for (const [name, gw, url, opts] of targets) {
     await run(url, opts, 2);
-    const cpu0 = await cpu();
+    const cpu0 = await cpu(gw);
     const r = await run(url, opts);
-    const cpu1 = await cpu();
+    const cpu1 = await cpu(gw);
     if (results[name] !== undefined && results[name].reqPerSec >= r.requests.average) continue;
     results[name] = {
       reqPerSec: Math.round(r.requests.average),
@@ -76,19 +89,37 @@ try {
     };
   }
 } finally {
-  gateway.child.kill('SIGTERM');
+  for (const g of Object.values(gateways)) g.child.kill('SIGTERM');
   upstream.child.kill('SIGTERM');
 }
 const ratio = (a, b) => Math.round((results[a].reqPerSec / results[b].reqPerSec) * 100) / 100;
 const cpuRatio = (a, b) => Math.round((results[b].cpuUsPerReq / results[a].cpuUsPerReq) * 100) / 100;
+const ratios = (prefix) => ({
+  reqPerSec: {
+    hitOverPlain: ratio(prefix + 'hit', prefix + 'plain'),
+    missOverPlain: ratio(prefix + 'miss', prefix + 'plain'),
+    authRateLimitOverPlain: ratio(prefix + 'authrl', prefix + 'plain'),
+  },
+  byCpu: {
+    hitOverPlain: cpuRatio(prefix + 'hit', prefix + 'plain'),
+    missOverPlain: cpuRatio(prefix + 'miss', prefix + 'plain'),
+    authRateLimitOverPlain: cpuRatio(prefix + 'authrl', prefix + 'plain'),
+  },
+});
+const oursOverFastify = (name) => ratio(name, 'fastify-' + name);
 console.log(
   JSON.stringify(
     {
       seconds,
       connections,
       results,
-      reqPerSec: { hitOverPlain: ratio('hit', 'plain'), missOverPlain: ratio('miss', 'plain'), authRateLimitOverPlain: ratio('authrl', 'plain') },
-      byCpu: { hitOverPlain: cpuRatio('hit', 'plain'), missOverPlain: cpuRatio('miss', 'plain'), authRateLimitOverPlain: cpuRatio('authrl', 'plain') },
+      ...ratios(''),
+      ...(withFastify
+        ? {
+            fastify: ratios('fastify-'),
+            oursOverFastifyReqPerSec: { plain: oursOverFastify('plain'), authrl: oursOverFastify('authrl'), miss: oursOverFastify('miss'), hit: oursOverFastify('hit') },
+          }
+        : {}),
     },
     null,
     2,

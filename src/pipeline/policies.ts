@@ -135,26 +135,36 @@ export function policyContext(runtime: PolicyRuntime, request: PolicyRequest): P
  * a promise once one is not. Never rejects: a stage that throws is a 502.
  */
 export function runPolicies(plan: PolicyPlan, ctx: PolicyContext, env: PolicyEnvironment): PolicyAnswer | undefined | Promise<PolicyAnswer | undefined> {
-  const finish = (answer: PolicyAnswer | undefined): PolicyAnswer | undefined => {
-    if (answer === undefined) return undefined;
-    const headers = answer.headers;
-    for (const name in ctx.responseHeaders) if (headers[name] === undefined) headers[name] = ctx.responseHeaders[name]!;
-    if (plan.responseRules !== null) applyHeaderRules(headers, plan.responseRules);
-    return answer;
-  };
   const stages = plan.stages;
   for (let i = 0; i < stages.length; i++) {
     const result = stages[i]!(ctx, env);
-    if (result instanceof Promise) return continueAsync(result, i);
-    if (result !== undefined) return finish(result);
+    if (result instanceof Promise) return continueAsync(plan, ctx, env, result, i);
+    if (result !== undefined) return finish(plan, ctx, result);
   }
   return undefined;
+}
 
-  async function continueAsync(first: Promise<PolicyAnswer | undefined>, at: number): Promise<PolicyAnswer | undefined> {
-    let answer = await first;
-    for (let i = at + 1; answer === undefined && i < stages.length; i++) answer = await stages[i]!(ctx, env);
-    return finish(answer);
-  }
+/** An answer with the stages' response headers and the response rules (a refusal is a response of the route too). */
+function finish(plan: PolicyPlan, ctx: PolicyContext, answer: PolicyAnswer | undefined): PolicyAnswer | undefined {
+  if (answer === undefined) return undefined;
+  const headers = answer.headers;
+  for (const name in ctx.responseHeaders) if (headers[name] === undefined) headers[name] = ctx.responseHeaders[name]!;
+  if (plan.responseRules !== null) applyHeaderRules(headers, plan.responseRules);
+  return answer;
+}
+
+/** The rest of the stages once one answered with a promise. */
+async function continueAsync(
+  plan: PolicyPlan,
+  ctx: PolicyContext,
+  env: PolicyEnvironment,
+  first: Promise<PolicyAnswer | undefined>,
+  at: number,
+): Promise<PolicyAnswer | undefined> {
+  const stages = plan.stages;
+  let answer = await first;
+  for (let i = at + 1; answer === undefined && i < stages.length; i++) answer = await stages[i]!(ctx, env);
+  return finish(plan, ctx, answer);
 }
 
 /** The upstream request's headers after the stages' edits and `requestHeaders` (in place). */

@@ -1,17 +1,29 @@
 /**
  * The Node edge of the policy step (../pipeline/policies.ts): writing a stage's answer to a
- * `ServerResponse`, and the response-head hook the relay calls (response rules, RateLimit,
- * `Cache-Status` from the route cache's probe).
+ * `ServerResponse`, the route cache's hit fast path, and the response-head hook the relay calls
+ * (response rules, RateLimit, `Cache-Status` from the route cache's probe).
  */
+import { hash as oneShotHash, createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
-import { firstValue, type HeaderRecord } from '../pipeline/headers.js';
-import { applyResponsePolicies, type PolicyPlan } from '../pipeline/policies.js';
-import { cacheOutcome, type CacheProbe } from '../policies/cache/node-cache.js';
+import { endToEndHeaders, firstValue, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
+import { applyResponsePolicies, cachePartition, type PolicyPlan } from '../pipeline/policies.js';
+import type { StoredEntry } from '../policies/cache/bounded-store.js';
+import { ageOf, cacheOutcome, type CacheProbe, type NodeRouteCache } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
+import { buildForwardUrl } from '../target/url.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import type { LogState } from './node-access-log.js';
+import { safeReason } from './reason-phrase.js';
+
+/**
+ * SHA-256 for API keys on Node: `crypto.hash` (one call, no Hash object; Node 20.12+) where
+ * the runtime has it, else `createHash`. Both synchronous: no promise per request.
+ */
+export const nodeSha256: (text: string) => Uint8Array =
+  typeof oneShotHash === 'function' ? (text) => oneShotHash('sha256', text, 'buffer') as unknown as Uint8Array : (text) => createHash('sha256').update(text).digest();
 
 /** Writes a refusal or relayed answer (no body for HEAD). */
 export function sendPolicyAnswer(res: ServerResponse, answer: PolicyAnswer, method: string, state: LogState): void {
@@ -36,4 +48,92 @@ export function responseHook(plan: PolicyPlan, ctx: PolicyContext, events: Event
     }
     return applyResponsePolicies(plan, ctx, headers, status);
   };
+}
+
+const HIT = cacheStatus('hit');
+
+/** Request headers that ask something of the cache: a request that has one (as sent upstream) takes the interceptor. */
+const ASKING = ['cache-control', 'pragma', 'if-none-match', 'if-modified-since'] as const;
+
+/**
+ * A stored response's head as the hit path writes it, built on its first hit: the end-to-end
+ * headers as a flat `[name, value, ...]` list for one `writeHead`, with `Content-Length` the
+ * stored body's and without `Age` and `Cache-Status` (written per hit).
+ */
+interface PreparedHead {
+  readonly flat: readonly (string | HeaderValue)[];
+  /** The names in `flat`: a stage header of the same name (RateLimit from the upstream) takes the general path. */
+  readonly names: ReadonlySet<string>;
+  readonly reason: string | undefined;
+}
+
+function prepareHead(entry: StoredEntry): PreparedHead {
+  const headers = endToEndHeaders(entry.headers);
+  delete headers['age'];
+  delete headers['cache-status'];
+  headers['content-length'] = String(entry.body[0].byteLength);
+  const flat: (string | HeaderValue)[] = [];
+  for (const name in headers) flat.push(name, headers[name]!);
+  return { flat, names: new Set(Object.keys(headers)), reason: safeReason(entry.statusMessage) };
+}
+
+/** True when the upstream request of `ctx` would carry a header asking the cache that the client's lacks. */
+function upstreamAsksTheCache(plan: PolicyPlan, ctx: PolicyContext): boolean {
+  const rules = plan.requestRules;
+  for (const name of ASKING) {
+    if (ctx.setHeaders[name] !== undefined) return true;
+    if (rules !== null && (rules.set[name] !== undefined || rules.add[name] !== undefined)) return true;
+  }
+  return false;
+}
+
+/**
+ * The route cache's hit fast path, before any upstream request is built or dispatched: a GET
+ * whose stored response undici's interceptor would serve as it is (`NodeRouteCache.freshEntry`)
+ * is written from the store with one `writeHead` (the head prepared once per entry, plus `Age`,
+ * the stages' RateLimit headers and `Cache-Status`) and one `end` with the stored buffer.
+ * Returns false, having written nothing, when the request needs the general path: not a GET,
+ * HTTP/2, a conditional or cache-directed request, a response that varies or is stale, or no
+ * entry. `Cache-Status` and the `cache` event are the ones the general path gives a hit.
+ */
+export function serveCacheHit(
+  cache: NodeRouteCache,
+  res: ServerResponse,
+  match: RouteMatch,
+  plan: PolicyPlan,
+  ctx: PolicyContext,
+  state: LogState,
+  events: EventSink | undefined,
+): boolean {
+  const config = plan.cache;
+  if (config === null || ctx.method !== 'GET' || !config.methods.includes('GET') || res.req?.httpVersionMajor !== 1) return false;
+  const target = match.variant.targets[0];
+  if (target === undefined || upstreamAsksTheCache(plan, ctx)) return false;
+  const origin = target.template.origin;
+  const path = buildForwardUrl(match, ctx.query, target.template).slice(origin.length) || '/';
+  const now = Date.now();
+  const entry = cache.freshEntry(cachePartition(plan, ctx), origin, path, ctx.headers as Record<string, string | string[]>, false, now);
+  if (entry === null) return false;
+  const prepared = (entry.prepared ??= prepareHead(entry)) as PreparedHead;
+  const extra = ctx.responseHeaders;
+  let general = plan.responseRules !== null;
+  for (const name in extra) if (prepared.names.has(name)) general = true;
+  emitSafely(events, { type: 'cache', route: ctx.route, status: 'hit' });
+  const body = entry.body[0];
+  state.bytesOut += body.byteLength;
+  if (general) {
+    // Response rules (or a stage header the upstream also sent): the general path's order on a record.
+    const headers = endToEndHeaders(entry.headers);
+    headers['age'] = ageOf(entry, now);
+    headers['content-length'] = String(body.byteLength);
+    res.writeHead(entry.statusCode, prepared.reason, applyResponsePolicies(plan, ctx, headers, HIT));
+  } else {
+    const head = prepared.flat.slice();
+    head.push('age', ageOf(entry, now));
+    for (const name in extra) head.push(name, extra[name]!);
+    head.push('cache-status', HIT);
+    res.writeHead(entry.statusCode, prepared.reason, head as string[]);
+  }
+  res.end(body);
+  return true;
 }

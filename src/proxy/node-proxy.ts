@@ -5,7 +5,6 @@
  * ways with backpressure and are never decoded; redirects are relayed; every Set-Cookie is
  * kept. Errors are answered with JSON, never thrown to the host.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -20,7 +19,7 @@ import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bou
 import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
-import { responseHook, sendPolicyAnswer } from './node-policies.js';
+import { nodeSha256, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
@@ -117,7 +116,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
   const stepOptions = { gateway: { allowEncodedSlashes, fallthrough: false }, fallthrough: { allowEncodedSlashes, fallthrough: true } };
 
   // One policy runtime for HTTP and upgrades: a route's rate-limit buckets count both.
-  const policies = createPolicyRuntime(options, { sha256: (text) => createHash('sha256').update(text).digest() });
+  const policies = createPolicyRuntime(options, { sha256: nodeSha256 });
   const upgrades = createUpgradeForwarder({ ...options, agent, upstreams, timeouts, trustForwardedHeaders, allowEncodedSlashes, exposeTargets, policies });
   let routeCache: NodeRouteCache | undefined;
   let loopStore: MemoryRouteStore | undefined;
@@ -231,7 +230,10 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     });
     const go = (answer: PolicyAnswer | undefined): void => {
       if (answer !== undefined) sendPolicyAnswer(res, answer, method, state);
-      else if (!res.destroyed) dispatch(req, res, match, ctx.query, state, router, scope, { plan, ctx });
+      else if (res.destroyed) return;
+      // A fresh stored response is written from the store before any upstream request is built.
+      else if (plan.cache !== null && routeCache !== undefined && !needsAttemptLoop(match) && serveCacheHit(routeCache, res, match, plan, ctx, state, options.events)) return;
+      else dispatch(req, res, match, ctx.query, state, router, scope, { plan, ctx });
     };
     const result = runPolicies(plan, ctx, policies.env);
     if (!(result instanceof Promise)) return go(result);

@@ -144,7 +144,11 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     const out = endToEndHeaders(entry.headers);
     this.res.writeHead(entry.statusCode, safeReason(entry.statusMessage), this.onHead ? this.onHead(out) : out);
     if (this.method === 'HEAD') this.res.end();
-    else this.res.end(entry.body.length === 1 ? entry.body[0] : Buffer.concat(entry.body as Buffer[]));
+    else {
+      const body = entry.body.length === 1 ? entry.body[0]! : Buffer.concat(entry.body as Buffer[]);
+      this.state.bytesOut += body.length;
+      this.res.end(body);
+    }
   }
 
   /** The attempt is over: its duration and status go to the log state and the observer. */

@@ -30,7 +30,7 @@ export interface AccessLogEntry {
   attempts?: number;
   /** Milliseconds from the upstream request being sent to its response's end (or failure). */
   upstreamMs?: number;
-  /** Request body bytes: the declared `content-length` (absent for a chunked body). */
+  /** Request body bytes read from the client and forwarded (chunked bodies included; 0 when the body was not forwarded). */
   bytesIn?: number;
   /** Response body bytes sent to the client. */
   bytesOut?: number;

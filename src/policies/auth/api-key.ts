@@ -12,7 +12,7 @@ import type { AuthConfig } from '../../table/route.js';
 import { firstValue } from '../../pipeline/headers.js';
 import { emitSafely } from '../../telemetry/events.js';
 import { policyError } from '../answer.js';
-import type { PolicyStage } from '../types.js';
+import type { PolicyAnswer, PolicyContext, PolicyEnvironment, PolicyStage } from '../types.js';
 import { removeQueryParam, queryParam } from './query.js';
 
 type ApiKeyConfig = Extract<AuthConfig, { type: 'apiKey' }>;
@@ -52,11 +52,23 @@ export function findDigest(digest: Uint8Array, keys: readonly Uint8Array[]): num
 
 export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
   const keys = config.keys.map(hexToBytes);
-  const hexKeys = keys.map(toHex);
+  // The identity strings are built once: a request only picks one (cache partition, rate-limit key).
+  const identities = keys.map((k) => 'key:' + toHex(k));
   const { name } = config;
+  const inHeader = config.in === 'header';
+  const refuse = (ctx: PolicyContext, env: PolicyEnvironment, reason: string): PolicyAnswer => {
+    emitSafely(env.events, { type: 'auth-failure', route: ctx.route, scheme: 'apiKey', reason });
+    return policyError(401, 'unauthorized', ctx.pattern);
+  };
+  const check = (ctx: PolicyContext, env: PolicyEnvironment, digest: Uint8Array): PolicyAnswer | undefined => {
+    const index = findDigest(digest, keys);
+    if (index < 0) return refuse(ctx, env, 'invalid');
+    ctx.identity = identities[index]!;
+    return undefined;
+  };
   return (ctx, env) => {
     let presented: string | undefined;
-    if (config.in === 'header') {
+    if (inHeader) {
       const value = ctx.headers[name];
       // Two copies of the header are ambiguous (which one would the upstream read?): refused.
       presented = typeof value === 'string' ? value : undefined;
@@ -65,19 +77,10 @@ export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
       presented = queryParam(ctx.query, name);
       ctx.query = removeQueryParam(ctx.query, name);
     }
-    const refuse = (reason: string) => {
-      emitSafely(env.events, { type: 'auth-failure', route: ctx.route, scheme: 'apiKey', reason });
-      return policyError(401, 'unauthorized', ctx.pattern);
-    };
-    if (presented === undefined || presented === '') return refuse(firstValue(ctx.headers[name]) === undefined ? 'missing' : 'ambiguous');
-    if (presented.length > 4096) return refuse('invalid');
-    const check = (digest: Uint8Array) => {
-      const index = findDigest(digest, keys);
-      if (index < 0) return refuse('invalid');
-      ctx.identity = 'key:' + hexKeys[index]!;
-      return undefined;
-    };
+    if (presented === undefined || presented === '') return refuse(ctx, env, firstValue(ctx.headers[name]) === undefined ? 'missing' : 'ambiguous');
+    if (presented.length > 4096) return refuse(ctx, env, 'invalid');
     const digest = env.sha256(presented);
-    return digest instanceof Promise ? digest.then(check) : check(digest);
+    // The Node proxy hashes synchronously: no promise, no closure per request.
+    return digest instanceof Promise ? digest.then((d) => check(ctx, env, d)) : check(ctx, env, digest);
   };
 }

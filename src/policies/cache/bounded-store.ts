@@ -1,19 +1,24 @@
 /**
- * The route cache's store on Node: undici's `MemoryCacheStore` (RFC 9111 entries, Vary
- * matching) under a strict bound on entries and bytes. The bound is kept here, in least
- * recently written order, because undici 7's own eviction halves each URL's list of entries,
- * and `splice(0, 1 / 2)` removes nothing from a one-entry list: 10,000 distinct URLs would
- * otherwise stay forever. Each route wraps it (`forRoute`) with its own `maxEntrySize`.
+ * The route cache's store on Node: the RFC 9111 entries undici's cache interceptor decides to
+ * keep (freshness, Vary and revalidation stay the interceptor's), held in one Map under a
+ * strict bound on entries and body bytes, least recently written evicted first.
+ *
+ * Why not undici's `MemoryCacheStore`: its eviction halves each URL's list of entries, and
+ * `splice(0, 1 / 2)` removes nothing from a one-entry list (10,000 distinct URLs would stay
+ * forever), so a bound had to be kept beside it, with a second Writable wrapped around its
+ * Writable on every store. Holding the entries here costs one light sink per stored response
+ * and lets the hit fast path (../../proxy/node-policies.ts) keep, per entry, the response head
+ * it writes, built once instead of per hit. Lookups mirror `MemoryCacheStore.get` exactly
+ * (same key, method, `deleteAt` and Vary matching), so the interceptor sees the same store.
  */
-import { Writable } from 'node:stream';
-import { cacheStores, type interceptors } from 'undici';
+import type { interceptors } from 'undici';
 
 type CacheStore = NonNullable<NonNullable<Parameters<typeof interceptors.cache>[0]>['store']>;
 type CacheKey = Parameters<CacheStore['get']>[0];
 type CacheValue = Parameters<CacheStore['createWriteStream']>[1];
 
 export interface RouteCacheOptions {
-  /** Most responses held (distinct URL and caller). Default 10,000. */
+  /** Most responses held (distinct URL, caller and Vary variant). Default 10,000. */
   maxEntries?: number;
   /** Most body bytes held. Default 64 MB. */
   maxBytes?: number;
@@ -22,12 +27,133 @@ export interface RouteCacheOptions {
 /** Called with whether the store had an entry for the key just looked up (`Cache-Status`). */
 export type LookupProbe = { found: boolean };
 
-const LARGE = 2 ** 31;
+type HeaderValue = string | string[];
+
+/** One stored response: undici's `GetResult` fields, plus what the store and the hit path keep. */
+export interface StoredEntry {
+  readonly method: string;
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly headers: Record<string, HeaderValue>;
+  /** The body, copied once into one buffer when stored (an array, as undici's `GetResult` has it). */
+  readonly body: readonly [Buffer];
+  readonly vary?: Record<string, HeaderValue | null>;
+  readonly etag?: string;
+  readonly cacheControlDirectives?: Record<string, unknown>;
+  readonly cachedAt: number;
+  readonly staleAt: number;
+  readonly deleteAt: number;
+  /** `origin:path`, the Map key it is listed under. */
+  readonly id: string;
+  readonly size: number;
+  /** Whatever the hit path derives from the entry once (its prepared head); the store never reads it. */
+  prepared?: unknown;
+}
+
+function headerValueEquals(lhs: HeaderValue | null | undefined, rhs: HeaderValue | null | undefined): boolean {
+  if (lhs == null || rhs == null) return lhs == null && rhs == null;
+  if (Array.isArray(lhs) && Array.isArray(rhs)) {
+    if (lhs.length !== rhs.length) return false;
+    for (let i = 0; i < lhs.length; i++) if (lhs[i] !== rhs[i]) return false;
+    return true;
+  }
+  return lhs === rhs;
+}
+
+function varyMatches(headers: Record<string, HeaderValue | undefined> | undefined, entry: StoredEntry): boolean {
+  const vary = entry.vary;
+  if (vary == null) return true;
+  for (const name in vary) if (Object.hasOwn(vary, name) && !headerValueEquals(headers?.[name], vary[name])) return false;
+  return true;
+}
+
+function findEntry(list: readonly StoredEntry[], method: string, headers: Record<string, HeaderValue | undefined> | undefined, now: number): StoredEntry | undefined {
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    if (e.deleteAt > now && e.method === method && varyMatches(headers, e)) return e;
+  }
+  return undefined;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * What `createWriteStream` returns: the interceptor writes the body, ends or destroys it, and
+ * listens for 'drain', 'error' and 'close'. Memory needs no backpressure, so `write` always
+ * accepts and none of those events is ever due: listeners are not even kept (three
+ * `addListener` calls per stored response were a visible share of a miss). The entry goes
+ * into the store once `end` is called.
+ */
+class EntrySink {
+  private chunks: Buffer[] | null = [];
+  private size = 0;
+  destroyed = false;
+
+  constructor(
+    private readonly commit: (body: Buffer, size: number) => void,
+    private readonly limit: number,
+  ) {}
+
+  /** No event is ever emitted (see above): a listener is accepted and dropped. */
+  on(): this {
+    return this;
+  }
+
+  once(): this {
+    return this;
+  }
+
+  removeListener(): this {
+    return this;
+  }
+
+  write(chunk: Buffer | string, encoding?: BufferEncoding | (() => void), callback?: () => void): boolean {
+    if (this.chunks !== null) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+      this.size += buf.byteLength;
+      // Too large for this route: not stored (the response still streams to the client).
+      if (this.size > this.limit) this.chunks = null;
+      else this.chunks.push(buf);
+    }
+    (typeof encoding === 'function' ? encoding : callback)?.();
+    return true;
+  }
+
+  end(chunk?: Buffer | string | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): this {
+    let done = callback;
+    if (typeof chunk === 'function') done = chunk;
+    else {
+      if (typeof encoding === 'function') done = encoding;
+      if (chunk !== undefined && chunk !== null) this.write(chunk, typeof encoding === 'string' ? encoding : undefined);
+    }
+    const chunks = this.chunks;
+    this.chunks = null;
+    if (chunks === null || this.destroyed) {
+      done?.();
+      return this;
+    }
+    // The interceptor ends the sink just before it ends the client's response: storing waits
+    // for that (a microtask), so the response goes out first. One copy when stored, none per
+    // hit; the copy also frees the socket buffer a chunk may be a view of.
+    queueMicrotask(() => {
+      this.commit(chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.size), this.size);
+      done?.();
+    });
+    return this;
+  }
+
+  destroy(): this {
+    this.destroyed = true;
+    this.chunks = null;
+    return this;
+  }
+}
 
 export class BoundedCacheStore {
-  private readonly inner = new cacheStores.MemoryCacheStore({ maxCount: LARGE, maxSize: Number.MAX_SAFE_INTEGER, maxEntrySize: LARGE });
-  /** `origin:path` → the key and its bytes, least recently written first. */
-  private readonly written = new Map<string, { key: CacheKey; bytes: number }>();
+  /** `origin:path` → its entries (one per method and Vary variant). */
+  private readonly entries = new Map<string, StoredEntry[]>();
+  /** Every entry, least recently written first (a Set keeps insertion order). */
+  private readonly order = new Set<StoredEntry>();
   private bytes = 0;
   readonly maxEntries: number;
   readonly maxBytes: number;
@@ -41,81 +167,100 @@ export class BoundedCacheStore {
     if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) throw new TypeError(`cache.maxBytes must be a positive integer, not ${String(options.maxBytes)}`);
   }
 
-  /** Entries (URLs) and body bytes held now. */
+  /** Entries (responses) and body bytes held now. */
   stats(): { entries: number; bytes: number } {
-    return { entries: this.written.size, bytes: this.bytes };
+    return { entries: this.order.size, bytes: this.bytes };
   }
 
-  private record(key: CacheKey, bytes: number): void {
-    const id = `${key.origin}:${key.path}`;
-    const prev = this.written.get(id);
-    if (prev !== undefined) {
-      this.bytes -= prev.bytes;
-      this.written.delete(id);
-    }
-    this.written.set(id, { key, bytes });
-    this.bytes += bytes;
-    for (const [oldId, entry] of this.written) {
-      if (this.written.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.written.delete(oldId);
-      this.bytes -= entry.bytes;
-      void this.inner.delete(entry.key);
-    }
+  /** The entry a request would be served from (undici's lookup rules), or undefined. */
+  lookup(origin: string, path: string, method: string, headers: Record<string, HeaderValue | undefined> | undefined, now = Date.now()): StoredEntry | undefined {
+    const list = this.entries.get(`${origin}:${path}`);
+    return list === undefined ? undefined : findEntry(list, method, headers, now);
   }
 
-  private forget(key: CacheKey): void {
-    const id = `${key.origin}:${key.path}`;
-    const prev = this.written.get(id);
-    if (prev !== undefined) {
-      this.bytes -= prev.bytes;
-      this.written.delete(id);
+  /**
+   * The entry a request would be served from when its headers cannot matter: the first live
+   * entry of `method` under the key, provided no entry of that method varies (one that does
+   * could be the interceptor's choice for some request headers); undefined otherwise.
+   */
+  lookupInvariant(origin: string, path: string, method: string, now = Date.now()): StoredEntry | undefined {
+    const list = this.entries.get(`${origin}:${path}`);
+    if (list === undefined) return undefined;
+    let found: StoredEntry | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (e.method !== method) continue;
+      if (e.vary != null) return undefined;
+      if (found === undefined && e.deleteAt > now) found = e;
+    }
+    return found;
+  }
+
+  private remove(entry: StoredEntry): void {
+    if (!this.order.delete(entry)) return;
+    this.bytes -= entry.size;
+    const list = this.entries.get(entry.id);
+    if (list === undefined) return;
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.entries.delete(entry.id);
+  }
+
+  private insert(entry: StoredEntry, headers: Record<string, HeaderValue | undefined> | undefined): void {
+    let list = this.entries.get(entry.id);
+    if (list === undefined) this.entries.set(entry.id, (list = []));
+    // The same request's earlier response is replaced (as undici's store does).
+    const previous = findEntry(list, entry.method, headers, Date.now());
+    if (previous !== undefined) this.remove(previous);
+    if (!this.entries.has(entry.id)) this.entries.set(entry.id, list);
+    list.push(entry);
+    this.order.add(entry);
+    this.bytes += entry.size;
+    if (this.order.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
+    for (const old of this.order) {
+      if (this.order.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      this.remove(old);
     }
   }
 
   /** The store one route's interceptor uses: lookups reported to `probe`, entries over `maxEntrySize` dropped. */
   forRoute(maxEntrySize: number): CacheStore {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the store object's methods and the Writable's callbacks have their own `this`
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the store object's methods have their own `this`
     const self = this;
     const limit = Math.min(maxEntrySize, this.maxBytes);
     return {
       get(key: CacheKey) {
-        const result = self.inner.get(key);
+        const result = self.lookup(key.origin, key.path, key.method, key.headers);
         if (self.probe !== null) self.probe.found = result !== undefined;
-        return result;
+        return result as ReturnType<CacheStore['get']>;
       },
       createWriteStream(key: CacheKey, value: CacheValue) {
-        const sink = self.inner.createWriteStream(key, value) as Writable;
-        let size = 0;
-        let dropped = false;
-        return new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            size += chunk.byteLength;
-            if (size > limit) {
-              // Too large for this route: not stored (the response still streams to the client).
-              dropped = true;
-              sink.destroy();
-              callback();
-              return;
-            }
-            if (dropped) callback();
-            else sink.write(chunk, callback);
-          },
-          final(callback) {
-            if (dropped) return callback();
-            sink.end(() => {
-              self.record(key, size);
-              callback();
-            });
-          },
-          destroy(err, callback) {
-            if (!sink.destroyed) sink.destroy();
-            callback(err);
-          },
-        });
+        const id = `${key.origin}:${key.path}`;
+        const sink = new EntrySink((body, size) => {
+          self.insert(
+            {
+              method: key.method,
+              statusCode: value.statusCode,
+              statusMessage: value.statusMessage,
+              headers: value.headers as Record<string, HeaderValue>,
+              body: [body],
+              ...(value.vary !== undefined ? { vary: value.vary as Record<string, HeaderValue | null> } : {}),
+              ...(value.etag !== undefined ? { etag: value.etag } : {}),
+              ...(value.cacheControlDirectives !== undefined ? { cacheControlDirectives: value.cacheControlDirectives as Record<string, unknown> } : {}),
+              cachedAt: value.cachedAt,
+              staleAt: value.staleAt,
+              deleteAt: value.deleteAt,
+              id,
+              size,
+            },
+            key.headers,
+          );
+        }, limit);
+        return sink as unknown as ReturnType<CacheStore['createWriteStream']>;
       },
       delete(key: CacheKey) {
-        self.forget(key);
-        return self.inner.delete(key);
+        const list = self.entries.get(`${key.origin}:${key.path}`);
+        if (list !== undefined) for (const e of [...list]) self.remove(e);
       },
     };
   }

@@ -12,7 +12,7 @@
  */
 import { interceptors, type Dispatcher } from 'undici';
 import type { CacheConfig, RouteVariant } from '../../table/route.js';
-import type { BoundedCacheStore } from './bounded-store.js';
+import type { BoundedCacheStore, StoredEntry } from './bounded-store.js';
 import { reuseDecision, type StoredHead } from './freshness.js';
 import type { CacheOutcome } from './status.js';
 
@@ -32,9 +32,8 @@ const restorePath: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts
   const probe = (opts as ProbedOptions).afCacheProbe;
   if (probe === undefined) return dispatch(opts, handler);
   probe.upstream = true;
-  const rest: ProbedOptions = { ...opts, path: probe.realPath };
-  delete rest.afCacheProbe;
-  return dispatch(rest, handler);
+  // Cleared rather than deleted: a deleted property would turn the options into a slow dictionary object.
+  return dispatch({ ...opts, path: probe.realPath, afCacheProbe: undefined } as ProbedOptions, handler);
 };
 
 /** A stored response served without the interceptor (see `NodeRouteCache.fresh`). */
@@ -88,42 +87,45 @@ export class NodeRouteCache {
   }
 
   /**
-   * The hit fast path: a stored response that undici's interceptor would serve as it is (fresh,
-   * no revalidation asked by either side, nothing a shared cache must not reuse), read from the
-   * same store with the same key, or null (then `dispatch` goes through the interceptor). It
-   * mirrors the interceptor's `handleResult` for the plain case and skips its per-hit stream.
+   * A stored response that undici's interceptor would serve as it is (fresh, no revalidation
+   * asked by either side, nothing a shared cache must not reuse), read from the same store with
+   * the same key, or null (then `dispatch` goes through the interceptor). It mirrors the
+   * interceptor's `handleResult` for the plain case and skips its per-hit stream.
+   *
+   * `headers` are the request headers the interceptor keys on (the upstream request's). With
+   * `varyHeaders: false` the caller has only the client's headers: an entry whose response
+   * varies is then not served here (the headers it varies on may be the ones the proxy sets).
    */
+  freshEntry(partition: string, origin: string, path: string, headers: Record<string, string | string[]>, varyHeaders = true, now = Date.now()): StoredEntry | null {
+    if (asksTheCache(headers)) return null;
+    const key = NodeRouteCache.keyPath(partition, path);
+    const entry = varyHeaders ? this.store.lookup(origin, key, 'GET', headers, now) : this.store.lookupInvariant(origin, key, 'GET', now);
+    if (entry === undefined) return null;
+    // The one reuse rule of every transport (./freshness.ts, undici's handleResult); the request asked nothing (asksTheCache).
+    if (entry.cacheControlDirectives?.['no-cache'] !== undefined || reuseDecision(entry as unknown as StoredHead, undefined, headers, now).kind !== 'fresh') return null;
+    return entry;
+  }
+
+  /** `freshEntry` for the relay's `serveStored` (the variant's store is the shared one). */
   fresh(
-    variant: RouteVariant,
-    config: CacheConfig,
+    _variant: RouteVariant,
+    _config: CacheConfig,
     partition: string,
     origin: string,
     method: string,
     path: string,
     headers: Record<string, string | string[]>,
   ): FreshEntry | null {
-    if (method !== 'GET' || asksTheCache(headers)) return null;
-    const result = this.storeFor(variant, config).get({ origin, method, path: NodeRouteCache.keyPath(partition, path), headers }) as
-      | {
-          statusCode: number;
-          statusMessage: string;
-          headers: Record<string, string | string[]>;
-          body?: Buffer[];
-          staleAt: number;
-          deleteAt: number;
-          cachedAt: number;
-          cacheControlDirectives?: Record<string, unknown>;
-        }
-      | undefined;
-    if (result === undefined || !Array.isArray(result.body)) return null;
+    if (method !== 'GET') return null;
     const now = Date.now();
-    // The one reuse rule of every transport (./freshness.ts, undici's handleResult): the request asks nothing here.
-    if (result.cacheControlDirectives?.['no-cache'] !== undefined || reuseDecision(result as unknown as StoredHead, undefined, headers, now).kind !== 'fresh') return null;
+    const entry = this.freshEntry(partition, origin, path, headers, true, now);
+    if (entry === null) return null;
     return {
-      statusCode: result.statusCode,
-      statusMessage: result.statusMessage,
-      headers: { ...result.headers, age: String(Math.round((now - result.cachedAt) / 1000)) },
-      body: result.body,
+      statusCode: entry.statusCode,
+      statusMessage: entry.statusMessage,
+      // The stored body's length: an upstream that sent it chunked is answered with one.
+      headers: { ...entry.headers, age: ageOf(entry, now), 'content-length': String(entry.body[0].byteLength) },
+      body: entry.body,
     };
   }
 
@@ -140,6 +142,11 @@ export class NodeRouteCache {
       this.store.probe = null;
     }
   }
+}
+
+/** The `Age` header of a stored response at `now` (seconds, rounded as undici's interceptor does). */
+export function ageOf(entry: StoredEntry, now: number): string {
+  return String(Math.round((now - entry.cachedAt) / 1000));
 }
 
 export function newProbe(realPath: string): CacheProbe {

@@ -8,7 +8,7 @@ import type { RateLimitConfig } from '../../table/route.js';
 import { firstValue } from '../../pipeline/headers.js';
 import { emitSafely } from '../../telemetry/events.js';
 import { policyError } from '../answer.js';
-import type { PolicyAnswer, PolicyContext, PolicyStage } from '../types.js';
+import type { PolicyAnswer, PolicyContext, PolicyEnvironment, PolicyStage } from '../types.js';
 import { bucketSpec } from './bucket.js';
 import { MemoryRateLimitStore } from './memory-store.js';
 import type { TakeResult } from './store.js';
@@ -35,10 +35,11 @@ export function rateLimitStage(config: RateLimitConfig): PolicyStage {
   const spec = bucketSpec(config);
   // The window in which a full bucket's worth is granted: burst tokens at the refill rate.
   const policy = `"default";q=${config.burst};w=${Math.max(1, seconds(config.burst / spec.refillPerMs))}`;
-  const answer = (ctx: PolicyContext, result: TakeResult): PolicyAnswer | undefined => {
+  const answer = (ctx: PolicyContext, env: PolicyEnvironment, key: string, result: TakeResult): PolicyAnswer | undefined => {
     ctx.responseHeaders['ratelimit-policy'] = policy;
-    ctx.responseHeaders['ratelimit'] = `"default";r=${result.remaining};t=${seconds(result.resetMs)}`;
+    ctx.responseHeaders['ratelimit'] = '"default";r=' + result.remaining + ';t=' + seconds(result.resetMs);
     if (result.allowed) return undefined;
+    emitSafely(env.events, { type: 'rate-limited', route: ctx.route, key });
     return policyError(429, 'rate-limited', ctx.pattern, { ...ctx.responseHeaders, 'retry-after': String(Math.max(1, seconds(result.retryAfterMs))) });
   };
   return (ctx, env) => {
@@ -46,21 +47,20 @@ export function rateLimitStage(config: RateLimitConfig): PolicyStage {
     const bucketKey = ctx.route + '\n' + key;
     const store = env.rateLimitStore;
     const now = env.now();
-    const limited = (r: TakeResult): PolicyAnswer | undefined => {
-      if (!r.allowed) emitSafely(env.events, { type: 'rate-limited', route: ctx.route, key });
-      return answer(ctx, r);
-    };
-    // The in-process store answers synchronously: no promise on the hot path.
-    if (store instanceof MemoryRateLimitStore) return limited(store.takeSync(bucketKey, spec, now));
+    // The in-process store answers synchronously: no promise and no closure on the hot path.
+    if (store instanceof MemoryRateLimitStore) return answer(ctx, env, key, store.takeSync(bucketKey, spec, now));
     let pending: Promise<TakeResult>;
     try {
       pending = store.take(bucketKey, spec, now);
     } catch (err) {
       pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return pending.then(limited, (err: unknown) => {
-      emitSafely(env.events, { type: 'rate-limit-store-error', route: ctx.route, error: err instanceof Error ? err.message : String(err) });
-      return undefined;
-    });
+    return pending.then(
+      (r) => answer(ctx, env, key, r),
+      (err: unknown) => {
+        emitSafely(env.events, { type: 'rate-limit-store-error', route: ctx.route, error: err instanceof Error ? err.message : String(err) });
+        return undefined;
+      },
+    );
   };
 }
