@@ -165,7 +165,9 @@ describe('faults', () => {
     const bad = await named('bad', 503);
     const events: RoutingEvent[] = [];
     const gw = await gatewayWith(table({ targets: [bad.url, good.url], retry: { attempts: 1, on: ['gateway-error'] } }), events);
-    const r = await load(gw.url, 200, 5);
+    // One at a time: at higher concurrency a 6th request can be on its way to the bad target
+    // before the 5th failure ejects it (a race of the load, not of the gateway).
+    const r = await load(gw.url, 200, 1);
     expect([...r.statuses]).toEqual([[200, 200]]);
     expect(bad.hits()).toBe(5); // 5 failures in a row eject it for 30 s
     expect(events.filter((e) => e.type === 'ejection')).toEqual([{ type: 'ejection', route: '/api/*', target: bad.url, forMs: 30_000 }]);
@@ -257,7 +259,8 @@ describe('faults', () => {
         retry: { attempts: 1, on: ['gateway-error'] },
         healthCheck: {
           passive: { consecutiveFailures: 1, baseEjection: '300ms' },
-          active: { path: '/healthz', interval: '50ms', timeout: '40ms', unhealthyThreshold: 1, healthyThreshold: 2 },
+          // A timeout far above a loopback answer: a probe slowed by a loaded machine must not flap the verdict.
+          active: { path: '/healthz', interval: '150ms', timeout: '140ms', unhealthyThreshold: 1, healthyThreshold: 2 },
         },
       }),
       events,
