@@ -25,7 +25,11 @@ export function createHealthBoard(): HealthBoard {
   return {
     emit(event) {
       if (event.type === 'health') {
-        board.set(event.route + '\n' + event.target, { route: event.route, target: event.target, healthy: event.healthy, source: event.source, since: new Date().toISOString() });
+        const key = event.route + '\n' + event.target;
+        // An ejection is followed by the passive verdict "unhealthy" for the same failure: the
+        // ejection says more (for how long), so it stays the shown state until a verdict changes.
+        if (event.source === 'passive' && !event.healthy && board.get(key)?.source === 'ejection') return;
+        board.set(key, { route: event.route, target: event.target, healthy: event.healthy, source: event.source, since: new Date().toISOString() });
       } else if (event.type === 'ejection') {
         board.set(event.route + '\n' + event.target, {
           route: event.route,
