@@ -2,6 +2,7 @@
  * Parses a route's target URL (SPEC sections 6-7) into a template that builds forwarded URLs
  * without re-parsing (src/target/url.ts), or the issues that make it invalid.
  */
+import { parseSimpleHttpUrl, type TargetUrlParts } from '../target/http-url.js';
 import type { TargetPart, TargetTemplate } from '../target/template.js';
 import { error, warning, type RouteIssue } from './issues.js';
 import type { ParsedPattern } from './pattern.js';
@@ -23,11 +24,14 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
       }),
     ];
   }
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
+  // The common shape without `new URL` (it agrees with it wherever it answers: src/target/http-url.ts).
+  let url: TargetUrlParts | null = parseSimpleHttpUrl(target);
+  if (url === null) {
+    try {
+      url = new URL(target);
+    } catch {
+      return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
+    }
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return [
@@ -54,7 +58,10 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
   let usesRest = false;
   const usedParams = new Set<string>();
   let text = '';
-  for (const seg of url.pathname.slice(1).split('/')) {
+  // Placeholders are segments starting with ":" or equal to "*": a path with neither has none.
+  const pathname = url.pathname;
+  const segments = pathname.includes(':') || pathname.includes('*') ? pathname.slice(1).split('/') : [];
+  for (const seg of segments) {
     if (seg === '*') {
       hasPlaceholder = true;
       if (!parsed.catchAll || usesRest) {
@@ -99,14 +106,22 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
   if (issues.length > 0) return issues;
 
   const warnings: RouteIssue[] = [];
-  const unused = [...parsed.namedParams].filter((n) => !usedParams.has(n));
-  if (unused.length > 0) {
-    warnings.push(
-      warning('params-unused', `Path pattern "${pattern}" captures ${unused.map((n) => ':' + n).join(', ')} but its target never uses ${unused.length > 1 ? 'them' : 'it'}`, {
-        ...at,
-        hint: `Reference ${unused.map((n) => ':' + n).join(', ')} in the target's path, or use "*" in the pattern if any value will do`,
-      }),
-    );
+  let unused = '';
+  let unusedCount = 0;
+  for (const n of parsed.namedParams) {
+    if (usedParams.has(n)) continue;
+    unused += (unusedCount++ === 0 ? ':' : ', :') + n;
+  }
+  if (unusedCount > 0) {
+    // Written out rather than through `warning()`: one object, same fields in the same order.
+    warnings.push({
+      code: 'params-unused',
+      severity: 'warning',
+      message: `Path pattern "${pattern}" captures ${unused} but its target never uses ${unusedCount > 1 ? 'them' : 'it'}`,
+      pattern,
+      target,
+      hint: `Reference ${unused} in the target's path, or use "*" in the pattern if any value will do`,
+    });
   }
   if (hasPlaceholder && parsed.catchAll && !usesRest) {
     warnings.push(
@@ -126,8 +141,8 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
   }
   const template: TargetTemplate = {
     origin: url.protocol + '//' + url.host,
-    basePath: url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname,
-    path: url.pathname,
+    basePath: pathname.endsWith('/') ? pathname.slice(0, -1) : pathname,
+    path: pathname,
     query: url.search.slice(1),
     parts: hasPlaceholder ? parts : null,
   };

@@ -118,8 +118,8 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       }
       if (errors.length > before) continue;
     }
-    // A REGEX may hold "/", so shapes are compared as lists, not as joined text.
-    const key = JSON.stringify(parsed.shape);
+    // A REGEX may hold "/": the key compares shapes as lists (src/validate/pattern.ts).
+    const key = parsed.shapeKey;
     const earlier = byShape.get(key);
     if (earlier !== undefined) {
       errors.push(
