@@ -11,7 +11,7 @@ import { parseSimpleHttpUrl } from '../src/target/http-url.js';
 function whatwg(text: string): Record<string, string> | null {
   try {
     const u = new URL(text);
-    return { protocol: u.protocol, host: u.host, pathname: u.pathname, search: u.search, username: u.username, password: u.password };
+    return { origin: u.origin, protocol: u.protocol, host: u.host, pathname: u.pathname, search: u.search, username: u.username, password: u.password };
   } catch {
     return null;
   }
@@ -19,7 +19,7 @@ function whatwg(text: string): Record<string, string> | null {
 
 function fast(text: string): Record<string, string> | null {
   const u = parseSimpleHttpUrl(text);
-  return u === null ? null : { protocol: u.protocol, host: u.host, pathname: u.pathname, search: u.search, username: u.username, password: u.password };
+  return u === null ? null : { origin: u.origin, protocol: u.protocol, host: u.host, pathname: u.pathname, search: u.search, username: u.username, password: u.password };
 }
 
 /** Pieces the WHATWG parser rewrites, rejects or reads specially, plus ordinary text. */

@@ -15,6 +15,8 @@
 
 /** What validation reads of a target URL: the same names and values as a WHATWG `URL`'s. */
 export interface TargetUrlParts {
+  /** `protocol + '//' + host`, as a URL's `origin` for http(s). */
+  readonly origin: string;
   readonly protocol: string;
   readonly host: string;
   readonly pathname: string;
@@ -105,7 +107,9 @@ export function parseSimpleHttpUrl(text: string): TargetUrlParts | null {
     // An empty query (`...?`) reads as "" in a URL's `search`, as here.
     if (i + 1 < n) search = text.slice(i);
   }
-  return { protocol, host: text.slice(hostStart, hostEnd), pathname, search, username: '', password: '' };
+  // The origin is the text itself for a bare `http://host:port` target (no copy kept).
+  const origin = hostEnd === n ? text : text.slice(0, hostEnd);
+  return { origin, protocol, host: text.slice(hostStart, hostEnd), pathname, search, username: '', password: '' };
 }
 
 function isDotSegment(text: string, start: number, end: number): boolean {

@@ -71,6 +71,9 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   let canonical = '/';
   const shape: string[] = [];
   let catchAll = false;
+  // True while every segment is kept exactly as written: the canonical text is then the pattern
+  // itself (most tables), and the table keeps no copy of it.
+  let verbatim = true;
   const add = (text: string, shapeText: string, isCatchAll: boolean): void => {
     canonical += shape.length === 0 ? text : '/' + text;
     shape.push(shapeText);
@@ -82,7 +85,10 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   for (let i = 0; i < rawSegments.length; i++) {
     const raw = rawSegments[i]!;
     const last = i === rawSegments.length - 1;
-    if (raw === '' && !last) continue; // runs of `/` merge, as in request paths
+    if (raw === '' && !last) {
+      verbatim = false;
+      continue; // runs of `/` merge, as in request paths
+    }
     if (raw === '*') {
       if (last) add('*', '*', true);
       else {
@@ -168,6 +174,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       );
       continue;
     }
+    if (text !== raw) verbatim = false;
     add(text, options.caseSensitive ? text : foldAscii(text), false);
   }
   if (shape.length > options.limits.maxSegments) {
@@ -181,7 +188,15 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   if (issues.length > 0) return issues;
   // The shape the matchers see; equal shapes conflict (SPEC section 3).
   if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
-  return { canonical, paramNames, namedParams, catchAll, shape, shapeKey: shapeKey(shape) };
+  // Exact-size copies: an array grown by `push` keeps room for 17 entries, and the table keeps these.
+  return {
+    canonical: verbatim ? pattern : canonical,
+    paramNames: paramNames.slice(),
+    namedParams,
+    catchAll,
+    shape: shape.slice(),
+    shapeKey: shapeKey(shape),
+  };
 }
 
 /**

@@ -140,7 +140,7 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
     );
   }
   const template: TargetTemplate = {
-    origin: url.protocol + '//' + url.host,
+    origin: url.origin,
     basePath: pathname.endsWith('/') ? pathname.slice(0, -1) : pathname,
     path: pathname,
     query: url.search.slice(1),

@@ -159,10 +159,14 @@ function stringVariant(pattern: string, target: string, template: TargetTemplate
     host: null,
     headers: null,
     query: null,
-    upstream: {},
-    policies: {},
+    upstream: NO_UPSTREAM,
+    policies: NO_POLICIES,
   };
 }
+
+// Shared by every string route (frozen: readonly by type, and never one route's to change).
+const NO_UPSTREAM: RouteVariant['upstream'] = Object.freeze({});
+const NO_POLICIES: RouteVariant['policies'] = Object.freeze({});
 
 /** Every problem of a route table (never throws, whatever value it is given). */
 export function validateRoutes(input: unknown, options: MatchOptions = {}): ValidationResult {
