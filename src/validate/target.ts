@@ -14,7 +14,22 @@ export interface ParsedTarget {
   warnings: RouteIssue[];
 }
 
-export function parseTarget(target: string, pattern: string, parsed: ParsedPattern, maxTargetLength: number): ParsedTarget | RouteIssue[] {
+/**
+ * Templates of placeholder-free targets by target text, for one table: routes that name the
+ * same upstream (the common case) share one template object instead of each parsing and
+ * keeping its own. A template depends on the target text alone when it has no placeholders.
+ */
+export type TemplateCache = Map<string, TargetTemplate>;
+
+export function parseTarget(target: string, pattern: string, parsed: ParsedPattern, maxTargetLength: number, cache?: TemplateCache): ParsedTarget | RouteIssue[] {
+  const cached = cache?.get(target);
+  if (cached !== undefined) {
+    // Cached only when the target alone gave no issue and no warning: what is left depends on the pattern.
+    const warnings: RouteIssue[] = [];
+    const unused = unusedParams(pattern, target, parsed, null);
+    if (unused !== null) warnings.push(unused);
+    return { template: cached, warnings };
+  }
   const at = { pattern, target };
   if (target.length > maxTargetLength) {
     return [
@@ -106,23 +121,8 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
   if (issues.length > 0) return issues;
 
   const warnings: RouteIssue[] = [];
-  let unused = '';
-  let unusedCount = 0;
-  for (const n of parsed.namedParams) {
-    if (usedParams.has(n)) continue;
-    unused += (unusedCount++ === 0 ? ':' : ', :') + n;
-  }
-  if (unusedCount > 0) {
-    // Written out rather than through `warning()`: one object, same fields in the same order.
-    warnings.push({
-      code: 'params-unused',
-      severity: 'warning',
-      message: `Path pattern "${pattern}" captures ${unused} but its target never uses ${unusedCount > 1 ? 'them' : 'it'}`,
-      pattern,
-      target,
-      hint: `Reference ${unused} in the target's path, or use "*" in the pattern if any value will do`,
-    });
-  }
+  const unused = unusedParams(pattern, target, parsed, usedParams);
+  if (unused !== null) warnings.push(unused);
   if (hasPlaceholder && parsed.catchAll && !usesRest) {
     warnings.push(
       warning('remainder-dropped', `Target URL "${target}" for path "${pattern}" has placeholders but no "*", so the rest of the path is not forwarded`, {
@@ -146,5 +146,26 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
     query: url.search.slice(1),
     parts: hasPlaceholder ? parts : null,
   };
+  if (cache !== undefined && !hasPlaceholder && url.username === '' && url.password === '') cache.set(target, template);
   return { template, warnings };
+}
+
+/** The `params-unused` warning: the pattern's named parameters the target does not use (`used` null: none used). */
+function unusedParams(pattern: string, target: string, parsed: ParsedPattern, used: Set<string> | null): RouteIssue | null {
+  let unused = '';
+  let count = 0;
+  for (const n of parsed.namedParams) {
+    if (used !== null && used.has(n)) continue;
+    unused += (count++ === 0 ? ':' : ', :') + n;
+  }
+  if (count === 0) return null;
+  // Written out rather than through `warning()`: one object, same fields in the same order.
+  return {
+    code: 'params-unused',
+    severity: 'warning',
+    message: `Path pattern "${pattern}" captures ${unused} but its target never uses ${count > 1 ? 'them' : 'it'}`,
+    pattern,
+    target,
+    hint: `Reference ${unused} in the target's path, or use "*" in the pattern if any value will do`,
+  };
 }

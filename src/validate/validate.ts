@@ -9,7 +9,7 @@
 import type { CompiledRoute, RouteVariant } from '../table/route.js';
 import type { TargetTemplate } from '../target/template.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
-import { parseTarget } from './target.js';
+import { parseTarget, type TemplateCache } from './target.js';
 import { createRegexBudget } from '../regex/linear.js';
 import { isPlainObject } from './context.js';
 import { error, RoutesValidationError, type RouteIssue } from './issues.js';
@@ -76,6 +76,7 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
   const byShape = new Map<string, string>();
   const names = new Map<string, string>();
   const regexBudget = createRegexBudget();
+  const templates: TemplateCache = new Map();
   for (const [pattern, value] of entries) {
     const parsed = parsePattern(pattern, resolved, regexBudget);
     let variants: RouteVariant[];
@@ -86,7 +87,7 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
         errors.push(...parsed);
         continue;
       }
-      const t = parseTarget(value, pattern, parsed, resolved.limits.maxTargetLength);
+      const t = parseTarget(value, pattern, parsed, resolved.limits.maxTargetLength, templates);
       if (Array.isArray(t)) {
         errors.push(...t);
         continue;
