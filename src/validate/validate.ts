@@ -6,7 +6,7 @@
  * A string value keeps the legacy path exactly (its issues and their order are unchanged); a
  * route object or an array of variants goes through src/validate/route-value.ts.
  */
-import type { CompiledRoute, RouteVariant } from '../table/route.js';
+import type { CompiledRoute, CompiledTarget, RouteVariant } from '../table/route.js';
 import type { TargetTemplate } from '../target/template.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
 import { parseTarget, type TemplateCache } from './target.js';
@@ -77,6 +77,7 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
   const names = new Map<string, string>();
   const regexBudget = createRegexBudget();
   const templates: TemplateCache = new Map();
+  const targetLists = new Map<TargetTemplate, CompiledTarget[]>();
   for (const [pattern, value] of entries) {
     const parsed = parsePattern(pattern, resolved, regexBudget);
     let variants: RouteVariant[];
@@ -94,7 +95,14 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       }
       warnings.push(...t.warnings);
       target = value;
-      variants = [stringVariant(pattern, value, t.template)];
+      // Routes to the same placeholder-free target share its template (src/validate/target.ts), so
+      // they can share its one-entry target list too: one list per upstream, not per route.
+      let targets = t.template.parts === null ? targetLists.get(t.template) : undefined;
+      if (targets === undefined) {
+        targets = [{ url: value, weight: 1, template: t.template }];
+        if (t.template.parts === null) targetLists.set(t.template, targets);
+      }
+      variants = [stringVariant(pattern, value, targets)];
     } else {
       if (Array.isArray(parsed)) errors.push(...parsed);
       const r = parseRouteValue(pattern, value, Array.isArray(parsed) ? null : parsed, resolved.limits.maxTargetLength, regexBudget);
@@ -150,12 +158,12 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
 }
 
 /** A string value: one variant without conditions, named after its pattern. */
-function stringVariant(pattern: string, target: string, template: TargetTemplate): RouteVariant {
+function stringVariant(pattern: string, target: string, targets: CompiledTarget[]): RouteVariant {
   return {
     index: 0,
     name: pattern,
     target,
-    targets: [{ url: target, weight: 1, template }],
+    targets,
     methods: null,
     host: null,
     headers: null,
