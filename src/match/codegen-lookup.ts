@@ -40,7 +40,8 @@ const UNROLL = 12;
 
 /** Whether this tree gets generated code (the only place that decides it). */
 export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): boolean {
-  const { size, height } = measureTree(root, sizes);
+  // Measuring stops at the limits: a tree that will not be generated is not measured further.
+  const { size, height } = measureTree(root, sizes, { size: MAX_NODES, height: MAX_HEIGHT });
   return size <= MAX_NODES && height <= MAX_HEIGHT;
 }
 

@@ -31,14 +31,23 @@ export interface Constrained {
   readonly node: Node;
 }
 
+/*
+ * Leaves share these empty lists (most nodes of a large table are leaves, and an array grown by
+ * `push` keeps room for 17 entries): this module replaces a shared list before adding to it and
+ * nothing else adds to a node's lists.
+ */
+const NO_NODES: Node[] = [];
+const NO_FIRST: number[] = [];
+const NO_CONSTRAINED: Constrained[] = [];
+
 export class Node {
   prefix: string;
   /** Static children; `first[i]` is `children[i].prefix.charCodeAt(0)`. */
-  children: Node[] = [];
-  first: number[] = [];
+  children: Node[] = NO_NODES;
+  first: number[] = NO_FIRST;
   /** Dense index by first character (ASCII), built when a node has many children. */
   index: (Node | undefined)[] | null = null;
-  constrained: Constrained[] = [];
+  constrained: Constrained[] = NO_CONSTRAINED;
   param: Node | null = null;
   /** Route index of a catch-all hanging here, or -1. */
   catchAll = -1;
@@ -60,6 +69,17 @@ export class Node {
 
 const DENSE_INDEX_AT = 6;
 
+function addChild(node: Node, child: Node, c: number): void {
+  if (node.children === NO_NODES) {
+    // Exact-size lists for a first child (one child is the common case below the root).
+    node.children = [child];
+    node.first = [c];
+  } else {
+    node.children.push(child);
+    node.first.push(c);
+  }
+}
+
 /** Inserts static `text` below `node` and returns the node where it ends. */
 function insertStatic(node: Node, text: string): Node {
   while (text.length > 0) {
@@ -67,8 +87,7 @@ function insertStatic(node: Node, text: string): Node {
     const i = node.first.indexOf(c);
     if (i < 0) {
       const child = new Node(text);
-      node.children.push(child);
-      node.first.push(c);
+      addChild(node, child, c);
       return child;
     }
     const child = node.children[i]!;
@@ -80,8 +99,7 @@ function insertStatic(node: Node, text: string): Node {
       // Split: the child keeps what it owns below the first difference.
       const upper = new Node(p.slice(0, common));
       child.prefix = p.slice(common);
-      upper.children.push(child);
-      upper.first.push(child.prefix.charCodeAt(0));
+      addChild(upper, child, child.prefix.charCodeAt(0));
       node.children[i] = upper;
       node = upper;
     } else {
@@ -100,7 +118,8 @@ function constrainedChild(node: Node, source: string, regexes: RegexTable): Node
   if (found !== undefined) return found.node;
   const { regex, id } = regexes(source);
   const child: Constrained = { source, regex, id, node: new Node('') };
-  node.constrained.push(child);
+  if (node.constrained === NO_CONSTRAINED) node.constrained = [child];
+  else node.constrained.push(child);
   // Code-point order of the source (not localeCompare, not UTF-16 order for astral text).
   node.constrained.sort((a, b) => compareCodePoints(a.source, b.source));
   return child.node;
@@ -157,7 +176,12 @@ function finalize(root: Node): void {
       node.index = new Array<Node | undefined>(128).fill(undefined);
       for (let i = 0; i < node.children.length; i++) if (node.first[i]! < 128) node.index[node.first[i]!] = node.children[i];
     }
-    pending.push(...node.below());
+    // Children read in place: `below()` would copy every node's lists once more.
+    const children = node.children;
+    for (let i = 0; i < children.length; i++) pending.push(children[i]!);
+    const constrained = node.constrained;
+    for (let i = 0; i < constrained.length; i++) pending.push(constrained[i]!.node);
+    if (node.param !== null) pending.push(node.param);
   }
 }
 
@@ -178,26 +202,49 @@ export function startsWithFolded(path: string, prefix: string, pos: number): boo
   return true;
 }
 
-/** Subtree sizes of every node and the tree's height, computed without recursion. */
-export function measureTree(root: Node, sizes: Map<Node, number> = new Map()): { size: number; height: number } {
+/**
+ * Subtree sizes of every node and the tree's height, computed without recursion. `limits`:
+ * stop as soon as the tree is known to exceed either (then `sizes` is left incomplete and the
+ * answer only says "too large"): the code generator's decision needs no more, and a table of
+ * 10,000 routes would otherwise pay a Map entry per node for nothing.
+ */
+export function measureTree(root: Node, sizes: Map<Node, number> = new Map(), limits?: { size: number; height: number }): { size: number; height: number } {
+  const maxSize = limits?.size ?? Infinity;
+  const maxHeight = limits?.height ?? Infinity;
+  // Pre-order with a parallel depth stack; children are read in place (no `below()` copies).
   const order: Node[] = [];
-  const depth = new Map<Node, number>([[root, 1]]);
+  const nodes: Node[] = [root];
+  const depths: number[] = [1];
   let height = 1;
-  const pending = [root];
-  while (pending.length > 0) {
-    const node = pending.pop()!;
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const d = depths.pop()!;
     order.push(node);
-    const d = depth.get(node)!;
     if (d > height) height = d;
-    for (const child of node.below()) {
-      depth.set(child, d + 1);
-      pending.push(child);
+    if (order.length > maxSize || height > maxHeight) return { size: order.length, height };
+    const children = node.children;
+    for (let i = 0; i < children.length; i++) {
+      nodes.push(children[i]!);
+      depths.push(d + 1);
+    }
+    const constrained = node.constrained;
+    for (let i = 0; i < constrained.length; i++) {
+      nodes.push(constrained[i]!.node);
+      depths.push(d + 1);
+    }
+    if (node.param !== null) {
+      nodes.push(node.param);
+      depths.push(d + 1);
     }
   }
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     let n = 1;
-    for (const child of node.below()) n += sizes.get(child)!;
+    const children = node.children;
+    for (let k = 0; k < children.length; k++) n += sizes.get(children[k]!)!;
+    const constrained = node.constrained;
+    for (let k = 0; k < constrained.length; k++) n += sizes.get(constrained[k]!.node)!;
+    if (node.param !== null) n += sizes.get(node.param)!;
     sizes.set(node, n);
   }
   return { size: sizes.get(root)!, height };

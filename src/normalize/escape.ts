@@ -75,9 +75,17 @@ const encoder = /* @__PURE__ */ new TextEncoder();
  * `allowEncodedSlash`: `%2F`/`%5C` are kept opaque instead of rejected.
  */
 export function canonicalizeSegment(segment: string, allowNonAscii: boolean, allowEncodedSlash: boolean): string | SegmentFailure {
-  let out = '';
-  let i = 0;
   const n = segment.length;
+  // Most segments are already canonical (no escape, nothing to reject): the segment itself is
+  // the answer, without building a copy character by character.
+  let i = 0;
+  while (i < n) {
+    const c = segment.charCodeAt(i);
+    if (c >= 128 || RAW_OK[c] !== 1) break;
+    i++;
+  }
+  if (i === n) return segment;
+  let out = segment.slice(0, i);
   while (i < n) {
     const c = segment.charCodeAt(i);
     if (c < 128 && RAW_OK[c] === 1) {

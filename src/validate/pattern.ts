@@ -15,8 +15,8 @@ export type PatternSegment =
   | { kind: 'catchAll' };
 
 export interface ParsedPattern {
-  /** Segments after the leading `/` (the pattern `/` is one empty static segment). */
-  segments: PatternSegment[];
+  /** The canonical pattern text (see `canonicalPattern`), built in the same pass as the shape. */
+  canonical: string;
   /** Parameter names in path order (anonymous ones are "0", "1", ...). */
   paramNames: string[];
   /** Names written `:name`; anonymous `*` captures cannot be referenced by a target. */
@@ -24,6 +24,8 @@ export interface ParsedPattern {
   catchAll: boolean;
   /** What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent. */
   shape: string[];
+  /** A string equal for two patterns exactly when their shapes are equal (the conflict check's key). */
+  shapeKey: string;
 }
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -65,20 +67,34 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
     ];
   }
   const rawSegments = split;
-  const segments: PatternSegment[] = [];
+  // Canonical text and shape are built in this one pass (SPEC section 2): no segment objects.
+  let canonical = '/';
+  const shape: string[] = [];
+  let catchAll = false;
+  // True while every segment is kept exactly as written: the canonical text is then the pattern
+  // itself (most tables), and the table keeps no copy of it.
+  let verbatim = true;
+  const add = (text: string, shapeText: string, isCatchAll: boolean): void => {
+    canonical += shape.length === 0 ? text : '/' + text;
+    shape.push(shapeText);
+    catchAll = isCatchAll;
+  };
   const paramNames: string[] = [];
   const namedParams = new Set<string>();
   let anonymous = 0;
   for (let i = 0; i < rawSegments.length; i++) {
     const raw = rawSegments[i]!;
     const last = i === rawSegments.length - 1;
-    if (raw === '' && !last) continue; // runs of `/` merge, as in request paths
+    if (raw === '' && !last) {
+      verbatim = false;
+      continue; // runs of `/` merge, as in request paths
+    }
     if (raw === '*') {
-      if (last) segments.push({ kind: 'catchAll' });
+      if (last) add('*', '*', true);
       else {
         const name = String(anonymous++);
         paramNames.push(name);
-        segments.push({ kind: 'param', name, anonymous: true });
+        add('*', ':', false);
       }
       continue;
     }
@@ -88,7 +104,8 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       else {
         namedParams.add(param.name);
         paramNames.push(param.name);
-        segments.push(param);
+        const source = param.regex!.source;
+        add(':' + param.name + '(' + source + ')', ':' + source, false);
       }
       continue;
     }
@@ -120,21 +137,23 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       } else {
         namedParams.add(name);
         paramNames.push(name);
-        segments.push({ kind: 'param', name, anonymous: false });
+        add(':' + name, ':', false);
       }
       continue;
     }
-    for (const ch of ['?', '#']) {
-      if (raw.includes(ch)) {
-        issues.push(
-          error('pattern-invalid-character', `Path pattern "${pattern}" holds "${ch}": patterns match paths only, never queries or fragments`, {
-            ...at,
-            hint: `Remove "${ch}..." from the pattern, or write a literal "${ch}" as ${ch === '?' ? '%3F' : '%23'}`,
-          }),
-        );
+    if (raw.includes('?') || raw.includes('#')) {
+      for (const ch of ['?', '#']) {
+        if (raw.includes(ch)) {
+          issues.push(
+            error('pattern-invalid-character', `Path pattern "${pattern}" holds "${ch}": patterns match paths only, never queries or fragments`, {
+              ...at,
+              hint: `Remove "${ch}..." from the pattern, or write a literal "${ch}" as ${ch === '?' ? '%3F' : '%23'}`,
+            }),
+          );
+        }
       }
+      continue;
     }
-    if (raw.includes('?') || raw.includes('#')) continue;
     const text = canonicalizeSegment(raw, true, false);
     if (typeof text !== 'string') {
       const problem = ESCAPE_PROBLEMS[text.error];
@@ -155,33 +174,44 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       );
       continue;
     }
-    segments.push({ kind: 'static', text });
+    if (text !== raw) verbatim = false;
+    add(text, options.caseSensitive ? text : foldAscii(text), false);
   }
-  if (segments.length > options.limits.maxSegments) {
+  if (shape.length > options.limits.maxSegments) {
     issues.push(
-      error('pattern-too-many-segments', `Path pattern "${pattern}" has ${segments.length} segments; the limit is ${options.limits.maxSegments}`, {
+      error('pattern-too-many-segments', `Path pattern "${pattern}" has ${shape.length} segments; the limit is ${options.limits.maxSegments}`, {
         ...at,
         hint: 'Use a catch-all "/*" or raise limits.maxSegments',
       }),
     );
   }
   if (issues.length > 0) return issues;
-  return { segments, paramNames, namedParams, catchAll: segments.at(-1)?.kind === 'catchAll', shape: shapeOf(segments, options) };
+  // The shape the matchers see; equal shapes conflict (SPEC section 3).
+  if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
+  // Exact-size copies: an array grown by `push` keeps room for 17 entries, and the table keeps these.
+  return {
+    canonical: verbatim ? pattern : canonical,
+    paramNames: paramNames.slice(),
+    namedParams,
+    catchAll,
+    shape: shape.slice(),
+    shapeKey: shapeKey(shape),
+  };
 }
 
-/** The shape the matchers see; equal shapes conflict (SPEC section 3). */
-function shapeOf(segments: PatternSegment[], options: ResolvedMatchOptions): string[] {
-  const shape = segments.map((s) => (s.kind === 'param' ? ':' + (s.regex?.source ?? '') : s.kind === 'catchAll' ? '*' : options.caseSensitive ? s.text : foldAscii(s.text)));
-  if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
-  return shape;
+/**
+ * The conflict key of a shape. Joining with `/` is injective while no segment holds `/` (only a
+ * REGEX can) and costs far less than JSON; the rare other shapes get JSON behind a NUL, which no
+ * joined key holds (checked here), so the two kinds of key never collide.
+ */
+function shapeKey(shape: readonly string[]): string {
+  for (const seg of shape) if (seg.includes('/') || seg.includes('\0')) return '\0' + JSON.stringify(shape);
+  return shape.join('/');
 }
 
 /** The canonical pattern text (`/caf%C3%A9`, `/users/:id/*`, `/f/:id([0-9a-f]{24})`: a REGEX stays as written). */
 export function canonicalPattern(parsed: ParsedPattern): string {
-  return (
-    '/' +
-    parsed.segments.map((s) => (s.kind === 'static' ? s.text : s.kind === 'param' && !s.anonymous ? ':' + s.name + (s.regex ? '(' + s.regex.source + ')' : '') : '*')).join('/')
-  );
+  return parsed.canonical;
 }
 
 /**

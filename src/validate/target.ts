@@ -2,6 +2,7 @@
  * Parses a route's target URL (SPEC sections 6-7) into a template that builds forwarded URLs
  * without re-parsing (src/target/url.ts), or the issues that make it invalid.
  */
+import { parseSimpleHttpUrl, type TargetUrlParts } from '../target/http-url.js';
 import type { TargetPart, TargetTemplate } from '../target/template.js';
 import { error, warning, type RouteIssue } from './issues.js';
 import type { ParsedPattern } from './pattern.js';
@@ -13,7 +14,22 @@ export interface ParsedTarget {
   warnings: RouteIssue[];
 }
 
-export function parseTarget(target: string, pattern: string, parsed: ParsedPattern, maxTargetLength: number): ParsedTarget | RouteIssue[] {
+/**
+ * Templates of placeholder-free targets by target text, for one table: routes that name the
+ * same upstream (the common case) share one template object instead of each parsing and
+ * keeping its own. A template depends on the target text alone when it has no placeholders.
+ */
+export type TemplateCache = Map<string, TargetTemplate>;
+
+export function parseTarget(target: string, pattern: string, parsed: ParsedPattern, maxTargetLength: number, cache?: TemplateCache): ParsedTarget | RouteIssue[] {
+  const cached = cache?.get(target);
+  if (cached !== undefined) {
+    // Cached only when the target alone gave no issue and no warning: what is left depends on the pattern.
+    const warnings: RouteIssue[] = [];
+    const unused = unusedParams(pattern, target, parsed, null);
+    if (unused !== null) warnings.push(unused);
+    return { template: cached, warnings };
+  }
   const at = { pattern, target };
   if (target.length > maxTargetLength) {
     return [
@@ -23,11 +39,14 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
       }),
     ];
   }
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
+  // The common shape without `new URL` (it agrees with it wherever it answers: src/target/http-url.ts).
+  let url: TargetUrlParts | null = parseSimpleHttpUrl(target);
+  if (url === null) {
+    try {
+      url = new URL(target);
+    } catch {
+      return [error('target-invalid-url', `Invalid target URL "${target}" for path "${pattern}". Must be a valid URL`, { ...at, hint: INVALID_URL_HINT })];
+    }
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return [
@@ -54,7 +73,10 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
   let usesRest = false;
   const usedParams = new Set<string>();
   let text = '';
-  for (const seg of url.pathname.slice(1).split('/')) {
+  // Placeholders are segments starting with ":" or equal to "*": a path with neither has none.
+  const pathname = url.pathname;
+  const segments = pathname.includes(':') || pathname.includes('*') ? pathname.slice(1).split('/') : [];
+  for (const seg of segments) {
     if (seg === '*') {
       hasPlaceholder = true;
       if (!parsed.catchAll || usesRest) {
@@ -99,15 +121,8 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
   if (issues.length > 0) return issues;
 
   const warnings: RouteIssue[] = [];
-  const unused = [...parsed.namedParams].filter((n) => !usedParams.has(n));
-  if (unused.length > 0) {
-    warnings.push(
-      warning('params-unused', `Path pattern "${pattern}" captures ${unused.map((n) => ':' + n).join(', ')} but its target never uses ${unused.length > 1 ? 'them' : 'it'}`, {
-        ...at,
-        hint: `Reference ${unused.map((n) => ':' + n).join(', ')} in the target's path, or use "*" in the pattern if any value will do`,
-      }),
-    );
-  }
+  const unused = unusedParams(pattern, target, parsed, usedParams);
+  if (unused !== null) warnings.push(unused);
   if (hasPlaceholder && parsed.catchAll && !usesRest) {
     warnings.push(
       warning('remainder-dropped', `Target URL "${target}" for path "${pattern}" has placeholders but no "*", so the rest of the path is not forwarded`, {
@@ -125,11 +140,32 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
     );
   }
   const template: TargetTemplate = {
-    origin: url.protocol + '//' + url.host,
-    basePath: url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname,
-    path: url.pathname,
+    origin: url.origin,
+    basePath: pathname.endsWith('/') ? pathname.slice(0, -1) : pathname,
+    path: pathname,
     query: url.search.slice(1),
     parts: hasPlaceholder ? parts : null,
   };
+  if (cache !== undefined && !hasPlaceholder && url.username === '' && url.password === '') cache.set(target, template);
   return { template, warnings };
+}
+
+/** The `params-unused` warning: the pattern's named parameters the target does not use (`used` null: none used). */
+function unusedParams(pattern: string, target: string, parsed: ParsedPattern, used: Set<string> | null): RouteIssue | null {
+  let unused = '';
+  let count = 0;
+  for (const n of parsed.namedParams) {
+    if (used !== null && used.has(n)) continue;
+    unused += (count++ === 0 ? ':' : ', :') + n;
+  }
+  if (count === 0) return null;
+  // Written out rather than through `warning()`: one object, same fields in the same order.
+  return {
+    code: 'params-unused',
+    severity: 'warning',
+    message: `Path pattern "${pattern}" captures ${unused} but its target never uses ${count > 1 ? 'them' : 'it'}`,
+    pattern,
+    target,
+    hint: `Reference ${unused} in the target's path, or use "*" in the pattern if any value will do`,
+  };
 }

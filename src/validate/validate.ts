@@ -6,10 +6,10 @@
  * A string value keeps the legacy path exactly (its issues and their order are unchanged); a
  * route object or an array of variants goes through src/validate/route-value.ts.
  */
-import type { CompiledRoute, RouteVariant } from '../table/route.js';
+import type { CompiledRoute, CompiledTarget, RouteVariant } from '../table/route.js';
 import type { TargetTemplate } from '../target/template.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
-import { parseTarget } from './target.js';
+import { parseTarget, type TemplateCache } from './target.js';
 import { createRegexBudget } from '../regex/linear.js';
 import { isPlainObject } from './context.js';
 import { error, RoutesValidationError, type RouteIssue } from './issues.js';
@@ -76,6 +76,8 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
   const byShape = new Map<string, string>();
   const names = new Map<string, string>();
   const regexBudget = createRegexBudget();
+  const templates: TemplateCache = new Map();
+  const targetLists = new Map<TargetTemplate, CompiledTarget[]>();
   for (const [pattern, value] of entries) {
     const parsed = parsePattern(pattern, resolved, regexBudget);
     let variants: RouteVariant[];
@@ -86,14 +88,21 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
         errors.push(...parsed);
         continue;
       }
-      const t = parseTarget(value, pattern, parsed, resolved.limits.maxTargetLength);
+      const t = parseTarget(value, pattern, parsed, resolved.limits.maxTargetLength, templates);
       if (Array.isArray(t)) {
         errors.push(...t);
         continue;
       }
       warnings.push(...t.warnings);
       target = value;
-      variants = [stringVariant(pattern, value, t.template)];
+      // Routes to the same placeholder-free target share its template (src/validate/target.ts), so
+      // they can share its one-entry target list too: one list per upstream, not per route.
+      let targets = t.template.parts === null ? targetLists.get(t.template) : undefined;
+      if (targets === undefined) {
+        targets = [{ url: value, weight: 1, template: t.template }];
+        if (t.template.parts === null) targetLists.set(t.template, targets);
+      }
+      variants = [stringVariant(pattern, value, targets)];
     } else {
       if (Array.isArray(parsed)) errors.push(...parsed);
       const r = parseRouteValue(pattern, value, Array.isArray(parsed) ? null : parsed, resolved.limits.maxTargetLength, regexBudget);
@@ -118,8 +127,8 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       }
       if (errors.length > before) continue;
     }
-    // A REGEX may hold "/", so shapes are compared as lists, not as joined text.
-    const key = JSON.stringify(parsed.shape);
+    // A REGEX may hold "/": the key compares shapes as lists (src/validate/pattern.ts).
+    const key = parsed.shapeKey;
     const earlier = byShape.get(key);
     if (earlier !== undefined) {
       errors.push(
@@ -149,20 +158,24 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
 }
 
 /** A string value: one variant without conditions, named after its pattern. */
-function stringVariant(pattern: string, target: string, template: TargetTemplate): RouteVariant {
+function stringVariant(pattern: string, target: string, targets: CompiledTarget[]): RouteVariant {
   return {
     index: 0,
     name: pattern,
     target,
-    targets: [{ url: target, weight: 1, template }],
+    targets,
     methods: null,
     host: null,
     headers: null,
     query: null,
-    upstream: {},
-    policies: {},
+    upstream: NO_UPSTREAM,
+    policies: NO_POLICIES,
   };
 }
+
+// Shared by every string route (frozen: readonly by type, and never one route's to change).
+const NO_UPSTREAM: RouteVariant['upstream'] = Object.freeze({});
+const NO_POLICIES: RouteVariant['policies'] = Object.freeze({});
 
 /** Every problem of a route table (never throws, whatever value it is given). */
 export function validateRoutes(input: unknown, options: MatchOptions = {}): ValidationResult {
