@@ -3,7 +3,7 @@
  * axe-core finds no serious or critical violation (light and dark, every form group open),
  * every control is reached by Tab, and at 1280 px and 360 px, light and dark, nothing passes
  * the viewport's right edge. The screenshots are saved to docs/editor/ (docs/editor.md shows
- * them). Needs /usr/bin/chromium: without it this test fails, it never skips.
+ * them) when UPDATE_SCREENSHOTS=1, else to a temporary directory. Needs /usr/bin/chromium: without it this test fails, it never skips.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,7 +19,9 @@ let browser: Browser;
 let dir: string;
 let editor: RunningEditor;
 let upstream: TestServer;
-const SHOTS = join(ROOT, 'docs', 'editor');
+// The screenshots a person looks at (docs/editor.md) are rewritten only when asked
+// (UPDATE_SCREENSHOTS=1): an ordinary run must not dirty the checkout.
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'editor') : join(tmpdir(), 'af-routes-editor-shots');
 
 /** A table that shows most of what the editor has: variants, conditions, policies, several targets. */
 function showcase(url: string): unknown {
