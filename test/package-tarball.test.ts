@@ -263,7 +263,9 @@ describe('the npm package', () => {
     expect(files.filter((f) => !ALLOWED.test(f))).toEqual([]);
     for (const f of REQUIRED) expect(files).toContain(f);
     expect(files.filter((f) => f.endsWith('.node')).length, 'no native addon in bindings/: run `npm run build:native`').toBeGreaterThanOrEqual(1);
+    // The CLI's 1 MB source map stays out (package.json `files`): a library consumer debugs the library's maps, not the CLI's.
     expect(packed.size).toBeLessThan(2 * 1024 * 1024);
+    expect(files).not.toContain('dist/cli.js.map');
     const manifest = JSON.parse(readFileSync(join(withNative, 'node_modules', NAME, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest).toMatchObject({ type: 'module', sideEffects: false, main: './dist/index.cjs', types: './dist/index.d.ts' });
     expect(Object.keys(manifest.exports as object)).toEqual(expect.arrayContaining(['.', './browser', './schema.json', './bindings', './package.json']));
