@@ -4,11 +4,12 @@
  * (response rules, RateLimit, `Cache-Status` from the route cache's probe).
  */
 import { hash as oneShotHash, createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
-import { endToEndHeaders, firstValue, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
-import { applyResponsePolicies, cachePartition, type PolicyPlan } from '../pipeline/policies.js';
+import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
+import { applyResponsePolicies, cachePartition, policyContext, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
 import { ageOf, cacheOutcome, type CacheProbe, type NodeRouteCache } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
@@ -24,6 +25,22 @@ import { safeReason } from './reason-phrase.js';
  */
 export const nodeSha256: (text: string) => Uint8Array =
   typeof oneShotHash === 'function' ? (text) => oneShotHash('sha256', text, 'buffer') as unknown as Uint8Array : (text) => createHash('sha256').update(text).digest();
+
+/** The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what. */
+export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, match: RouteMatch, path: string, query: string): PolicyContext {
+  const socket = req.socket as Socket & { encrypted?: boolean };
+  return policyContext(runtime, {
+    route: match.variant.name,
+    pattern: match.pattern,
+    method: req.method ?? 'GET',
+    path,
+    query,
+    headers: toHeaderRecord(req.rawHeaders),
+    socketAddress: socket.remoteAddress ?? null,
+    host: req.headers.host ?? null,
+    protocol: socket.encrypted ? 'https' : 'http',
+  });
+}
 
 /** Writes a refusal or relayed answer (no body for HEAD). */
 export function sendPolicyAnswer(res: ServerResponse, answer: PolicyAnswer, method: string, state: LogState): void {

@@ -13,13 +13,13 @@ import type { RouteMatch, Router } from '../match/types.js';
 import { errorBody, ERROR_MESSAGES } from '../pipeline/errors.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
-import { applyRequestPolicies, cachePartition, createPolicyRuntime, policyContext, policyPlan, runPolicies, type PolicyPlan } from '../pipeline/policies.js';
-import { toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
+import { applyRequestPolicies, cachePartition, createPolicyRuntime, policyPlan, runPolicies, type PolicyPlan } from '../pipeline/policies.js';
+import type { HeaderRecord } from '../pipeline/headers.js';
 import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bounded-store.js';
 import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
-import { nodeSha256, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
+import { nodePolicyContext, nodeSha256, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
@@ -215,19 +215,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     router: Router,
     scope: string,
   ): void {
-    const socket = req.socket as Socket & { encrypted?: boolean };
     const method = req.method ?? 'GET';
-    const ctx = policyContext(policies, {
-      route: match.variant.name,
-      pattern: match.pattern,
-      method,
-      path,
-      query,
-      headers: toHeaderRecord(req.rawHeaders),
-      socketAddress: socket.remoteAddress ?? null,
-      host: req.headers.host ?? null,
-      protocol: socket.encrypted ? 'https' : 'http',
-    });
+    const ctx = nodePolicyContext(policies, req, match, path, query);
     const go = (answer: PolicyAnswer | undefined): void => {
       if (answer !== undefined) sendPolicyAnswer(res, answer, method, state);
       else if (res.destroyed) return;

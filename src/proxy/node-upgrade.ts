@@ -30,12 +30,11 @@ import type { Duplex } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import type { RouteMatch, Router } from '../match/types.js';
 import { classifyUpstreamError, errorBody, ERROR_CONTENT_TYPE, ERROR_MESSAGES, type ProxyErrorBody, type ProxyErrorCode } from '../pipeline/errors.js';
-import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord } from '../pipeline/headers.js';
+import { endToEndHeaders, firstValue, type HeaderRecord } from '../pipeline/headers.js';
 import {
   applyRequestPolicies,
   applyResponsePolicies,
   createPolicyRuntime,
-  policyContext,
   policyPlan,
   runPolicies,
   type PolicyHostOptions,
@@ -43,6 +42,7 @@ import {
   type PolicyRuntime,
 } from '../pipeline/policies.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
+import { nodePolicyContext } from './node-policies.js';
 import type { EventSink } from '../telemetry/events.js';
 import { routeRequest } from '../pipeline/route.js';
 import { buildProxyRequest } from '../pipeline/upstream-request.js';
@@ -387,18 +387,7 @@ export function createUpgradeForwarder(options: UpgradeForwarderOptions): Upgrad
     state: ExchangeState,
     scope: string,
   ): void {
-    const conn = req.socket as Socket & { encrypted?: boolean };
-    const ctx = policyContext(policies, {
-      route: match.variant.name,
-      pattern: match.pattern,
-      method: req.method ?? 'GET',
-      path,
-      query,
-      headers: toHeaderRecord(req.rawHeaders),
-      socketAddress: conn.remoteAddress ?? null,
-      host: req.headers.host ?? null,
-      protocol: conn.encrypted ? 'https' : 'http',
-    });
+    const ctx = nodePolicyContext(policies, req, match, path, query);
     const go = (answer: PolicyAnswer | undefined): void => {
       if (answer !== undefined) {
         report(state, answer.status, answer.code as ProxyErrorCode | undefined);
