@@ -20,19 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as node from '../src/index.js';
 import { randomCases, specCases } from './support-browser/corpus.js';
 import { runCases, type Case, type CaseResult } from './support-browser/harness.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/editor-page.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The flags this machine needs (closed network, root): see the machine notes. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => 'node:' + m)]);
 

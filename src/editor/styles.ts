@@ -6,6 +6,21 @@
  */
 import { css } from 'lit';
 
+/** The dark palette, written once: used under prefers-color-scheme (theme="auto") and for theme="dark". */
+const DARK_PALETTE = css`
+  --af-bg: #16191d;
+  --af-fg: #e6e9ed;
+  --af-muted: #a4adb8;
+  --af-border: #4a525c;
+  --af-panel: #21262c;
+  --af-accent: #6cb2ff;
+  --af-accent-fg: #0b1520;
+  --af-error: #ff8a80;
+  --af-warn: #f2c46d;
+  --af-ok: #7ddc9a;
+  --af-focus: #8ab4f8;
+`;
+
 export const styles = css`
   :host {
     --af-bg: #ffffff;
@@ -34,31 +49,11 @@ export const styles = css`
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
-      --af-bg: #16191d;
-      --af-fg: #e6e9ed;
-      --af-muted: #a4adb8;
-      --af-border: #4a525c;
-      --af-panel: #21262c;
-      --af-accent: #6cb2ff;
-      --af-accent-fg: #0b1520;
-      --af-error: #ff8a80;
-      --af-warn: #f2c46d;
-      --af-ok: #7ddc9a;
-      --af-focus: #8ab4f8;
+      ${DARK_PALETTE}
     }
   }
   :host([theme='dark']) {
-    --af-bg: #16191d;
-    --af-fg: #e6e9ed;
-    --af-muted: #a4adb8;
-    --af-border: #4a525c;
-    --af-panel: #21262c;
-    --af-accent: #6cb2ff;
-    --af-accent-fg: #0b1520;
-    --af-error: #ff8a80;
-    --af-warn: #f2c46d;
-    --af-ok: #7ddc9a;
-    --af-focus: #8ab4f8;
+    ${DARK_PALETTE}
   }
   *,
   *::before,
