@@ -9,6 +9,9 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Creates the probes (each owns its own buffer: the probes of one call do not share state). */
+export declare function createCrossingProbe(): CrossingProbe
+
 /**
  * Compiles route shapes (`":"` a parameter, `":" + REGEX` a constrained one, `"*"` a trailing
  * catch-all, anything else static text) into a matcher. Throws an `Error` (code `InvalidArg`)
@@ -17,6 +20,18 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * gives the crate's reason), or guards without one entry per route.
  */
 export declare function createMatcher(shapes: string[][], options: MatcherOptions, guards?: MatcherGuards | undefined | null): NativeMatcher
+
+/** Probe functions with `lookup`'s signature (see the module documentation). */
+export interface CrossingProbe {
+  /** The crossing alone: reads its arguments, returns 0. */
+  empty: (path: string, method?: number) => number
+  /** The crossing plus the path read as UTF-16 into a reused buffer; returns its length. */
+  readUtf16: (path: string, method?: number) => number
+  /** The crossing plus the path read as Latin-1 into a reused buffer; returns its length. */
+  readLatin1: (path: string, method?: number) => number
+  /** The crossing plus a `{ route: 0, end: length }` object built natively. */
+  object: (path: string, method?: number) => { route: number; end: number }
+}
 
 /** Per-route conditions (`BackendGuards` in src/match/core.ts without `accept`). */
 export interface MatcherGuards {

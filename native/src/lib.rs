@@ -38,6 +38,7 @@
 
 #![deny(clippy::all)]
 
+pub mod probe;
 pub mod re2;
 pub mod tree;
 
