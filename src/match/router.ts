@@ -49,12 +49,21 @@ class RouterImpl implements Router, CandidateSource {
     private readonly matcher: MatcherBackend,
     /** Fully static paths answered without a lookup (null where it would not pay; see `compile`). */
     private readonly statics: StaticIndex | null,
-    /** Builds a route's match from the lookup's offsets. */
-    private readonly build: MatchBuilder,
+    /**
+     * Builds a route's match from the lookup's offsets. Generated on the first match
+     * (`lazyBuilder`): compile() then pays no code generation for it, and a router that is
+     * compiled only to be checked or listed never generates it.
+     */
+    private build: MatchBuilder,
     /** Null for a table without conditions. */
     private readonly bits: MethodBits | null,
   ) {
     this.backend = matcher.name;
+  }
+
+  /** Replaces the lazy match builder with the generated one (see `lazyBuilder`). */
+  installBuilder(build: MatchBuilder): void {
+    this.build = build;
   }
 
   /** The guards' `accept`: does some variant of this route take the current request? */
@@ -283,6 +292,23 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   const useStatics = resolved.caseSensitive && matcher.name === 'native';
   const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash) : null;
   const codegen = options.codegen !== false && codegenAvailable();
-  router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, matchBuilder(compiled, codegen), bits);
+  router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, lazyBuilder(compiled, codegen), bits);
   return router;
+}
+
+/**
+ * The match builder, generated when the first match needs it: a stand-in that builds the real
+ * one, puts it in the router's place (so later matches call it directly) and builds this
+ * match with it. Generation cannot fail for a validated table (`matchBuilder` checks that code
+ * generation is available and falls back to `materialize`), so nothing compile() reports
+ * moves to the first match; only its time does (bench/floors-compile.mjs: ~5-10% of a
+ * 10,000-route compile).
+ */
+function lazyBuilder(routes: readonly CompiledRoute[], codegen: boolean): MatchBuilder {
+  let built: MatchBuilder | null = null;
+  return function buildOnFirstMatch(this: unknown, route, path, offsets) {
+    built ??= matchBuilder(routes, codegen);
+    if (this instanceof RouterImpl) this.installBuilder(built);
+    return built(route, path, offsets);
+  };
 }
