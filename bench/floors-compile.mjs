@@ -1,0 +1,131 @@
+/**
+ * Where compile time goes, stage by stage, next to find-my-way, in ONE process (issue 18's
+ * compile goal: 10,000 routes in <= 0.25x find-my-way's time):
+ *
+ *   node --expose-gc bench/floors-compile.mjs [routes=10000] [runs=15] [--cpu-prof]
+ *
+ * The stages are the functions `compile()` runs, imported from src/ (bundled with esbuild into
+ * a temporary file first, so no TypeScript loader is in the measured process):
+ *   validate  `analyzeRoutes` (every rule, every issue, the compiled routes)
+ *   tree      `createJsBackend` on the validated shapes (the interpreter's tree; a
+ *             10,000-route tree is past the lookup generator's limits, so nothing is generated)
+ *   builder   `matchBuilder` (the generated match builder: `new Function` of one switch)
+ *   compile   `compile(routes, { backend: 'js' })`, all of the above plus the router
+ * and two references:
+ *   find-my-way  the same patterns through `on('GET', ...)` (plus `/x` for `/x/*`, as bench/compile.mjs)
+ *   floor        one `split('/')` per pattern, one small object per route and one Map entry:
+ *                what any compile that reads every pattern and keeps one record per route pays.
+ * Each is timed in process CPU time (GC helper threads included: the figure a loaded machine
+ * distorts least) and wall time, runs interleaved, min and median reported; a full GC runs
+ * before each run so one stage does not pay for another's garbage.
+ * `--cpu-prof` instead writes a V8 CPU profile of 30 compiles (ours, js) to /tmp.
+ */
+import { build as esbuild } from 'esbuild';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { routesObject, tenantPatterns } from './tables.mjs';
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const cpuProf = process.argv.includes('--cpu-prof');
+const count = Number(args[0] ?? 10_000);
+const runs = Number(args[1] ?? 15);
+if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc');
+
+// --- the stages, from src/ -------------------------------------------------------------
+const dir = mkdtempSync(join(tmpdir(), 'floors-compile-'));
+const entry = join(dir, 'entry.ts');
+writeFileSync(
+  entry,
+  [
+    `export { compile } from ${JSON.stringify(join(root, 'src/match/router.ts'))};`,
+    `export { analyzeRoutes } from ${JSON.stringify(join(root, 'src/validate/validate.ts'))};`,
+    `export { resolveMatchOptions } from ${JSON.stringify(join(root, 'src/options.ts'))};`,
+    `export { createJsBackend } from ${JSON.stringify(join(root, 'src/match/tree.ts'))};`,
+    `export { matchBuilder } from ${JSON.stringify(join(root, 'src/match/materialize.ts'))};`,
+  ].join('\n'),
+);
+const outfile = join(dir, 'stages.mjs');
+await esbuild({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'error', absWorkingDir: root });
+const src = await import(pathToFileURL(outfile).href);
+
+const { patterns } = tenantPatterns(count);
+const routes = routesObject(patterns);
+const limits = { limits: { maxRoutes: Math.max(count, 10_000) } };
+const resolved = src.resolveMatchOptions(limits);
+const analysis = src.analyzeRoutes(routes, resolved);
+if (!analysis.valid) throw new Error('table invalid');
+const shapes = analysis.routes.map((r) => r.shape);
+
+const fmwList = [];
+for (const p of patterns) {
+  fmwList.push(p);
+  if (p.endsWith('/*') && p !== '/*') fmwList.push(p.slice(0, -2));
+}
+const FindMyWay = require('find-my-way');
+const handler = () => {};
+
+const stages = {
+  'compile (ours, js)': () => src.compile(routes, { backend: 'js', ...limits }),
+  'validate (analyzeRoutes)': () => src.analyzeRoutes(routes, resolved),
+  'tree (createJsBackend)': () => src.createJsBackend(shapes, { caseSensitive: true, ignoreTrailingSlash: false, codegen: true }),
+  'match builder (matchBuilder)': () => src.matchBuilder(analysis.routes, true),
+  'find-my-way': () => {
+    const r = FindMyWay();
+    for (let i = 0; i < fmwList.length; i++) r.on('GET', fmwList[i], handler, { id: i });
+    return r;
+  },
+  'floor: split + record + Map entry per route': () => {
+    const m = new Map();
+    for (const [pattern, target] of Object.entries(routes)) m.set(pattern, { pattern, target, shape: pattern.split('/') });
+    return m;
+  },
+};
+
+if (cpuProf) {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  for (let i = 0; i < 30; i++) stages['compile (ours, js)']();
+  const { profile } = await session.post('Profiler.stop');
+  const file = join(tmpdir(), `floors-compile-${Date.now()}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`profile: ${file} (summary: node bench/profile.mjs --summary ${file})`);
+  process.exit(0);
+}
+
+const times = Object.fromEntries(Object.keys(stages).map((k) => [k, { cpu: [], wall: [] }]));
+let keep = null;
+for (const fn of Object.values(stages)) keep = fn(); // warm-up
+for (let run = 0; run < runs; run++) {
+  const names = Object.keys(stages);
+  const shift = run % names.length;
+  for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+    keep = null;
+    globalThis.gc();
+    const c = process.cpuUsage();
+    const t = performance.now();
+    keep = stages[name]();
+    const wall = performance.now() - t;
+    const d = process.cpuUsage(c);
+    times[name].cpu.push((d.user + d.system) / 1000);
+    times[name].wall.push(wall);
+  }
+}
+const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const min = (xs) => Math.min(...xs);
+const fmw = times['find-my-way'];
+console.log(`## compile of ${patterns.length} routes, ${runs} interleaved runs, load ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+console.log('| stage | CPU ms min / median | wall ms min / median | CPU vs find-my-way (median) |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [name, t] of Object.entries(times)) {
+  console.log(`| ${name} | ${min(t.cpu).toFixed(1)} / ${med(t.cpu).toFixed(1)} | ${min(t.wall).toFixed(1)} / ${med(t.wall).toFixed(1)} | ${(med(t.cpu) / med(fmw.cpu)).toFixed(2)}x |`);
+}
+if (keep === undefined) console.log('');
