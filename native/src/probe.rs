@@ -11,8 +11,8 @@
 //! - `readLatin1`: the same with `napi_get_value_string_latin1` (one byte per unit), the
 //!   cheaper read the issue asks about; exact only for a path of code units < 256 (every
 //!   normalized path is ASCII), which a real reader would have to check.
-//! - `object`: the crossing plus a `{ route, end }` object built on the native side, the
-//!   cost of moving the match object's construction into the crossing.
+//! - `object`: the crossing plus a `{ route, end }` object built on the native side (keys
+//!   created once), the cost of moving the match object's construction into the crossing.
 //!
 //! Nothing here is used by the matcher; it lives in the addon because a separate addon would
 //! measure a different module's call path.
@@ -59,15 +59,34 @@ pub fn create_crossing_probe(env: Env) -> Result<CrossingProbe> {
 /// Reused read buffer of a probe: bytes, big enough for 4096 UTF-16 units.
 const PROBE_BUFFER_BYTES: usize = 8192;
 
+/// A probe's state: its read buffer and, for `object`, the property keys created once (so
+/// the probe measures building the object, not interning its key strings on every call).
+/// Node 20's Node-API cannot reference a string, so the keys live in an array it references.
+struct ProbeData {
+    buf: Vec<u16>,
+    keys: sys::napi_ref,
+}
+
 unsafe fn probe(
     env: sys::napi_env,
     name: &std::ffi::CStr,
     callback: sys::napi_callback,
     buffer: bool,
 ) -> Result<sys::napi_value> {
-    // The buffer is u16-aligned (a Vec<u16>) and freed by the function's finalizer.
+    // Freed (with its key references) by the function's finalizer.
     let data: *mut c_void = if buffer {
-        Box::into_raw(Box::new(vec![0u16; PROBE_BUFFER_BYTES / 2])) as *mut c_void
+        let mut keys = ptr::null_mut();
+        unsafe {
+            let mut array = ptr::null_mut();
+            sys::napi_create_array(env, &mut array);
+            for (i, text) in [c"route", c"end"].into_iter().enumerate() {
+                let mut value = ptr::null_mut();
+                sys::napi_create_string_latin1(env, text.as_ptr(), text.count_bytes() as isize, &mut value);
+                sys::napi_set_element(env, array, i as u32, value);
+            }
+            sys::napi_create_reference(env, array, 1, &mut keys);
+        }
+        Box::into_raw(Box::new(ProbeData { buf: vec![0u16; PROBE_BUFFER_BYTES / 2], keys })) as *mut c_void
     } else {
         ptr::null_mut()
     };
@@ -75,28 +94,31 @@ unsafe fn probe(
     let mut status =
         unsafe { sys::napi_create_function(env, name.as_ptr(), name.count_bytes() as isize, callback, data, &mut f) };
     if status == sys::Status::napi_ok && !data.is_null() {
-        status = unsafe { sys::napi_add_finalizer(env, f, data, Some(free_buffer), ptr::null_mut(), ptr::null_mut()) };
+        status = unsafe { sys::napi_add_finalizer(env, f, data, Some(free_data), ptr::null_mut(), ptr::null_mut()) };
     }
     if status != sys::Status::napi_ok {
         if !data.is_null() {
-            unsafe { free_buffer(env, data, ptr::null_mut()) };
+            unsafe { free_data(env, data, ptr::null_mut()) };
         }
         check_status!(status, "Failed to create the {} probe", name.to_string_lossy())?;
     }
     Ok(f)
 }
 
-unsafe extern "C" fn free_buffer(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    drop(unsafe { Box::from_raw(data as *mut Vec<u16>) });
+unsafe extern "C" fn free_data(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    let data = unsafe { Box::from_raw(data as *mut ProbeData) };
+    if !data.keys.is_null() {
+        unsafe { sys::napi_delete_reference(env, data.keys) };
+    }
 }
 
 /// The call's two arguments (`undefined` when absent) and its buffer, as `lookup` reads them.
-unsafe fn arguments(env: sys::napi_env, info: sys::napi_callback_info) -> ([sys::napi_value; 2], *mut Vec<u16>) {
+unsafe fn arguments(env: sys::napi_env, info: sys::napi_callback_info) -> ([sys::napi_value; 2], *mut ProbeData) {
     let mut argc = 2usize;
     let mut argv = [ptr::null_mut(); 2];
     let mut data = ptr::null_mut();
     unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data) };
-    (argv, data as *mut Vec<u16>)
+    (argv, data as *mut ProbeData)
 }
 
 unsafe fn int32(env: sys::napi_env, value: i32) -> sys::napi_value {
@@ -118,7 +140,7 @@ unsafe fn read(env: sys::napi_env, info: sys::napi_callback_info, latin1: bool) 
     if buf.is_null() {
         return -1;
     }
-    let buf = unsafe { &mut *buf };
+    let buf = unsafe { &mut (*buf).buf };
     let mut copied = 0usize;
     let status = if latin1 {
         unsafe {
@@ -144,10 +166,20 @@ unsafe extern "C" fn latin1_callback(env: sys::napi_env, info: sys::napi_callbac
 unsafe extern "C" fn object_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe {
         let end = read(env, info, true);
+        let (_, data) = arguments(env, info);
         let mut object = ptr::null_mut();
         sys::napi_create_object(env, &mut object);
-        sys::napi_set_named_property(env, object, c"route".as_ptr(), int32(env, 0));
-        sys::napi_set_named_property(env, object, c"end".as_ptr(), int32(env, end));
+        if data.is_null() {
+            return object;
+        }
+        let mut array = ptr::null_mut();
+        sys::napi_get_reference_value(env, (*data).keys, &mut array);
+        let mut keys = [ptr::null_mut(); 2];
+        for (i, key) in keys.iter_mut().enumerate() {
+            sys::napi_get_element(env, array, i as u32, key);
+        }
+        sys::napi_set_property(env, object, keys[0], int32(env, 0));
+        sys::napi_set_property(env, object, keys[1], int32(env, end));
         object
     }
 }
