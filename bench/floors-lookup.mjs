@@ -9,7 +9,9 @@
  * untimed, as Node's HTTP parser hands a path over; distinct paths from bench/tables.mjs):
  * - `ours (js)`, `ours (auto)`, `ours (native)`: `router.match(p)`, the full match object.
  * - `native lookup only`: the addon's `lookup(p)` on the same shapes, no match object: what a
- *   native lookup costs before JavaScript reads the offsets.
+ *   native lookup costs before JavaScript reads the offsets. `js lookup only`: the same for
+ *   the TypeScript backend (`createJsBackend` from src/, bundled with esbuild first: generated
+ *   code where the tree fits, the interpreter elsewhere). The two walks, compared directly.
  * - `floor (js)`: straight-line JavaScript that is NOT a matcher: the route of every path is
  *   known beforehand (an Int32Array read per lookup), so it only does what any matcher
  *   returning the same information must still do: read the path's characters once (an
@@ -27,7 +29,12 @@
  * hrtime, rounds interleaved in a rotated order; the figure is the median over rounds of the
  * per-round median batch. Every result feeds an escaping accumulator.
  */
+import { build as esbuild } from 'esbuild';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildTable, routesObject } from './tables.mjs';
 import { loadOurs, translate } from './peers.mjs';
 
@@ -224,6 +231,18 @@ for (let j = 0; j < paths.length; j += 97) {
   if (raw.lookup(paths[j]) !== (m ? m.route.index : -1)) throw new Error(`native lookup differs on ${paths[j]}`);
 }
 
+// The TypeScript backend's lookup alone, from src/ (not exported by the package).
+const dir = mkdtempSync(join(tmpdir(), 'floors-lookup-'));
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+writeFileSync(join(dir, 'entry.ts'), `export { createJsBackend } from ${JSON.stringify(join(root, 'src/match/tree.ts'))};`);
+await esbuild({ entryPoints: [join(dir, 'entry.ts')], bundle: true, format: 'esm', platform: 'node', outfile: join(dir, 'tree.mjs'), logLevel: 'error', absWorkingDir: root });
+const { createJsBackend } = await import(pathToFileURL(join(dir, 'tree.mjs')).href);
+const jsRaw = createJsBackend(rawShapes, { caseSensitive: true, ignoreTrailingSlash: false, codegen: true });
+for (let j = 0; j < paths.length; j += 97) {
+  const m = js.match(paths[j]);
+  if (jsRaw.lookup(paths[j]) !== (m ? m.route.index : -1)) throw new Error(`js lookup differs on ${paths[j]}`);
+}
+
 // Peers, as bench/peers.mjs builds them (positional names, `/x` aliases for `/x/*`).
 const Medley = require('@medley/router');
 const medley = new Medley();
@@ -253,6 +272,7 @@ const impls = [
   { name: `ours (auto = ${auto.backend})`, loop: loopOf('ours-auto', matchBody, { r: auto }, paths) },
   { name: 'ours (native)', loop: loopOf('ours-native', matchBody, { r: native }, paths) },
   { name: 'native lookup only (route index)', loop: loopOf('raw', 's ^= r.lookup(p);', { r: raw }, paths) },
+  { name: `js lookup only (route index, ${jsRaw.engine})`, loop: loopOf('js-raw', 's ^= r.lookup(p);', { r: jsRaw }, paths) },
   { name: 'floor (js): read chars once, slice params, allocate result', loop: loopOf('floor', 'const m = h(p, ids[k], R[k], sl, E); s ^= m === null ? -1 : m.route.index;', { h: floor, ids, R: routeArr, sl, E }, paths) },
   { name: 'probe: empty crossing', loop: loopOf('empty', 's ^= r.empty(p);', { r: probe }, paths) },
   { name: 'probe: crossing + read UTF-16', loop: loopOf('utf16', 's ^= r.readUtf16(p);', { r: probe }, paths) },
