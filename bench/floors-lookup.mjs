@@ -141,7 +141,7 @@ if (lengthsMode) {
       { name: 'readUtf16', loop: loopOf('utf16', 's ^= r.readUtf16(p);', env, paths) },
       { name: 'readLatin1', loop: loopOf('latin1', 's ^= r.readLatin1(p);', env, paths) },
       { name: 'js charCodeAt pass', loop: loopOf('js pass', 'let x = 0; for (let j = 0; j < p.length; j++) x ^= p.charCodeAt(j); s ^= x;', env, paths) },
-      { name: 'js indexOf scan', loop: loopOf('js scan', 'let x = 0; for (let j = 0; j >= 0; j = p.indexOf(\'/\', j + 1)) x++; s ^= x;', env, paths) },
+      { name: 'js indexOf scan', loop: loopOf('js scan', "let x = 0; for (let j = 0; j >= 0; j = p.indexOf('/', j + 1)) x++; s ^= x;", env, paths) },
     ];
     const { rows } = time(impls);
     out.push({ len, ...Object.fromEntries(rows.map((r) => [r.name, r.ns])) });
@@ -224,7 +224,12 @@ for (let j = 0; j < paths.length; j += 7) {
 }
 
 // The addon's lookup alone, on the shapes ours hands it (route index = pattern index).
-const rawShapes = table.patterns.map((pt) => pt.split('/').slice(1).map((s) => (s.startsWith(':') ? ':' : s)));
+const rawShapes = table.patterns.map((pt) =>
+  pt
+    .split('/')
+    .slice(1)
+    .map((s) => (s.startsWith(':') ? ':' : s)),
+);
 const raw = bindings.createMatcher(rawShapes, { caseSensitive: true, ignoreTrailingSlash: false });
 for (let j = 0; j < paths.length; j += 97) {
   const m = js.match(paths[j]);
@@ -273,7 +278,10 @@ const impls = [
   { name: 'ours (native)', loop: loopOf('ours-native', matchBody, { r: native }, paths) },
   { name: 'native lookup only (route index)', loop: loopOf('raw', 's ^= r.lookup(p);', { r: raw }, paths) },
   { name: `js lookup only (route index, ${jsRaw.engine})`, loop: loopOf('js-raw', 's ^= r.lookup(p);', { r: jsRaw }, paths) },
-  { name: 'floor (js): read chars once, slice params, allocate result', loop: loopOf('floor', 'const m = h(p, ids[k], R[k], sl, E); s ^= m === null ? -1 : m.route.index;', { h: floor, ids, R: routeArr, sl, E }, paths) },
+  {
+    name: 'floor (js): read chars once, slice params, allocate result',
+    loop: loopOf('floor', 'const m = h(p, ids[k], R[k], sl, E); s ^= m === null ? -1 : m.route.index;', { h: floor, ids, R: routeArr, sl, E }, paths),
+  },
   { name: 'probe: empty crossing', loop: loopOf('empty', 's ^= r.empty(p);', { r: probe }, paths) },
   { name: 'probe: crossing + read UTF-16', loop: loopOf('utf16', 's ^= r.readUtf16(p);', { r: probe }, paths) },
   { name: 'probe: crossing + read Latin-1', loop: loopOf('latin1', 's ^= r.readLatin1(p);', { r: probe }, paths) },
@@ -284,7 +292,9 @@ const impls = [
 const { rows, sink } = time(impls);
 const peer = Math.min(...rows.filter((r) => r.name === '@medley/router' || r.name === 'memoirist').map((r) => r.ns));
 const jsNs = rows[0].ns;
-console.log(`## ${table.title}, ${kind} corpus (${paths.length} paths, ${new Set(paths).size} distinct); floor checked on ${checked} paths; ${rounds} rounds; load ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+console.log(
+  `## ${table.title}, ${kind} corpus (${paths.length} paths, ${new Set(paths).size} distinct); floor checked on ${checked} paths; ${rounds} rounds; load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
+);
 console.log('| implementation | ns per lookup | vs fastest JS peer | vs ours (js) |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${fmt(r.ns)} | ${(r.ns / peer).toFixed(2)}x | ${(r.ns / jsNs).toFixed(2)}x |`);

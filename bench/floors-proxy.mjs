@@ -175,4 +175,6 @@ const withBare = tDirect / perRequest(A, U, bareUs);
 console.log(`\nper request on 2 cores, one thread per process: T = max(busiest process, total / 2)`);
 console.log(`direct: T = max(${fmt(A)}, ${fmt(U)}, ${fmt((A + U) / 2)}) = ${fmt(tDirect)} µs`);
 console.log(`ideal proxy (S + C = ${fmt(U + C)} µs): best proxied/direct = **${ideal.toFixed(2)}x**`);
-console.log(`the bare undici proxy's own CPU (${fmt(bareUs)} µs): bound ${withBare.toFixed(2)}x; measured ${Math.round(bareRps)} / ${Math.round(direct)} req/s = ${(bareRps / direct).toFixed(2)}x`);
+console.log(
+  `the bare undici proxy's own CPU (${fmt(bareUs)} µs): bound ${withBare.toFixed(2)}x; measured ${Math.round(bareRps)} / ${Math.round(direct)} req/s = ${(bareRps / direct).toFixed(2)}x`,
+);
