@@ -21,7 +21,10 @@ export declare function createCrossingProbe(): CrossingProbe
  */
 export declare function createMatcher(shapes: string[][], options: MatcherOptions, guards?: MatcherGuards | undefined | null): NativeMatcher
 
-/** Probe functions with `lookup`'s signature (see the module documentation). */
+/**
+ * Functions with `lookup`'s signature that do only part of its work, for bench/floors-lookup.mjs
+ * (native/src/probe.rs); the matcher never uses them.
+ */
 export interface CrossingProbe {
   /** The crossing alone: reads its arguments, returns 0. */
   empty: (path: string, method?: number) => number

@@ -25,7 +25,8 @@ use std::ptr;
 
 use crate::JsRaw;
 
-/// Probe functions with `lookup`'s signature (see the module documentation).
+/// Functions with `lookup`'s signature that do only part of its work, for bench/floors-lookup.mjs
+/// (native/src/probe.rs); the matcher never uses them.
 #[napi(object, object_from_js = false)]
 pub struct CrossingProbe {
     /// The crossing alone: reads its arguments, returns 0.
