@@ -9,7 +9,9 @@
  * untimed, as Node's HTTP parser hands a path over; distinct paths from bench/tables.mjs):
  * - `ours (js)`, `ours (auto)`, `ours (native)`: `router.match(p)`, the full match object.
  * - `native lookup only`: the addon's `lookup(p)` on the same shapes, no match object: what a
- *   native lookup costs before JavaScript reads the offsets. `js lookup only`: the same for
+ *   native lookup costs before JavaScript reads the offsets; `+ routes[i].variants read` adds
+ *   the loads of the route object and its variants array that building a match does (on a big
+ *   table, cache misses). `js lookup only`: the same for
  *   the TypeScript backend (`createJsBackend` from src/, bundled with esbuild first: generated
  *   code where the tree fits, the interpreter elsewhere). The two walks, compared directly.
  * - `floor (js)`: straight-line JavaScript that is NOT a matcher: the route of every path is
@@ -277,6 +279,12 @@ const impls = [
   { name: `ours (auto = ${auto.backend})`, loop: loopOf('ours-auto', matchBody, { r: auto }, paths) },
   { name: 'ours (native)', loop: loopOf('ours-native', matchBody, { r: native }, paths) },
   { name: 'native lookup only (route index)', loop: loopOf('raw', 's ^= r.lookup(p);', { r: raw }, paths) },
+  {
+    // What the match builder reads besides the offsets: the route object and its variants array
+    // (two objects among 10,001 routes' on the multi-tenant table: cache misses, not work).
+    name: 'native lookup + routes[i].variants read',
+    loop: loopOf('raw-route', 'const i = r.lookup(p); s ^= i < 0 ? -1 : R[i].variants.length;', { r: raw, R: native.routes }, paths),
+  },
   { name: `js lookup only (route index, ${jsRaw.engine})`, loop: loopOf('js-raw', 's ^= r.lookup(p);', { r: jsRaw }, paths) },
   {
     name: 'floor (js): read chars once, slice params, allocate result',
