@@ -240,7 +240,7 @@ describe('re2js and the regex crate', () => {
   it('accept the same generated regexes and agree on whole matches of ASCII segments', () => {
     let compiled = 0;
     let matched = 0;
-    let tooLarge = 0;
+    let knownDifferences = 0;
     fc.assert(
       // An empty REGEX is not a constrained parameter (the shape `":"` is a plain one).
       fc.property(
@@ -251,13 +251,19 @@ describe('re2js and the regex crate', () => {
           // The one known difference here: the crate refuses a regex that compiles past its
           // size limit (nested counted repetitions of Unicode classes); re2js has no limit.
           if (!r.ok && j.ok && /exceeds size limit/.test(r.error)) {
-            tooLarge++;
+            knownDifferences++;
             return;
           }
           // And one harmless one: RE2 refuses nested counts whose product exceeds 1000
           // (`(a{1,5}){4,}){2,6}`); the crate accepts them, validation (re2js) refuses them first.
+          // Likewise `[:]` inside a class (`[a[:]`): re2js reads a POSIX class named `:` and refuses
+          // it; the crate reads the literals `[` and `:`. Validation refuses it first.
+          if (r.ok && !j.ok && /invalid character class range: `\[:\]`/.test(j.error)) {
+            knownDifferences++;
+            return;
+          }
           if (r.ok && !j.ok && /invalid repeat count/.test(j.error)) {
-            tooLarge++;
+            knownDifferences++;
             return;
           }
           expect(r.ok, `${JSON.stringify(source)}: rust ${r.ok ? 'accepts' : (r as { error: string }).error}, re2js ${j.ok ? 'accepts' : (j as { error: string }).error}`).toBe(
@@ -276,7 +282,7 @@ describe('re2js and the regex crate', () => {
     );
     // The generator is not degenerate: most regexes compile and some strings match.
     expect(compiled).toBeGreaterThan(300);
-    expect(tooLarge).toBeLessThan(20);
+    expect(knownDifferences).toBeLessThan(20);
     expect(matched).toBeGreaterThan(500);
   });
 
@@ -357,6 +363,7 @@ describe('re2js and the regex crate', () => {
     { source: '(?u)a', why: 'Unicode flag', kind: 're2js-refuses' },
     { source: '[a--b]', why: 'class difference', kind: 're2js-refuses' },
     { source: '[[:foo:]]', why: 'unknown POSIX class (Rust: a plain class)', kind: 're2js-refuses' },
+    { source: '[a[:]', why: '`[:]` in a class: re2js reads a POSIX class named `:` (Rust: literal `[` and `:`)', kind: 're2js-refuses' },
     { source: '(?P<a.b>x)', why: 'a dot in a group name', kind: 're2js-refuses' },
     { source: '\\p{ASCII}', why: 'Rust-only property name', kind: 're2js-refuses' },
   ];
