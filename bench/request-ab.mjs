@@ -7,7 +7,8 @@
  *
  * <old dist dir>: a copy of an earlier `dist/` (e.g. `cp -r dist /tmp/old/`), whose imports
  * must resolve (a `node_modules` symlink next to it, or the copy inside this repository);
- * "new" is ./dist. table: github-methods (default) or gateway-conditions; kind: a corpus
+ * "new" is ./dist. table: github-methods (default), gateway-conditions, or a path-only table
+ * of bench/tables.mjs (github, gateway, tenants); kind: a corpus
  * (default mixed); backend: js (default) or native.
  *
  * Rules (issue 18): both builds and every peer answer the WHOLE corpus first and must pick the
@@ -18,8 +19,10 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { buildRequestTable } from './request-tables.mjs';
+import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
+import { buildTable, routesObject } from './tables.mjs';
+import { IMPLEMENTATIONS } from './peers.mjs';
 
 const [oldDir, tableName = 'github-methods', roundsArg = '15', kind = 'mixed', backend = 'js'] = process.argv.slice(2);
 if (!oldDir) throw new Error('usage: node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend]');
@@ -27,12 +30,15 @@ const builds = {
   old: await import(pathToFileURL(resolve(oldDir, 'index.js')).href),
   new: await import(new URL('../dist/index.js', import.meta.url).href),
 };
-const table = buildRequestTable(tableName, 50_000);
+// A path-only table (bench/tables.mjs) has no requests: `q` is undefined and the loops ignore it.
+const withRequests = REQUEST_TABLES.includes(tableName);
+const table = withRequests ? buildRequestTable(tableName, 50_000) : buildTable(tableName, 50_000);
+table.routes ??= routesObject(table.patterns);
 const paths = table.corpora[kind];
-const requests = table.requests[kind];
-const defs = implementationsFor(table);
+const requests = withRequests ? table.requests[kind] : paths.map(() => undefined);
+const defs = withRequests ? implementationsFor(table) : IMPLEMENTATIONS;
 const ourKey = `ours-${backend}`;
-const peerKeys = table.family === 'methods' ? ['find-my-way', 'medley'] : [];
+const peerKeys = table.family === 'conditions' ? [] : ['find-my-way', 'medley'];
 
 const contestants = [];
 for (const [label, build] of Object.entries(builds)) {
@@ -51,10 +57,10 @@ for (let j = 0; j < paths.length; j++) {
   const want = reference.def.answer(reference.state, paths[j], requests[j]);
   for (const c of contestants) {
     const got = c.def.answer(c.state, paths[j], requests[j]);
-    if (got !== want) throw new Error(`${c.name} answers ${got}, new answers ${want} for ${requests[j].method} ${paths[j]}`);
+    if (got !== want) throw new Error(`${c.name} answers ${got}, new answers ${want} for ${requests[j]?.method ?? ''} ${paths[j]}`);
   }
   if (summary(contestants[0].state.r.match(paths[j], requests[j])) !== summary(reference.state.r.match(paths[j], requests[j])))
-    throw new Error(`old and new differ on ${requests[j].method} ${paths[j]}`);
+    throw new Error(`old and new differ on ${requests[j]?.method ?? ''} ${paths[j]}`);
 }
 
 const packed = Buffer.from(paths.join(''), 'latin1');
