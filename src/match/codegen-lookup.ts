@@ -8,9 +8,9 @@
  * to the next alternative), and the agreement properties run against both. Where code
  * generation is forbidden the interpreter serves (./codegen-available.ts).
  *
- * Large trees are split into several functions (a subtree past INLINE_NODES gets its own, and
- * a function whose source passes MAX_FUNCTION_CHARS moves its largest subtrees out), so each
- * stays small enough for V8 to optimize. `fitsCodegen` is the one decision whether a tree
+ * Large trees are split into several functions (a function whose source passes
+ * MAX_FUNCTION_CHARS moves its largest subtrees out, and MAX_NESTING bounds nesting), so each
+ * stays small enough for V8 to optimize and parse. `fitsCodegen` is the one decision whether a tree
  * gets generated code, taken on the real tree (the router asks it before choosing a backend).
  */
 import { ALL_METHODS, type BackendGuards } from './core.js';
@@ -20,12 +20,17 @@ import type { LinearRegex } from '../table/route.js';
 
 export type GeneratedLookup = (path: string, end: number, offsets: Int32Array, method: number) => number;
 
-const INLINE_NODES = 200;
+/**
+ * Subtrees past this many nodes always get a function of their own. Sizes are otherwise left to
+ * `fit` (MAX_FUNCTION_CHARS), which measures the code itself: with 200 here, the GitHub tables'
+ * root called a second function holding everything under `/` on every lookup.
+ */
+const INLINE_NODES = 4_000;
 /**
  * Source size past which a function's largest inlined subtrees move into functions of their
  * own. V8 never optimizes a function of more than 60 KB of bytecode (0.95-0.96 bytes per
  * character of this code, measured): the GitHub methods table's subtree under `/` (245 nodes,
- * each under INLINE_NODES) came to 57.7 KB, and a little more code per route slot put it past
+ * each under the old INLINE_NODES of 200) came to 57.7 KB, and a little more code per route slot put it past
  * the limit, where the lookup ran 2.5x slower in the baseline tiers (notes-lookup.md, Session
  * 22). Set just under the limit: a split costs a call on the paths into the moved subtree (the
  * GitHub table without methods, 55k characters, stays in one function).
@@ -55,6 +60,12 @@ export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): b
   const { size, height } = measureTree(root, sizes, { size: MAX_NODES, height: MAX_HEIGHT });
   return size <= MAX_NODES && height <= MAX_HEIGHT;
 }
+
+/**
+ * A placeholder for an inlined subtree: U+0001, a number, U+0001. No other emitted code holds
+ * that character (route text reaches the source only through JSON.stringify, which escapes it).
+ */
+const TOKEN = /\u0001\d+\u0001/g;
 
 /** A subtree's code inlined into its parent's, behind `token` until placed. */
 interface Inlined {
@@ -128,8 +139,10 @@ class Emitter {
         piece.code = `{ const r = ${name}(path, ${piece.pos}, end, o, b); if (r >= 0) return r; }`;
       }
     }
-    for (const piece of inlined) code = code.replace(piece.token, () => piece.code);
-    return code;
+    if (inlined.length === 0) return code;
+    // One pass over this node's own code (the pieces are already complete): linear in the source.
+    const byToken = new Map(inlined.map((piece) => [piece.token, piece.code]));
+    return code.replace(TOKEN, (token) => byToken.get(token)!);
   }
 
   private nodeCode(node: Node, pos: string, nparams: number, nesting: number): string {
@@ -196,7 +209,7 @@ class Emitter {
   private continueAt(node: Node, pos: string, nparams: number, nesting: number): string {
     if (this.sizes.get(node)! <= INLINE_NODES && nesting < MAX_NESTING) {
       // A placeholder until the enclosing `node` call has seen all its subtrees (`fit`).
-      const token = `/*@${this.nextVar++}@*/`;
+      const token = `\u0001${this.nextVar++}\u0001`;
       this.inlined.at(-1)!.push({ token, pos, code: this.node(node, pos, nparams, nesting) });
       return token;
     }
