@@ -6,7 +6,8 @@
  *   node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend]
  *
  * <old dist dir>: a copy of an earlier `dist/` (e.g. `cp -r dist /tmp/old/`), whose imports
- * must resolve (a `node_modules` symlink next to it, or the copy inside this repository);
+ * must resolve (a `node_modules` symlink next to it, or the copy inside this repository; for
+ * `native`, only a copy inside the repository finds bindings/);
  * "new" is ./dist. table: github-methods (default), gateway-conditions, or a path-only table
  * of bench/tables.mjs (github, gateway, tenants); kind: a corpus
  * (default mixed); backend: js (default) or native.
