@@ -65,6 +65,7 @@ export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): b
  * A placeholder for an inlined subtree: U+0001, a number, U+0001. No other emitted code holds
  * that character (route text reaches the source only through JSON.stringify, which escapes it).
  */
+// eslint-disable-next-line no-control-regex -- the control character is the point: emitted code never holds one
 const TOKEN = /\u0001\d+\u0001/g;
 
 /** A subtree's code inlined into its parent's, behind `token` until placed. */
