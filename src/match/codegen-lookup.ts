@@ -18,7 +18,8 @@ import { measureTree, startsWithFolded, type Node } from './node.js';
 import { LONG_SEGMENT, type SegmentEnds } from './segments.js';
 import type { LinearRegex } from '../table/route.js';
 
-export type GeneratedLookup = (path: string, end: number, offsets: Int32Array, method: number) => number;
+/** The generated entry itself (no wrapper: one call less per lookup); `p` is 0 for a whole path. */
+export type GeneratedLookup = (path: string, p: number, end: number, offsets: Int32Array, method: number) => number;
 
 /**
  * Subtrees past this many nodes always get a function of their own. Sizes are otherwise left to
@@ -244,12 +245,5 @@ export function generateLookup(
   const accept = guards === null ? null : (route: number) => guards.accept(route);
   const methodBit = guards?.methodBit === undefined ? null : () => guards.methodBit!();
   // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; callers check codegenAvailable() first
-  const entry = new Function('sw', 'se', 'rx', 'acc', 'mb', source)(startsWithFolded, segments, regexes, accept, methodBit) as (
-    path: string,
-    p: number,
-    end: number,
-    o: Int32Array,
-    b: number,
-  ) => number;
-  return (path, end, offsets, method) => entry(path, 0, end, offsets, method);
+  return new Function('sw', 'se', 'rx', 'acc', 'mb', source)(startsWithFolded, segments, regexes, accept, methodBit) as GeneratedLookup;
 }

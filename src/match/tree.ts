@@ -89,7 +89,7 @@ class JsMatcher implements JsBackend {
   lookup(path: string, method: number = ALL_METHODS): number {
     if (path.charCodeAt(0) !== 0x2f) return -1;
     const end = this.end(path);
-    const index = this.generated !== null ? this.generated(path, end, this.offsets, method) : this.walker.lookup(path, end, method);
+    const index = this.generated !== null ? this.generated(path, 0, end, this.offsets, method) : this.walker.lookup(path, end, method);
     this.segments.finish();
     return index;
   }
