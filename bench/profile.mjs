@@ -4,10 +4,12 @@
  *   node bench/profile.mjs <table> [impl] [seconds] [kind] [out.cpuprofile]
  *   node bench/profile.mjs --summary <file>.cpuprofile [top]
  *
- * table: github | gateway | tenants; impl: a key from bench/peers.mjs (default ours-js;
- * ours-js-interp for the interpreter, or a peer, for contrast); kind: a corpus (default mixed).
+ * table: github | gateway | tenants, or a table of route objects (bench/request-tables.mjs:
+ * github-methods | gateway-conditions); impl: a key from bench/peers.mjs, or from
+ * bench/request-peers.mjs for a table of route objects (default ours-js; ours-js-interp for the
+ * interpreter, or a peer, for contrast); kind: a corpus (default mixed).
  * The loop is the same as the benchmark's (distinct paths, cycled, a fresh string per lookup,
- * results consumed). Set-up
+ * the corpus's request object as `q` on a table of route objects, results consumed). Set-up
  * and a 2 s warm-up are excluded: the V8 CPU profiler (the one behind --cpu-prof) is started
  * through node:inspector around the steady-state loop only, sampling every 100 us.
  * (Generated code has no URL: our generated lookup functions are n0, n1, ...; the
@@ -19,6 +21,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { buildTable, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
+import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
+import { implementationsFor } from './request-peers.mjs';
 
 if (process.argv[2] === '--summary') {
   const profile = JSON.parse(readFileSync(process.argv[3], 'utf8'));
@@ -85,7 +89,9 @@ if (process.argv[2] === '--summary') {
 }
 
 const [table = 'tenants', key = 'ours-js', seconds = '5', kind = 'mixed', out = `bench-${table}-${key}.cpuprofile`] = process.argv.slice(2);
-const def = IMPLEMENTATIONS.find((d) => d.key === key);
+const withRequests = REQUEST_TABLES.includes(table);
+const t = withRequests ? buildRequestTable(table, 50_000) : buildTable(table, 50_000);
+const def = (withRequests ? implementationsFor(t) : IMPLEMENTATIONS).find((d) => d.key === key);
 if (!def) throw new Error(`unknown implementation ${key}`);
 // Keep the source of code generated with `new Function` (our generated matcher), so the
 // summary can show its hot lines too. (Harness only: wraps the global Function constructor.)
@@ -103,9 +109,9 @@ globalThis.Function = new Proxy(NativeFunction, {
     return fn;
   },
 });
-const t = buildTable(table, 50_000);
-const state = await def.build(t.patterns, routesObject(t.patterns), await loadOurs());
+const state = await def.build(t.patterns, t.routes ?? routesObject(t.patterns), await loadOurs(), t);
 const paths = t.corpora[kind];
+const requests = withRequests ? t.requests[kind] : null;
 // dist/ may be rebuilt by someone else while this runs: keep the text that was loaded.
 const distUrl = new URL('../dist/index.js', import.meta.url).href;
 const distText = readFileSync(new URL(distUrl), 'utf8');
@@ -119,19 +125,23 @@ for (let i = 0, o = 0; i <= paths.length; i++) {
 }
 const CHUNK = 10_000;
 const batch = new Array(CHUNK);
+const qbatch = new Array(CHUNK);
 let cursor = 0;
 function refill() {
   for (let k = 0; k < CHUNK; k++) {
     batch[k] = packed.latin1Slice(offsets[cursor], offsets[cursor + 1]);
+    if (requests !== null) qbatch[k] = requests[cursor];
     if (++cursor === paths.length) cursor = 0;
   }
 }
 globalThis.Function = NativeFunction;
-const loop = new Function('r', 'h', 'batch', `let s = 0; return function benchLoop(count) { for (let k = 0; k < count; k++) { const p = batch[k]; ${def.loop} } return s; };`)(
-  state.r,
-  state.h,
-  batch,
-);
+const loop = new Function(
+  'r',
+  'h',
+  'batch',
+  'qbatch',
+  `let s = 0; return function benchLoop(count) { for (let k = 0; k < count; k++) { const p = batch[k]; const q = qbatch[k]; ${def.loop} } return s; };`,
+)(state.r, state.h, batch, qbatch);
 let sink = 0;
 let lookupMs = 0;
 const runFor = (ms) => {

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALL_METHODS, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from '../src/match/core.js';
+import { ALL_METHODS, LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from '../src/match/core.js';
 import { loadNativeBackend } from '../src/match/native.js';
 import { createJsBackend } from '../src/match/tree.js';
 import { compileLinearRegex } from '../src/regex/linear.js';
@@ -100,6 +100,46 @@ describe.each(FACTORIES)('the %s backend', (_name, create) => {
         },
       ),
       { numRuns: 1_500 },
+    );
+  });
+
+  it('with LAZY_METHOD, asks methodBit only at a masked slot and answers as with the bit', () => {
+    fc.assert(
+      fc.property(
+        tableArb.chain((shapes) =>
+          fc.tuple(
+            fc.constant(shapes),
+            fc.array(maskArb, { minLength: shapes.length, maxLength: shapes.length }),
+            fc.array(fc.tuple(pathArb, bitArb), { minLength: 1, maxLength: 8 }),
+          ),
+        ),
+        ([shapes, masks, requests]) => {
+          let bit = 0;
+          let asked = 0;
+          const guards: BackendGuards = {
+            methods: Int32Array.from(masks),
+            checked: new Uint8Array(shapes.length),
+            accept: () => true,
+            methodBit: () => (asked++, bit),
+          };
+          const backend = create(shapes, guards);
+          if (backend.lazyMethod !== true) return; // native reads the bit up front
+          for (const [path, b] of requests) {
+            bit = b;
+            asked = 0;
+            const got = hit(backend, shapes, path, backend.lookup(path, LAZY_METHOD));
+            const want = oracleMatch(oracleRoutes(shapes), path, RAW, (i) => (masks[i]! & b) !== 0);
+            expect(got, `${path} bit ${b} in ${JSON.stringify(shapes)}`).toEqual(want);
+            // No route whose mask needs the method matches the path: the request is never read.
+            // (One that does is reached only when no route before it in precedence wins.)
+            const masked = oracleMatch(oracleRoutes(shapes), path, RAW, (i) => masks[i] !== ALL_METHODS);
+            if (masked === null) expect(asked).toBe(0);
+            // The winner needed the method when its mask is not every method.
+            if (got !== null && masks[got.index] !== ALL_METHODS) expect(asked).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 1_000 },
     );
   });
 

@@ -39,3 +39,77 @@ describe('a condition that re-enters match', () => {
     expect(router.match('/a/1', { method: 'GET' })?.target).toBe('http://rest');
   });
 });
+
+describe('a condition that re-enters match, captures', () => {
+  it.each(BACKENDS)('%o: the outer lookup keeps its parameter values', (options) => {
+    const router = compile({ ...ROUTES, '/c/:id/:x': { headers: { 'x-v': '3' }, target: 'http://c' } }, options);
+    const headers = (name: string): string | null => {
+      if (name !== 'x-v') return null;
+      // Longer values than the outer ones, at other offsets: clobbered captures would show.
+      expect(router.match('/b/7777777', { host: 'b.test', headers: { 'x-v': '1' } })?.params).toEqual({ id: '7777777' });
+      return '3';
+    };
+    const outer = router.match('/c/12/z', { headers });
+    expect(outer && { target: outer.target, params: outer.params }).toEqual({ target: 'http://c', params: { id: '12', x: 'z' } });
+  });
+});
+
+describe('a methods-only table whose request reads its method through a getter', () => {
+  const METHODS_ONLY = {
+    '/a/:id': [
+      { methods: ['GET'], target: 'http://get' },
+      { methods: ['POST'], target: 'http://post' },
+    ],
+    '/b/:id/:rest': { methods: ['GET'], target: 'http://b' },
+    '/a/:id/*': 'http://rest',
+  };
+
+  it.each(BACKENDS)('%o: a getter that re-enters match leaves the outer captures and method intact', (options) => {
+    const router = compile(METHODS_ONLY, options);
+    const inner: (string | null)[] = [];
+    const request = {
+      get method(): string {
+        // Longer values than the outer ones, at other offsets: clobbered captures would show.
+        const m = router.match('/a/7777777', { method: 'POST' });
+        inner.push(m === null ? null : `${m.target} ${m.params.id}`);
+        return 'GET';
+      },
+    };
+    const outer = router.match('/b/12/x', request);
+    expect(outer && { target: outer.target, params: outer.params }).toEqual({ target: 'http://b', params: { id: '12', rest: 'x' } });
+    expect(inner.length).toBeGreaterThan(0);
+    expect(inner.every((t) => t === 'http://post 7777777')).toBe(true);
+    // Later lookups are unaffected.
+    expect(router.match('/a/34', { method: 'GET' })?.params).toEqual({ id: '34' });
+    expect(router.match('/a/34/x/y', { method: 'PUT' })?.remainder).toBe('/x/y');
+  });
+
+  it.each(BACKENDS)('%o: a getter that throws reads as no method, and matching goes on', (options) => {
+    const router = compile(METHODS_ONLY, options);
+    const request = {
+      get method(): string {
+        throw new Error('no method here');
+      },
+    };
+    // `/a/:id/*` takes any method, and its catch-all also matches nothing after `/a/1`.
+    expect(router.match('/a/1', request)?.target).toBe('http://rest');
+    expect(router.match('/b/1/z', request)).toBeNull();
+    expect(router.match('/a/1', { method: 'GET' })?.target).toBe('http://get');
+  });
+
+  it.each(BACKENDS)('%o: a path no pattern matches never reads the method', (options) => {
+    const router = compile(METHODS_ONLY, options);
+    let reads = 0;
+    const request = {
+      get method(): string {
+        reads++;
+        return 'GET';
+      },
+    };
+    expect(router.match('/c/1', request)).toBeNull();
+    expect(router.match('/b/1', request)).toBeNull();
+    if (options.backend === 'js') expect(reads).toBe(0);
+    expect(router.match('/a/1', request)?.target).toBe('http://get');
+    expect(reads).toBeGreaterThan(0);
+  });
+});

@@ -8,8 +8,9 @@
  * to the next alternative), and the agreement properties run against both. Where code
  * generation is forbidden the interpreter serves (./codegen-available.ts).
  *
- * Large trees are split into several functions (a subtree past INLINE_NODES gets its own), so
- * each stays small enough for V8 to optimize. `fitsCodegen` is the one decision whether a tree
+ * Large trees are split into several functions (a function whose source passes
+ * MAX_FUNCTION_CHARS moves its largest subtrees out, and MAX_NESTING bounds nesting), so each
+ * stays small enough for V8 to optimize and parse. `fitsCodegen` is the one decision whether a tree
  * gets generated code, taken on the real tree (the router asks it before choosing a backend).
  */
 import { ALL_METHODS, type BackendGuards } from './core.js';
@@ -17,9 +18,25 @@ import { measureTree, startsWithFolded, type Node } from './node.js';
 import { LONG_SEGMENT, type SegmentEnds } from './segments.js';
 import type { LinearRegex } from '../table/route.js';
 
-export type GeneratedLookup = (path: string, end: number, offsets: Int32Array, method: number) => number;
+/** The generated entry itself (no wrapper: one call less per lookup); `p` is 0 for a whole path. */
+export type GeneratedLookup = (path: string, p: number, end: number, offsets: Int32Array, method: number) => number;
 
-const INLINE_NODES = 200;
+/**
+ * Subtrees past this many nodes always get a function of their own. Sizes are otherwise left to
+ * `fit` (MAX_FUNCTION_CHARS), which measures the code itself: with 200 here, the GitHub tables'
+ * root called a second function holding everything under `/` on every lookup.
+ */
+const INLINE_NODES = 4_000;
+/**
+ * Source size past which a function's largest inlined subtrees move into functions of their
+ * own. V8 never optimizes a function of more than 60 KB of bytecode (0.95-0.96 bytes per
+ * character of this code, measured): the GitHub methods table's subtree under `/` (245 nodes,
+ * each under the old INLINE_NODES of 200) came to 57.7 KB, and a little more code per route slot put it past
+ * the limit, where the lookup ran 2.5x slower in the baseline tiers (notes-lookup.md, Session
+ * 22). Set just under the limit: a split costs a call on the paths into the moved subtree (the
+ * GitHub table without methods, 55k characters, stays in one function).
+ */
+const MAX_FUNCTION_CHARS = 56_000;
 /** Nesting depth (tree levels) at which a subtree moves into its own function, for V8's parser. */
 const MAX_NESTING = 40;
 /**
@@ -45,11 +62,27 @@ export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): b
   return size <= MAX_NODES && height <= MAX_HEIGHT;
 }
 
+/**
+ * A placeholder for an inlined subtree: U+0001, a number, U+0001. No other emitted code holds
+ * that character (route text reaches the source only through JSON.stringify, which escapes it).
+ */
+// eslint-disable-next-line no-control-regex -- the control character is the point: emitted code never holds one
+const TOKEN = /\u0001\d+\u0001/g;
+
+/** A subtree's code inlined into its parent's, behind `token` until placed. */
+interface Inlined {
+  token: string;
+  pos: string;
+  code: string;
+}
+
 class Emitter {
   private readonly functions: string[] = [];
   private readonly sizes = new Map<Node, number>();
   private nextFn = 0;
   private nextVar = 0;
+  /** Per `node` call under way, the subtrees it inlined (`continueAt`), still movable into functions. */
+  private readonly inlined: Inlined[][] = [];
 
   constructor(
     private readonly fold: boolean,
@@ -77,13 +110,44 @@ class Emitter {
     if (g === null) return `return ${route};`;
     const tests: string[] = [];
     const mask = g.methods[route]!;
-    if (mask !== ALL_METHODS) tests.push(`(b & ${mask}) !== 0`);
+    // With LAZY_METHOD (0) the request is read here, at the first slot that needs its method.
+    if (mask !== ALL_METHODS) tests.push(g.methodBit === undefined ? `(b & ${mask}) !== 0` : `((b !== 0 ? b : (b = mb())) & ${mask}) !== 0`);
     if (g.checked[route] === 1) tests.push(`acc(${route})`);
     return tests.length === 0 ? `return ${route};` : `if (${tests.join(' && ')}) return ${route};`;
   }
 
   /** Code that matches below `node` (its prefix already consumed, position in `pos`); it returns on success and falls through on failure. */
   private node(node: Node, pos: string, nparams: number, nesting: number): string {
+    this.inlined.push([]);
+    const code = this.nodeCode(node, pos, nparams, nesting);
+    return this.fit(code, this.inlined.pop()!);
+  }
+
+  /**
+   * `code` with its inlined subtrees put in place, the largest ones first moved into functions
+   * of their own while the whole passes MAX_FUNCTION_CHARS. A subtree's code reads only its
+   * position variable and the function's parameters (path, end, o, b), so it moves as is, with
+   * that variable as the new function's position parameter.
+   */
+  private fit(code: string, inlined: Inlined[]): string {
+    let total = code.length;
+    for (const piece of inlined) total += piece.code.length;
+    if (total > MAX_FUNCTION_CHARS) {
+      for (const piece of [...inlined].sort((a, b) => b.code.length - a.code.length)) {
+        if (total <= MAX_FUNCTION_CHARS) break;
+        const name = `n${this.nextFn++}`;
+        this.functions.push(`function ${name}(path, ${piece.pos}, end, o, b) {\n${piece.code}\nreturn -1;\n}`);
+        total -= piece.code.length;
+        piece.code = `{ const r = ${name}(path, ${piece.pos}, end, o, b); if (r >= 0) return r; }`;
+      }
+    }
+    if (inlined.length === 0) return code;
+    // One pass over this node's own code (the pieces are already complete): linear in the source.
+    const byToken = new Map(inlined.map((piece) => [piece.token, piece.code]));
+    return code.replace(TOKEN, (token) => byToken.get(token)!);
+  }
+
+  private nodeCode(node: Node, pos: string, nparams: number, nesting: number): string {
     const atEnd: string[] = [];
     if (node.route >= 0) atEnd.push(this.take(node.route));
     if (node.catchAll >= 0) atEnd.push(`o[${2 * nparams}] = ${pos}; ${this.take(node.catchAll)}`);
@@ -145,11 +209,27 @@ class Emitter {
   }
 
   private continueAt(node: Node, pos: string, nparams: number, nesting: number): string {
-    if (this.sizes.get(node)! <= INLINE_NODES && nesting < MAX_NESTING) return this.node(node, pos, nparams, nesting);
+    if (this.sizes.get(node)! <= INLINE_NODES && nesting < MAX_NESTING) {
+      // A placeholder until the enclosing `node` call has seen all its subtrees (`fit`).
+      const token = `\u0001${this.nextVar++}\u0001`;
+      this.inlined.at(-1)!.push({ token, pos, code: this.node(node, pos, nparams, nesting) });
+      return token;
+    }
     const fn = this.function(node, nparams, 0);
     return `{ const r = ${fn}(path, ${pos}, end, o, b); if (r >= 0) return r; }`;
   }
 }
+
+/**
+ * The generated program's source (null where the tree does not fit): one function per line
+ * group, `function nK(path, p, end, o, b)`, the entry returned last. Exported for tests.
+ */
+export function lookupSource(root: Node, fold: boolean, ignoreTrailingSlash: boolean, guards: BackendGuards | null): string | null {
+  return new Emitter(fold, ignoreTrailingSlash, guards).program(root);
+}
+
+/** Functions larger than this are not optimized by V8 (exported for tests, see MAX_FUNCTION_CHARS). */
+export const FUNCTION_CHARS_LIMIT = MAX_FUNCTION_CHARS;
 
 /** A lookup specialized to this tree, or null where the tree does not fit (`fitsCodegen`). */
 export function generateLookup(
@@ -160,16 +240,10 @@ export function generateLookup(
   regexes: readonly LinearRegex[],
   guards: BackendGuards | null,
 ): GeneratedLookup | null {
-  const source = new Emitter(fold, ignoreTrailingSlash, guards).program(root);
+  const source = lookupSource(root, fold, ignoreTrailingSlash, guards);
   if (source === null) return null;
   const accept = guards === null ? null : (route: number) => guards.accept(route);
+  const methodBit = guards?.methodBit === undefined ? null : () => guards.methodBit!();
   // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; callers check codegenAvailable() first
-  const entry = new Function('sw', 'se', 'rx', 'acc', source)(startsWithFolded, segments, regexes, accept) as (
-    path: string,
-    p: number,
-    end: number,
-    o: Int32Array,
-    b: number,
-  ) => number;
-  return (path, end, offsets, method) => entry(path, 0, end, offsets, method);
+  return new Function('sw', 'se', 'rx', 'acc', 'mb', source)(startsWithFolded, segments, regexes, accept, methodBit) as GeneratedLookup;
 }

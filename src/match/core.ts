@@ -59,6 +59,12 @@ export interface MatcherBackend {
   enumerate(path: string, visit: (route: number) => boolean): number;
   /** The buffer `lookup` writes into; length >= 2 * maxParams + 1. */
   readonly offsets: Int32Array;
+  /**
+   * True when `lookup(path, LAZY_METHOD)` is supported: the backend then asks
+   * `guards.methodBit()` for the request's bit at the first route slot whose mask must be
+   * tested, so a path that reaches no such slot never reads the request (see "Conditions").
+   */
+  readonly lazyMethod?: boolean;
 }
 
 /**
@@ -78,7 +84,17 @@ export interface BackendGuards {
   readonly methods: Int32Array;
   readonly checked: Uint8Array;
   accept(route: number): boolean;
+  /**
+   * The request's one method bit, for a lookup passed LAZY_METHOD: asked at the first slot
+   * whose mask is not ALL_METHODS, at most once per lookup where the backend keeps the answer
+   * (the router caches it, so asking again is cheap). Backends that support it say so with
+   * `lazyMethod`; without it, LAZY_METHOD is never passed.
+   */
+  methodBit?(): number;
 }
+
+/** `lookup(path, LAZY_METHOD)`: the method is not read yet (no real bit is 0). */
+export const LAZY_METHOD = 0;
 
 /** Bit 30: a method the table never names. */
 export const OTHER_METHOD_BIT = 1 << 30;

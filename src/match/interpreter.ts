@@ -52,7 +52,14 @@ export class Walker {
     if (this.visit !== null) return this.visit(route);
     const g = this.guards;
     if (g === null) return true;
-    return (g.methods[route]! & this.method) !== 0 && (g.checked[route] === 0 || g.accept(route));
+    const mask = g.methods[route]!;
+    if (mask !== ALL_METHODS) {
+      // LAZY_METHOD (0): the request's method is read at the first slot that needs it.
+      let method = this.method;
+      if (method === 0) method = this.method = g.methodBit!();
+      if ((mask & method) === 0) return false;
+    }
+    return g.checked[route] === 0 || g.accept(route);
   }
 
   lookup(path: string, end: number, method: number): number {

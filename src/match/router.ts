@@ -14,7 +14,7 @@ import { analyzeRoutes } from '../validate/validate.js';
 import { codegenAvailable } from './codegen-available.js';
 import { fitsCodegen } from './codegen-lookup.js';
 import { firstAccepting, firstVariantFor, hasConditions, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
-import type { BackendGuards, MatcherBackend } from './core.js';
+import { LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
 import { matchBuilder, type MatchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
@@ -40,6 +40,10 @@ class RouterImpl implements Router, CandidateSource {
   /** The variant `accept` chose last, and for which route. */
   private accepted: RouteVariant | null = null;
   private acceptedRoute = -1;
+  /** A lazy methods-only lookup (`matchMethods`): its request, its bit once read, and whether it is under way. */
+  private pending: MatchRequest | undefined = undefined;
+  private pendingBit = LAZY_METHOD;
+  private walking = false;
 
   constructor(
     readonly routes: readonly CompiledRoute[],
@@ -94,7 +98,79 @@ class RouterImpl implements Router, CandidateSource {
       const index = this.matcher.lookup(path);
       return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
     }
+    if (this.bits.methodsOnly) return this.matchMethods(path, request, this.bits);
     return this.matchWithConditions(path, request, this.bits);
+  }
+
+  /**
+   * A table whose only conditions are methods: the walk's masks decide alone and `accept` is
+   * never called, so no view or variant pass is needed. Where the backend supports it
+   * (`lazyMethod`), the request's method is read only when the walk reaches a slot whose mask
+   * needs it (`methodBitOfPending`): a path no pattern matches never reads the request.
+   */
+  private matchMethods(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
+    const matcher = this.matcher;
+    let index: number;
+    let bit: number;
+    if (matcher.lazyMethod === true) {
+      // Reading `method` can run a getter, which could look a path up on this router mid-walk.
+      if (this.walking) return this.matchMethodsReentered(path, request, bits);
+      this.pending = request;
+      this.pendingBit = LAZY_METHOD;
+      this.walking = true;
+      index = matcher.lookup(path, LAZY_METHOD);
+      this.walking = false;
+      this.pending = undefined; // keeps no reference to the request
+      bit = this.pendingBit;
+    } else {
+      bit = methodBit(bits, request);
+      index = matcher.lookup(path, bit);
+    }
+    if (index < 0) return null;
+    const route = this.routes[index]!;
+    const match = this.build(route, path, matcher.offsets);
+    const variants = route.variants;
+    if (variants.length !== 1) {
+      // The slot was taken, so some variant's mask holds the method (read now if the route's
+      // mask is every method and the walk did not need it).
+      if (bit === LAZY_METHOD) bit = methodBit(bits, request);
+      const variant = variants[firstVariantFor(bits.variantMasks[index]!, bit)]!;
+      if (variant !== variants[0]) {
+        match.variant = variant;
+        match.target = variant.target;
+      }
+    }
+    return match;
+  }
+
+  /** The guards' `methodBit` for a lazy lookup: the pending request's bit, read once. */
+  methodBitOfPending(): number {
+    let bit = this.pendingBit;
+    if (bit === LAZY_METHOD) {
+      bit = methodBit(this.bits!, this.pending);
+      this.pendingBit = bit;
+    }
+    return bit;
+  }
+
+  /**
+   * `match` called while a lazy lookup reads the request's method (from a `method` getter):
+   * the inner lookup runs on the same matcher, so the outer walk's captures and pending
+   * request are put back afterwards.
+   */
+  private matchMethodsReentered(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
+    const offsets = this.matcher.offsets;
+    const saved = offsets.slice();
+    const { pending, pendingBit } = this;
+    this.walking = false;
+    try {
+      return this.matchMethods(path, request, bits);
+    } finally {
+      offsets.set(saved);
+      this.pending = pending;
+      this.pendingBit = pendingBit;
+      this.walking = true;
+    }
   }
 
   private matchWithConditions(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
@@ -114,11 +190,15 @@ class RouterImpl implements Router, CandidateSource {
     }
     // A condition (a headers function) looked a path up on this router during our walk: the
     // outer lookup's state is put back afterwards, and the inner one uses views of its own.
+    // The matcher's capture buffer too: the outer walk has written its route's offsets.
     const { request: outerRequest, view, bit, accepted, acceptedRoute } = this;
+    const offsets = this.matcher.offsets;
+    const saved = offsets.slice();
     this.depth = depth + 1;
     try {
       return this.conditioned(path, request, bits);
     } finally {
+      offsets.set(saved);
       this.depth = depth;
       this.request = outerRequest;
       this.view = view;
@@ -280,7 +360,16 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   const compiled = analysis.routes;
   const bits = methodBits(compiled);
   let router: RouterImpl | null = null;
-  const guards: BackendGuards | null = bits === null ? null : { methods: bits.methods, checked: bits.checked, accept: (route) => router !== null && router.accept(route) };
+  const guards: BackendGuards | null =
+    bits === null
+      ? null
+      : {
+          methods: bits.methods,
+          checked: bits.checked,
+          accept: (route) => router !== null && router.accept(route),
+          // Only a methods-only table looks up lazily (`matchMethods`); `accept` needs the bit up front.
+          ...(bits.methodsOnly ? { methodBit: () => (router === null ? OTHER_METHOD_BIT : router.methodBitOfPending()) } : {}),
+        };
   const { matcher, engine } = createBackend(
     compiled.map((r) => r.shape),
     resolved,

@@ -55,6 +55,7 @@ class JsMatcher implements JsBackend {
   readonly name = 'js' as const;
   readonly engine: 'generated' | 'interpreter';
   readonly offsets: Int32Array;
+  readonly lazyMethod: boolean;
   private readonly ignoreTrailingSlash: boolean;
   private readonly generated: GeneratedLookup | null;
   private readonly walker: Walker;
@@ -64,6 +65,7 @@ class JsMatcher implements JsBackend {
     const fold = !options.caseSensitive;
     this.ignoreTrailingSlash = options.ignoreTrailingSlash;
     this.offsets = new Int32Array(offsetsLength(shapes));
+    this.lazyMethod = guards !== null && guards.methodBit !== undefined;
     this.walker = new Walker(tree.root, this.offsets, fold, this.segments, guards);
     const codegen = options.codegen !== false && codegenAvailable();
     this.generated = codegen ? generateLookup(tree.root, fold, this.ignoreTrailingSlash, this.segments, tree.regexes, guards) : null;
@@ -87,7 +89,7 @@ class JsMatcher implements JsBackend {
   lookup(path: string, method: number = ALL_METHODS): number {
     if (path.charCodeAt(0) !== 0x2f) return -1;
     const end = this.end(path);
-    const index = this.generated !== null ? this.generated(path, end, this.offsets, method) : this.walker.lookup(path, end, method);
+    const index = this.generated !== null ? this.generated(path, 0, end, this.offsets, method) : this.walker.lookup(path, end, method);
     this.segments.finish();
     return index;
   }

@@ -1,0 +1,131 @@
+/**
+ * In-process A/B of two builds of the package on a table of route objects, with peers timed
+ * in the same process for ratios: on a shared machine, figures from separate processes (or
+ * separate minutes) cannot be compared, interleaved rounds in one process can.
+ *
+ *   node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend]
+ *
+ * <old dist dir>: a copy of an earlier `dist/` (e.g. `cp -r dist /tmp/old/`), whose imports
+ * must resolve (a `node_modules` symlink next to it, or the copy inside this repository; for
+ * `native`, only a copy inside the repository finds bindings/);
+ * "new" is ./dist. table: github-methods (default), gateway-conditions, or a path-only table
+ * of bench/tables.mjs (github, gateway, tenants); kind: a corpus
+ * (default mixed); backend: js (default) or native.
+ *
+ * Rules (issue 18): both builds and every peer answer the WHOLE corpus first and must pick the
+ * same route as new; each round cuts fresh strings (latin1Slice of one Buffer, as from Node's
+ * HTTP parser) for the same slice of the corpus for every contestant, in a rotated order; the
+ * figure is the median over rounds of CPU time (process.cpuUsage, user + system) per lookup,
+ * which other processes' load distorts less than wall-clock time.
+ */
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
+import { implementationsFor } from './request-peers.mjs';
+import { buildTable, routesObject } from './tables.mjs';
+import { IMPLEMENTATIONS } from './peers.mjs';
+
+const [oldDir, tableName = 'github-methods', roundsArg = '15', kind = 'mixed', backend = 'js'] = process.argv.slice(2);
+if (!oldDir) throw new Error('usage: node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend]');
+const builds = {
+  old: await import(pathToFileURL(resolve(oldDir, 'index.js')).href),
+  new: await import(new URL('../dist/index.js', import.meta.url).href),
+};
+// A path-only table (bench/tables.mjs) has no requests: `q` is undefined and the loops ignore it.
+const withRequests = REQUEST_TABLES.includes(tableName);
+const table = withRequests ? buildRequestTable(tableName, 50_000) : buildTable(tableName, 50_000);
+table.routes ??= routesObject(table.patterns);
+const paths = table.corpora[kind];
+const requests = withRequests ? table.requests[kind] : paths.map(() => undefined);
+const defs = withRequests ? implementationsFor(table) : IMPLEMENTATIONS;
+const ourKey = `ours-${backend}`;
+const peerKeys = table.family === 'conditions' ? [] : ['find-my-way', 'medley'];
+
+const contestants = [];
+for (const [label, build] of Object.entries(builds)) {
+  const def = defs.find((d) => d.key === ourKey);
+  contestants.push({ name: `${label} (${backend})`, def, state: await def.build(table.patterns, table.routes, build, table) });
+}
+for (const key of peerKeys) {
+  const def = defs.find((d) => d.key === key);
+  contestants.push({ name: def.name, def, state: await def.build(table.patterns, table.routes, builds.new, table) });
+}
+
+// Same answers on the whole corpus (per variant), and equal matches between the two builds.
+const summary = (m) => (m === null ? null : JSON.stringify([m.pattern, m.target, m.variant.index, m.params, m.remainder]));
+const reference = contestants[1];
+for (let j = 0; j < paths.length; j++) {
+  const want = reference.def.answer(reference.state, paths[j], requests[j]);
+  for (const c of contestants) {
+    const got = c.def.answer(c.state, paths[j], requests[j]);
+    if (got !== want) throw new Error(`${c.name} answers ${got}, new answers ${want} for ${requests[j]?.method ?? ''} ${paths[j]}`);
+  }
+  if (summary(contestants[0].state.r.match(paths[j], requests[j])) !== summary(reference.state.r.match(paths[j], requests[j])))
+    throw new Error(`old and new differ on ${requests[j]?.method ?? ''} ${paths[j]}`);
+}
+
+const packed = Buffer.from(paths.join(''), 'latin1');
+const offsets = new Int32Array(paths.length + 1);
+for (let i = 0, o = 0; i <= paths.length; i++) {
+  offsets[i] = o;
+  if (i < paths.length) o += paths[i].length;
+}
+const N = 40_000;
+const batch = new Array(N);
+const qbatch = new Array(N);
+function refill(start) {
+  let i = start;
+  for (let k = 0; k < N; k++) {
+    batch[k] = packed.latin1Slice(offsets[i], offsets[i + 1]);
+    qbatch[k] = requests[i];
+    if (++i === paths.length) i = 0;
+  }
+}
+for (const c of contestants) {
+  // Its own function per contestant: own call sites and type feedback.
+  c.loop = new Function(
+    'r',
+    'h',
+    'batch',
+    'qbatch',
+    `/* ${c.name} */ return function loop(n) { let s = 0; for (let k = 0; k < n; k++) { const p = batch[k]; const q = qbatch[k]; ${c.def.loop} } return s; };`,
+  )(c.state.r, c.state.h, batch, qbatch);
+  c.ns = [];
+}
+let sink = 0;
+const cpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+const rounds = Number(roundsArg);
+let cursor = 0;
+for (let round = -3; round < rounds; round++) {
+  // Three untimed rounds first (tier-up), then each round a new slice, in a rotated order.
+  const start = cursor;
+  cursor = (cursor + N) % paths.length;
+  for (let k = 0; k < contestants.length; k++) {
+    const c = contestants[(k + Math.max(round, 0)) % contestants.length];
+    refill(start);
+    const t = cpu();
+    sink ^= c.loop(N);
+    const us = cpu() - t;
+    if (round >= 0) c.ns.push((us * 1000) / N);
+  }
+}
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[a.length >> 1] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+const quartile = (xs) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 4)];
+for (const c of contestants) {
+  c.median = median(c.ns);
+  c.q1 = quartile(c.ns);
+}
+const fmw = contestants.find((c) => c.def.key === 'find-my-way');
+const medley = contestants.find((c) => c.def.key === 'medley');
+console.log(`${table.title}, ${kind}, ${rounds} rounds of ${N} lookups, CPU ns per lookup, median over rounds (sink ${sink & 1})`);
+for (const c of contestants) {
+  const ratios = [fmw && `${(c.median / fmw.median).toFixed(2)}x find-my-way`, medley && `${(c.median / medley.median).toFixed(2)}x medley`].filter(Boolean).join(', ');
+  console.log(`  ${c.name.padEnd(16)} ${c.median.toFixed(0).padStart(5)} ns (lower quartile ${c.q1.toFixed(0).padStart(5)})  ${ratios}`);
+}
+console.log(`  new/old: ${(contestants[1].median / contestants[0].median).toFixed(3)} (lower quartiles ${(contestants[1].q1 / contestants[0].q1).toFixed(3)})`);

@@ -1,0 +1,68 @@
+/**
+ * src/match/codegen-lookup.ts: a tree whose code would pass V8's optimizable function size is
+ * split into functions under FUNCTION_CHARS_LIMIT (moved subtrees keep their position
+ * variable), and the split program answers exactly what the interpreter answers, methods
+ * included.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compile, type Routes } from '../src/index.js';
+import { FUNCTION_CHARS_LIMIT, lookupSource } from '../src/match/codegen-lookup.js';
+import { jsTree } from '../src/match/tree.js';
+
+const WORDS = ['issues', 'pulls', 'comments', 'labels', 'hooks', 'keys', 'teams', 'events', 'stars', 'forks', 'tags', 'zip'];
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+/** About 600 method-guarded routes under `/`, each subtree small, together far past the limit. */
+function bigTable(): Routes {
+  const routes: Routes = {};
+  let n = 0;
+  for (const a of WORDS) {
+    for (const b of WORDS) {
+      routes[`/${a}/:id/${b}`] = [
+        { methods: [METHODS[n % 5]!], target: `http://h${n}` },
+        { methods: [METHODS[(n + 2) % 5]!], target: `http://g${n}` },
+      ];
+      routes[`/${a}/:id/${b}/:sub`] = { methods: [METHODS[(n + 1) % 5]!], target: `http://s${n}` };
+      routes[`/${a}/x${b}/${a}${b}`] = `http://static${n}`;
+      routes[`/${a}/:id/${b}/:sub/*`] = { methods: [METHODS[(n + 3) % 5]!], target: `http://c${n}` };
+      n++;
+    }
+  }
+  return routes;
+}
+
+describe('generated code split by size', () => {
+  const routes = bigTable();
+  const generated = compile(routes, { backend: 'js' });
+  const interpreted = compile(routes, { backend: 'js', codegen: false });
+
+  it('keeps every generated function under the limit, in several functions', () => {
+    expect(generated.engine).toBe('generated');
+    const source = lookupSource(jsTree(generated.routes.map((r) => r.shape)).root, true, false, null);
+    expect(source).not.toBeNull();
+    const functions = source!.split(/\n(?=function n\d+\()/);
+    expect(functions.length).toBeGreaterThan(2);
+    for (const f of functions) expect(f.length).toBeLessThan(FUNCTION_CHARS_LIMIT + 2_000);
+  });
+
+  it('answers what the interpreter answers', () => {
+    const segment = fc.oneof(
+      fc.constantFrom(...WORDS),
+      fc.constantFrom(...WORDS).map((w) => 'x' + w),
+      fc.stringMatching(/^[a-z0-9%]{1,6}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 6 }), fc.constantFrom(...METHODS, 'OPTIONS'), fc.boolean(), (segments, method, withRequest) => {
+        const path = '/' + segments.join('/');
+        const request = withRequest ? { method } : undefined;
+        const want = interpreted.match(path, request);
+        const got = generated.match(path, request);
+        const view = (m: typeof want) => (m === null ? null : { pattern: m.pattern, target: m.target, params: m.params, remainder: m.remainder });
+        expect(view(got), `${method} ${path}`).toEqual(view(want));
+        expect(generated.allowedMethods(path, request)).toEqual(interpreted.allowedMethods(path, request));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+});
