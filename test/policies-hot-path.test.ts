@@ -1,0 +1,74 @@
+/**
+ * The laws behind the policies' per-request shortcuts (session 22): the Node SHA-256 equals
+ * `createHash`, the rate-limit store keeps an active caller's bucket although it no longer
+ * moves it on every take, and the prototype-less records stay prototype-less.
+ */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemoryRateLimitStore } from '../src/policies/rate-limit/memory-store.js';
+import { emptyRecord } from '../src/policies/record.js';
+import { nodeSha256 } from '../src/proxy/node-policies.js';
+
+describe('nodeSha256', () => {
+  it('is the SHA-256 of the UTF-8 bytes, as createHash gives it', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        expect(Buffer.from(nodeSha256(text)).equals(createHash('sha256').update(text).digest())).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('MemoryRateLimitStore order', () => {
+  it('keeps a bucket taken at least every 60% of maxKeys new keys, and stays within maxKeys', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 200 }), fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), (maxKeys, gaps) => {
+        const store = new MemoryRateLimitStore({ maxKeys });
+        // Neither bucket refills within the test, so none is swept as full: only order decides.
+        const busy = { capacity: 1_000_000, refillPerMs: 1e-12 };
+        const idle = { capacity: 2, refillPerMs: 1e-12 };
+        const longest = Math.floor(0.6 * maxKeys);
+        let fresh = 0;
+        let taken = 0;
+        store.takeSync('busy', busy, 0);
+        taken++;
+        for (const gap of gaps) {
+          for (let i = 0; i < gap % (longest + 1); i++) store.takeSync(`k${fresh++}`, idle, 0);
+          expect(store.size).toBeLessThanOrEqual(maxKeys);
+          // A bucket dropped and made anew would start full again.
+          expect(store.takeSync('busy', busy, 0).remaining).toBe(busy.capacity - ++taken);
+        }
+      }),
+    );
+  });
+
+  it('still drops the least recently used tenth under a flood of new keys', () => {
+    const store = new MemoryRateLimitStore({ maxKeys: 100 });
+    const spec = { capacity: 2, refillPerMs: 1e-12 };
+    for (let i = 0; i < 100; i++) store.takeSync(`k${i}`, spec, 0);
+    store.takeSync('new', spec, 0);
+    expect(store.size).toBe(91);
+    // k0..k9 went (a new bucket is full again), k10 stayed (drained by one).
+    expect(store.takeSync('k0', spec, 0).remaining).toBe(1);
+    expect(store.takeSync('k10', spec, 0).remaining).toBe(0);
+  });
+});
+
+describe('emptyRecord', () => {
+  it('holds any name as an own key, with nothing inherited', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'ratelimit'), fc.string(), (name, value) => {
+        const r = emptyRecord<string>();
+        expect(r[name]).toBeUndefined();
+        expect(name in r).toBe(false);
+        r[name] = value;
+        expect(Object.keys(r)).toEqual([name]);
+        expect(r[name]).toBe(value);
+        const seen: string[] = [];
+        for (const k in r) seen.push(k);
+        expect(seen).toEqual([name]);
+      }),
+    );
+  });
+});
