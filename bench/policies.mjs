@@ -76,7 +76,8 @@ function fetchRaw(url, headers) {
 const hitUrl = `http://127.0.0.1:${gateways.ours.info.port}/pol/small`;
 await fetchRaw(hitUrl, key);
 const hit = await fetchRaw(hitUrl, key);
-if (!/hit/.test(hit.headers[hit.headers.findIndex((h) => h.toLowerCase() === 'cache-status') + 1] ?? '')) throw new Error('bench/policies.mjs: the second request of /pol/small was not a cache hit');
+if (!/hit/.test(hit.headers[hit.headers.findIndex((h) => h.toLowerCase() === 'cache-status') + 1] ?? ''))
+  throw new Error('bench/policies.mjs: the second request of /pol/small was not a cache hit');
 gateways.bare = await start('bare-constant-server.mjs', { status: hit.status, headers: hit.headers, body: hit.body.toString('base64') });
 const bearer = { authorization: 'Bearer bench-key' };
 const targets = [['bare', 'bare', `http://127.0.0.1:${gateways.bare.info.port}/pol/small`, { headers: key }]];

@@ -58,7 +58,7 @@ describe('MemoryRateLimitStore order', () => {
 describe('emptyRecord', () => {
   it('holds any name as an own key, with nothing inherited', () => {
     fc.assert(
-      fc.property(fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'ratelimit'), fc.string(), (name, value) => {
+      fc.property(fc.constantFrom<string>('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'ratelimit'), fc.string(), (name, value) => {
         const r = emptyRecord<string>();
         expect(r[name]).toBeUndefined();
         expect(name in r).toBe(false);

@@ -126,7 +126,7 @@ const MAX_PREFIXES = 10_000;
 function keyPrefix(plan: PolicyPlan, ctx: PolicyContext): string {
   const identity = plan.perCaller ? (ctx.identity ?? '') : '';
   let byIdentity = prefixes.get(plan);
-  if (byIdentity === undefined) prefixes.set(plan, (byIdentity = new Map()));
+  if (byIdentity === undefined) prefixes.set(plan, (byIdentity = new Map<string, string>()));
   let prefix = byIdentity.get(identity);
   if (prefix === undefined) {
     if (byIdentity.size >= MAX_PREFIXES) byIdentity.clear();
