@@ -172,9 +172,27 @@ export class BoundedCacheStore {
     return { entries: this.order.size, bytes: this.bytes };
   }
 
+  /**
+   * The Map key of a URL, the last one kept: a miss looks the same key up two or three times in
+   * a row (the hit path's probe, the proxy's, the interceptor's), and the kept string's hash is
+   * computed once.
+   */
+  private idOf(origin: string, path: string): string {
+    if (path !== this.lastPath || origin !== this.lastOrigin) {
+      this.lastOrigin = origin;
+      this.lastPath = path;
+      this.lastId = `${origin}:${path}`;
+    }
+    return this.lastId;
+  }
+
+  private lastOrigin = '';
+  private lastPath = '';
+  private lastId = ':';
+
   /** The entry a request would be served from (undici's lookup rules), or undefined. */
   lookup(origin: string, path: string, method: string, headers: Record<string, HeaderValue | undefined> | undefined, now = Date.now()): StoredEntry | undefined {
-    const list = this.entries.get(`${origin}:${path}`);
+    const list = this.entries.get(this.idOf(origin, path));
     return list === undefined ? undefined : findEntry(list, method, headers, now);
   }
 
@@ -184,7 +202,7 @@ export class BoundedCacheStore {
    * could be the interceptor's choice for some request headers); undefined otherwise.
    */
   lookupInvariant(origin: string, path: string, method: string, now = Date.now()): StoredEntry | undefined {
-    const list = this.entries.get(`${origin}:${path}`);
+    const list = this.entries.get(this.idOf(origin, path));
     if (list === undefined) return undefined;
     let found: StoredEntry | undefined;
     for (let i = 0; i < list.length; i++) {
@@ -244,9 +262,12 @@ export class BoundedCacheStore {
               statusMessage: value.statusMessage,
               headers: value.headers as Record<string, HeaderValue>,
               body: [body],
-              ...(value.vary !== undefined ? { vary: value.vary as Record<string, HeaderValue | null> } : {}),
-              ...(value.etag !== undefined ? { etag: value.etag } : {}),
-              ...(value.cacheControlDirectives !== undefined ? { cacheControlDirectives: value.cacheControlDirectives as Record<string, unknown> } : {}),
+              // Every field present, undefined or not: one object shape for every entry (three
+              // conditional spreads made a new object each and gave entries several shapes).
+              vary: value.vary as Record<string, HeaderValue | null> | undefined,
+              etag: value.etag,
+              cacheControlDirectives: value.cacheControlDirectives as Record<string, unknown> | undefined,
+              prepared: undefined,
               cachedAt: value.cachedAt,
               staleAt: value.staleAt,
               deleteAt: value.deleteAt,

@@ -99,14 +99,22 @@ export class NodeRouteCache {
    * flood of JWT subjects cannot grow it.
    */
   keyPath(partition: string, path: string): string {
+    // A miss asks twice in a row for the same request (`fresh`, then `dispatch`): the last key is kept.
+    if (path === this.lastPath && partition === this.lastPartition) return this.lastKey;
     let prefix = this.prefixes.get(partition);
     if (prefix === undefined) {
       if (this.prefixes.size >= MAX_PREFIXES) this.prefixes.clear();
       prefix = NodeRouteCache.keyPrefix(partition);
       this.prefixes.set(partition, prefix);
     }
-    return prefix + path;
+    this.lastPartition = partition;
+    this.lastPath = path;
+    return (this.lastKey = prefix + path);
   }
+
+  private lastPartition = '';
+  private lastPath = '';
+  private lastKey = '';
 
   /**
    * A stored response that undici's interceptor would serve as it is (fresh, no revalidation
