@@ -76,6 +76,7 @@ function findEntry(list: readonly StoredEntry[], method: string, headers: Record
 }
 
 const EMPTY = Buffer.alloc(0);
+const RESOLVED = Promise.resolve();
 
 /**
  * What `createWriteStream` returns: the interceptor writes the body, ends or destroys it, and
@@ -134,8 +135,10 @@ class EntrySink {
     }
     // The interceptor ends the sink just before it ends the client's response: storing waits
     // for that (a microtask), so the response goes out first. One copy when stored, none per
-    // hit; the copy also frees the socket buffer a chunk may be a view of.
-    queueMicrotask(() => {
+    // hit; the copy also frees the socket buffer a chunk may be a view of. A resolved
+    // promise's reaction rather than `queueMicrotask`, which on Node wraps each callback in an
+    // AsyncResource (created, entered and destroyed per stored response).
+    void RESOLVED.then(() => {
       this.commit(chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.size), this.size);
       done?.();
     });
