@@ -1,11 +1,13 @@
 /**
  * The laws behind the policies' per-request shortcuts (session 22): the Node SHA-256 equals
  * `createHash`, the rate-limit store keeps an active caller's bucket although it no longer
- * moves it on every take, and the prototype-less records stay prototype-less.
+ * moves it on every take, the route cache's store evicts in write order through its queue
+ * (past the queue's compactions), and the prototype-less records stay prototype-less.
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BoundedCacheStore } from '../src/policies/cache/bounded-store.js';
 import { MemoryRateLimitStore } from '../src/policies/rate-limit/memory-store.js';
 import { emptyRecord } from '../src/policies/record.js';
 import { nodeSha256 } from '../src/proxy/node-policies.js';
@@ -52,6 +54,38 @@ describe('MemoryRateLimitStore order', () => {
     // k0..k9 went (a new bucket is full again), k10 stayed (drained by one).
     expect(store.takeSync('k0', spec, 0).remaining).toBe(1);
     expect(store.takeSync('k10', spec, 0).remaining).toBe(0);
+  });
+});
+
+describe('BoundedCacheStore eviction order', () => {
+  it('holds exactly the last maxEntries URLs written, however often each was rewritten', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 60 }), fc.array(fc.integer({ min: 0, max: 150 }), { minLength: 1_200, maxLength: 3_000 }), async (maxEntries, puts) => {
+        const s = new BoundedCacheStore({ maxEntries, maxBytes: 1_000_000 });
+        const route = s.forRoute(1_000);
+        const model: number[] = [];
+        const now = Date.now();
+        for (const p of puts) {
+          const w = route.createWriteStream({ origin: 'http://u', method: 'GET', path: `/p${p}`, headers: {} }, {
+            statusCode: 200,
+            statusMessage: 'OK',
+            headers: {},
+            cacheControlDirectives: {},
+            cachedAt: now,
+            staleAt: now + 60_000,
+            deleteAt: now + 60_000,
+          } as never)!;
+          await new Promise<void>((resolve) => w.end(Buffer.alloc(1), () => resolve()));
+          const at = model.indexOf(p);
+          if (at >= 0) model.splice(at, 1);
+          model.push(p);
+          if (model.length > maxEntries) model.shift();
+        }
+        expect(s.stats().entries).toBe(model.length);
+        for (let p = 0; p <= 150; p++) expect(s.lookupInvariant('http://u', `/p${p}`, 'GET') !== undefined).toBe(model.includes(p));
+      }),
+      { numRuns: 25 },
+    );
   });
 });
 
