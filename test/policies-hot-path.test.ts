@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BoundedCacheStore } from '../src/policies/cache/bounded-store.js';
+import { MemoryRouteStore } from '../src/policies/cache/memory-store.js';
 import { MemoryRateLimitStore } from '../src/policies/rate-limit/memory-store.js';
 import { emptyRecord } from '../src/policies/record.js';
 import { nodeSha256 } from '../src/proxy/node-policies.js';
@@ -83,6 +84,28 @@ describe('BoundedCacheStore eviction order', () => {
         }
         expect(s.stats().entries).toBe(model.length);
         for (let p = 0; p <= 150; p++) expect(s.lookupInvariant('http://u', `/p${p}`, 'GET') !== undefined).toBe(model.includes(p));
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('MemoryRouteStore eviction order', () => {
+  it('holds exactly the last maxEntries keys written, however often each was rewritten', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 60 }), fc.array(fc.integer({ min: 0, max: 150 }), { minLength: 1_200, maxLength: 3_000 }), (maxEntries, puts) => {
+        const store = new MemoryRouteStore({ maxEntries, maxBytes: 100_000_000 });
+        const head = { statusCode: 200, statusMessage: 'OK', headers: {}, cacheControlDirectives: {}, cachedAt: 0, staleAt: 1e15, deleteAt: 1e15 };
+        const model: number[] = [];
+        for (const p of puts) {
+          store.put(`k${p}`, 'GET', head, [], {});
+          const at = model.indexOf(p);
+          if (at >= 0) model.splice(at, 1);
+          model.push(p);
+          if (model.length > maxEntries) model.shift();
+        }
+        expect(store.stats().entries).toBe(model.length);
+        for (let p = 0; p <= 150; p++) expect(store.get(`k${p}`, 'GET', {}, 0) !== undefined).toBe(model.includes(p));
       }),
       { numRuns: 25 },
     );

@@ -12,6 +12,7 @@
  * (same key, method, `deleteAt` and Vary matching), so the interceptor sees the same store.
  */
 import type { interceptors } from 'undici';
+import { WriteOrder } from './write-order.js';
 
 type CacheStore = NonNullable<NonNullable<Parameters<typeof interceptors.cache>[0]>['store']>;
 type CacheKey = Parameters<CacheStore['get']>[0];
@@ -157,15 +158,8 @@ export class BoundedCacheStore {
   private readonly entries = new Map<string, StoredEntry[]>();
   /** Every entry held. */
   private readonly live = new Set<StoredEntry>();
-  /**
-   * Entries in the order written, oldest at `head`; an entry removed otherwise (replaced,
-   * deleted) stays until eviction reaches it or a compaction drops it. Not the Set's own order:
-   * taking the oldest of a Set means iterating from its start, over every slot a deletion left
-   * there until V8 rehashes the table, thousands at 10,000 entries (measured: 15 µs per
-   * eviction, once per stored response of a full store; this queue: 0.2 µs).
-   */
-  private queue: StoredEntry[] = [];
-  private head = 0;
+  /** Their write order, oldest evicted first (./write-order.ts says why not the Set's). */
+  private readonly order = new WriteOrder<StoredEntry>((e) => this.live.has(e));
   private bytes = 0;
   readonly maxEntries: number;
   readonly maxBytes: number;
@@ -245,26 +239,13 @@ export class BoundedCacheStore {
     if (!this.entries.has(entry.id)) this.entries.set(entry.id, list);
     list.push(entry);
     this.live.add(entry);
-    this.queue.push(entry);
+    this.order.push(entry, this.live.size);
     this.bytes += entry.size;
-    while ((this.live.size > this.maxEntries || this.bytes > this.maxBytes) && this.head < this.queue.length) this.remove(this.queue[this.head++]!);
-    this.compact();
-  }
-
-  /** Drops the queue's consumed head and, when most of it is removed entries, those: its length stays within twice the live entries. */
-  private compact(): void {
-    const q = this.queue;
-    if (q.length < 1024 || q.length - this.head <= 2 * this.live.size) {
-      if (this.head >= 1024 && this.head * 2 >= q.length) {
-        this.queue = q.slice(this.head);
-        this.head = 0;
-      }
-      return;
+    while (this.live.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const oldest = this.order.shift();
+      if (oldest === undefined) break;
+      this.remove(oldest);
     }
-    const kept: StoredEntry[] = [];
-    for (let i = this.head; i < q.length; i++) if (this.live.has(q[i]!)) kept.push(q[i]!);
-    this.queue = kept;
-    this.head = 0;
   }
 
   /** The store one route's interceptor uses: lookups reported to `probe`, entries over `maxEntrySize` dropped. */
