@@ -10,12 +10,17 @@
  * The same four on `@fastify/http-proxy` with the equivalent plugins (bench/proxy/fastify-policies-server.mjs:
  * `@fastify/bearer-auth`, `@fastify/rate-limit`, undici's cache interceptor as its dispatcher), as
  * fastify-plain, fastify-authrl, fastify-miss and fastify-hit. `node bench/policies.mjs 5 32 ours` skips them.
+ * And the ceiling, `bare`: a bare `node:http` server answering a constant copy of one of our hits
+ * (bench/proxy/bare-constant-server.mjs: same status, body and headers), i.e. Node's HTTP server
+ * alone. No hit path can beat it, so `hitOverBare` says how close ours is and `bareOverPlain` how
+ * far the `hit >= 3x plain` goal can go on this machine (autocannon shares its cores).
  * Goals (issue 14): hit >= 3x plain; miss >= 0.85x plain (policies cost <= 15%).
  * Each target gets a warm-up run first; each gateway's plain runs first and last, and its better run counts. Build first (`npx tsup`): it imports the package.
  * Besides req/s it reports the gateway process's CPU time per request (`cpuUsPerReq`), which a
  * machine shared with other load distorts far less than throughput.
  */
 import { spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -54,8 +59,28 @@ const upstream = await start('upstream.mjs');
 const gateways = { ours: await start('policies-server.mjs', { upstream: `http://127.0.0.1:${upstream.info.port}` }) };
 if (withFastify) gateways.fastify = await start('fastify-policies-server.mjs', { upstream: `http://127.0.0.1:${upstream.info.port}` });
 const key = { 'x-api-key': 'bench-key' };
+
+/** One response of `url` as the client got it: status, raw headers and body. */
+function fetchRaw(url, headers) {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.rawHeaders, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+// The ceiling answers what our hit path answers: the second request of the hit URL is a hit.
+const hitUrl = `http://127.0.0.1:${gateways.ours.info.port}/pol/small`;
+await fetchRaw(hitUrl, key);
+const hit = await fetchRaw(hitUrl, key);
+if (!/hit/.test(hit.headers[hit.headers.findIndex((h) => h.toLowerCase() === 'cache-status') + 1] ?? ''))
+  throw new Error('bench/policies.mjs: the second request of /pol/small was not a cache hit');
+gateways.bare = await start('bare-constant-server.mjs', { status: hit.status, headers: hit.headers, body: hit.body.toString('base64') });
 const bearer = { authorization: 'Bearer bench-key' };
-const targets = [];
+const targets = [['bare', 'bare', `http://127.0.0.1:${gateways.bare.info.port}/pol/small`, { headers: key }]];
 for (const [gw, prefix, credential] of [
   ['ours', '', key],
   ['fastify', 'fastify-', bearer],
@@ -97,11 +122,15 @@ const cpuRatio = (a, b) => Math.round((results[b].cpuUsPerReq / results[a].cpuUs
 const ratios = (prefix) => ({
   reqPerSec: {
     hitOverPlain: ratio(prefix + 'hit', prefix + 'plain'),
+    hitOverBare: ratio(prefix + 'hit', 'bare'),
+    bareOverPlain: ratio('bare', prefix + 'plain'),
     missOverPlain: ratio(prefix + 'miss', prefix + 'plain'),
     authRateLimitOverPlain: ratio(prefix + 'authrl', prefix + 'plain'),
   },
   byCpu: {
     hitOverPlain: cpuRatio(prefix + 'hit', prefix + 'plain'),
+    hitOverBare: cpuRatio(prefix + 'hit', 'bare'),
+    bareOverPlain: cpuRatio('bare', prefix + 'plain'),
     missOverPlain: cpuRatio(prefix + 'miss', prefix + 'plain'),
     authRateLimitOverPlain: cpuRatio(prefix + 'authrl', prefix + 'plain'),
   },

@@ -12,6 +12,7 @@
  * (same key, method, `deleteAt` and Vary matching), so the interceptor sees the same store.
  */
 import type { interceptors } from 'undici';
+import { WriteOrder } from './write-order.js';
 
 type CacheStore = NonNullable<NonNullable<Parameters<typeof interceptors.cache>[0]>['store']>;
 type CacheKey = Parameters<CacheStore['get']>[0];
@@ -76,6 +77,7 @@ function findEntry(list: readonly StoredEntry[], method: string, headers: Record
 }
 
 const EMPTY = Buffer.alloc(0);
+const RESOLVED = Promise.resolve();
 
 /**
  * What `createWriteStream` returns: the interceptor writes the body, ends or destroys it, and
@@ -134,8 +136,10 @@ class EntrySink {
     }
     // The interceptor ends the sink just before it ends the client's response: storing waits
     // for that (a microtask), so the response goes out first. One copy when stored, none per
-    // hit; the copy also frees the socket buffer a chunk may be a view of.
-    queueMicrotask(() => {
+    // hit; the copy also frees the socket buffer a chunk may be a view of. A resolved
+    // promise's reaction rather than `queueMicrotask`, which on Node wraps each callback in an
+    // AsyncResource (created, entered and destroyed per stored response).
+    void RESOLVED.then(() => {
       this.commit(chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.size), this.size);
       done?.();
     });
@@ -152,8 +156,10 @@ class EntrySink {
 export class BoundedCacheStore {
   /** `origin:path` → its entries (one per method and Vary variant). */
   private readonly entries = new Map<string, StoredEntry[]>();
-  /** Every entry, least recently written first (a Set keeps insertion order). */
-  private readonly order = new Set<StoredEntry>();
+  /** Every entry held. */
+  private readonly live = new Set<StoredEntry>();
+  /** Their write order, oldest evicted first (./write-order.ts says why not the Set's). */
+  private readonly order = new WriteOrder<StoredEntry>((e) => this.live.has(e));
   private bytes = 0;
   readonly maxEntries: number;
   readonly maxBytes: number;
@@ -169,12 +175,30 @@ export class BoundedCacheStore {
 
   /** Entries (responses) and body bytes held now. */
   stats(): { entries: number; bytes: number } {
-    return { entries: this.order.size, bytes: this.bytes };
+    return { entries: this.live.size, bytes: this.bytes };
   }
+
+  /**
+   * The Map key of a URL, the last one kept: a miss looks the same key up two or three times in
+   * a row (the hit path's probe, the proxy's, the interceptor's), and the kept string's hash is
+   * computed once.
+   */
+  private idOf(origin: string, path: string): string {
+    if (path !== this.lastPath || origin !== this.lastOrigin) {
+      this.lastOrigin = origin;
+      this.lastPath = path;
+      this.lastId = `${origin}:${path}`;
+    }
+    return this.lastId;
+  }
+
+  private lastOrigin = '';
+  private lastPath = '';
+  private lastId = ':';
 
   /** The entry a request would be served from (undici's lookup rules), or undefined. */
   lookup(origin: string, path: string, method: string, headers: Record<string, HeaderValue | undefined> | undefined, now = Date.now()): StoredEntry | undefined {
-    const list = this.entries.get(`${origin}:${path}`);
+    const list = this.entries.get(this.idOf(origin, path));
     return list === undefined ? undefined : findEntry(list, method, headers, now);
   }
 
@@ -184,7 +208,7 @@ export class BoundedCacheStore {
    * could be the interceptor's choice for some request headers); undefined otherwise.
    */
   lookupInvariant(origin: string, path: string, method: string, now = Date.now()): StoredEntry | undefined {
-    const list = this.entries.get(`${origin}:${path}`);
+    const list = this.entries.get(this.idOf(origin, path));
     if (list === undefined) return undefined;
     let found: StoredEntry | undefined;
     for (let i = 0; i < list.length; i++) {
@@ -197,7 +221,7 @@ export class BoundedCacheStore {
   }
 
   private remove(entry: StoredEntry): void {
-    if (!this.order.delete(entry)) return;
+    if (!this.live.delete(entry)) return;
     this.bytes -= entry.size;
     const list = this.entries.get(entry.id);
     if (list === undefined) return;
@@ -214,12 +238,13 @@ export class BoundedCacheStore {
     if (previous !== undefined) this.remove(previous);
     if (!this.entries.has(entry.id)) this.entries.set(entry.id, list);
     list.push(entry);
-    this.order.add(entry);
+    this.live.add(entry);
+    this.order.push(entry, this.live.size);
     this.bytes += entry.size;
-    if (this.order.size <= this.maxEntries && this.bytes <= this.maxBytes) return;
-    for (const old of this.order) {
-      if (this.order.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.remove(old);
+    while (this.live.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const oldest = this.order.shift();
+      if (oldest === undefined) break;
+      this.remove(oldest);
     }
   }
 
@@ -244,9 +269,12 @@ export class BoundedCacheStore {
               statusMessage: value.statusMessage,
               headers: value.headers as Record<string, HeaderValue>,
               body: [body],
-              ...(value.vary !== undefined ? { vary: value.vary as Record<string, HeaderValue | null> } : {}),
-              ...(value.etag !== undefined ? { etag: value.etag } : {}),
-              ...(value.cacheControlDirectives !== undefined ? { cacheControlDirectives: value.cacheControlDirectives as Record<string, unknown> } : {}),
+              // Every field present, undefined or not: one object shape for every entry (three
+              // conditional spreads made a new object each and gave entries several shapes).
+              vary: value.vary as Record<string, HeaderValue | null> | undefined,
+              etag: value.etag,
+              cacheControlDirectives: value.cacheControlDirectives as Record<string, unknown> | undefined,
+              prepared: undefined,
               cachedAt: value.cachedAt,
               staleAt: value.staleAt,
               deleteAt: value.deleteAt,

@@ -6,6 +6,7 @@
  */
 import type { HeaderRecord } from '../../pipeline/headers.js';
 import { varyMatches, type StoredHead } from './freshness.js';
+import { WriteOrder } from './write-order.js';
 
 /** Bounds of a route cache store, shared by every cached route of a handler. */
 export interface RouteCacheBounds {
@@ -44,8 +45,10 @@ export class MemoryRouteStore {
   readonly maxEntries: number;
   readonly maxBytes: number;
   private readonly byKey = new Map<string, Slot[]>();
-  /** Every slot in write order: the first is evicted first. */
-  private readonly order = new Set<Slot>();
+  /** Every slot held. */
+  private readonly live = new Set<Slot>();
+  /** Their write order, oldest evicted first (./write-order.ts says why not the Set's). */
+  private readonly order = new WriteOrder<Slot>((s) => this.live.has(s));
   private bytes = 0;
 
   constructor(bounds: RouteCacheBounds = {}) {
@@ -57,7 +60,7 @@ export class MemoryRouteStore {
 
   /** Entries and bytes held now. */
   stats(): { entries: number; bytes: number } {
-    return { entries: this.order.size, bytes: this.bytes };
+    return { entries: this.live.size, bytes: this.bytes };
   }
 
   /** The live entry for `key` and `method` whose Vary fields match `requestHeaders`. */
@@ -89,10 +92,12 @@ export class MemoryRouteStore {
     // Unlinking the key's last slot above dropped the (now empty) list from the map.
     this.byKey.set(key, slots);
     slots.push(slot);
-    this.order.add(slot);
+    this.live.add(slot);
+    this.order.push(slot, this.live.size);
     this.bytes += entry.size;
-    for (const oldest of this.order) {
-      if (this.order.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+    while (this.live.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const oldest = this.order.shift();
+      if (oldest === undefined) break;
       const list = this.byKey.get(oldest.key)!;
       this.unlink(oldest, list, list.indexOf(oldest));
     }
@@ -103,7 +108,7 @@ export class MemoryRouteStore {
     const slots = this.byKey.get(key);
     if (slots === undefined) return;
     for (const s of slots) {
-      this.order.delete(s);
+      this.live.delete(s);
       this.bytes -= s.entry.size;
     }
     this.byKey.delete(key);
@@ -112,7 +117,7 @@ export class MemoryRouteStore {
   private unlink(slot: Slot, slots: Slot[], at: number): void {
     slots.splice(at, 1);
     if (slots.length === 0) this.byKey.delete(slot.key);
-    this.order.delete(slot);
+    this.live.delete(slot);
     this.bytes -= slot.entry.size;
   }
 }

@@ -2,8 +2,9 @@
  * The in-process `RateLimitStore` (the default): buckets in a Map, bounded. A bucket that has
  * refilled completely is the same as one never seen, so dropping it loses nothing: when the map
  * is full, full buckets are swept first; if that frees too little (many callers active at once,
- * or a flood of distinct keys), the least recently used tenth goes, so memory stays bounded
- * and each insertion costs amortized O(1).
+ * or a flood of distinct keys), the oldest tenth in Map order goes, so memory stays bounded
+ * and each insertion costs amortized O(1). Map order is least recently used first to within a
+ * quarter of the bound (see `Entry.stamp`), so the buckets of active callers are not the ones dropped.
  */
 import { takeTokens, tokensAt, type BucketState } from './bucket.js';
 import type { BucketSpec, RateLimitStore, TakeResult } from './store.js';
@@ -15,11 +16,21 @@ export interface MemoryRateLimitStoreOptions {
 
 interface Entry extends BucketState {
   spec: BucketSpec;
+  /**
+   * The store's insertion count when the bucket was last put at the Map's recent end. At most
+   * `inserted - stamp` buckets come after it; a take moves it only once that exceeds a quarter
+   * of `maxKeys`, so a bucket taken since the last ~65% of `maxKeys` insertions is still ahead
+   * of the oldest tenth that eviction drops (strict LRU order would keep the last 90%), and
+   * most takes leave the Map alone instead of a delete and a set per request.
+   */
+  stamp: number;
 }
 
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly buckets = new Map<string, Entry>();
   private readonly maxKeys: number;
+  /** Buckets put at the Map's recent end so far (new or moved there). */
+  private inserted = 0;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     const max = options.maxKeys ?? 100_000;
@@ -41,10 +52,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
     let entry = this.buckets.get(key);
     if (entry === undefined) {
       if (this.buckets.size >= this.maxKeys) this.evict(now);
-      entry = { tokens: bucket.capacity, updated: now, spec: bucket };
+      entry = { tokens: bucket.capacity, updated: now, spec: bucket, stamp: this.inserted++ };
+      this.buckets.set(key, entry);
     } else {
-      // Re-inserted so that Map order is least recently used first.
-      this.buckets.delete(key);
+      if (this.inserted - entry.stamp > this.maxKeys >>> 2) {
+        // Moved to the recent end once a quarter of the bound was inserted after it (see `stamp`).
+        this.buckets.delete(key);
+        entry.stamp = this.inserted++;
+        this.buckets.set(key, entry);
+      }
       if (entry.spec.capacity !== bucket.capacity || entry.spec.refillPerMs !== bucket.refillPerMs) {
         // The route's limit changed (a table reload): keep the bucket's level, within the new capacity.
         entry.tokens = Math.min(bucket.capacity, tokensAt(entry, entry.spec, now));
@@ -52,7 +68,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
         entry.spec = bucket;
       }
     }
-    this.buckets.set(key, entry);
     return takeTokens(entry, bucket, now, cost);
   }
 

@@ -27,6 +27,9 @@ export function rateLimitKey(config: RateLimitConfig, ctx: PolicyContext): strin
   return 'ip:' + (ctx.clientAddress ?? 'unknown');
 }
 
+/** Most client addresses a stage keeps the keys of (see `byAddress`). */
+const MAX_ADDRESS_KEYS = 10_000;
+
 function seconds(ms: number): number {
   return Math.ceil(ms / 1000);
 }
@@ -42,9 +45,30 @@ export function rateLimitStage(config: RateLimitConfig): PolicyStage {
     emitSafely(env.events, { type: 'rate-limited', route: ctx.route, key });
     return policyError(429, 'rate-limited', ctx.pattern, { ...ctx.responseHeaders, 'retry-after': String(Math.max(1, seconds(result.retryAfterMs))) });
   };
+  // Per client address (the default key): its key and bucket key, built once. A connection's
+  // requests bring the same address string, which a Map finds by its cached hash, where a key
+  // built per request costs a concatenation and a hash (in the stage and again in the store).
+  // Cleared when full, so a flood of addresses cannot grow it.
+  const byAddress = config.key === 'ip' ? new Map<string, { readonly route: string; readonly key: string; readonly bucketKey: string }>() : null;
+  const keysOf = (ctx: PolicyContext): { readonly route: string; readonly key: string; readonly bucketKey: string } => {
+    const address = ctx.clientAddress ?? 'unknown';
+    let keys = byAddress!.get(address);
+    if (keys === undefined || keys.route !== ctx.route) {
+      if (byAddress!.size >= MAX_ADDRESS_KEYS) byAddress!.clear();
+      const key = 'ip:' + address;
+      keys = { route: ctx.route, key, bucketKey: ctx.route + '\n' + key };
+      byAddress!.set(address, keys);
+    }
+    return keys;
+  };
   return (ctx, env) => {
-    const key = rateLimitKey(config, ctx);
-    const bucketKey = ctx.route + '\n' + key;
+    let key: string;
+    let bucketKey: string;
+    if (byAddress !== null) ({ key, bucketKey } = keysOf(ctx));
+    else {
+      key = rateLimitKey(config, ctx);
+      bucketKey = ctx.route + '\n' + key;
+    }
     const store = env.rateLimitStore;
     const now = env.now();
     // The in-process store answers synchronously: no promise and no closure on the hot path.
