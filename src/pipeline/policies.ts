@@ -16,6 +16,7 @@ import { jwtStage } from '../policies/auth/jwt.js';
 import { clientAddressResolver, type AddressResolver } from '../policies/client-address.js';
 import { applyHeaderRules, rulesEmpty } from '../policies/headers/rules.js';
 import { MemoryRateLimitStore } from '../policies/rate-limit/memory-store.js';
+import { emptyRecord } from '../policies/record.js';
 import { rateLimitStage } from '../policies/rate-limit/stage.js';
 import type { RateLimitStore } from '../policies/rate-limit/store.js';
 import type { PolicyAnswer, PolicyContext, PolicyEnvironment, PolicyStage } from '../policies/types.js';
@@ -124,8 +125,8 @@ export function policyContext(runtime: PolicyRuntime, request: PolicyRequest): P
     host: request.host,
     protocol: request.protocol,
     removeHeaders: [],
-    setHeaders: Object.create(null) as Record<string, string>,
-    responseHeaders: Object.create(null) as Record<string, string>,
+    setHeaders: emptyRecord<string>(),
+    responseHeaders: emptyRecord<string>(),
   };
 }
 
