@@ -2,7 +2,7 @@
  * Where compile time goes, stage by stage, next to find-my-way, in ONE process (issue 18's
  * compile goal: 10,000 routes in <= 0.25x find-my-way's time):
  *
- *   node --expose-gc bench/floors-compile.mjs [routes=10000] [runs=15] [--cpu-prof]
+ *   node --expose-gc bench/floors-compile.mjs [routes=10000] [runs=15] [--cpu-prof] [--only=tree,validate]
  *
  * The stages are the functions `compile()` runs, imported from src/ (bundled with esbuild into
  * a temporary file first, so no TypeScript loader is in the measured process):
@@ -101,6 +101,12 @@ if (cpuProf) {
   process.exit(0);
 }
 
+// `--only=tree,find` keeps the stages whose name contains one of the words (find-my-way always stays: the ratios need it).
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+if (only) for (const name of Object.keys(stages)) if (name !== 'find-my-way' && !only.some((w) => name.includes(w))) delete stages[name];
 const times = Object.fromEntries(Object.keys(stages).map((k) => [k, { cpu: [], wall: [] }]));
 // Each result is kept on globalThis until the next run, so no stage's work can be dropped as dead.
 for (const fn of Object.values(stages)) globalThis.__floorsKept = fn(); // warm-up
