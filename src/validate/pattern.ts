@@ -214,7 +214,12 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
  * joined key holds (checked here), so the two kinds of key never collide.
  */
 function shapeKey(shape: readonly string[]): string {
-  for (const seg of shape) if (seg.includes('/') || seg.includes('\0')) return '\0' + JSON.stringify(shape);
+  // Only a constrained parameter (`:` + REGEX) can hold either: a static segment was split on `/`
+  // and a NUL (raw or %00) is rejected, so static text is not scanned.
+  for (let i = 0; i < shape.length; i++) {
+    const seg = shape[i]!;
+    if (seg.length > 1 && seg.charCodeAt(0) === 0x3a && (seg.includes('/') || seg.includes('\0'))) return '\0' + JSON.stringify(shape);
+  }
   return shape.join('/');
 }
 
