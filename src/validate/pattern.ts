@@ -19,8 +19,11 @@ export interface ParsedPattern {
   canonical: string;
   /** Parameter names in path order (anonymous ones are "0", "1", ...). */
   paramNames: string[];
-  /** Names written `:name`; anonymous `*` captures cannot be referenced by a target. */
-  namedParams: Set<string>;
+  /**
+   * Names written `:name`, in path order; anonymous `*` captures cannot be referenced by a
+   * target. The same array as `paramNames` when the pattern has no anonymous capture (most do not).
+   */
+  namedParams: readonly string[];
   catchAll: boolean;
   /** What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent. */
   shape: string[];
@@ -42,6 +45,18 @@ const ESCAPE_PROBLEMS: Record<SegmentError, { code: RouteIssue['code']; what: st
 export function foldAscii(text: string): string {
   return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
+
+/*
+ * Scratch lists for one parse, reused by every call (parsePattern never re-enters itself): the
+ * shape, names and canonical texts grow here and only exact-size copies are kept. Growing fresh
+ * arrays, a Set of names and the canonical text by concatenation for each of 10,000 patterns was
+ * half of what validation allocated (~1.2 KB per pattern, almost all garbage), and the scavenges
+ * copying around it were most of compile's GC time (bench/results/notes-compile.md, session 22).
+ */
+const SHAPE: string[] = [];
+const NAMES: string[] = [];
+const TEXTS: string[] = [];
+const NAMED = new Set<string>();
 
 export function parsePattern(pattern: string, options: ResolvedMatchOptions, budget?: RegexBudget): ParsedPattern | RouteIssue[] {
   const issues: RouteIssue[] = [];
@@ -67,8 +82,12 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   }
   const rawSegments = split;
   // Canonical text and shape are built in this one pass (SPEC section 2): no segment objects.
-  let canonical = '/';
-  const shape: string[] = [];
+  // TEXTS holds each accepted segment's canonical text, in step with `shape`; they are joined
+  // only when the pattern is not kept verbatim.
+  const texts = TEXTS;
+  texts.length = 0;
+  const shape = SHAPE;
+  shape.length = 0;
   let catchAll = false;
   // True while every segment is kept exactly as written: the canonical text is then the pattern
   // itself (most tables), and the table keeps no copy of it.
@@ -77,8 +96,10 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // place rather than through a closure: a closure per pattern put `canonical`, `shape` and
   // `catchAll` in a heap context (with the location object issues no longer share, analyzeRoutes
   // of 10,000 routes spent ~25% more CPU; bench/results/floors.md).
-  const paramNames: string[] = [];
-  const namedParams = new Set<string>();
+  const paramNames = NAMES;
+  paramNames.length = 0;
+  const namedParams = NAMED;
+  namedParams.clear();
   let anonymous = 0;
   for (let i = 0; i < rawSegments.length; i++) {
     const raw = rawSegments[i]!;
@@ -89,13 +110,13 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
     }
     if (raw === '*') {
       if (last) {
-        canonical += shape.length === 0 ? '*' : '/*';
+        texts.push('*');
         shape.push('*');
         catchAll = true;
       } else {
         const name = String(anonymous++);
         paramNames.push(name);
-        canonical += shape.length === 0 ? '*' : '/*';
+        texts.push('*');
         shape.push(':');
         catchAll = false;
       }
@@ -108,7 +129,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
         namedParams.add(param.name);
         paramNames.push(param.name);
         const source = param.regex!.source;
-        canonical += (shape.length === 0 ? ':' : '/:') + param.name + '(' + source + ')';
+        texts.push(':' + param.name + '(' + source + ')');
         shape.push(':' + source);
         catchAll = false;
       }
@@ -142,7 +163,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       } else {
         namedParams.add(name);
         paramNames.push(name);
-        canonical += (shape.length === 0 ? ':' : '/:') + name;
+        texts.push(raw);
         shape.push(':');
         catchAll = false;
       }
@@ -182,7 +203,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       continue;
     }
     if (text !== raw) verbatim = false;
-    canonical += shape.length === 0 ? text : '/' + text;
+    texts.push(text);
     shape.push(options.caseSensitive ? text : foldAscii(text));
     catchAll = false;
   }
@@ -198,10 +219,11 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // The shape the matchers see; equal shapes conflict (SPEC section 3).
   if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
   // Exact-size copies: an array grown by `push` keeps room for 17 entries, and the table keeps these.
+  const names = paramNames.slice();
   return {
-    canonical: verbatim ? pattern : canonical,
-    paramNames: paramNames.slice(),
-    namedParams,
+    canonical: verbatim ? pattern : '/' + texts.join('/'),
+    paramNames: names,
+    namedParams: anonymous === 0 ? names : names.filter((n) => namedParams.has(n)),
     catchAll,
     shape: shape.slice(),
     shapeKey: shapeKey(shape),
