@@ -84,10 +84,11 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // Canonical text and shape are built in this one pass (SPEC section 2): no segment objects.
   // TEXTS holds each accepted segment's canonical text, in step with `shape`; they are joined
   // only when the pattern is not kept verbatim.
+  // Written by index with counts (`segments` for both, `names` below): `length = 0` would drop
+  // their backing stores, and every call would grow them again.
   const texts = TEXTS;
-  texts.length = 0;
   const shape = SHAPE;
-  shape.length = 0;
+  let segments = 0;
   let catchAll = false;
   // True while every segment is kept exactly as written: the canonical text is then the pattern
   // itself (most tables), and the table keeps no copy of it.
@@ -97,7 +98,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // `catchAll` in a heap context (with the location object issues no longer share, analyzeRoutes
   // of 10,000 routes spent ~25% more CPU; bench/results/floors.md).
   const paramNames = NAMES;
-  paramNames.length = 0;
+  let names = 0;
   const namedParams = NAMED;
   namedParams.clear();
   let anonymous = 0;
@@ -110,14 +111,14 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
     }
     if (raw === '*') {
       if (last) {
-        texts.push('*');
-        shape.push('*');
+        texts[segments] = '*';
+        shape[segments++] = '*';
         catchAll = true;
       } else {
         const name = String(anonymous++);
-        paramNames.push(name);
-        texts.push('*');
-        shape.push(':');
+        paramNames[names++] = name;
+        texts[segments] = '*';
+        shape[segments++] = ':';
         catchAll = false;
       }
       continue;
@@ -127,10 +128,10 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       if (Array.isArray(param)) issues.push(...param);
       else {
         namedParams.add(param.name);
-        paramNames.push(param.name);
+        paramNames[names++] = param.name;
         const source = param.regex!.source;
-        texts.push(':' + param.name + '(' + source + ')');
-        shape.push(':' + source);
+        texts[segments] = ':' + param.name + '(' + source + ')';
+        shape[segments++] = ':' + source;
         catchAll = false;
       }
       continue;
@@ -162,9 +163,9 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
         );
       } else {
         namedParams.add(name);
-        paramNames.push(name);
-        texts.push(raw);
-        shape.push(':');
+        paramNames[names++] = name;
+        texts[segments] = raw;
+        shape[segments++] = ':';
         catchAll = false;
       }
       continue;
@@ -203,13 +204,13 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       continue;
     }
     if (text !== raw) verbatim = false;
-    texts.push(text);
-    shape.push(options.caseSensitive ? text : foldAscii(text));
+    texts[segments] = text;
+    shape[segments++] = options.caseSensitive ? text : foldAscii(text);
     catchAll = false;
   }
-  if (shape.length > options.limits.maxSegments) {
+  if (segments > options.limits.maxSegments) {
     issues.push(
-      error('pattern-too-many-segments', `Path pattern "${pattern}" has ${shape.length} segments; the limit is ${options.limits.maxSegments}`, {
+      error('pattern-too-many-segments', `Path pattern "${pattern}" has ${segments} segments; the limit is ${options.limits.maxSegments}`, {
         pattern,
         hint: 'Use a catch-all "/*" or raise limits.maxSegments',
       }),
@@ -217,16 +218,18 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   }
   if (issues.length > 0) return issues;
   // The shape the matchers see; equal shapes conflict (SPEC section 3).
-  if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
-  // Exact-size copies: an array grown by `push` keeps room for 17 entries, and the table keeps these.
-  const names = paramNames.slice();
+  const canonical = verbatim ? pattern : '/' + texts.slice(0, segments).join('/');
+  if (options.ignoreTrailingSlash && segments > 1 && shape[segments - 1] === '') segments--;
+  // Exact-size copies of the scratch lists: the table keeps these.
+  const exact = shape.slice(0, segments);
+  const paramList = paramNames.slice(0, names);
   return {
-    canonical: verbatim ? pattern : '/' + texts.join('/'),
-    paramNames: names,
-    namedParams: anonymous === 0 ? names : names.filter((n) => namedParams.has(n)),
+    canonical,
+    paramNames: paramList,
+    namedParams: anonymous === 0 ? paramList : paramList.filter((n) => namedParams.has(n)),
     catchAll,
-    shape: shape.slice(),
-    shapeKey: shapeKey(shape),
+    shape: exact,
+    shapeKey: shapeKey(exact),
   };
 }
 
