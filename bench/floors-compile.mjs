@@ -2,7 +2,7 @@
  * Where compile time goes, stage by stage, next to find-my-way, in ONE process (issue 18's
  * compile goal: 10,000 routes in <= 0.25x find-my-way's time):
  *
- *   node --expose-gc bench/floors-compile.mjs [routes=10000] [runs=15] [--cpu-prof]
+ *   node --expose-gc bench/floors-compile.mjs [routes=10000] [runs=15] [--cpu-prof] [--only=tree,validate] [--drop]
  *
  * The stages are the functions `compile()` runs, imported from src/ (bundled with esbuild into
  * a temporary file first, so no TypeScript loader is in the measured process):
@@ -17,7 +17,8 @@
  *                what any compile that reads every pattern and keeps one record per route pays.
  * Each is timed in process CPU time (GC helper threads included: the figure a loaded machine
  * distorts least) and wall time, runs interleaved, min and median reported; a full GC runs
- * before each run so one stage does not pay for another's garbage.
+ * before each run so one stage does not pay for another's garbage (each stage's previous
+ * result kept alive: see below).
  * `--cpu-prof` instead writes a V8 CPU profile of 30 compiles (ours, js) to /tmp.
  */
 import { build as esbuild } from 'esbuild';
@@ -101,18 +102,35 @@ if (cpuProf) {
   process.exit(0);
 }
 
+// `--only=tree,find` keeps the stages whose name contains one of the words (find-my-way always stays: the ratios need it).
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+if (only) for (const name of Object.keys(stages)) if (name !== 'find-my-way' && !only.some((w) => name.includes(w))) delete stages[name];
 const times = Object.fromEntries(Object.keys(stages).map((k) => [k, { cpu: [], wall: [] }]));
-// Each result is kept on globalThis until the next run, so no stage's work can be dropped as dead.
-for (const fn of Object.values(stages)) globalThis.__floorsKept = fn(); // warm-up
+/*
+ * Each stage's previous result stays alive while it runs again (as a server keeps its current
+ * router while it compiles the next table, and as bench/compile.mjs holds its cold build).
+ * Dropping every result before the full GC let V8 collect the hidden classes of a stage's
+ * objects (the tree's nodes, validation's records): the next run then deoptimized the code that
+ * had them in its dependencies and re-optimized it on the clock (`--trace-deopt`: "code
+ * dependencies", "weak objects"), so it measured the JIT more than the work: the tree stage alone
+ * took 20-80 ms where 5-10 ms is its cost once optimized (notes-compile.md, session 22).
+ * `--drop` restores the old behaviour.
+ */
+const drop = process.argv.includes('--drop');
+const kept = {};
+for (const [name, fn] of Object.entries(stages)) kept[name] = fn(); // warm-up
 for (let run = 0; run < runs; run++) {
   const names = Object.keys(stages);
   const shift = run % names.length;
   for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
-    globalThis.__floorsKept = null;
+    if (drop) kept[name] = null;
     globalThis.gc();
     const c = process.cpuUsage();
     const t = performance.now();
-    globalThis.__floorsKept = stages[name]();
+    kept[name] = stages[name]();
     const wall = performance.now() - t;
     const d = process.cpuUsage(c);
     times[name].cpu.push((d.user + d.system) / 1000);
@@ -122,7 +140,7 @@ for (let run = 0; run < runs; run++) {
 const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const min = (xs) => Math.min(...xs);
 const fmw = times['find-my-way'];
-console.log(`## compile of ${patterns.length} routes, ${runs} interleaved runs, load ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+console.log(`## compile of ${patterns.length} routes, ${runs} interleaved runs${drop ? ' (--drop)' : ''}, load ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
 console.log('| stage | CPU ms min / median | wall ms min / median | CPU vs find-my-way (median) |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, t] of Object.entries(times)) {

@@ -80,32 +80,60 @@ function addChild(node: Node, child: Node, c: number): void {
   }
 }
 
-/** Inserts static `text` below `node` and returns the node where it ends. */
-function insertStatic(node: Node, text: string): Node {
-  while (text.length > 0) {
-    const c = text.charCodeAt(0);
-    const i = node.first.indexOf(c);
-    if (i < 0) {
-      const child = new Node(text);
+/*
+ * A static run is the text `/shape[from]/shape[from+1]/.../shape[to-1]`, plus a final `/` when
+ * a parameter follows (`slash`). It is read in place through a cursor (segment `i`, offset `j`,
+ * -1 for the `/` before the segment) instead of being joined and sliced per tree level: those
+ * intermediate strings were most of what building a 10,000-route tree allocated, and its cost
+ * was mostly the scavenges copying them (bench/results/notes-compile.md, session 22).
+ */
+
+/** The run's text from the cursor on, as the prefix of a new node (the only string a run makes). */
+function restOfRun(shape: readonly string[], i: number, j: number, to: number, slash: boolean): string {
+  let s = i < to ? (j < 0 ? '/' + shape[i]! : shape[i]!.slice(j)) : '';
+  for (let k = i + 1; k < to; k++) s += '/' + shape[k]!;
+  return slash ? s + '/' : s;
+}
+
+/** Inserts the static run `shape[from..to)` (see above) below `node` and returns the node where it ends. */
+function insertRun(node: Node, shape: readonly string[], from: number, to: number, slash: boolean): Node {
+  let i = from;
+  let j = -1;
+  // `i === to` with `j === 0` marks the final `/` consumed (or absent).
+  if (i === to && !slash) j = 0;
+  while (!(i === to && j === 0)) {
+    let c = i === to || j < 0 ? 0x2f : shape[i]!.charCodeAt(j);
+    const k = node.first.indexOf(c);
+    if (k < 0) {
+      const child = new Node(restOfRun(shape, i, j, to, slash));
       addChild(node, child, c);
       return child;
     }
-    const child = node.children[i]!;
+    const child = node.children[k]!;
     const p = child.prefix;
-    let common = 1;
-    const max = Math.min(p.length, text.length);
-    while (common < max && p.charCodeAt(common) === text.charCodeAt(common)) common++;
+    let common = 0;
+    for (;;) {
+      // Consume `c` (it equals p[common]) and move the cursor on.
+      common++;
+      if (i === to) j = 0;
+      else if (++j === shape[i]!.length) {
+        i++;
+        j = i === to && !slash ? 0 : -1;
+      }
+      if (common === p.length || (i === to && j === 0)) break;
+      c = i === to || j < 0 ? 0x2f : shape[i]!.charCodeAt(j);
+      if (c !== p.charCodeAt(common)) break;
+    }
     if (common < p.length) {
       // Split: the child keeps what it owns below the first difference.
       const upper = new Node(p.slice(0, common));
       child.prefix = p.slice(common);
       addChild(upper, child, child.prefix.charCodeAt(0));
-      node.children[i] = upper;
+      node.children[k] = upper;
       node = upper;
     } else {
       node = child;
     }
-    text = text.slice(common);
   }
   return node;
 }
@@ -138,33 +166,47 @@ export function compareCodePoints(a: string, b: string): number {
 
 /** Builds the tree of a table's shapes (src/match/core.ts). */
 export function buildTree(shapes: readonly (readonly string[])[], regexes: RegexTable): Node {
-  const root = new Node('');
-  shapes.forEach((shape, index) => insert(root, shape, index, regexes));
-  finalize(root);
-  return root;
+  return build(shapes, regexes).root;
 }
 
-function insert(root: Node, shape: readonly string[], index: number, regexes: RegexTable): void {
+/**
+ * The tree and the most parameters any shape has (what `offsetsLength` of src/match/core.ts
+ * computes in a walk of its own; counted here while inserting).
+ */
+export function build(shapes: readonly (readonly string[])[], regexes: RegexTable): { root: Node; params: number } {
+  const root = new Node('');
+  let params = 0;
+  for (let index = 0; index < shapes.length; index++) {
+    const n = insert(root, shapes[index]!, index, regexes);
+    if (n > params) params = n;
+  }
+  finalize(root);
+  return { root, params };
+}
+
+/** Inserts one shape; returns how many parameters it has. */
+function insert(root: Node, shape: readonly string[], index: number, regexes: RegexTable): number {
   let node = root;
-  let text = '';
+  let from = 0;
+  let params = 0;
   for (let i = 0; i < shape.length; i++) {
     const seg = shape[i]!;
-    if (seg === '*') {
-      node = insertStatic(node, text);
+    const c = seg.charCodeAt(0);
+    if (c === 0x2a /* * */ && seg.length === 1) {
+      node = insertRun(node, shape, from, i, false);
       if (node.catchAll < 0) node.catchAll = index;
-      return;
+      return params;
     }
-    text += '/';
-    if (seg.charCodeAt(0) === 0x3a /* : */) {
-      node = insertStatic(node, text);
-      text = '';
+    if (c === 0x3a /* : */) {
+      params++;
+      node = insertRun(node, shape, from, i, true);
+      from = i + 1;
       node = seg.length === 1 ? (node.param ??= new Node('')) : constrainedChild(node, seg.slice(1), regexes);
-    } else {
-      text += seg;
     }
   }
-  node = insertStatic(node, text);
+  node = insertRun(node, shape, from, shape.length, false);
   if (node.route < 0) node.route = index;
+  return params;
 }
 
 /** Builds dense child indexes (iteratively: a tree may be as deep as the limits allow). */

@@ -9,9 +9,9 @@
 import type { LinearRegex } from '../table/route.js';
 import { codegenAvailable } from './codegen-available.js';
 import { generateLookup, type GeneratedLookup } from './codegen-lookup.js';
-import { ALL_METHODS, offsetsLength, type BackendGuards, type BackendOptions, type MatcherBackend } from './core.js';
+import { ALL_METHODS, type BackendGuards, type BackendOptions, type MatcherBackend } from './core.js';
 import { Walker } from './interpreter.js';
-import { buildTree, type Node, type RegexTable } from './node.js';
+import { build, type Node, type RegexTable } from './node.js';
 import { SegmentEnds } from './segments.js';
 
 export interface JsBackendOptions extends BackendOptions {
@@ -34,8 +34,18 @@ export interface JsBackend extends MatcherBackend {
   enumerate(path: string, visit: (route: number) => boolean): number;
 }
 
-/** The tree of a table: built once, used to decide the backend (`fitsCodegen`) and to serve. */
-export function jsTree(shapes: readonly (readonly string[])[], compileRegex?: (source: string) => LinearRegex): { root: Node; regexes: LinearRegex[] } {
+/**
+ * The tree of a table: built once, used to decide the backend (`fitsCodegen`) and to serve.
+ * `params` is the most parameters of any shape (sizes the offsets buffer, as `offsetsLength`
+ * of ./core.ts would, without a second pass over the shapes).
+ */
+export interface JsTree {
+  root: Node;
+  regexes: LinearRegex[];
+  params: number;
+}
+
+export function jsTree(shapes: readonly (readonly string[])[], compileRegex?: (source: string) => LinearRegex): JsTree {
   const regexes: LinearRegex[] = [];
   const ids = new Map<string, number>();
   const table: RegexTable = (source) => {
@@ -48,7 +58,8 @@ export function jsTree(shapes: readonly (readonly string[])[], compileRegex?: (s
     }
     return { regex: regexes[id]!, id };
   };
-  return { root: buildTree(shapes, table), regexes };
+  const { root, params } = build(shapes, table);
+  return { root, regexes, params };
 }
 
 class JsMatcher implements JsBackend {
@@ -64,7 +75,7 @@ class JsMatcher implements JsBackend {
   constructor(shapes: readonly (readonly string[])[], options: JsBackendOptions, guards: BackendGuards | null, tree = jsTree(shapes, options.compileRegex)) {
     const fold = !options.caseSensitive;
     this.ignoreTrailingSlash = options.ignoreTrailingSlash;
-    this.offsets = new Int32Array(offsetsLength(shapes));
+    this.offsets = new Int32Array(2 * tree.params + 2);
     this.lazyMethod = guards !== null && guards.methodBit !== undefined;
     this.walker = new Walker(tree.root, this.offsets, fold, this.segments, guards);
     const codegen = options.codegen !== false && codegenAvailable();
@@ -104,11 +115,6 @@ class JsMatcher implements JsBackend {
   }
 }
 
-export function createJsBackend(
-  shapes: readonly (readonly string[])[],
-  options: JsBackendOptions,
-  guards: BackendGuards | null = null,
-  tree?: { root: Node; regexes: LinearRegex[] },
-): JsBackend {
+export function createJsBackend(shapes: readonly (readonly string[])[], options: JsBackendOptions, guards: BackendGuards | null = null, tree?: JsTree): JsBackend {
   return new JsMatcher(shapes, options, guards, tree);
 }

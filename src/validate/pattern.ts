@@ -19,8 +19,11 @@ export interface ParsedPattern {
   canonical: string;
   /** Parameter names in path order (anonymous ones are "0", "1", ...). */
   paramNames: string[];
-  /** Names written `:name`; anonymous `*` captures cannot be referenced by a target. */
-  namedParams: Set<string>;
+  /**
+   * Names written `:name`, in path order; anonymous `*` captures cannot be referenced by a
+   * target. The same array as `paramNames` when the pattern has no anonymous capture (most do not).
+   */
+  namedParams: readonly string[];
   catchAll: boolean;
   /** What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent. */
   shape: string[];
@@ -42,6 +45,18 @@ const ESCAPE_PROBLEMS: Record<SegmentError, { code: RouteIssue['code']; what: st
 export function foldAscii(text: string): string {
   return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
+
+/*
+ * Scratch lists for one parse, reused by every call (parsePattern never re-enters itself): the
+ * shape, names and canonical texts grow here and only exact-size copies are kept. Growing fresh
+ * arrays, a Set of names and the canonical text by concatenation for each of 10,000 patterns was
+ * half of what validation allocated (~1.2 KB per pattern, almost all garbage), and the scavenges
+ * copying around it were most of compile's GC time (bench/results/notes-compile.md, session 22).
+ */
+const SHAPE: string[] = [];
+const NAMES: string[] = [];
+const TEXTS: string[] = [];
+const NAMED = new Set<string>();
 
 export function parsePattern(pattern: string, options: ResolvedMatchOptions, budget?: RegexBudget): ParsedPattern | RouteIssue[] {
   const issues: RouteIssue[] = [];
@@ -67,8 +82,13 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   }
   const rawSegments = split;
   // Canonical text and shape are built in this one pass (SPEC section 2): no segment objects.
-  let canonical = '/';
-  const shape: string[] = [];
+  // TEXTS holds each accepted segment's canonical text, in step with `shape`; they are joined
+  // only when the pattern is not kept verbatim.
+  // Written by index with counts (`segments` for both, `names` below): `length = 0` would drop
+  // their backing stores, and every call would grow them again.
+  const texts = TEXTS;
+  const shape = SHAPE;
+  let segments = 0;
   let catchAll = false;
   // True while every segment is kept exactly as written: the canonical text is then the pattern
   // itself (most tables), and the table keeps no copy of it.
@@ -77,8 +97,10 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // place rather than through a closure: a closure per pattern put `canonical`, `shape` and
   // `catchAll` in a heap context (with the location object issues no longer share, analyzeRoutes
   // of 10,000 routes spent ~25% more CPU; bench/results/floors.md).
-  const paramNames: string[] = [];
-  const namedParams = new Set<string>();
+  const paramNames = NAMES;
+  let names = 0;
+  const namedParams = NAMED;
+  namedParams.clear();
   let anonymous = 0;
   for (let i = 0; i < rawSegments.length; i++) {
     const raw = rawSegments[i]!;
@@ -89,14 +111,14 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
     }
     if (raw === '*') {
       if (last) {
-        canonical += shape.length === 0 ? '*' : '/*';
-        shape.push('*');
+        texts[segments] = '*';
+        shape[segments++] = '*';
         catchAll = true;
       } else {
         const name = String(anonymous++);
-        paramNames.push(name);
-        canonical += shape.length === 0 ? '*' : '/*';
-        shape.push(':');
+        paramNames[names++] = name;
+        texts[segments] = '*';
+        shape[segments++] = ':';
         catchAll = false;
       }
       continue;
@@ -106,10 +128,10 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       if (Array.isArray(param)) issues.push(...param);
       else {
         namedParams.add(param.name);
-        paramNames.push(param.name);
+        paramNames[names++] = param.name;
         const source = param.regex!.source;
-        canonical += (shape.length === 0 ? ':' : '/:') + param.name + '(' + source + ')';
-        shape.push(':' + source);
+        texts[segments] = ':' + param.name + '(' + source + ')';
+        shape[segments++] = ':' + source;
         catchAll = false;
       }
       continue;
@@ -141,9 +163,9 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
         );
       } else {
         namedParams.add(name);
-        paramNames.push(name);
-        canonical += (shape.length === 0 ? ':' : '/:') + name;
-        shape.push(':');
+        paramNames[names++] = name;
+        texts[segments] = raw;
+        shape[segments++] = ':';
         catchAll = false;
       }
       continue;
@@ -182,13 +204,13 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       continue;
     }
     if (text !== raw) verbatim = false;
-    canonical += shape.length === 0 ? text : '/' + text;
-    shape.push(options.caseSensitive ? text : foldAscii(text));
+    texts[segments] = text;
+    shape[segments++] = options.caseSensitive ? text : foldAscii(text);
     catchAll = false;
   }
-  if (shape.length > options.limits.maxSegments) {
+  if (segments > options.limits.maxSegments) {
     issues.push(
-      error('pattern-too-many-segments', `Path pattern "${pattern}" has ${shape.length} segments; the limit is ${options.limits.maxSegments}`, {
+      error('pattern-too-many-segments', `Path pattern "${pattern}" has ${segments} segments; the limit is ${options.limits.maxSegments}`, {
         pattern,
         hint: 'Use a catch-all "/*" or raise limits.maxSegments',
       }),
@@ -196,15 +218,18 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   }
   if (issues.length > 0) return issues;
   // The shape the matchers see; equal shapes conflict (SPEC section 3).
-  if (options.ignoreTrailingSlash && shape.length > 1 && shape[shape.length - 1] === '') shape.pop();
-  // Exact-size copies: an array grown by `push` keeps room for 17 entries, and the table keeps these.
+  const canonical = verbatim ? pattern : '/' + texts.slice(0, segments).join('/');
+  if (options.ignoreTrailingSlash && segments > 1 && shape[segments - 1] === '') segments--;
+  // Exact-size copies of the scratch lists: the table keeps these.
+  const exact = shape.slice(0, segments);
+  const paramList = paramNames.slice(0, names);
   return {
-    canonical: verbatim ? pattern : canonical,
-    paramNames: paramNames.slice(),
-    namedParams,
+    canonical,
+    paramNames: paramList,
+    namedParams: anonymous === 0 ? paramList : paramList.filter((n) => namedParams.has(n)),
     catchAll,
-    shape: shape.slice(),
-    shapeKey: shapeKey(shape),
+    shape: exact,
+    shapeKey: shapeKey(exact),
   };
 }
 
@@ -214,7 +239,12 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
  * joined key holds (checked here), so the two kinds of key never collide.
  */
 function shapeKey(shape: readonly string[]): string {
-  for (const seg of shape) if (seg.includes('/') || seg.includes('\0')) return '\0' + JSON.stringify(shape);
+  // Only a constrained parameter (`:` + REGEX) can hold either: a static segment was split on `/`
+  // and a NUL (raw or %00) is rejected, so static text is not scanned.
+  for (let i = 0; i < shape.length; i++) {
+    const seg = shape[i]!;
+    if (seg.length > 1 && seg.charCodeAt(0) === 0x3a && (seg.includes('/') || seg.includes('\0'))) return '\0' + JSON.stringify(shape);
+  }
   return shape.join('/');
 }
 

@@ -101,7 +101,7 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
       hasPlaceholder = true;
       const name = seg.slice(1);
       const index = parsed.paramNames.indexOf(name);
-      if (!parsed.namedParams.has(name) || index < 0) {
+      if (!parsed.namedParams.includes(name) || index < 0) {
         issues.push(
           error('target-unknown-placeholder', `Target URL "${target}" for path "${pattern}" uses ":${name}", which the pattern does not capture`, {
             ...at,

@@ -60,7 +60,7 @@ function loadBalancer(ctx: VariantContext, value: unknown, parsed: ParsedPattern
     fail(ctx, 'load-balancer-invalid', 'loadBalancer.hash', `names an invalid cookie ${show(name)}`, "Write a cookie name of letters, digits and !#$%&'*+-.^_`|~");
     return undefined;
   }
-  if (kind === 'param' && parsed !== null && !parsed.namedParams.has(name)) {
+  if (kind === 'param' && parsed !== null && !parsed.namedParams.includes(name)) {
     fail(
       ctx,
       'load-balancer-invalid',

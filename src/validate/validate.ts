@@ -60,14 +60,15 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
     );
     return { valid: false, errors, warnings, routes };
   }
-  const entries = Object.entries(input);
-  if (entries.length === 0) {
+  // Keys, then each value read once: `Object.entries` made a [key, value] array per route.
+  const keys = Object.keys(input);
+  if (keys.length === 0) {
     errors.push(error('routes-empty', 'Routes object cannot be empty', { hint: 'Add a route, or pass null for no routes' }));
     return { valid: false, errors, warnings, routes };
   }
-  if (entries.length > resolved.limits.maxRoutes) {
+  if (keys.length > resolved.limits.maxRoutes) {
     errors.push(
-      error('too-many-routes', `Routes object has ${entries.length} routes; the limit is ${resolved.limits.maxRoutes}`, {
+      error('too-many-routes', `Routes object has ${keys.length} routes; the limit is ${resolved.limits.maxRoutes}`, {
         hint: 'Merge routes with parameters or catch-alls, or raise limits.maxRoutes',
       }),
     );
@@ -78,7 +79,10 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
   const regexBudget = createRegexBudget();
   const templates: TemplateCache = new Map();
   const targetLists = new Map<TargetTemplate, CompiledTarget[]>();
-  for (const [pattern, value] of entries) {
+  const table = input as Record<string, unknown>;
+  for (let k = 0; k < keys.length; k++) {
+    const pattern = keys[k]!;
+    const value = table[pattern];
     const parsed = parsePattern(pattern, resolved, regexBudget);
     let variants: RouteVariant[];
     let target: string;
@@ -93,7 +97,8 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
         errors.push(...t);
         continue;
       }
-      warnings.push(...t.warnings);
+      // Most targets warn about nothing: no spread (an iterator per route) for an empty list.
+      for (let w = 0; w < t.warnings.length; w++) warnings.push(t.warnings[w]!);
       target = value;
       // Routes to the same placeholder-free target share its template (src/validate/target.ts), so
       // they can share its one-entry target list too: one list per upstream, not per route.
