@@ -5,13 +5,14 @@
  * JSON is asked for. In JSON mode the command's own messages (listening, reloads) become JSON
  * lines too, so stdout stays one format a log collector can parse.
  *
- * Batching is what keeps a line cheap (bench/results/notes-observability.md): without a
- * minimum length sonic-boom starts a write (a thread-pool round trip and a syscall) for almost
- * every line, which cost more CPU than building the line. Lines wait until a batch is buffered,
- * or at most FLUSH_MS; the command's own messages are flushed at once.
+ * Batching is what keeps a line cheap (bench/results/notes-observability.md): unbatched,
+ * sonic-boom starts a write (a thread-pool round trip and a syscall) for almost every line,
+ * which cost more CPU than building the line. Lines wait in ./access-log-batch.ts until a
+ * batch is buffered, or at most FLUSH_MS; the command's own messages are flushed at once.
  */
 import type { AccessLogEntry } from '../proxy/index.js';
 import type { Io } from './commands.js';
+import { LineBatcher } from './access-log-batch.js';
 import { formatAccessLog } from './gateway-server.js';
 
 export type AccessLogMode = 'off' | 'text' | 'json';
@@ -87,10 +88,13 @@ export async function createAccessLog(mode: AccessLogMode, io: Io, opts: { share
   if (mode === 'off') return { onRequest: undefined, io, flush() {} };
   if (mode === 'text') return { onRequest: (entry) => io.out(formatAccessLog(entry)), io, flush() {} };
   const { pino } = await import('pino');
-  // sync: false: writes are queued and made by sonic-boom off the request path, batched
-  // (BATCH), and at least every FLUSH_MS (its periodic flush timer is unref'd).
+  // sync: false: sonic-boom makes the writes off the request path (the libuv pool), each of a
+  // whole batch the batcher hands it (minLength 0: it starts a write as soon as it has one).
   const batch = opts.sharedStdout === true ? BATCH.shared : BATCH.alone;
-  const destination = pino.destination({ dest: 1, sync: false, minLength: batch.min, maxWrite: batch.max, periodicFlush: FLUSH_MS });
+  const destination = pino.destination({ dest: 1, sync: false, maxWrite: batch.max });
+  const lines = new LineBatcher(destination, batch.min, batch.max);
+  // A quiet gateway's lines still go out within FLUSH_MS; unref'd, so it never keeps the process up.
+  setInterval(() => lines.flush(), FLUSH_MS).unref();
   const logger = pino(
     {
       // No pid/hostname on every line: a collector knows where it reads from.
@@ -98,15 +102,8 @@ export async function createAccessLog(mode: AccessLogMode, io: Io, opts: { share
       timestamp: isoTimeCached(),
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    lines,
   );
-  const flushSoon = (): void => {
-    try {
-      destination.flush();
-    } catch {
-      // Destroyed (the process is exiting): nothing to write to.
-    }
-  };
   return {
     onRequest: (entry) => logger.info(accessLogRecord(entry)),
     io: {
@@ -114,11 +111,12 @@ export async function createAccessLog(mode: AccessLogMode, io: Io, opts: { share
       // reads stdout: written at once, with whatever lines are buffered before them.
       out: (text) => {
         logger.info({ msg: text });
-        flushSoon();
+        lines.flush();
       },
       err: (text) => io.err(text),
     },
     flush() {
+      lines.flush();
       try {
         destination.flushSync();
       } catch {
