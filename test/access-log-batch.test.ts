@@ -23,7 +23,7 @@ describe('LineBatcher', () => {
       fc.property(fc.array(line, { maxLength: 80 }), fc.integer({ min: 64, max: 4096 }), fc.integer({ min: 0, max: 4096 }), (lines, min, extra) => {
         const max = min + extra;
         const writes: string[] = [];
-        const batcher = new LineBatcher({ write: (s) => writes.push(s) }, min, max);
+        const batcher = new LineBatcher({ write: (b) => writes.push(b.toString()) }, min, max);
         for (const l of lines) batcher.write(l);
         // Before the final flush, less than a batch waits.
         expect(batcher.pending).toBeLessThan(min);
@@ -41,7 +41,7 @@ describe('LineBatcher', () => {
 
   it('writes nothing for nothing, and a batch as soon as it reaches min', () => {
     const writes: string[] = [];
-    const batcher = new LineBatcher({ write: (s) => writes.push(s) }, 10, 20);
+    const batcher = new LineBatcher({ write: (b) => writes.push(b.toString()) }, 10, 20);
     batcher.flush();
     expect(writes).toEqual([]);
     batcher.write('12345\n');

@@ -6,13 +6,13 @@
  * flattens it: every line copies and scans everything buffered before it, so a 12 KB batch
  * costs O(n²), measured at ~7.6 KB allocated and several µs per line
  * (bench/results/notes-observability.md, "Session 22"). Here a line is pushed to an array; a
- * batch is joined once, its bytes counted once, and sonic-boom sees one string per write (so
- * its `byteLength` runs once per batch, on a flat string).
+ * batch is joined and encoded once, and sonic-boom (in its buffer mode) gets one buffer per
+ * write.
  */
 
-/** What the batcher writes to (sonic-boom, or anything with `write`). */
+/** What the batcher writes to (sonic-boom in its buffer mode, or anything with `write`). */
 export interface BatchTarget {
-  write(chunk: string): unknown;
+  write(chunk: Buffer): unknown;
 }
 
 export class LineBatcher {
@@ -48,23 +48,24 @@ export class LineBatcher {
     const lines = this.lines;
     this.lines = [];
     this.chars = 0;
-    this.emit(lines);
+    this.writeLines(lines);
   }
 
   /**
-   * Writes `lines` as one string, or, when it is more than `max` bytes (characters beyond
-   * ASCII take 2 to 4), as halves, each checked again: the byte count is taken once per
-   * batch on the joined string rather than per line.
+   * Writes `lines` as one buffer, or, when that is more than `max` bytes (characters beyond
+   * ASCII take 2 to 4), as halves, each checked again. The batch is encoded once, here:
+   * sonic-boom's string mode would measure it, encode it for the write, and encode it again
+   * when the write completes.
    */
-  private emit(lines: string[]): void {
-    const text = lines.length === 1 ? lines[0]! : lines.join('');
-    if (lines.length > 1 && Buffer.byteLength(text) > this.max) {
+  private writeLines(lines: string[]): void {
+    const bytes = Buffer.from(lines.length === 1 ? lines[0]! : lines.join(''));
+    if (lines.length > 1 && bytes.length > this.max) {
       const half = lines.length >> 1;
-      this.emit(lines.slice(0, half));
-      this.emit(lines.slice(half));
+      this.writeLines(lines.slice(0, half));
+      this.writeLines(lines.slice(half));
       return;
     }
-    this.target.write(text);
+    this.target.write(bytes);
   }
 
   /** Characters waiting for the next write. */
