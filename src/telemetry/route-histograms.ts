@@ -89,8 +89,9 @@ export class PlainHistogram {
     if (Number.isNaN(value)) return;
     s.count += 1;
     s.sum += value;
-    if (value < s.min) s.min = value;
-    if (value > s.max) s.max = value;
+    // Math.min/max as the SDK does (they order -0 below 0, which `<` does not).
+    s.min = Math.min(value, s.min);
+    s.max = Math.max(value, s.max);
     s.counts[bucketIndex(this.description.boundaries, value)]! += 1;
   }
 
