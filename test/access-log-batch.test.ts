@@ -8,9 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineBatcher } from '../src/cli/access-log-batch.js';
 
-const line = fc
-  .oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 120 }), fc.constant('x'.repeat(5000)))
-  .map((s) => `{"path":${JSON.stringify(s)}}\n`);
+const line = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 120 }), fc.constant('x'.repeat(5000))).map((s) => `{"path":${JSON.stringify(s)}}\n`);
 
 /** Splits `writes` back into the lines they carry (every line ends with its only newline). */
 function linesOf(write: string): string[] {

@@ -20,7 +20,12 @@ function viaPino(entry: AccessLogEntry): string {
 }
 
 // Well-formed strings (pino on Node < 25 leaves a lone surrogate unescaped: see below).
-const text = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ minLength: 101, maxLength: 150 }), fc.constantFrom('a"b', 'c\\d', 'tab\there', 'nl\n', '\u0000'));
+const text = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ minLength: 101, maxLength: 150 }),
+  fc.constantFrom('a"b', 'c\\d', 'tab\there', 'nl\n', '\u0000'),
+);
 const number = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(Number.NaN, Infinity, -Infinity, -0, 1.0005, 2.5e-7));
 const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 
@@ -54,7 +59,21 @@ describe('accessLogLine', () => {
   });
 
   it('a typical proxied request', () => {
-    const e: AccessLogEntry = { method: 'GET', path: '/api/a?x=1', route: '/api/*', name: '/api/*', variant: 0, target: 'http://127.0.0.1:9', status: 200, upstreamStatus: 200, attempts: 1, ms: 1.23456, upstreamMs: 0.98765, bytesIn: 0, bytesOut: 2 };
+    const e: AccessLogEntry = {
+      method: 'GET',
+      path: '/api/a?x=1',
+      route: '/api/*',
+      name: '/api/*',
+      variant: 0,
+      target: 'http://127.0.0.1:9',
+      status: 200,
+      upstreamStatus: 200,
+      attempts: 1,
+      ms: 1.23456,
+      upstreamMs: 0.98765,
+      bytesIn: 0,
+      bytesOut: 2,
+    };
     expect(accessLogLine(TIME, e)).toBe(
       `{"level":"info","time":"${TIME}","method":"GET","path":"/api/a?x=1","route":"/api/*","name":"/api/*","variant":0,"target":"http://127.0.0.1:9","status":200,"upstreamStatus":200,"attempts":1,"ms":1.235,"upstreamMs":0.988,"bytesIn":0,"bytesOut":2}\n`,
     );

@@ -154,7 +154,9 @@ async function instructions(argv) {
   const dir = mkdtempSync(join(tmpdir(), 'af-callgrind-'));
   const out = join(dir, 'cg.out');
   const port = await freePort();
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...argv(port)], { stdio: ['ignore', openSync('/dev/null', 'w'), openSync('/dev/null', 'w')] });
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...argv(port)], {
+    stdio: ['ignore', openSync('/dev/null', 'w'), openSync('/dev/null', 'w')],
+  });
   const url = `http://127.0.0.1:${port}/api/small`;
   // Under valgrind the CLI takes 5 to 30 s to start.
   await ready(url, child, 1200);
@@ -189,7 +191,9 @@ if (process.env.CALLGRIND === '1') {
   console.log(`| configuration | instructions per request (median of ${rounds}; compiler excluded) | vs off | each run | compiler's, each run |`);
   console.log('| --- | ---: | ---: | --- | --- |');
   for (const name of Object.keys(results))
-    console.log(`| ${name} | ${Math.round(ir(name))} | ${(ir(name) / ir(base)).toFixed(3)} | ${results[name].map((x) => Math.round(x.usPerRequest)).join(', ')} | ${results[name].map((x) => Math.round(x.compiler)).join(', ')} |`);
+    console.log(
+      `| ${name} | ${Math.round(ir(name))} | ${(ir(name) / ir(base)).toFixed(3)} | ${results[name].map((x) => Math.round(x.usPerRequest)).join(', ')} | ${results[name].map((x) => Math.round(x.compiler)).join(', ')} |`,
+    );
   process.exit(0);
 }
 for (let r = 0; r < rounds; r++) for (const [name, args] of Object.entries(configs)) results[name].push(await measure(args));

@@ -35,7 +35,14 @@ export function histogramData(sdk: Sdk, h: PlainHistogram, endMs: number): Metri
   const endTime = hrTime(endMs);
   return {
     // The SDK's own descriptor of a histogram instrument carries its type and advice too.
-    descriptor: { name: d.name, description: d.description, unit: d.unit, type: sdk.InstrumentType.HISTOGRAM, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [...d.boundaries] } } as MetricData['descriptor'],
+    descriptor: {
+      name: d.name,
+      description: d.description,
+      unit: d.unit,
+      type: sdk.InstrumentType.HISTOGRAM,
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: [...d.boundaries] },
+    } as MetricData['descriptor'],
     aggregationTemporality: sdk.AggregationTemporality.CUMULATIVE,
     dataPointType: sdk.DataPointType.HISTOGRAM,
     dataPoints: series.map((s) => ({
@@ -75,10 +82,10 @@ export async function installMetrics(): Promise<LocalMetrics> {
   // The exporter is a pull MetricReader; its own HTTP server stays off (the admin server serves).
   // The duration histograms are aggregated outside the SDK (the reader collects them through
   // a MetricProducer): bench/results/notes-observability.md, "Session 22".
-  let durations: RouteHistograms | undefined;
-  const reader = new PrometheusExporter({ preventServerStart: true, metricProducers: [durationsProducer(sdk, () => durations!)] });
+  // (The producer reads `durations` at collection time, after it is set below.)
+  const reader = new PrometheusExporter({ preventServerStart: true, metricProducers: [durationsProducer(sdk, () => durations)] });
   const provider = new sdk.MeterProvider({ readers: [reader] });
-  durations = aggregateDurations(provider);
+  const durations = aggregateDurations(provider);
   metrics.setGlobalMeterProvider(provider);
   return {
     async collect() {

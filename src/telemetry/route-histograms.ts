@@ -113,7 +113,15 @@ export class PlainHistogram {
 
   private create(key: string, attributes: Attributes): HistogramSeries {
     // A copy: the caller's object may change after this.
-    const s = { attributes: { ...attributes }, startMs: Date.now(), count: 0, sum: 0, min: Infinity, max: -Infinity, counts: new Array<number>(this.description.boundaries.length + 1).fill(0) };
+    const s = {
+      attributes: { ...attributes },
+      startMs: Date.now(),
+      count: 0,
+      sum: 0,
+      min: Infinity,
+      max: -Infinity,
+      counts: new Array<number>(this.description.boundaries.length + 1).fill(0),
+    };
     this.byKey.set(key, s);
     return s;
   }
