@@ -18,9 +18,16 @@
  *   ONLY=off,json,fastify node bench/proxy/observability.mjs ...   runs only those configurations
  *   AF_ROUTES_CLI=path/to/cli.js ...                                  another build than dist/cli.js
  *   BEFORE=path/to/old/cli.js ...     adds "<name> [before]" rows: the same configurations with an older build
+ *   CALLGRIND=1 ...   instead of req/s, instructions per request (all threads, user space) under
+ *                     valgrind's callgrind, counted only over <rounds x 1000> requests after a
+ *                     5,000-request warm-up (the JIT's tiers reached): independent of the machine's
+ *                     load, which moves req/s and CPU time by 2-4x on a shared machine. Slow
+ *                     (~1 minute per configuration and round). The optimizing compiler's own
+ *                     instructions are reported apart (it may still run in the window).
  */
-import { spawn } from 'node:child_process';
-import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,10 +70,10 @@ function freePort() {
 }
 
 /** Polls `url` until it answers 200 (the server under test is up). */
-async function ready(url, child) {
+async function ready(url, child, tries = 200) {
   let exited = null;
   child.once('exit', (code) => (exited = code));
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < tries; i++) {
     if (exited !== null) throw new Error(`server exited ${exited} before answering`);
     try {
       if ((await fetch(url)).status === 200) return;
@@ -75,7 +82,7 @@ async function ready(url, child) {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${url} did not answer within 10 s`);
+  throw new Error(`${url} did not answer within ${(tries * 50) / 1000} s`);
 }
 
 const cli = process.env.AF_ROUTES_CLI ?? join(root, 'dist', 'cli.js');
@@ -142,7 +149,53 @@ async function measure(argv) {
   return { rps: res.requests.average, usPerRequest: cpuUs / res.requests.total };
 }
 
+/** Instructions per request under callgrind (see CALLGRIND above): total, and the optimizing compiler's share. */
+async function instructions(argv) {
+  const dir = mkdtempSync(join(tmpdir(), 'af-callgrind-'));
+  const out = join(dir, 'cg.out');
+  const port = await freePort();
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...argv(port)], {
+    stdio: ['ignore', openSync('/dev/null', 'w'), openSync('/dev/null', 'w')],
+  });
+  const url = `http://127.0.0.1:${port}/api/small`;
+  // Under valgrind the CLI takes 5 to 30 s to start.
+  await ready(url, child, 1200);
+  await new Promise((r, j) => autocannon({ url, connections: 10, amount: 5000 }, (e) => (e ? j(e) : r())));
+  execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
+  const n = 1000;
+  await new Promise((r, j) => autocannon({ url, connections: 10, amount: n }, (e) => (e ? j(e) : r())));
+  execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  const dump = readdirSync(dir).find((f) => f.startsWith('cg.out.'));
+  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', join(dir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  let total = 0;
+  let compiler = 0;
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
+    if (m === null) continue;
+    const ir = Number(m[1].replaceAll(',', ''));
+    if (m[2] === 'PROGRAM TOTALS') total = ir;
+    else if (/compiler::|turboshaft|maglev/i.test(m[2])) compiler += ir;
+  }
+  return { rps: NaN, usPerRequest: (total - compiler) / n, compiler: compiler / n };
+}
+
 const results = Object.fromEntries(Object.keys(configs).map((k) => [k, []]));
+if (process.env.CALLGRIND === '1') {
+  for (let r = 0; r < rounds; r++) for (const [name, args] of Object.entries(configs)) results[name].push(await instructions(args));
+  upstream.kill('SIGTERM');
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const base = results.off !== undefined ? 'off' : Object.keys(results)[0];
+  const ir = (name) => median(results[name].map((x) => x.usPerRequest));
+  console.log(`| configuration | instructions per request (median of ${rounds}; compiler excluded) | vs off | each run | compiler's, each run |`);
+  console.log('| --- | ---: | ---: | --- | --- |');
+  for (const name of Object.keys(results))
+    console.log(
+      `| ${name} | ${Math.round(ir(name))} | ${(ir(name) / ir(base)).toFixed(3)} | ${results[name].map((x) => Math.round(x.usPerRequest)).join(', ')} | ${results[name].map((x) => Math.round(x.compiler)).join(', ')} |`,
+    );
+  process.exit(0);
+}
 for (let r = 0; r < rounds; r++) for (const [name, args] of Object.entries(configs)) results[name].push(await measure(args));
 upstream.kill('SIGTERM');
 

@@ -61,7 +61,8 @@ export async function startGatewayProcess(opts: {
     },
     async close() {
       await gateway.close();
-      opts.log.flush();
+      // Every line of the drained requests is written before the process may exit.
+      await opts.log.drain();
       await metrics?.shutdown();
     },
   };

@@ -170,6 +170,6 @@ export async function runServe(arg: string | undefined, flags: ServeFlags, io: I
   await serving.close();
   await rateLimitStore?.close();
   io.out('Stopped.');
-  log.flush();
+  await log.drain();
   return 0;
 }

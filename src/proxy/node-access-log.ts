@@ -63,7 +63,8 @@ const NO_BODY: { readonly bytes: number } = { bytes: 0 };
 export function trackResponse(req: IncomingMessage, res: ServerResponse, started: number, onRequest: ((entry: AccessLogEntry) => void) | undefined, state: LogState): void {
   if (!onRequest && state.observation === null) return;
   const bodyIn = mayHaveBody(req) ? countBody(req) : NO_BODY;
-  res.once('close', () => {
+  // 'close' comes once per response: `on` spares the wrapper `once` builds per request.
+  res.on('close', () => {
     // Closed before the response was complete, with no upstream error to blame: the client left.
     if (!res.writableFinished && state.error === undefined) state.error = 'client-closed-request';
     const entry: AccessLogEntry = {

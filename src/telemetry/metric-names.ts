@@ -36,6 +36,19 @@ export const METRIC = Object.freeze({
   methodNotAllowed: 'routing.method_not_allowed',
 });
 
+export interface DurationHistogram {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly boundaries: readonly number[];
+}
+
+/** The two duration histograms' descriptions (the SDK's instruments, or ./route-histograms.ts's). */
+export const DURATION_HISTOGRAMS: { readonly server: DurationHistogram; readonly client: DurationHistogram } = Object.freeze({
+  server: Object.freeze({ name: METRIC.serverDuration, description: 'Duration of requests answered by the gateway', unit: 's', boundaries: DURATION_BUCKETS_SECONDS }),
+  client: Object.freeze({ name: METRIC.clientDuration, description: 'Duration of each upstream attempt', unit: 's', boundaries: DURATION_BUCKETS_SECONDS }),
+});
+
 /** Attribute names beyond the HTTP semantic conventions' (`http.route`, `server.address`, ...). */
 export const ATTR = Object.freeze({
   route: 'http.route',

@@ -4,10 +4,11 @@
  * no-op (one global lookup per call) unless the host registers a MeterProvider; the
  * instruments follow the provider registered at the time of each call (./otel.ts).
  */
-import { ValueType, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import { ValueType, type Attributes, type Counter, type Meter } from '@opentelemetry/api';
 import type { EventSink, RoutingEvent } from './events.js';
-import { ATTR, DURATION_BUCKETS_SECONDS, METRIC } from './metric-names.js';
+import { ATTR, DURATION_HISTOGRAMS, METRIC, type DurationHistogram } from './metric-names.js';
 import { followMeter } from './otel.js';
+import { durationsOf } from './route-histograms.js';
 
 /** What one finished request reports to the metrics. */
 export interface RequestRecord {
@@ -126,9 +127,14 @@ class TargetAttributes {
   }
 }
 
+/** What the duration histograms need: the API's `Histogram` or a plain one (./route-histograms.ts). */
+interface Recorder {
+  record(value: number, attributes?: Attributes): void;
+}
+
 interface Instruments {
-  server: Histogram;
-  client: Histogram;
+  server: Recorder;
+  client: Recorder;
   retries: Counter;
   ejections: Counter;
   health: Counter;
@@ -142,9 +148,12 @@ interface Instruments {
   routes: Map<string | null, RouteAttributes>;
 }
 
-function instruments(meter: Meter): Instruments {
-  const duration = (name: string, description: string) =>
-    meter.createHistogram(name, { unit: 's', description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_SECONDS] } });
+function instruments(meter: Meter, provider: object): Instruments {
+  const duration = (d: DurationHistogram) =>
+    meter.createHistogram(d.name, { unit: d.unit, description: d.description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [...d.boundaries] } });
+  // `af-routes serve`'s provider aggregates the durations itself (two SDK records per request
+  // were the largest cost of metrics); any other provider gets them through the API.
+  const plain = durationsOf(provider);
   const counter = (name: string, description: string, unit = '1') => meter.createCounter(name, { description, unit, valueType: ValueType.INT });
   const routes = new Map<string | null, RouteAttributes>();
   // Bytes are summed per route in plain numbers and reported when the SDK collects
@@ -159,8 +168,8 @@ function instruments(meter: Meter): Instruments {
   bytes(METRIC.requestBytes, 'Request body bytes received from clients and forwarded', (r) => r.bytesIn);
   bytes(METRIC.responseBytes, 'Response body bytes sent to clients', (r) => r.bytesOut);
   return {
-    server: duration(METRIC.serverDuration, 'Duration of requests answered by the gateway'),
-    client: duration(METRIC.clientDuration, 'Duration of each upstream attempt'),
+    server: plain?.server ?? duration(DURATION_HISTOGRAMS.server),
+    client: plain?.client ?? duration(DURATION_HISTOGRAMS.client),
     retries: counter(METRIC.retries, 'Upstream retries'),
     ejections: counter(METRIC.ejections, 'Targets ejected from a balancer'),
     health: counter(METRIC.healthChanges, 'Target health changes'),

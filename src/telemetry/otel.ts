@@ -31,7 +31,7 @@ const NOOP_TRACER_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelega
  * registered now (rebuilding what `build` derives from it when the provider changed), or null
  * when there is none (the API's no-op).
  */
-export function followMeter<T>(build: (meter: Meter) => T): { current(): T | null } {
+export function followMeter<T>(build: (meter: Meter, provider: object) => T): { current(): T | null } {
   let provider: unknown = null;
   let built: T | null = null;
   return {
@@ -40,7 +40,7 @@ export function followMeter<T>(build: (meter: Meter) => T): { current(): T | nul
       if (p !== provider) {
         provider = p;
         const meter = p.getMeter(INSTRUMENTATION_SCOPE);
-        built = meter === NOOP_METER ? null : build(meter);
+        built = meter === NOOP_METER ? null : build(meter, p);
       }
       return built;
     },
