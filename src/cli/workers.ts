@@ -51,7 +51,8 @@ export async function runWorker(flags: TableFlags & { host?: string; port?: numb
   const drain = () =>
     (draining ??= (async () => {
       await proc?.close();
-      log.flush();
+      // process.exit ends the process at once: the lines still being written must land first.
+      await log.drain();
       process.exit(0);
     })());
   let gotTable: () => void;
