@@ -12,7 +12,7 @@
  * (same key, method, `deleteAt` and Vary matching), so the interceptor sees the same store.
  */
 import type { interceptors } from 'undici';
-import { WriteOrder } from './write-order.js';
+import { BoundedItems } from './write-order.js';
 
 type CacheStore = NonNullable<NonNullable<Parameters<typeof interceptors.cache>[0]>['store']>;
 type CacheKey = Parameters<CacheStore['get']>[0];
@@ -156,26 +156,24 @@ class EntrySink {
 export class BoundedCacheStore {
   /** `origin:path` → its entries (one per method and Vary variant). */
   private readonly entries = new Map<string, StoredEntry[]>();
-  /** Every entry held. */
-  private readonly live = new Set<StoredEntry>();
-  /** Their write order, oldest evicted first (./write-order.ts says why not the Set's). */
-  private readonly order = new WriteOrder<StoredEntry>((e) => this.live.has(e));
-  private bytes = 0;
+  /** Every entry held, within the bounds. */
+  private readonly held: BoundedItems<StoredEntry>;
   readonly maxEntries: number;
   readonly maxBytes: number;
   /** Set around a synchronous lookup so the route can tell a hit or a revalidation from a miss. */
   probe: LookupProbe | null = null;
+  /** Eviction's unlink (one function for the store's life, not one per insert). */
+  private readonly evict = (entry: StoredEntry): void => this.remove(entry);
 
   constructor(options: RouteCacheOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 10_000;
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new TypeError(`cache.maxEntries must be a positive integer, not ${String(options.maxEntries)}`);
-    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) throw new TypeError(`cache.maxBytes must be a positive integer, not ${String(options.maxBytes)}`);
+    this.held = new BoundedItems(options);
+    this.maxEntries = this.held.maxEntries;
+    this.maxBytes = this.held.maxBytes;
   }
 
   /** Entries (responses) and body bytes held now. */
   stats(): { entries: number; bytes: number } {
-    return { entries: this.live.size, bytes: this.bytes };
+    return this.held.stats();
   }
 
   /**
@@ -221,8 +219,7 @@ export class BoundedCacheStore {
   }
 
   private remove(entry: StoredEntry): void {
-    if (!this.live.delete(entry)) return;
-    this.bytes -= entry.size;
+    if (!this.held.remove(entry, entry.size)) return;
     const list = this.entries.get(entry.id);
     if (list === undefined) return;
     const i = list.indexOf(entry);
@@ -238,14 +235,7 @@ export class BoundedCacheStore {
     if (previous !== undefined) this.remove(previous);
     if (!this.entries.has(entry.id)) this.entries.set(entry.id, list);
     list.push(entry);
-    this.live.add(entry);
-    this.order.push(entry, this.live.size);
-    this.bytes += entry.size;
-    while (this.live.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const oldest = this.order.shift();
-      if (oldest === undefined) break;
-      this.remove(oldest);
-    }
+    this.held.add(entry, entry.size, this.evict);
   }
 
   /** The store one route's interceptor uses: lookups reported to `probe`, entries over `maxEntrySize` dropped. */

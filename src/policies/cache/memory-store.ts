@@ -6,7 +6,7 @@
  */
 import type { HeaderRecord } from '../../pipeline/headers.js';
 import { varyMatches, type StoredHead } from './freshness.js';
-import { WriteOrder } from './write-order.js';
+import { BoundedItems } from './write-order.js';
 
 /** Bounds of a route cache store, shared by every cached route of a handler. */
 export interface RouteCacheBounds {
@@ -45,22 +45,23 @@ export class MemoryRouteStore {
   readonly maxEntries: number;
   readonly maxBytes: number;
   private readonly byKey = new Map<string, Slot[]>();
-  /** Every slot held. */
-  private readonly live = new Set<Slot>();
-  /** Their write order, oldest evicted first (./write-order.ts says why not the Set's). */
-  private readonly order = new WriteOrder<Slot>((s) => this.live.has(s));
-  private bytes = 0;
+  /** Every slot held, within the bounds. */
+  private readonly held: BoundedItems<Slot>;
+  /** Eviction's unlink (one function for the store's life, not one per put). */
+  private readonly evict = (oldest: Slot): void => {
+    const list = this.byKey.get(oldest.key)!;
+    this.unlink(oldest, list, list.indexOf(oldest));
+  };
 
   constructor(bounds: RouteCacheBounds = {}) {
-    this.maxEntries = bounds.maxEntries ?? 10_000;
-    this.maxBytes = bounds.maxBytes ?? 64 * 1024 * 1024;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new TypeError(`cache.maxEntries must be a positive integer, not ${String(bounds.maxEntries)}`);
-    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) throw new TypeError(`cache.maxBytes must be a positive integer, not ${String(bounds.maxBytes)}`);
+    this.held = new BoundedItems(bounds);
+    this.maxEntries = this.held.maxEntries;
+    this.maxBytes = this.held.maxBytes;
   }
 
   /** Entries and bytes held now. */
   stats(): { entries: number; bytes: number } {
-    return { entries: this.live.size, bytes: this.bytes };
+    return this.held.stats();
   }
 
   /** The live entry for `key` and `method` whose Vary fields match `requestHeaders`. */
@@ -92,32 +93,20 @@ export class MemoryRouteStore {
     // Unlinking the key's last slot above dropped the (now empty) list from the map.
     this.byKey.set(key, slots);
     slots.push(slot);
-    this.live.add(slot);
-    this.order.push(slot, this.live.size);
-    this.bytes += entry.size;
-    while (this.live.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const oldest = this.order.shift();
-      if (oldest === undefined) break;
-      const list = this.byKey.get(oldest.key)!;
-      this.unlink(oldest, list, list.indexOf(oldest));
-    }
+    this.held.add(slot, entry.size, this.evict);
   }
 
   /** Forgets every entry under `key`, any method (an unsafe request changed the resource, or an entry may not be reused). */
   delete(key: string): void {
     const slots = this.byKey.get(key);
     if (slots === undefined) return;
-    for (const s of slots) {
-      this.live.delete(s);
-      this.bytes -= s.entry.size;
-    }
+    for (const s of slots) this.held.remove(s, s.entry.size);
     this.byKey.delete(key);
   }
 
   private unlink(slot: Slot, slots: Slot[], at: number): void {
     slots.splice(at, 1);
     if (slots.length === 0) this.byKey.delete(slot.key);
-    this.live.delete(slot);
-    this.bytes -= slot.entry.size;
+    this.held.remove(slot, slot.entry.size);
   }
 }

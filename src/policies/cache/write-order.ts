@@ -41,3 +41,57 @@ export class WriteOrder<T> {
     return undefined;
   }
 }
+
+/** A route cache's bounds (SPEC 12: `maxEntries`, `maxBytes`). */
+export interface CacheBounds {
+  maxEntries?: number;
+  maxBytes?: number;
+}
+
+/**
+ * What both route-cache stores keep to hold their bounds: the items held, their total size and
+ * their write order. A store adds an item with `add`, takes one out (replaced, deleted,
+ * evicted) with `remove`, and `add` hands it the oldest items to take out while a bound is
+ * exceeded.
+ */
+export class BoundedItems<T> {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  private readonly live = new Set<T>();
+  private readonly order = new WriteOrder<T>((item) => this.live.has(item));
+  private bytes = 0;
+
+  constructor(bounds: CacheBounds) {
+    this.maxEntries = bounds.maxEntries ?? 10_000;
+    this.maxBytes = bounds.maxBytes ?? 64 * 1024 * 1024;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new TypeError(`cache.maxEntries must be a positive integer, not ${String(bounds.maxEntries)}`);
+    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) throw new TypeError(`cache.maxBytes must be a positive integer, not ${String(bounds.maxBytes)}`);
+  }
+
+  /** Entries and bytes held now. */
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.live.size, bytes: this.bytes };
+  }
+
+  /**
+   * Counts `item` (of `size`) in as the newest, then, while a bound is exceeded, calls `evict`
+   * with the oldest item held: `evict` unlinks it from the store and calls `remove`.
+   */
+  add(item: T, size: number, evict: (oldest: T) => void): void {
+    this.live.add(item);
+    this.order.push(item, this.live.size);
+    this.bytes += size;
+    while (this.live.size > this.maxEntries || this.bytes > this.maxBytes) {
+      const oldest = this.order.shift();
+      if (oldest === undefined) break;
+      evict(oldest);
+    }
+  }
+
+  /** Counts `item` out; false if it was not held. */
+  remove(item: T, size: number): boolean {
+    if (!this.live.delete(item)) return false;
+    this.bytes -= size;
+    return true;
+  }
+}
