@@ -24,7 +24,7 @@ import type { PolicyContext } from '../policies/types.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import type { LogState } from './node-access-log.js';
 import { NodeResponseRelay } from './node-relay.js';
-import type { NodeUpstreamContext } from './node-upstream.js';
+import type { forwardWithAttempts, NodeUpstreamContext } from './node-upstream.js';
 
 /** What the proxy hands the attempt loop for a cached route. */
 export interface LoopCache {
@@ -43,17 +43,8 @@ export interface LoopRules {
   cache?: LoopCache;
 }
 
-type Forward = (
-  ctx: NodeUpstreamContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  router: Router,
-  scope: string,
-  match: RouteMatch,
-  query: string,
-  state: LogState,
-  rules?: LoopRules,
-) => void;
+/** The attempt loop this cache sits above (a type-only reference: node-upstream.ts imports this module). */
+type Forward = typeof forwardWithAttempts;
 
 /** undici's handler header shape (types/header.d.ts). */
 type IncomingHttpHeaders = Record<string, string | string[] | undefined>;
