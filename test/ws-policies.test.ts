@@ -6,7 +6,6 @@
  * left open after any test.
  */
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { compile, type GatewayOptions } from '../src/index.js';
@@ -14,7 +13,7 @@ import { ensureBuilt, CliProcess } from './support/cli-serve-process.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 import { keyHash } from './support/policies.js';
 import { closedPort, startServer } from './support/servers.js';
-import { closed, nextMessage, startUpgradeGateway, startWsEcho } from './support/ws.js';
+import { closed, handshake, nextMessage, startUpgradeGateway, startWsEcho, type Handshake } from './support/ws.js';
 
 const track = closeAfterEachAndCheckSockets();
 
@@ -23,28 +22,6 @@ const countingEcho = startWsEcho;
 
 async function gatewayFor(routes: Record<string, unknown>, options: Omit<GatewayOptions, 'router'> = {}) {
   return track(startUpgradeGateway(compile(routes as never, { backend: 'js' }), options));
-}
-
-type Attempt = { status: 101; headers: IncomingHttpHeaders; ws: WebSocket } | { status: number; headers: IncomingHttpHeaders; body: string; ws?: undefined };
-
-/** One WebSocket handshake: the open socket with the 101's headers, or the refusal as the client saw it. */
-function attempt(url: string, headers: Record<string, string> = {}): Promise<Attempt> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    let head: IncomingHttpHeaders = {};
-    ws.once('upgrade', (res: IncomingMessage) => (head = res.headers));
-    ws.once('open', () => resolve({ status: 101, headers: head, ws }));
-    ws.once('unexpected-response', (_req, res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() });
-        ws.terminate();
-      });
-      res.on('error', reject);
-    });
-    ws.once('error', reject);
-  });
 }
 
 async function echoOnce(ws: WebSocket, text: string): Promise<string> {
@@ -63,7 +40,7 @@ describe('apiKey at upgrade time', () => {
     const up = await track(countingEcho());
     const gw = await gatewayFor({ '/ws/*': { target: up.url, auth: { type: 'apiKey', keys: [await keyHash('s3cret-key')] } } });
     for (const headers of [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': 's3cret-ke' }] as Record<string, string>[]) {
-      const r = await attempt(`${gw.wsUrl}/ws/chat`, headers);
+      const r = await handshake(`${gw.wsUrl}/ws/chat`, headers);
       expect(r.status).toBe(401);
       expect(r.headers['content-type']).toMatch(/^application\/json/);
       expect(r.headers.connection).toBe('close');
@@ -78,7 +55,7 @@ describe('apiKey at upgrade time', () => {
       [401, 'unauthorized'],
     ]);
 
-    const ok = await attempt(`${gw.wsUrl}/ws/chat`, { 'x-api-key': 's3cret-key', 'x-other': '1' });
+    const ok = await handshake(`${gw.wsUrl}/ws/chat`, { 'x-api-key': 's3cret-key', 'x-other': '1' });
     expect(ok.status).toBe(101);
     expect(await echoOnce(ok.ws!, 'hello')).toBe('hello');
     expect(up.connections()).toBe(1);
@@ -92,9 +69,9 @@ describe('apiKey at upgrade time', () => {
   it('a key in the query is checked and stripped from the forwarded URL', async () => {
     const up = await track(countingEcho());
     const gw = await gatewayFor({ '/q/*': { target: up.url, auth: { type: 'apiKey', in: 'query', name: 'api_key', keys: [await keyHash('s3cret-key')] } } });
-    expect((await attempt(`${gw.wsUrl}/q/live?api_key=nope`)).status).toBe(401);
+    expect((await handshake(`${gw.wsUrl}/q/live?api_key=nope`)).status).toBe(401);
     expect(up.connections()).toBe(0);
-    const ok = await attempt(`${gw.wsUrl}/q/live?a=1&api_key=s3cret-key&b=2`);
+    const ok = await handshake(`${gw.wsUrl}/q/live?a=1&api_key=s3cret-key&b=2`);
     expect(ok.status).toBe(101);
     expect(up.handshakes[0]!.url).toBe('/live?a=1&b=2');
     await closeWs(ok.ws!);
@@ -112,7 +89,7 @@ describe('jwt at upgrade time', () => {
     const sign = (exp: string | number) =>
       new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256' }).setIssuer('https://issuer.test/').setAudience('gw').setIssuedAt().setExpirationTime(exp).sign(privateKey);
 
-    const expired = await attempt(`${gw.wsUrl}/live/feed`, { authorization: `Bearer ${await sign(Math.floor(Date.now() / 1000) - 3600)}` });
+    const expired = await handshake(`${gw.wsUrl}/live/feed`, { authorization: `Bearer ${await sign(Math.floor(Date.now() / 1000) - 3600)}` });
     expect(expired.status).toBe(401);
     expect(expired.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     expect(JSON.parse((expired as { body: string }).body).error.code).toBe('unauthorized');
@@ -120,11 +97,11 @@ describe('jwt at upgrade time', () => {
     const [h, p, s] = good.split('.');
     const tampered = `${h}.${Buffer.from(JSON.stringify({ sub: 'mallory', iss: 'https://issuer.test/', aud: 'gw', exp: 9999999999 })).toString('base64url')}.${s}`;
     expect(p).not.toBe(tampered.split('.')[1]);
-    expect((await attempt(`${gw.wsUrl}/live/feed`, { authorization: `Bearer ${tampered}` })).status).toBe(401);
-    expect((await attempt(`${gw.wsUrl}/live/feed`)).headers['www-authenticate']).toBe('Bearer');
+    expect((await handshake(`${gw.wsUrl}/live/feed`, { authorization: `Bearer ${tampered}` })).status).toBe(401);
+    expect((await handshake(`${gw.wsUrl}/live/feed`)).headers['www-authenticate']).toBe('Bearer');
     expect(up.connections()).toBe(0);
 
-    const ok = await attempt(`${gw.wsUrl}/live/feed`, { authorization: `Bearer ${good}`, 'x-user-id': 'forged' });
+    const ok = await handshake(`${gw.wsUrl}/live/feed`, { authorization: `Bearer ${good}`, 'x-user-id': 'forged' });
     expect(ok.status).toBe(101);
     expect(await echoOnce(ok.ws!, 'ping?')).toBe('ping?');
     expect(up.handshakes[0]!.headers['x-user-id']).toBe('alice');
@@ -139,8 +116,8 @@ describe('rateLimit at upgrade time', () => {
     const up = await track(countingEcho());
     // A frozen clock: no token comes back during the burst, so the count is exact.
     const gw = await gatewayFor({ '/ws/*': { target: up.url, rateLimit: { requests: N, per: '1m', key: 'route' } } }, { clock: () => 1_000_000 });
-    const results: Attempt[] = [];
-    for (let i = 0; i < N + k; i++) results.push(await attempt(`${gw.wsUrl}/ws/r${i}`));
+    const results: Handshake[] = [];
+    for (let i = 0; i < N + k; i++) results.push(await handshake(`${gw.wsUrl}/ws/r${i}`));
     const refused = results.filter((r) => r.status === 429);
     const opened = results.filter((r) => r.status === 101);
     expect(refused).toHaveLength(k);
@@ -174,8 +151,8 @@ describe('one bucket for HTTP and upgrades', () => {
     }
     expect(plain).toEqual([426, 426]);
     // ...so of two handshakes only the first opens.
-    const first = await attempt(`${gw.wsUrl}/ws/a`);
-    const second = await attempt(`${gw.wsUrl}/ws/b`);
+    const first = await handshake(`${gw.wsUrl}/ws/a`);
+    const second = await handshake(`${gw.wsUrl}/ws/b`);
     expect([first.status, second.status]).toEqual([101, 429]);
     expect(up.handshakes).toHaveLength(1);
     await closeWs(first.ws!);
@@ -186,7 +163,7 @@ describe('forward auth at upgrade time', () => {
   it('auth server down: 502 auth-unavailable, never open, no upstream connection', async () => {
     const up = await track(countingEcho());
     const gw = await gatewayFor({ '/ws/*': { target: up.url, auth: { type: 'forward', url: `http://127.0.0.1:${await closedPort()}/check` } } });
-    const r = await attempt(`${gw.wsUrl}/ws/x`);
+    const r = await handshake(`${gw.wsUrl}/ws/x`);
     expect(r.status).toBe(502);
     expect(JSON.parse((r as { body: string }).body).error.code).toBe('auth-unavailable');
     expect(up.connections()).toBe(0);
@@ -203,12 +180,12 @@ describe('forward auth at upgrade time', () => {
     const gw = await gatewayFor({
       '/ws/*': { target: up.url, auth: { type: 'forward', url: `${auth.url}/check`, requestHeaders: ['authorization'], responseHeaders: ['x-auth-user'] } },
     });
-    const denied = await attempt(`${gw.wsUrl}/ws/x`, { authorization: 'Bearer bad' });
+    const denied = await handshake(`${gw.wsUrl}/ws/x`, { authorization: 'Bearer bad' });
     expect(denied).toMatchObject({ status: 403, body: 'forbidden here' });
     expect(denied.headers['x-reason']).toBe('nope');
     expect(denied.headers['content-type']).toBe('text/plain');
     expect(up.connections()).toBe(0);
-    const ok = await attempt(`${gw.wsUrl}/ws/x`, { authorization: 'Bearer good', 'x-auth-user': 'forged' });
+    const ok = await handshake(`${gw.wsUrl}/ws/x`, { authorization: 'Bearer good', 'x-auth-user': 'forged' });
     expect(ok.status).toBe(101);
     expect(up.handshakes[0]!.headers['x-auth-user']).toBe('bob');
     await closeWs(ok.ws!);
@@ -225,7 +202,7 @@ describe('header rules at upgrade time', () => {
         responseHeaders: { set: { 'x-served-by': 'gw' } },
       },
     });
-    const ok = await attempt(`${gw.wsUrl}/ws/x`, { 'x-secret': 'hide me' });
+    const ok = await handshake(`${gw.wsUrl}/ws/x`, { 'x-secret': 'hide me' });
     expect(ok.status).toBe(101);
     expect(ok.headers['x-served-by']).toBe('gw');
     expect(up.handshakes[0]!.headers['x-gw']).toBe('edge-1');
@@ -244,11 +221,11 @@ describe('through `af-routes serve` (the built CLI)', () => {
     try {
       const [, url] = await cli.waitFor(/Listening on (http:\/\/\S+) \(HTTP\/1\.1 and WebSockets\)/);
       const base = url!.replace('http:', 'ws:');
-      const refused = await attempt(`${base}/ws/chat`);
+      const refused = await handshake(`${base}/ws/chat`);
       expect(refused.status).toBe(401);
       expect(JSON.parse((refused as { body: string }).body).error.code).toBe('unauthorized');
       expect(up.connections()).toBe(0);
-      const ok = await attempt(`${base}/ws/chat`, { 'x-api-key': 'cli-key' });
+      const ok = await handshake(`${base}/ws/chat`, { 'x-api-key': 'cli-key' });
       expect(ok.status).toBe(101);
       expect(await echoOnce(ok.ws!, 'via cli')).toBe('via cli');
       expect(up.handshakes[0]!.headers['x-api-key']).toBeUndefined();

@@ -102,13 +102,15 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
 }
 
 /** The failed handshake of a client: the HTTP status and body the client saw. */
-export function refusedHandshake(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+/** One WebSocket handshake: the open socket with the 101's headers, or the refusal as the client saw it. */
+export type Handshake = { status: 101; headers: IncomingHttpHeaders; ws: WebSocket } | { status: number; headers: IncomingHttpHeaders; body: string; ws?: undefined };
+
+export function handshake(url: string, headers: Record<string, string> = {}): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.terminate();
-      reject(new Error('the handshake succeeded'));
-    });
+    let head: IncomingHttpHeaders = {};
+    ws.once('upgrade', (res) => (head = res.headers));
+    ws.once('open', () => resolve({ status: 101, headers: head, ws }));
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -120,4 +122,13 @@ export function refusedHandshake(url: string, headers: Record<string, string> = 
     });
     ws.once('error', (err) => reject(err));
   });
+}
+
+export async function refusedHandshake(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const r = await handshake(url, headers);
+  if (r.ws !== undefined) {
+    r.ws.terminate();
+    throw new Error('the handshake succeeded');
+  }
+  return r;
 }
