@@ -9,11 +9,10 @@ import type { Socket } from 'node:net';
 import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
 import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
-import { applyResponsePolicies, cachePartition, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
+import { applyResponsePolicies, cachePartition, newPolicyContext, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
 import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
-import { emptyRecord } from '../policies/record.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { buildForwardUrl } from '../target/url.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
@@ -36,29 +35,22 @@ export const nodeSha256: (text: string) => Uint8Array =
       }
     : (text) => createHash('sha256').update(text).digest();
 
-/**
- * The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what.
- * What `policyContext` (../pipeline/policies.ts) builds, without its intermediate request
- * object, and with the stages' header records in fast mode (`emptyRecord`): the hit path walks
- * `responseHeaders` once per request.
- */
+/** The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what. */
 export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, match: RouteMatch, path: string, query: string): PolicyContext {
   const socket = req.socket as Socket & { encrypted?: boolean };
-  const headers = toHeaderRecord(req.rawHeaders);
-  return {
-    route: match.variant.name,
-    pattern: match.pattern,
-    method: req.method ?? 'GET',
+  const protocol = socket.encrypted ? 'https' : 'http';
+  return newPolicyContext(
+    runtime,
+    match.variant.name,
+    match.pattern,
+    req.method ?? 'GET',
     path,
     query,
-    headers,
-    clientAddress: runtime.clientAddress(socket.remoteAddress ?? null, headers),
-    host: req.headers.host ?? null,
-    protocol: socket.encrypted ? 'https' : 'http',
-    removeHeaders: [],
-    setHeaders: emptyRecord<string>(),
-    responseHeaders: emptyRecord<string>(),
-  };
+    toHeaderRecord(req.rawHeaders),
+    socket.remoteAddress ?? null,
+    req.headers.host ?? null,
+    protocol,
+  );
 }
 
 /** Writes a refusal or relayed answer (no body for HEAD). */
