@@ -16,8 +16,9 @@ import { fitsCodegen } from './codegen-lookup.js';
 import { firstAccepting, firstVariantFor, hasConditions, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
 import { LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
-import { matchBuilder, type MatchBuilder } from './materialize.js';
+import type { MatchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
+import { codegenAfter, tieredBuilder } from './tiering.js';
 import { createJsBackend, jsTree } from './tree.js';
 import type { MatchRequest, RouteMatch, Router } from './types.js';
 
@@ -54,9 +55,8 @@ class RouterImpl implements Router, CandidateSource {
     /** Fully static paths answered without a lookup (null where it would not pay; see `compile`). */
     private readonly statics: StaticIndex | null,
     /**
-     * Builds a route's match from the lookup's offsets. Generated on the first match
-     * (`lazyBuilder`): compile() then pays no code generation for it, and a router that is
-     * compiled only to be checked or listed never generates it.
+     * Builds a route's match from the lookup's offsets: `materialize` for the first matches,
+     * then the generated builder (`tieredBuilder`, ./tiering.ts).
      */
     private build: MatchBuilder,
     /** Null for a table without conditions. */
@@ -65,7 +65,7 @@ class RouterImpl implements Router, CandidateSource {
     this.backend = matcher.name;
   }
 
-  /** Replaces the lazy match builder with the generated one (see `lazyBuilder`). */
+  /** Replaces the first tier's match builder with the generated one (see `tieredBuilder`). */
   installBuilder(build: MatchBuilder): void {
     this.build = build;
   }
@@ -328,11 +328,12 @@ function createBackend(
   resolved: ResolvedMatchOptions,
   options: CompileOptions,
   guards: BackendGuards | null,
+  after: number,
 ): { matcher: MatcherBackend; engine: Engine } {
   const wanted = options.backend ?? readBackendEnv() ?? 'auto';
   const backendOptions = { caseSensitive: resolved.caseSensitive, ignoreTrailingSlash: resolved.ignoreTrailingSlash };
   const codegen = options.codegen !== false && codegenAvailable();
-  const js = { ...backendOptions, codegen, compileRegex: regexCompiler };
+  const js = { ...backendOptions, codegen, codegenAfter: after, compileRegex: regexCompiler };
   const typescript = (tree?: ReturnType<typeof jsTree>) => {
     const matcher = createJsBackend(shapes, js, guards, tree);
     return { matcher, engine: matcher.engine };
@@ -359,6 +360,7 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   if (!analysis.valid) throw new RoutesValidationError(analysis.errors, analysis.warnings);
   const compiled = analysis.routes;
   const bits = methodBits(compiled);
+  const after = codegenAfter();
   let router: RouterImpl | null = null;
   const guards: BackendGuards | null =
     bits === null
@@ -375,29 +377,13 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
     resolved,
     options,
     guards,
+    after,
   );
   // The Map answers static paths without crossing into native code. The TypeScript matchers
   // answer them faster than hashing a fresh request string (bench/), so they go without.
   const useStatics = resolved.caseSensitive && matcher.name === 'native';
   const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash) : null;
   const codegen = options.codegen !== false && codegenAvailable();
-  router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, lazyBuilder(compiled, codegen), bits);
+  router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, tieredBuilder(compiled, codegen, after, (b) => router!.installBuilder(b)), bits);
   return router;
-}
-
-/**
- * The match builder, generated when the first match needs it: a stand-in that builds the real
- * one, puts it in the router's place (so later matches call it directly) and builds this
- * match with it. Generation cannot fail for a validated table (`matchBuilder` checks that code
- * generation is available and falls back to `materialize`), so nothing compile() reports
- * moves to the first match; only its time does (bench/floors-compile.mjs: ~5-10% of a
- * 10,000-route compile).
- */
-function lazyBuilder(routes: readonly CompiledRoute[], codegen: boolean): MatchBuilder {
-  let built: MatchBuilder | null = null;
-  return function buildOnFirstMatch(this: unknown, route, path, offsets) {
-    built ??= matchBuilder(routes, codegen);
-    if (this instanceof RouterImpl) this.installBuilder(built);
-    return built(route, path, offsets);
-  };
 }

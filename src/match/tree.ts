@@ -1,30 +1,42 @@
 /**
  * The TypeScript backend (SPEC sections 2, 3, 5, 10): the radix tree of ./node.ts, served by
  * generated code where the runtime allows it and the tree fits (./codegen-lookup.ts), else by
- * the interpreter (./interpreter.ts). Both take the same guards (src/match/core.ts), so
+ * the interpreter (./interpreter.ts), which also serves the first lookups until the generated
+ * code is built (`codegenAfter`, ./tiering.ts). Both take the same guards (src/match/core.ts), so
  * conditions behave identically in each.
  *
  * Per lookup it allocates nothing: captures go into a preallocated Int32Array.
  */
 import type { LinearRegex } from '../table/route.js';
 import { codegenAvailable } from './codegen-available.js';
-import { generateLookup, type GeneratedLookup } from './codegen-lookup.js';
+import { fitsCodegen, generateLookup, type GeneratedLookup } from './codegen-lookup.js';
 import { ALL_METHODS, type BackendGuards, type BackendOptions, type MatcherBackend } from './core.js';
 import { Walker } from './interpreter.js';
 import { build, type Node, type RegexTable } from './node.js';
 import { SegmentEnds } from './segments.js';
+import { Tier } from './tiering.js';
 
 export interface JsBackendOptions extends BackendOptions {
   /** Generate code for the tree where it fits (default true). */
   codegen?: boolean;
+  /**
+   * Lookups the interpreter serves before the generated code is built and swapped in
+   * (./tiering.ts; default 0: generated at construction).
+   */
+  codegenAfter?: number;
   /** Compiles a constrained parameter's REGEX (src/regex); required when a shape has one. */
   compileRegex?: (source: string) => LinearRegex;
 }
 
 export interface JsBackend extends MatcherBackend {
   readonly name: 'js';
-  /** Which of the two TypeScript matchers serves. */
+  /**
+   * Which of the two TypeScript matchers serves this table: 'generated' where the tree fits the
+   * generator, even while the interpreter still serves the first `codegenAfter` lookups.
+   */
   readonly engine: 'generated' | 'interpreter';
+  /** Which one serves the next lookup (differs from `engine` only before the tier-up). */
+  readonly serving: 'generated' | 'interpreter';
   /**
    * Work of the last interpreted walk (nodes entered plus characters compared or scanned),
    * counted only after `countWork()`: tests assert linear work with it instead of timing it.
@@ -64,11 +76,15 @@ export function jsTree(shapes: readonly (readonly string[])[], compileRegex?: (s
 
 class JsMatcher implements JsBackend {
   readonly name = 'js' as const;
-  readonly engine: 'generated' | 'interpreter';
   readonly offsets: Int32Array;
   readonly lazyMethod: boolean;
   private readonly ignoreTrailingSlash: boolean;
-  private readonly generated: GeneratedLookup | null;
+  private generated: GeneratedLookup | null = null;
+  /** The pending generated code while the interpreter serves its first lookups (./tiering.ts). */
+  private tier: Tier<GeneratedLookup> | null = null;
+  /** Interpreted lookups under way (a guard can re-enter): the tier-up waits for 0. */
+  private depth = 0;
+  private chosen: 'generated' | 'interpreter';
   private readonly walker: Walker;
   private readonly segments = new SegmentEnds();
 
@@ -79,8 +95,24 @@ class JsMatcher implements JsBackend {
     this.lazyMethod = guards !== null && guards.methodBit !== undefined;
     this.walker = new Walker(tree.root, this.offsets, fold, this.segments, guards);
     const codegen = options.codegen !== false && codegenAvailable();
-    this.generated = codegen ? generateLookup(tree.root, fold, this.ignoreTrailingSlash, this.segments, tree.regexes, guards) : null;
-    this.engine = this.generated !== null ? 'generated' : 'interpreter';
+    const generate = () => generateLookup(tree.root, fold, this.ignoreTrailingSlash, this.segments, tree.regexes, guards);
+    const after = options.codegenAfter ?? 0;
+    if (!codegen) this.chosen = 'interpreter';
+    else if (after <= 0) {
+      this.generated = generate();
+      this.chosen = this.generated !== null ? 'generated' : 'interpreter';
+    } else if (fitsCodegen(tree.root)) {
+      this.tier = new Tier(after, generate);
+      this.chosen = 'generated';
+    } else this.chosen = 'interpreter';
+  }
+
+  get engine(): 'generated' | 'interpreter' {
+    return this.chosen;
+  }
+
+  get serving(): 'generated' | 'interpreter' {
+    return this.generated !== null ? 'generated' : 'interpreter';
   }
 
   get steps(): number {
@@ -100,9 +132,32 @@ class JsMatcher implements JsBackend {
   lookup(path: string, method: number = ALL_METHODS): number {
     if (path.charCodeAt(0) !== 0x2f) return -1;
     const end = this.end(path);
-    const index = this.generated !== null ? this.generated(path, 0, end, this.offsets, method) : this.walker.lookup(path, end, method);
+    const generated = this.generated;
+    const index = generated !== null ? generated(path, 0, end, this.offsets, method) : this.tier === null ? this.walker.lookup(path, end, method) : this.interpret(path, end, method);
     this.segments.finish();
     return index;
+  }
+
+  /**
+   * A lookup while the generated code is pending: counted, and served by the generated code
+   * once the threshold is reached, but only outside any lookup under way on this matcher (a
+   * swap never happens mid-walk).
+   */
+  private interpret(path: string, end: number, method: number): number {
+    const tier = this.tier!;
+    if (this.depth === 0 && tier.due()) {
+      const generated = tier.generate();
+      this.tier = null;
+      this.generated = generated;
+      if (generated !== null) return generated(path, 0, end, this.offsets, method);
+      this.chosen = 'interpreter'; // unreachable for a tree fitsCodegen accepted; kept honest
+    }
+    this.depth++;
+    try {
+      return this.walker.lookup(path, end, method);
+    } finally {
+      this.depth--;
+    }
   }
 
   enumerate(path: string, visit: (route: number) => boolean): number {
