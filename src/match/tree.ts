@@ -82,14 +82,21 @@ class JsMatcher implements JsBackend {
   private generated: GeneratedLookup | null = null;
   /** The pending generated code while the interpreter serves its first lookups (./tiering.ts). */
   private tier: Tier<GeneratedLookup> | null = null;
-  /** Interpreted lookups under way (a guard can re-enter): the tier-up waits for 0. */
+  /** Interpreted walks under way (a guard can re-enter): the tier-up waits for 0. */
   private depth = 0;
   private chosen: 'generated' | 'interpreter';
   private readonly walker: Walker;
   private readonly segments = new SegmentEnds();
+  private readonly fold: boolean;
 
-  constructor(shapes: readonly (readonly string[])[], options: JsBackendOptions, guards: BackendGuards | null, tree = jsTree(shapes, options.compileRegex)) {
+  constructor(
+    shapes: readonly (readonly string[])[],
+    options: JsBackendOptions,
+    private readonly guards: BackendGuards | null,
+    private readonly tree = jsTree(shapes, options.compileRegex),
+  ) {
     const fold = !options.caseSensitive;
+    this.fold = fold;
     this.ignoreTrailingSlash = options.ignoreTrailingSlash;
     this.offsets = new Int32Array(2 * tree.params + 2);
     this.lazyMethod = guards !== null && guards.methodBit !== undefined;
@@ -133,39 +140,67 @@ class JsMatcher implements JsBackend {
     if (path.charCodeAt(0) !== 0x2f) return -1;
     const end = this.end(path);
     const generated = this.generated;
-    const index = generated !== null ? generated(path, 0, end, this.offsets, method) : this.tier === null ? this.walker.lookup(path, end, method) : this.interpret(path, end, method);
+    if (generated === null) return this.interpret(path, end, method);
+    // The memo holds something only while a lookup is under way on this matcher (every lookup
+    // ends with `finish`): this one re-entered it from a guard, and must not read or clear the
+    // outer path's segment ends.
+    if (this.segments.known !== 0) return this.nested(path, end, method, null);
+    const index = generated(path, 0, end, this.offsets, method);
     this.segments.finish();
     return index;
   }
 
   /**
-   * A lookup while the generated code is pending: counted, and served by the generated code
-   * once the threshold is reached, but only outside any lookup under way on this matcher (a
-   * swap never happens mid-walk).
+   * An interpreted lookup. While the generated code is pending it is counted, and once the
+   * threshold is reached the generated code is built and serves it, but only outside any walk
+   * under way on this matcher: a swap never happens mid-walk.
    */
   private interpret(path: string, end: number, method: number): number {
-    const tier = this.tier!;
-    if (this.depth === 0 && tier.due()) {
+    if (this.depth > 0 || this.segments.known !== 0) return this.nested(path, end, method, null);
+    const tier = this.tier;
+    if (tier !== null && tier.due()) {
       const generated = tier.generate();
       this.tier = null;
       this.generated = generated;
-      if (generated !== null) return generated(path, 0, end, this.offsets, method);
+      if (generated !== null) return this.lookup(path, method);
       this.chosen = 'interpreter'; // unreachable for a tree fitsCodegen accepted; kept honest
     }
-    this.depth++;
+    this.depth = 1;
     try {
       return this.walker.lookup(path, end, method);
     } finally {
-      this.depth--;
+      this.depth = 0;
+      this.segments.finish();
     }
   }
 
   enumerate(path: string, visit: (route: number) => boolean): number {
     if (path.charCodeAt(0) !== 0x2f) return -1;
+    const end = this.end(path);
+    if (this.depth > 0 || this.segments.known !== 0) return this.nested(path, end, ALL_METHODS, visit);
+    this.depth = 1;
     try {
-      return this.walker.enumerate(path, this.end(path), visit);
+      return this.walker.enumerate(path, end, visit);
     } finally {
+      this.depth = 0;
       this.segments.finish();
+    }
+  }
+
+  /**
+   * A lookup or enumeration started while a walk is under way on this matcher (a guard's
+   * condition or an `enumerate` visitor looking a path up on the same router). The walker keeps
+   * its stack and the segment memo keeps the outer path's segment ends in fields, so the inner
+   * walk gets its own of both (rare: allocating them costs nothing on the usual path). Served
+   * by the interpreter, whose answers are the generated code's.
+   */
+  private nested(path: string, end: number, method: number, visit: ((route: number) => boolean) | null): number {
+    const walker = new Walker(this.tree.root, this.offsets, this.fold, new SegmentEnds(), this.guards);
+    this.depth++;
+    try {
+      return visit === null ? walker.lookup(path, end, method) : walker.enumerate(path, end, visit);
+    } finally {
+      this.depth--;
     }
   }
 }
