@@ -204,12 +204,17 @@ try {
 /**
  * Compile gate (issue 18; bench/results/notes-compile.md): ours (js) compiling the 10,000-route
  * table against find-my-way, on process CPU time (compile.mjs `warmCpuMs`: wall time on this
- * shared machine mostly measures waiting for a core). The 0.25x target is not met yet; the gate
- * catches gross regressions only: measured 0.36-0.60x after the compile work, 0.62-1.2x before,
- * so 0.85x. A failure is re-measured with more runs before it counts.
+ * shared machine mostly measures waiting for a core). Measured since tiered code generation
+ * (session 23, load 9-13 on 2 shared cores): 0.18-0.23x in one process (bench/floors-compile.mjs
+ * style A/B), 0.25-0.35x in bench/compile.mjs runs, and 0.28 / 0.35 / 0.57x as this gate's first
+ * pass in three `bench:ci` runs (separate processes: find-my-way's own time swung 328-729 ms).
+ * Before the compile work it measured 0.62-1.24x. So 0.5x: about twice the typical figure,
+ * which still fails a return to the old costs. A failure is re-measured as three interleaved
+ * pairs (ours, find-my-way, ours, ...) with 7 warm runs each, and counts only if the median
+ * pair's ratio fails too: a load change between two processes moves one pair, not three.
  */
 async function compileGate(res) {
-  const COMPILE_GATE = 0.85;
+  const COMPILE_GATE = 0.5;
   const pick = (list, impl) => list.find((c) => c.routes === 10_000 && c.impl === impl && c.available && c.warmCpuMs !== undefined);
   const ours = pick(res.compile, 'ours-js');
   const fmw = pick(res.compile, 'find-my-way');
@@ -223,13 +228,18 @@ async function compileGate(res) {
   };
   g.pass = g.ratio <= COMPILE_GATE;
   if (!g.pass) {
-    log(`gate: "${g.check}" failed (${g.ratio.toFixed(2)}x); re-measuring`);
-    const again = [];
-    for (const impl of ['ours-js', 'find-my-way']) again.push(await child('compile.mjs', ['--expose-gc'], { impl, routes: 10_000, runs: 7 }));
-    const a = pick(again, 'ours-js');
-    const b = pick(again, 'find-my-way');
-    if (a && b) {
-      g.confirmRatio = a.warmCpuMs / b.warmCpuMs;
+    log(`gate: "${g.check}" failed (${g.ratio.toFixed(2)}x); re-measuring in three interleaved pairs`);
+    const ratios = [];
+    for (let pair = 0; pair < 3; pair++) {
+      const again = [];
+      for (const impl of ['ours-js', 'find-my-way']) again.push(await child('compile.mjs', ['--expose-gc'], { impl, routes: 10_000, runs: 7 }));
+      const a = pick(again, 'ours-js');
+      const b = pick(again, 'find-my-way');
+      if (a && b) ratios.push(a.warmCpuMs / b.warmCpuMs);
+    }
+    if (ratios.length > 0) {
+      ratios.sort((x, y) => x - y);
+      g.confirmRatio = ratios[ratios.length >> 1];
       g.pass = g.confirmRatio <= COMPILE_GATE;
     }
   }
