@@ -100,7 +100,8 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   const paramNames = NAMES;
   let names = 0;
   const namedParams = NAMED;
-  namedParams.clear();
+  // `clear` allocates a fresh table even for an empty Set: most patterns add no name.
+  if (namedParams.size !== 0) namedParams.clear();
   let anonymous = 0;
   for (let i = 0; i < rawSegments.length; i++) {
     const raw = rawSegments[i]!;
