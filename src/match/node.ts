@@ -215,7 +215,11 @@ function finalize(root: Node): void {
   while (pending.length > 0) {
     const node = pending.pop()!;
     if (node.children.length >= DENSE_INDEX_AT) {
-      node.index = new Array<Node | undefined>(128).fill(undefined);
+      // Sized to the highest first character, not 128: a node branching on digits needs 58 slots
+      // (250 such nodes in the 10,000-route table, 1 KB each at 128). Canonical static text is ASCII.
+      let top = 0;
+      for (let i = 0; i < node.first.length; i++) if (node.first[i]! < 128 && node.first[i]! > top) top = node.first[i]!;
+      node.index = new Array<Node | undefined>(top + 1).fill(undefined);
       for (let i = 0; i < node.children.length; i++) if (node.first[i]! < 128) node.index[node.first[i]!] = node.children[i];
     }
     // Children read in place: `below()` would copy every node's lists once more.
@@ -229,7 +233,8 @@ function finalize(root: Node): void {
 
 /** The static child that can continue at character `c` (already folded), if any. */
 export function childAt(node: Node, c: number): Node | undefined {
-  if (node.index !== null) return c < 128 ? node.index[c] : undefined;
+  const index = node.index;
+  if (index !== null) return c < index.length ? index[c] : undefined;
   const first = node.first;
   for (let i = 0; i < first.length; i++) if (first[i] === c) return node.children[i];
   return undefined;
