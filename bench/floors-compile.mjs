@@ -20,6 +20,13 @@
  * before each run so one stage does not pay for another's garbage (each stage's previous
  * result kept alive: see below).
  * `--cpu-prof` instead writes a V8 CPU profile of 30 compiles (ours, js) to /tmp.
+ *
+ *   node --expose-gc bench/floors-compile.mjs --tier-up=github [--after=0,1024,never]
+ *
+ * measures instead what the deferred code generation costs later (src/match/tiering.ts): for
+ * each threshold, in a fresh process, the cumulative process CPU time (V8's background compiler
+ * threads included) of compile plus the first 10k ... 1M lookups of the table's mixed corpus
+ * (`github`, `gateway`, or a number: the multi-tenant table of that many routes).
  */
 import { build as esbuild } from 'esbuild';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -27,7 +34,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { routesObject, tenantPatterns } from './tables.mjs';
+import { execFileSync } from 'node:child_process';
+import { buildTable, prng, routesObject, tenantPatterns } from './tables.mjs';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +61,50 @@ writeFileSync(
 const outfile = join(dir, 'stages.mjs');
 await esbuild({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'error', absWorkingDir: root });
 const src = await import(pathToFileURL(outfile).href);
+
+// --- --tier-up: the cost of tiering up, one fresh process per threshold ---------------------
+const tierUp = process.argv.find((a) => a.startsWith('--tier-up='))?.slice(10);
+const tierChild = process.argv.find((a) => a.startsWith('--tier-child='))?.slice(13);
+if (tierUp !== undefined) {
+  const afters = (process.argv.find((a) => a.startsWith('--after='))?.slice(8) ?? '0,1024,never').split(',');
+  const script = fileURLToPath(import.meta.url);
+  console.log(`## compile + first K lookups, cumulative process CPU ms (${tierUp}; threshold = ROUTING_CORE_CODEGEN_AFTER)`);
+  for (const after of afters) process.stdout.write(execFileSync(process.execPath, ['--expose-gc', script, `--tier-child=${tierUp},${after}`], { encoding: 'utf8' }));
+  process.exit(0);
+}
+if (tierChild !== undefined) {
+  const [table, after] = tierChild.split(',');
+  process.env.ROUTING_CORE_CODEGEN_AFTER = after === 'never' ? String(Number.MAX_SAFE_INTEGER) : after;
+  let tableRoutes;
+  let paths;
+  if (/^\d+$/.test(table)) {
+    const n = Number(table);
+    tableRoutes = routesObject(tenantPatterns(n).patterns);
+    const rnd = prng(7);
+    const tenants = Math.max(1, Math.floor((n - 1) / 4));
+    paths = Array.from({ length: 200_000 }, (_, i) => {
+      const t = Math.floor(rnd() * tenants);
+      const v = (i * 7919 + 13).toString(36);
+      return i % 4 === 0 ? `/t${t}/health` : i % 4 === 1 ? `/t${t}/users/${v}` : i % 4 === 2 ? `/t${t}/api/${v}/x` : `/t${t}/users/${v}/orders/${i}`;
+    });
+  } else {
+    const t = buildTable(table, 20_000);
+    tableRoutes = routesObject(t.patterns);
+    paths = t.corpora.mixed;
+  }
+  const marks = [10_000, 100_000, 300_000, 1_000_000];
+  const out = [];
+  const start = process.cpuUsage();
+  const router = src.compile(tableRoutes, { backend: 'js', limits: { maxRoutes: 100_000 } });
+  let k = 0;
+  for (const m of marks) {
+    for (; k < m; k++) router.match(paths[k % paths.length]);
+    const d = process.cpuUsage(start);
+    out.push(`${m.toLocaleString('en-US')}: ${((d.user + d.system) / 1000).toFixed(0)}`);
+  }
+  console.log(`threshold ${after.padStart(5)} (engine ${router.engine}): ${out.join(', ')}`);
+  process.exit(0);
+}
 
 const { patterns } = tenantPatterns(count);
 const routes = routesObject(patterns);

@@ -206,8 +206,8 @@ try {
  * table against find-my-way, on process CPU time (compile.mjs `warmCpuMs`: wall time on this
  * shared machine mostly measures waiting for a core). Measured since tiered code generation
  * (session 23, load 9-13 on 2 shared cores): 0.18-0.23x in one process (bench/floors-compile.mjs
- * style A/B), 0.25-0.35x in bench/compile.mjs runs, and 0.28 / 0.35 / 0.57x as this gate's first
- * pass in three `bench:ci` runs (separate processes: find-my-way's own time swung 328-729 ms).
+ * style A/B), 0.25-0.35x in bench/compile.mjs runs, and 0.26-0.57x (median 0.34x) as this gate's
+ * first pass in six `bench:ci` runs (separate processes: find-my-way's own time swung 200-729 ms).
  * Before the compile work it measured 0.62-1.24x. So 0.5x: about twice the typical figure,
  * which still fails a return to the old costs. A failure is re-measured as three interleaved
  * pairs (ours, find-my-way, ours, ...) with 7 warm runs each, and counts only if the median
