@@ -24,12 +24,14 @@ import { materialize, matchBuilder, type MatchBuilder } from './materialize.js';
 import type { CompiledRoute } from './types.js';
 
 /**
- * Lookups served before the generated code is built. Measured on the multi-tenant table at
- * 1,000 routes (notes-compile.md, session 23): generation costs 35-45 ms CPU, and the
- * interpreter is slower than the generated code by a few hundred ns per lookup, so the
- * generation pays for itself only after ~100,000 lookups. 1,024 keeps the slower tier short
- * (well under a millisecond of extra lookup time) while a router that serves a few requests
- * (tests, CLI commands, a health check) never generates.
+ * Lookups served before the generated code is built. Measured (notes-compile.md, session 23;
+ * `bench/floors-compile.mjs --tier-up`): building it costs the lookup that crosses the threshold
+ * 7-16 ms CPU (GitHub, gateway tables) to 30-50 ms (1,000 tenant routes), and V8 then spends
+ * seconds of background CPU optimizing the generated functions, repaid only after millions of
+ * lookups. A larger threshold would only postpone that bill and keep short-lived servers and
+ * benchmark warm-ups on the interpreter; 1,024 keeps the generic tier short (well under a
+ * millisecond of extra lookup time) while a router that serves a few lookups (tests, CLI
+ * commands, validation, `explain`) never generates.
  */
 export const DEFAULT_CODEGEN_AFTER = 1_024;
 
