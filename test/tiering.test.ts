@@ -90,7 +90,11 @@ describe('the matcher tiers up after `codegenAfter` lookups', () => {
 
 describe('a lookup re-entered from a guard never swaps mid-walk', () => {
   it('inner lookups during an interpreted walk neither count nor swap; the outer answer is intact', () => {
-    const shapes = [['a', ':'], ['a', '*'], ['b', ':']];
+    const shapes = [
+      ['a', ':'],
+      ['a', '*'],
+      ['b', ':'],
+    ];
     let tiered: ReturnType<typeof createJsBackend> | null = null;
     const seen: string[] = [];
     const guards: BackendGuards = {

@@ -384,6 +384,15 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   const useStatics = resolved.caseSensitive && matcher.name === 'native';
   const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash) : null;
   const codegen = options.codegen !== false && codegenAvailable();
-  router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, tieredBuilder(compiled, codegen, after, (b) => router!.installBuilder(b)), bits);
+  router = new RouterImpl(
+    compiled,
+    resolved,
+    analysis.warnings,
+    engine,
+    matcher,
+    statics,
+    tieredBuilder(compiled, codegen, after, (b) => router!.installBuilder(b)),
+    bits,
+  );
   return router;
 }
