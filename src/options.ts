@@ -40,6 +40,12 @@ export interface CompileOptions extends MatchOptions {
    * the runtime forbids code generation from strings, the interpreter serves regardless.
    */
   codegen?: boolean;
+  /**
+   * TypeScript backend: lookups served by the interpreter before the generated matcher is
+   * built (tiering; default `ROUTING_CORE_CODEGEN_AFTER`, else 1,024). 0 generates at compile
+   * time. A whole number of lookups.
+   */
+  codegenAfter?: number;
 }
 
 export interface ResolvedMatchOptions {

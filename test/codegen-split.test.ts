@@ -34,7 +34,7 @@ function bigTable(): Routes {
 
 describe('generated code split by size', () => {
   const routes = bigTable();
-  const generated = compile(routes, { backend: 'js' });
+  const generated = compile(routes, { backend: 'js', codegenAfter: 0 });
   const interpreted = compile(routes, { backend: 'js', codegen: false });
 
   it('keeps every generated function under the limit, in several functions', () => {

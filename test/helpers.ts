@@ -12,12 +12,13 @@ export const nativeRequired = process.env.CI === 'true' || process.env.ROUTING_C
 
 /**
  * The matcher configurations every behavioural test runs against: the generated
- * TypeScript matcher, its interpreter (what runtimes without code generation get), and the
- * native addon. Where the addon is required but missing, the native entry stays, so its
+ * TypeScript matcher (generated at compile time, `codegenAfter: 0`, so every lookup runs the
+ * generated code; test/tiering.test.ts covers the default tier-up), its interpreter (what
+ * runtimes without code generation get), and the native addon. Where the addon is required but missing, the native entry stays, so its
  * suites fail with compile's "could not load: <reason>".
  */
 export const BACKENDS: { name: string; options: CompileOptions }[] = [
-  { name: 'js', options: { backend: 'js' } },
+  { name: 'js', options: { backend: 'js', codegenAfter: 0 } },
   { name: 'js-interpreter', options: { backend: 'js', codegen: false } },
 ];
 if (native.ok || nativeRequired) BACKENDS.push({ name: 'native', options: { backend: 'native' } });

@@ -60,7 +60,7 @@ function retained(root: unknown): Retained {
 }
 
 const JS_VARIANTS: [string, CompileOptions][] = [
-  ['js', { backend: 'js' }],
+  ['js', { backend: 'js', codegenAfter: 0 }],
   ['js interpreter', { backend: 'js', codegen: false }],
 ];
 

@@ -185,4 +185,19 @@ describe('through compile', () => {
       expect(() => compile(routes)).toThrow(`ROUTING_CORE_CODEGEN_AFTER must be a whole number of lookups (0 = generate at compile time), not "${bad}"`);
     }
   });
+
+  it('the codegenAfter option: wins over the environment, a whole number, else a clear error at compile', () => {
+    process.env.ROUTING_CORE_CODEGEN_AFTER = '5000';
+    expect(codegenAfter(0)).toBe(0);
+    expect(codegenAfter(7)).toBe(7);
+    const eager = compile(routes, { backend: 'js', codegenAfter: 0 });
+    expect((eager as unknown as { matcher: { serving: string } }).matcher.serving).toBe('generated');
+    const tiered = compile(routes, { backend: 'js' });
+    expect((tiered as unknown as { matcher: { serving: string } }).matcher.serving).toBe('interpreter');
+    for (const bad of [-1, 1.5, Number.NaN, Infinity, '3' as unknown as number]) {
+      expect(() => compile(routes, { backend: 'js', codegenAfter: bad })).toThrow(
+        `codegenAfter must be a whole number of lookups (0 = generate at compile time), not ${String(bad)}`,
+      );
+    }
+  });
 });

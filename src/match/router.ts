@@ -360,7 +360,7 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   if (!analysis.valid) throw new RoutesValidationError(analysis.errors, analysis.warnings);
   const compiled = analysis.routes;
   const bits = methodBits(compiled);
-  const after = codegenAfter();
+  const after = codegenAfter(options.codegenAfter);
   let router: RouterImpl | null = null;
   const guards: BackendGuards | null =
     bits === null

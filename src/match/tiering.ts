@@ -36,10 +36,17 @@ import type { CompiledRoute } from './types.js';
 export const DEFAULT_CODEGEN_AFTER = 1_024;
 
 /**
- * The threshold for a router compiled now: ROUTING_CORE_CODEGEN_AFTER (a whole number >= 0;
- * 0 generates at compile time, as before tiering), else DEFAULT_CODEGEN_AFTER.
+ * The threshold for a router compiled now: the `codegenAfter` option, else
+ * ROUTING_CORE_CODEGEN_AFTER (a whole number >= 0; 0 generates at compile time, as before
+ * tiering), else DEFAULT_CODEGEN_AFTER.
  */
-export function codegenAfter(): number {
+export function codegenAfter(option?: number): number {
+  if (option !== undefined) {
+    if (typeof option !== 'number' || !Number.isSafeInteger(option) || option < 0) {
+      throw new RangeError(`codegenAfter must be a whole number of lookups (0 = generate at compile time), not ${String(option)}`);
+    }
+    return option;
+  }
   const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.ROUTING_CORE_CODEGEN_AFTER;
   if (value === undefined || value === '') return DEFAULT_CODEGEN_AFTER;
   const n = Number(value);

@@ -40,7 +40,11 @@ export interface RouteMatch {
 export interface Router {
   /** Which matcher serves this router. */
   readonly backend: 'js' | 'native';
-  /** Which matcher serves: generated TypeScript, the TypeScript interpreter, or native code. */
+  /**
+   * Which matcher serves: generated TypeScript, the TypeScript interpreter, or native code.
+   * `generated` is reported from compile on, though the interpreter serves the first
+   * `codegenAfter` lookups (tiering: src/match/tiering.ts).
+   */
   readonly engine: 'generated' | 'interpreter' | 'native';
   /** The routes in table order. */
   readonly routes: readonly CompiledRoute[];
