@@ -108,7 +108,15 @@ async function instructions(target, body, upstream) {
   const dir = mkdtempSync(join(tmpdir(), `af-cg-${target}-${body}-`));
   // One dump per thread: the main thread's count is what bounds the event loop's throughput;
   // V8's concurrent compiler and GC helpers run on the others.
-  const { child, info } = await start('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${join(dir, 'cg.out')}`, process.execPath, '--perf-basic-prof', ...proxyArgv(target, upstream)]);
+  const { child, info } = await start('valgrind', [
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    '--separate-threads=yes',
+    `--callgrind-out-file=${join(dir, 'cg.out')}`,
+    process.execPath,
+    '--perf-basic-prof',
+    ...proxyArgv(target, upstream),
+  ]);
   try {
     const url = `http://127.0.0.1:${info.port}${PATHS[body]}`;
     await load(url, WARMUP);
@@ -203,7 +211,13 @@ async function paired(body, upstream, rounds) {
     for (let r = 0; r < rounds; r++) {
       const cpu0 = procs.map((p) => cpuSeconds(p.child.pid));
       const res = await run(5);
-      rows.push(procs.map((p, i) => ({ rps: res[i].requests.average, cpuUs: ((cpuSeconds(p.child.pid) - cpu0[i]) * 1e6) / Math.max(1, res[i].requests.total), bad: res[i].errors + res[i].timeouts + res[i].non2xx })));
+      rows.push(
+        procs.map((p, i) => ({
+          rps: res[i].requests.average,
+          cpuUs: ((cpuSeconds(p.child.pid) - cpu0[i]) * 1e6) / Math.max(1, res[i].requests.total),
+          bad: res[i].errors + res[i].timeouts + res[i].non2xx,
+        })),
+      );
     }
     return rows;
   } finally {
@@ -241,7 +255,9 @@ const upstream = await start(process.execPath, [join(here, 'upstream.mjs')], 20_
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`;
 try {
   if (modes.includes('callgrind')) {
-    console.log(`| body | target | main thread instructions per request, each round | other threads (compiler excluded) | optimizing compiler (all threads) | main thread's dump |`);
+    console.log(
+      `| body | target | main thread instructions per request, each round | other threads (compiler excluded) | optimizing compiler (all threads) | main thread's dump |`,
+    );
     console.log('| --- | --- | --- | --- | --- | --- |');
     for (const body of bodies)
       for (const target of targets) {
@@ -271,7 +287,9 @@ try {
       const last = targets.length - 1;
       const others = targets.slice(0, last);
       console.log(`\npaired, ${body}: ${targets.join(', ')} at once, 50 connections each, ${n} rounds of 5 s`);
-      console.log(`| round | ${targets.map((t) => `${t} req/s | ${t} CPU µs/req`).join(' | ')} | ${others.map((t) => `${t}/${targets[last]} req/s | ${t}/${targets[last]} CPU per request`).join(' | ')} |`);
+      console.log(
+        `| round | ${targets.map((t) => `${t} req/s | ${t} CPU µs/req`).join(' | ')} | ${others.map((t) => `${t}/${targets[last]} req/s | ${t}/${targets[last]} CPU per request`).join(' | ')} |`,
+      );
       console.log(`| --- | ${targets.map(() => '---: | ---:').join(' | ')} | ${others.map(() => '---: | ---:').join(' | ')} |`);
       const ratios = others.map(() => [[], []]);
       rows.forEach((row, i) => {
@@ -298,7 +316,15 @@ try {
       console.log(`| syscall | ${targets.join(' | ')} |`);
       console.log(`| --- | ${targets.map(() => '---:').join(' | ')} |`);
       for (const s of names) console.log(`| ${s} | ${targets.map((t) => (all[t][s] ?? 0).toFixed(2)).join(' | ')} |`);
-      console.log(`| total | ${targets.map((t) => Object.values(all[t]).reduce((a, b) => a + b, 0).toFixed(2)).join(' | ')} |`);
+      console.log(
+        `| total | ${targets
+          .map((t) =>
+            Object.values(all[t])
+              .reduce((a, b) => a + b, 0)
+              .toFixed(2),
+          )
+          .join(' | ')} |`,
+      );
     }
   }
 } finally {

@@ -53,23 +53,23 @@ export function endToEndPairs(headers: Record<string, string | string[] | undefi
 export class NodeResponseRelay implements Dispatcher.DispatchHandler {
   // Fields are assigned in the constructor, not declared with initializers: an ES2022 class
   // field is a define-property per field and object (one relay per request).
-  private declare controller: Dispatcher.DispatchController | null;
-  private declare clientGone: boolean;
-  private declare ended: boolean;
-  private declare waitingDrain: boolean;
-  private declare discarding: boolean;
-  private declare abandoned: boolean;
-  private declare readonly res: ServerResponse;
-  private declare readonly state: LogState;
-  private declare target: string | undefined;
-  private declare readonly method: string;
+  declare private controller: Dispatcher.DispatchController | null;
+  declare private clientGone: boolean;
+  declare private ended: boolean;
+  declare private waitingDrain: boolean;
+  declare private discarding: boolean;
+  declare private abandoned: boolean;
+  declare private readonly res: ServerResponse;
+  declare private readonly state: LogState;
+  declare private target: string | undefined;
+  declare private readonly method: string;
   /** Rewrites the response head (per-route policies: response rules, RateLimit, Cache-Status). */
-  private declare readonly onHead: ((headers: HeaderRecord) => HeaderRecord) | undefined;
+  declare private readonly onHead: ((headers: HeaderRecord) => HeaderRecord) | undefined;
   /** Headers every answer of the route carries, errors included (RateLimit, SPEC 12). */
-  private declare readonly errorHeaders: Readonly<Record<string, string>> | undefined;
+  declare private readonly errorHeaders: Readonly<Record<string, string>> | undefined;
   /** The attempt loop's hooks (SPEC 11: retries take over a discarded answer or a failure). */
-  private declare readonly hooks: RelayHooks | undefined;
-  private declare readonly onClientClose: () => void;
+  declare private readonly hooks: RelayHooks | undefined;
+  declare private readonly onClientClose: () => void;
 
   constructor(
     res: ServerResponse,
