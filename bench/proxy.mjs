@@ -21,7 +21,7 @@
  * requests autocannon completed): req/s swings with the neighbours' load on a shared machine,
  * CPU per request much less. On a system without /proc the CPU figures are null.
  *
- * By hand: `node bench/proxy.mjs [seconds=5] [rounds=3] [bodies=small,64k] [targets=direct,ours,bare,fastify]` prints the table
+ * By hand: `node bench/proxy.mjs [seconds=5] [rounds=3] [bodies=small,64k] [targets=direct,ours,bare,fastify]` prints the table (targets measured in the order given)
  * with the ratios of the same run (after `npx tsup`: ours is the built package).
  */
 import { spawn } from 'node:child_process';
@@ -100,7 +100,10 @@ export async function runProxy({ seconds = 5, warmupSeconds = 1, connections = 5
     // BASE_DIST=/abs/path/to/other/dist/index.js (env, by hand): the same gateway from another build, in the same run.
     ...(process.env.BASE_DIST ? [{ key: 'ours-base', name: 'ours, BASE_DIST build', arg: { kind: 'ours', dist: process.env.BASE_DIST } }] : []),
     { key: 'fastify', name: '@fastify/http-proxy' },
-  ].filter((t) => only === null || only.includes(t.key));
+  ]
+    .filter((t) => only === null || only.includes(t.key))
+    // In the order `only` lists them (by hand: `bare,ours` measures the bare proxy first in each round, to see an order effect).
+    .sort((a, b) => (only === null ? 0 : only.indexOf(a.key) - only.indexOf(b.key)));
   const runs = Object.fromEntries(targets.map((t) => [t.key, Object.fromEntries(BODIES.map((b) => [b.key, []]))]));
   try {
     for (let round = 0; round < rounds; round++) {

@@ -7,7 +7,7 @@
  *
  * Each request is a real `http.IncomingMessage` (on an unconnected socket: url, method, headers
  * as Node parses them), answered into a minimal response object (an EventEmitter with
- * writeHead/write/end that walks the head's headers as Node's serializer would; a socket-less
+ * writeHead/write/end that walks the head's headers as Node's serializer would, list or record; a socket-less
  * `http.ServerResponse` costs ~30 us per answer on its own and would hide our figures). The Agent is a stub
  * whose `dispatch` answers at once through the handler's callbacks (onRequestStart,
  * onResponseStart with the parsed headers undici hands over, one body chunk, onResponseEnd),
@@ -96,7 +96,9 @@ class Response extends EventEmitter {
     if (typeof reason !== 'string') headers = reason;
     this.statusCode = status;
     this.headersSent = true;
-    for (const k in headers) this.headerBytes += k.length + String(headers[k]).length;
+    // As Node's _storeHeader: a flat [name, value, ...] list by index, a record by for...in with an own-property check.
+    if (Array.isArray(headers)) for (let n = 0; n < headers.length; n += 2) this.headerBytes += headers[n].length + String(headers[n + 1]).length;
+    else for (const k in headers) if (Object.hasOwn(headers, k)) this.headerBytes += k.length + String(headers[k]).length;
     return this;
   }
   write() {

@@ -51,7 +51,8 @@ if (kind === 'routes') {
   const up = `http://127.0.0.1:${upstream.info.port}`;
   proxy = await start(kind === 'bare' ? 'bare-undici.mjs' : 'server.mjs', { kind, upstream: up }, prof);
 }
-const url = `http://127.0.0.1:${proxy.info.port}/small`;
+// BODY=64k (env): the 64 KB response instead of the small JSON one.
+const url = `http://127.0.0.1:${proxy.info.port}${process.env.BODY === '64k' ? '/big' : '/small'}`;
 const warm = await load(url, 2);
 const r = await load(url, Number(seconds));
 await stop(proxy.child);

@@ -11,7 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { classifyUpstreamError, errorBody } from '../pipeline/errors.js';
-import { endToEndHeaders, type HeaderRecord } from '../pipeline/headers.js';
+import { endToEndHeaders, HOP_BY_HOP_HEADERS, type HeaderRecord } from '../pipeline/headers.js';
 import { ClientClosedError } from './client-closed.js';
 import type { LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
@@ -31,26 +31,69 @@ export interface RelayHooks {
   onStart?(controller: Dispatcher.DispatchController): void;
 }
 
+/**
+ * The response head as `writeHead`'s flat `[name, value, ...]` list: the end-to-end fields of
+ * undici's parsed head, in its order. Node serializes a list without the `for...in` and
+ * own-property check it runs over a record, and building one allocates no dictionary-mode
+ * object (a null-prototype record is one). Null when a Connection field may name fields to drop
+ * (anything but `keep-alive`): `endToEndHeaders` then decides, so the two shapes hold the same
+ * fields (test/proxy-relay-head.test.ts).
+ */
+export function endToEndPairs(headers: Record<string, string | string[] | undefined>): (string | string[])[] | null {
+  const connection = headers['connection'];
+  if ((connection !== undefined && connection !== 'keep-alive') || headers['proxy-connection'] !== undefined) return null;
+  const out: (string | string[])[] = [];
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 0x3a || HOP_BY_HOP_HEADERS.has(name)) continue;
+    out.push(name, headers[name] as string | string[]);
+  }
+  return out;
+}
+
 export class NodeResponseRelay implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | null = null;
-  private clientGone = false;
-  private ended = false;
-  private waitingDrain = false;
-  private discarding = false;
-  private abandoned = false;
+  // Fields are assigned in the constructor, not declared with initializers: an ES2022 class
+  // field is a define-property per field and object (one relay per request).
+  declare private controller: Dispatcher.DispatchController | null;
+  declare private clientGone: boolean;
+  declare private ended: boolean;
+  declare private waitingDrain: boolean;
+  declare private discarding: boolean;
+  declare private abandoned: boolean;
+  declare private readonly res: ServerResponse;
+  declare private readonly state: LogState;
+  declare private target: string | undefined;
+  declare private readonly method: string;
+  /** Rewrites the response head (per-route policies: response rules, RateLimit, Cache-Status). */
+  declare private readonly onHead: ((headers: HeaderRecord) => HeaderRecord) | undefined;
+  /** Headers every answer of the route carries, errors included (RateLimit, SPEC 12). */
+  declare private readonly errorHeaders: Readonly<Record<string, string>> | undefined;
+  /** The attempt loop's hooks (SPEC 11: retries take over a discarded answer or a failure). */
+  declare private readonly hooks: RelayHooks | undefined;
+  declare private readonly onClientClose: () => void;
 
   constructor(
-    private readonly res: ServerResponse,
-    private readonly state: LogState,
-    private target: string | undefined,
-    private readonly method: string,
-    /** Rewrites the response head (per-route policies: response rules, RateLimit, Cache-Status). */
-    private readonly onHead?: (headers: HeaderRecord) => HeaderRecord,
-    /** Headers every answer of the route carries, errors included (RateLimit, SPEC 12). */
-    private readonly errorHeaders?: Readonly<Record<string, string>>,
-    /** The attempt loop's hooks (SPEC 11: retries take over a discarded answer or a failure). */
-    private readonly hooks?: RelayHooks,
+    res: ServerResponse,
+    state: LogState,
+    target: string | undefined,
+    method: string,
+    onHead?: (headers: HeaderRecord) => HeaderRecord,
+    errorHeaders?: Readonly<Record<string, string>>,
+    hooks?: RelayHooks,
   ) {
+    this.controller = null;
+    this.clientGone = false;
+    this.ended = false;
+    this.waitingDrain = false;
+    this.discarding = false;
+    this.abandoned = false;
+    this.res = res;
+    this.state = state;
+    this.target = target;
+    this.method = method;
+    this.onHead = onHead;
+    this.errorHeaders = errorHeaders;
+    this.hooks = hooks;
+    this.onClientClose = () => this.clientClosed();
     // 'close' comes once per response: `on` spares the wrapper `once` builds per request.
     res.on('close', this.onClientClose);
   }
@@ -87,13 +130,13 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
     sendNodeError(this.res, c.status, errorBody(c.code, c.message, this.state.route, this.target), this.method);
   }
 
-  private readonly onClientClose = (): void => {
+  private clientClosed(): void {
     if (this.ended || this.res.writableFinished) return;
     this.clientGone = true;
     this.state.error = 'client-closed-request';
     this.controller?.abort(new ClientClosedError());
     this.hooks?.onDone('client-gone');
-  };
+  }
 
   private onDrain(): void {
     this.waitingDrain = false;
@@ -116,10 +159,17 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
       return;
     }
     try {
-      const out = endToEndHeaders(headers as HeaderRecord);
-      // HTTP/2 has no reason phrase (Node warns when given one): only HTTP/1.x gets it.
-      const reason = this.res.req?.httpVersionMajor === 2 ? undefined : safeReason(statusMessage);
-      this.res.writeHead(statusCode, reason, this.onHead ? this.onHead(out) : out);
+      // HTTP/2 has no reason phrase (Node warns when given one): only HTTP/1.x gets it, and
+      // the flat list (Node's HTTP/1 serializer takes it; the HTTP/2 compatibility API is not
+      // asked to). Response rules (`onHead`) work on the record.
+      const h1 = this.res.req?.httpVersionMajor !== 2;
+      const reason = h1 ? safeReason(statusMessage) : undefined;
+      const pairs = h1 && this.onHead === undefined ? endToEndPairs(headers) : null;
+      if (pairs !== null) this.res.writeHead(statusCode, reason, pairs);
+      else {
+        const out = endToEndHeaders(headers as HeaderRecord);
+        this.res.writeHead(statusCode, reason, this.onHead ? this.onHead(out) : out);
+      }
     } catch (err) {
       controller.abort(err as Error);
       return;
