@@ -13,8 +13,8 @@ import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import { codegenAvailable } from './codegen-available.js';
 import { fitsCodegen } from './codegen-lookup.js';
-import { firstAccepting, firstVariantFor, hasConditions, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
-import { LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
+import { firstAccepting, firstVariantFor, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
+import { ALL_METHODS, LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
 import { matchBuilder, type MatchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
@@ -92,7 +92,10 @@ class RouterImpl implements Router, CandidateSource {
     const statics = this.statics;
     if (statics !== null && path.length < statics.lengths.length && statics.lengths[path.length] === 1) {
       const route = statics.routes.get(path);
-      if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route, variant: route.variants[0]! };
+      if (route !== undefined) {
+        const match = this.staticMatch(route, request);
+        if (match !== null) return match;
+      }
     }
     if (this.bits === null) {
       const index = this.matcher.lookup(path);
@@ -100,6 +103,29 @@ class RouterImpl implements Router, CandidateSource {
     }
     if (this.bits.methodsOnly) return this.matchMethods(path, request, this.bits);
     return this.matchWithConditions(path, request, this.bits);
+  }
+
+  /**
+   * The match for a fully static route found in `statics`, or null when no variant of it takes
+   * the request's method (the walk then goes on to the next candidates, and finds the 405
+   * information). The route is the first candidate for its path (static beats parameter and
+   * catch-all at every segment, and a route ending at the path's end beats a catch-all there),
+   * and the index holds only routes without host, header or query conditions: so when its
+   * method mask holds the request's method it wins, with the first variant that holds it, as
+   * the walk would decide.
+   */
+  private staticMatch(route: CompiledRoute, request: MatchRequest | undefined): RouteMatch | null {
+    const bits = this.bits;
+    let variant = route.variants[0]!;
+    if (bits !== null) {
+      const masks = bits.variantMasks[route.index]!;
+      if (masks[0] !== ALL_METHODS) {
+        const bit = methodBit(bits, request);
+        if ((bits.methods[route.index]! & bit) === 0) return null;
+        variant = route.variants[firstVariantFor(masks, bit)]!;
+      }
+    }
+    return { pattern: route.pattern, target: variant.target, params: {}, route, variant };
   }
 
   /**
@@ -281,10 +307,11 @@ interface StaticIndex {
   lengths: Uint8Array;
 }
 
-function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean): StaticIndex | null {
+function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean, bits: MethodBits | null): StaticIndex | null {
   const map = new Map<string, CompiledRoute>();
   for (const route of routes) {
-    if (route.shape.some((s) => s.charCodeAt(0) === 0x3a || s === '*') || hasConditions(route.variants[0]!)) continue;
+    // Host, header and query conditions are left to the walk (`accept`); methods are checked by mask (`staticMatch`).
+    if (route.shape.some((s) => s.charCodeAt(0) === 0x3a || s === '*') || (bits !== null && bits.checked[route.index] === 1)) continue;
     const path = '/' + route.shape.join('/');
     map.set(path, route);
     if (ignoreTrailingSlash && path.length > 1) map.set(path + '/', route);
@@ -379,7 +406,7 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   // The Map answers static paths without crossing into native code. The TypeScript matchers
   // answer them faster than hashing a fresh request string (bench/), so they go without.
   const useStatics = resolved.caseSensitive && matcher.name === 'native';
-  const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash) : null;
+  const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash, bits) : null;
   const codegen = options.codegen !== false && codegenAvailable();
   router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, lazyBuilder(compiled, codegen), bits);
   return router;
