@@ -90,7 +90,7 @@ class RouterImpl implements Router, CandidateSource {
   match(path: string, request?: MatchRequest): RouteMatch | null {
     if (typeof path !== 'string') return null;
     const statics = this.statics;
-    if (statics !== null && path.length < statics.lengths.length && statics.lengths[path.length] === 1) {
+    if (statics !== null && path.length < statics.longest && statics.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
       const route = statics.routes.get(path);
       if (route !== undefined) {
         const match = this.staticMatch(route, request);
@@ -297,14 +297,22 @@ class RouterImpl implements Router, CandidateSource {
 /**
  * A fully static route is the winner for exactly its own path: it takes the static branch
  * at every segment, which precedence tries first. So a Map answers those paths alone (only
- * routes whose first variant has no conditions, so it always serves). A request path is a
- * fresh string whose hash V8 must compute (tens of ns), so the Map is asked only for paths
- * whose length some static route has.
+ * routes without host, header or query conditions; a method mask that refuses the request
+ * sends the lookup on to the walk, `staticMatch`). A request path is a fresh string whose
+ * hash V8 must compute (tens of ns), so the Map is asked only for paths whose length and last
+ * character some static route has.
  */
 interface StaticIndex {
   routes: Map<string, CompiledRoute>;
-  /** lengths[n] === 1 when some static path is n characters long. */
-  lengths: Uint8Array;
+  /** One more than the longest static path's length. */
+  longest: number;
+  /**
+   * ends[(n << 7) | (c & 127)] === 1 when some static path is n characters long and ends in
+   * c: most other paths (parameter values, misses) are turned away by this one read, without
+   * hashing the path (on the GitHub methods table, asking the Map on length alone made misses
+   * 1.24x slower).
+   */
+  ends: Uint8Array;
 }
 
 function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean, bits: MethodBits | null): StaticIndex | null {
@@ -319,9 +327,9 @@ function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: bool
   if (map.size === 0) return null;
   let longest = 0;
   for (const path of map.keys()) longest = Math.max(longest, path.length);
-  const lengths = new Uint8Array(longest + 1);
-  for (const path of map.keys()) lengths[path.length] = 1;
-  return { routes: map, lengths };
+  const ends = new Uint8Array((longest + 1) << 7);
+  for (const path of map.keys()) ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] = 1;
+  return { routes: map, longest: longest + 1, ends };
 }
 
 function readBackendEnv(): BackendChoice | undefined {
@@ -403,9 +411,11 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
     options,
     guards,
   );
-  // The Map answers static paths without crossing into native code. The TypeScript matchers
-  // answer them faster than hashing a fresh request string (bench/), so they go without.
-  const useStatics = resolved.caseSensitive && matcher.name === 'native';
+  // The Map answers static paths without crossing into native code. On a table without
+  // conditions the generated TypeScript walk answers them faster than hashing a fresh request
+  // string (bench/), so it goes without; on a table with methods the walk's static hit costs
+  // about twice the Map's (notes-lookup.md, Session 23).
+  const useStatics = resolved.caseSensitive && (matcher.name === 'native' || bits !== null);
   const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash, bits) : null;
   const codegen = options.codegen !== false && codegenAvailable();
   router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, lazyBuilder(compiled, codegen), bits);
