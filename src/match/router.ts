@@ -65,6 +65,68 @@ class RouterImpl implements Router, CandidateSource {
     this.backend = matcher.name;
   }
 
+  /**
+   * Gives this router a `match` of its own, generated (`new Function`), for the two common
+   * cases: a table without conditions, and a methods-only table. It does what `match` and `matchMethods` do, but with call sites of its own: the
+   * class's `match` is shared by every router of the process, so its calls to `lookup` and to
+   * the builder see every router's targets (js, interpreter, native; several tables) and V8
+   * inlines none of them. Elsewhere, and where code generation is unavailable, the class's
+   * `match` serves.
+   */
+  specialize(): void {
+    const bits = this.bits;
+    if (bits !== null && !bits.methodsOnly) return;
+    const lazy = this.matcher.lazyMethod === true;
+    const statics = this.statics === null
+      ? ''
+      : `if (path.length < S.longest && S.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
+  const route = S.routes.get(path);
+  if (route !== undefined) { const m = R.staticMatch(route, request); if (m !== null) return m; }
+}`;
+    const body =
+      bits === null
+        ? `const index = M.lookup(path);
+return index < 0 ? null : R.build(routes[index], path, O);`
+        : // matchMethods (see there for why each step).
+          (lazy
+            ? `if (R.walking) return R.matchMethodsReentered(path, request, bits);
+R.pending = request;
+R.pendingBit = ${LAZY_METHOD};
+R.walking = true;
+const index = M.lookup(path, ${LAZY_METHOD});
+R.walking = false;
+R.pending = undefined;
+let bit = R.pendingBit;`
+            : `let bit = methodBit(bits, request);
+const index = M.lookup(path, bit);`) +
+          `
+if (index < 0) return null;
+const route = routes[index];
+const match = R.build(route, path, O);
+const variants = route.variants;
+if (variants.length !== 1) {
+  if (bit === ${LAZY_METHOD}) bit = methodBit(bits, request);
+  const variant = variants[firstVariantFor(bits.variantMasks[index], bit)];
+  if (variant !== variants[0]) {
+    match.variant = variant;
+    match.target = variant.target;
+  }
+}
+return match;`;
+    const source = `"use strict";\nreturn function match(path, request) {\nif (typeof path !== 'string') return null;\n${statics}\n${body}\n};`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; the caller checks codegenAvailable() first
+    this.match = new Function('R', 'M', 'O', 'S', 'routes', 'bits', 'methodBit', 'firstVariantFor', source)(
+      this,
+      this.matcher,
+      this.matcher.offsets,
+      this.statics,
+      this.routes,
+      bits,
+      methodBit,
+      firstVariantFor,
+    ) as Router['match'];
+  }
+
   /** Replaces the lazy match builder with the generated one (see `lazyBuilder`). */
   installBuilder(build: MatchBuilder): void {
     this.build = build;
@@ -419,6 +481,7 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash, bits) : null;
   const codegen = options.codegen !== false && codegenAvailable();
   router = new RouterImpl(compiled, resolved, analysis.warnings, engine, matcher, statics, lazyBuilder(compiled, codegen), bits);
+  if (codegen) router.specialize();
   return router;
 }
 
