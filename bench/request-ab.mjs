@@ -135,7 +135,14 @@ for (let round = -3; round < rounds; round++) {
     }
     if (round >= 0) c.ns.push((us * 1000) / (N - (N % B)));
   }
-  if (round < 0) for (const c of polluters) sink ^= c.loop(B);
+  if (round < 0) {
+    for (const c of polluters) {
+      for (let done = 0; done + B <= N; done += B) {
+        refill((start + done) % paths.length);
+        sink ^= c.loop(B);
+      }
+    }
+  }
 }
 const median = (xs) => {
   const a = [...xs].sort((x, y) => x - y);
