@@ -46,15 +46,19 @@ const ourKey = `ours-${backend}`;
 const peerKeys = table.family === 'conditions' ? [] : ['find-my-way', 'medley'];
 
 const contestants = [];
+// AB_OLD_BACKEND=native (or js): "old" uses that backend instead, e.g. to compare js with
+// native of one build in one process (pass ./dist as the old dist dir).
+const oldBackend = process.env.AB_OLD_BACKEND || backend;
 for (const [label, build] of Object.entries(builds)) {
-  const def = defs.find((d) => d.key === ourKey);
-  contestants.push({ name: `${label} (${backend})`, def, state: await def.build(table.patterns, table.routes, build, table) });
+  const key = label === 'old' ? `ours-${oldBackend}` : ourKey;
+  const def = defs.find((d) => d.key === key);
+  contestants.push({ name: `${label} (${label === 'old' ? oldBackend : backend})`, def, state: await def.build(table.patterns, table.routes, build, table) });
 }
 // Other routers of each build, run untimed (see `pollute` above).
 const polluters = [];
 if (pollute === 'pollute') {
   for (const build of Object.values(builds)) {
-    for (const key of ['ours-js-interp', 'ours-native'].filter((k) => k !== ourKey)) {
+    for (const key of ['ours-js-interp', 'ours-native'].filter((k) => k !== ourKey && k !== `ours-${oldBackend}`)) {
       const def = defs.find((d) => d.key === key);
       polluters.push({ name: key, def, state: await def.build(table.patterns, table.routes, build, table) });
     }
