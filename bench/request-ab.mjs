@@ -159,7 +159,9 @@ for (const c of contestants) {
 }
 const fmw = contestants.find((c) => c.def.key === 'find-my-way');
 const medley = contestants.find((c) => c.def.key === 'medley');
-console.log(`${table.title}, ${kind}${polluters.length > 0 ? ' (polluted)' : ''}, ${rounds} rounds of ${N} lookups in batches of ${B}, CPU ns per lookup, median over rounds (sink ${sink & 1})`);
+console.log(
+  `${table.title}, ${kind}${polluters.length > 0 ? ' (polluted)' : ''}, ${rounds} rounds of ${N} lookups in batches of ${B}, CPU ns per lookup, median over rounds (sink ${sink & 1})`,
+);
 for (const c of contestants) {
   const ratios = [fmw && `${(c.median / fmw.median).toFixed(2)}x find-my-way`, medley && `${(c.median / medley.median).toFixed(2)}x medley`].filter(Boolean).join(', ');
   console.log(`  ${c.name.padEnd(16)} ${c.median.toFixed(0).padStart(5)} ns (lower quartile ${c.q1.toFixed(0).padStart(5)})  ${ratios}`);

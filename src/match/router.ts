@@ -77,9 +77,10 @@ class RouterImpl implements Router, CandidateSource {
     const bits = this.bits;
     if (bits !== null && !bits.methodsOnly) return;
     const lazy = this.matcher.lazyMethod === true;
-    const statics = this.statics === null
-      ? ''
-      : `if (path.length < S.longest && S.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
+    const statics =
+      this.statics === null
+        ? ''
+        : `if (path.length < S.longest && S.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
   const route = S.routes.get(path);
   if (route !== undefined) { const m = R.staticMatch(route, request); if (m !== null) return m; }
 }`;
