@@ -16,6 +16,10 @@
  * by every router (RouterImpl, the matchers' classes) then sees several routers' types, as in
  * the full benchmark, where one router alone would leave every call site monomorphic.
  *
+ * Environment: AB_BATCH=300 cuts the strings in batches of that many (as bench/lookup.mjs does;
+ * default: one batch of 40,000, cold in the caches); AB_OLD_BACKEND=native|js makes "old" use
+ * that backend (pass ./dist as the old dir to compare two backends of one build).
+ *
  * Rules (issue 18): both builds and every peer answer the WHOLE corpus first and must pick the
  * same route as new; each round cuts fresh strings (latin1Slice of one Buffer, as from Node's
  * HTTP parser) for the same slice of the corpus for every contestant, in a rotated order; the
