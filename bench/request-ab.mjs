@@ -3,14 +3,22 @@
  * in the same process for ratios: on a shared machine, figures from separate processes (or
  * separate minutes) cannot be compared, interleaved rounds in one process can.
  *
- *   node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend]
+ *   node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend] [pollute]
  *
  * <old dist dir>: a copy of an earlier `dist/` (e.g. `cp -r dist /tmp/old/`), whose imports
  * must resolve (a `node_modules` symlink next to it, or the copy inside this repository; for
  * `native`, only a copy inside the repository finds bindings/);
  * "new" is ./dist. table: github-methods (default), gateway-conditions, or a path-only table
  * of bench/tables.mjs (github, gateway, tenants); kind: a corpus
- * (default mixed); backend: js (default) or native.
+ * (default mixed); backend: js (default) or native; pollute: `pollute` also builds, with each build,
+ * ours (js, interpreter) and ours (native) on the same table and runs them through the whole
+ * corpus and the warm-up rounds, as bench/lookup.mjs (so bench/run.mjs) does: code shared
+ * by every router (RouterImpl, the matchers' classes) then sees several routers' types, as in
+ * the full benchmark, where one router alone would leave every call site monomorphic.
+ *
+ * Environment: AB_BATCH=300 cuts the strings in batches of that many (as bench/lookup.mjs does;
+ * default: one batch of 40,000, cold in the caches); AB_OLD_BACKEND=native|js makes "old" use
+ * that backend (pass ./dist as the old dir to compare two backends of one build).
  *
  * Rules (issue 18): both builds and every peer answer the WHOLE corpus first and must pick the
  * same route as new; each round cuts fresh strings (latin1Slice of one Buffer, as from Node's
@@ -25,7 +33,7 @@ import { implementationsFor } from './request-peers.mjs';
 import { buildTable, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS } from './peers.mjs';
 
-const [oldDir, tableName = 'github-methods', roundsArg = '15', kind = 'mixed', backend = 'js'] = process.argv.slice(2);
+const [oldDir, tableName = 'github-methods', roundsArg = '15', kind = 'mixed', backend = 'js', pollute = ''] = process.argv.slice(2);
 if (!oldDir) throw new Error('usage: node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend]');
 const builds = {
   old: await import(pathToFileURL(resolve(oldDir, 'index.js')).href),
@@ -42,9 +50,23 @@ const ourKey = `ours-${backend}`;
 const peerKeys = table.family === 'conditions' ? [] : ['find-my-way', 'medley'];
 
 const contestants = [];
+// AB_OLD_BACKEND=native (or js): "old" uses that backend instead, e.g. to compare js with
+// native of one build in one process (pass ./dist as the old dist dir).
+const oldBackend = process.env.AB_OLD_BACKEND || backend;
 for (const [label, build] of Object.entries(builds)) {
-  const def = defs.find((d) => d.key === ourKey);
-  contestants.push({ name: `${label} (${backend})`, def, state: await def.build(table.patterns, table.routes, build, table) });
+  const key = label === 'old' ? `ours-${oldBackend}` : ourKey;
+  const def = defs.find((d) => d.key === key);
+  contestants.push({ name: `${label} (${label === 'old' ? oldBackend : backend})`, def, state: await def.build(table.patterns, table.routes, build, table) });
+}
+// Other routers of each build, run untimed (see `pollute` above).
+const polluters = [];
+if (pollute === 'pollute') {
+  for (const build of Object.values(builds)) {
+    for (const key of ['ours-js-interp', 'ours-native'].filter((k) => k !== ourKey && k !== `ours-${oldBackend}`)) {
+      const def = defs.find((d) => d.key === key);
+      polluters.push({ name: key, def, state: await def.build(table.patterns, table.routes, build, table) });
+    }
+  }
 }
 for (const key of peerKeys) {
   const def = defs.find((d) => d.key === key);
@@ -60,6 +82,10 @@ for (let j = 0; j < paths.length; j++) {
     const got = c.def.answer(c.state, paths[j], requests[j]);
     if (got !== want) throw new Error(`${c.name} answers ${got}, new answers ${want} for ${requests[j]?.method ?? ''} ${paths[j]}`);
   }
+  for (const c of polluters) {
+    const got = c.def.answer(c.state, paths[j], requests[j]);
+    if (got !== want) throw new Error(`${c.name} answers ${got}, new answers ${want} for ${requests[j]?.method ?? ''} ${paths[j]}`);
+  }
   if (summary(contestants[0].state.r.match(paths[j], requests[j])) !== summary(reference.state.r.match(paths[j], requests[j])))
     throw new Error(`old and new differ on ${requests[j]?.method ?? ''} ${paths[j]}`);
 }
@@ -71,17 +97,20 @@ for (let i = 0, o = 0; i <= paths.length; i++) {
   if (i < paths.length) o += paths[i].length;
 }
 const N = 40_000;
-const batch = new Array(N);
-const qbatch = new Array(N);
+// AB_BATCH: lookups per timed batch (strings cut just before it). 40,000 (default) leaves the
+// paths cold in the caches; a few hundred, as bench/lookup.mjs cuts them, leaves them in L1.
+const B = Math.min(N, Number(process.env.AB_BATCH ?? N));
+const batch = new Array(B);
+const qbatch = new Array(B);
 function refill(start) {
   let i = start;
-  for (let k = 0; k < N; k++) {
+  for (let k = 0; k < B; k++) {
     batch[k] = packed.latin1Slice(offsets[i], offsets[i + 1]);
     qbatch[k] = requests[i];
     if (++i === paths.length) i = 0;
   }
 }
-for (const c of contestants) {
+for (const c of [...contestants, ...polluters]) {
   // Its own function per contestant: own call sites and type feedback.
   c.loop = new Function(
     'r',
@@ -105,11 +134,22 @@ for (let round = -3; round < rounds; round++) {
   cursor = (cursor + N) % paths.length;
   for (let k = 0; k < contestants.length; k++) {
     const c = contestants[(k + Math.max(round, 0)) % contestants.length];
-    refill(start);
-    const t = cpu();
-    sink ^= c.loop(N);
-    const us = cpu() - t;
-    if (round >= 0) c.ns.push((us * 1000) / N);
+    let us = 0;
+    for (let done = 0; done + B <= N; done += B) {
+      refill((start + done) % paths.length);
+      const t = cpu();
+      sink ^= c.loop(B);
+      us += cpu() - t;
+    }
+    if (round >= 0) c.ns.push((us * 1000) / (N - (N % B)));
+  }
+  if (round < 0) {
+    for (const c of polluters) {
+      for (let done = 0; done + B <= N; done += B) {
+        refill((start + done) % paths.length);
+        sink ^= c.loop(B);
+      }
+    }
   }
 }
 const median = (xs) => {
@@ -123,7 +163,9 @@ for (const c of contestants) {
 }
 const fmw = contestants.find((c) => c.def.key === 'find-my-way');
 const medley = contestants.find((c) => c.def.key === 'medley');
-console.log(`${table.title}, ${kind}, ${rounds} rounds of ${N} lookups, CPU ns per lookup, median over rounds (sink ${sink & 1})`);
+console.log(
+  `${table.title}, ${kind}${polluters.length > 0 ? ' (polluted)' : ''}, ${rounds} rounds of ${N} lookups in batches of ${B}, CPU ns per lookup, median over rounds (sink ${sink & 1})`,
+);
 for (const c of contestants) {
   const ratios = [fmw && `${(c.median / fmw.median).toFixed(2)}x find-my-way`, medley && `${(c.median / medley.median).toFixed(2)}x medley`].filter(Boolean).join(', ');
   console.log(`  ${c.name.padEnd(16)} ${c.median.toFixed(0).padStart(5)} ns (lower quartile ${c.q1.toFixed(0).padStart(5)})  ${ratios}`);

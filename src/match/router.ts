@@ -13,8 +13,8 @@ import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import { codegenAvailable } from './codegen-available.js';
 import { fitsCodegen } from './codegen-lookup.js';
-import { firstAccepting, firstVariantFor, hasConditions, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
-import { LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
+import { firstAccepting, firstVariantFor, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
+import { ALL_METHODS, LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
 import type { MatchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
@@ -65,6 +65,69 @@ class RouterImpl implements Router, CandidateSource {
     this.backend = matcher.name;
   }
 
+  /**
+   * Gives this router a `match` of its own, generated (`new Function`), for the two common
+   * cases: a table without conditions, and a methods-only table. It does what `match` and `matchMethods` do, but with call sites of its own: the
+   * class's `match` is shared by every router of the process, so its calls to `lookup` and to
+   * the builder see every router's targets (js, interpreter, native; several tables) and V8
+   * inlines none of them. Elsewhere, and where code generation is unavailable, the class's
+   * `match` serves.
+   */
+  specialize(): void {
+    const bits = this.bits;
+    if (bits !== null && !bits.methodsOnly) return;
+    const lazy = this.matcher.lazyMethod === true;
+    const statics =
+      this.statics === null
+        ? ''
+        : `if (path.length < S.longest && S.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
+  const route = S.routes.get(path);
+  if (route !== undefined) { const m = R.staticMatch(route, request); if (m !== null) return m; }
+}`;
+    const body =
+      bits === null
+        ? `const index = M.lookup(path);
+return index < 0 ? null : R.build(routes[index], path, O);`
+        : // matchMethods (see there for why each step).
+          (lazy
+            ? `if (R.walking) return R.matchMethodsReentered(path, request, bits);
+R.pending = request;
+R.pendingBit = ${LAZY_METHOD};
+R.walking = true;
+const index = M.lookup(path, ${LAZY_METHOD});
+R.walking = false;
+R.pending = undefined;
+let bit = R.pendingBit;`
+            : `let bit = methodBit(bits, request);
+const index = M.lookup(path, bit);`) +
+          `
+if (index < 0) return null;
+const route = routes[index];
+const match = R.build(route, path, O);
+const variants = route.variants;
+if (variants.length !== 1) {
+  if (bit === ${LAZY_METHOD}) bit = methodBit(bits, request);
+  const variant = variants[firstVariantFor(bits.variantMasks[index], bit)];
+  if (variant !== variants[0]) {
+    match.variant = variant;
+    match.target = variant.target;
+  }
+}
+return match;`;
+    const source = `"use strict";\nreturn function match(path, request) {\nif (typeof path !== 'string') return null;\n${statics}\n${body}\n};`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; the caller checks codegenAvailable() first
+    this.match = new Function('R', 'M', 'O', 'S', 'routes', 'bits', 'methodBit', 'firstVariantFor', source)(
+      this,
+      this.matcher,
+      this.matcher.offsets,
+      this.statics,
+      this.routes,
+      bits,
+      methodBit,
+      firstVariantFor,
+    ) as Router['match'];
+  }
+
   /** Replaces the first tier's match builder with the generated one (see `tieredBuilder`). */
   installBuilder(build: MatchBuilder): void {
     this.build = build;
@@ -90,9 +153,12 @@ class RouterImpl implements Router, CandidateSource {
   match(path: string, request?: MatchRequest): RouteMatch | null {
     if (typeof path !== 'string') return null;
     const statics = this.statics;
-    if (statics !== null && path.length < statics.lengths.length && statics.lengths[path.length] === 1) {
+    if (statics !== null && path.length < statics.longest && statics.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
       const route = statics.routes.get(path);
-      if (route !== undefined) return { pattern: route.pattern, target: route.target, params: {}, route, variant: route.variants[0]! };
+      if (route !== undefined) {
+        const match = this.staticMatch(route, request);
+        if (match !== null) return match;
+      }
     }
     if (this.bits === null) {
       const index = this.matcher.lookup(path);
@@ -100,6 +166,29 @@ class RouterImpl implements Router, CandidateSource {
     }
     if (this.bits.methodsOnly) return this.matchMethods(path, request, this.bits);
     return this.matchWithConditions(path, request, this.bits);
+  }
+
+  /**
+   * The match for a fully static route found in `statics`, or null when no variant of it takes
+   * the request's method (the walk then goes on to the next candidates, and finds the 405
+   * information). The route is the first candidate for its path (static beats parameter and
+   * catch-all at every segment, and a route ending at the path's end beats a catch-all there),
+   * and the index holds only routes without host, header or query conditions: so when its
+   * method mask holds the request's method it wins, with the first variant that holds it, as
+   * the walk would decide.
+   */
+  private staticMatch(route: CompiledRoute, request: MatchRequest | undefined): RouteMatch | null {
+    const bits = this.bits;
+    let variant = route.variants[0]!;
+    if (bits !== null) {
+      const masks = bits.variantMasks[route.index]!;
+      if (masks[0] !== ALL_METHODS) {
+        const bit = methodBit(bits, request);
+        if ((bits.methods[route.index]! & bit) === 0) return null;
+        variant = route.variants[firstVariantFor(masks, bit)]!;
+      }
+    }
+    return { pattern: route.pattern, target: variant.target, params: {}, route, variant };
   }
 
   /**
@@ -271,20 +360,29 @@ class RouterImpl implements Router, CandidateSource {
 /**
  * A fully static route is the winner for exactly its own path: it takes the static branch
  * at every segment, which precedence tries first. So a Map answers those paths alone (only
- * routes whose first variant has no conditions, so it always serves). A request path is a
- * fresh string whose hash V8 must compute (tens of ns), so the Map is asked only for paths
- * whose length some static route has.
+ * routes without host, header or query conditions; a method mask that refuses the request
+ * sends the lookup on to the walk, `staticMatch`). A request path is a fresh string whose
+ * hash V8 must compute (tens of ns), so the Map is asked only for paths whose length and last
+ * character some static route has.
  */
 interface StaticIndex {
   routes: Map<string, CompiledRoute>;
-  /** lengths[n] === 1 when some static path is n characters long. */
-  lengths: Uint8Array;
+  /** One more than the longest static path's length. */
+  longest: number;
+  /**
+   * ends[(n << 7) | (c & 127)] === 1 when some static path is n characters long and ends in
+   * c: most other paths (parameter values, misses) are turned away by this one read, without
+   * hashing the path (on the GitHub methods table, asking the Map on length alone made misses
+   * 1.24x slower).
+   */
+  ends: Uint8Array;
 }
 
-function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean): StaticIndex | null {
+function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean, bits: MethodBits | null): StaticIndex | null {
   const map = new Map<string, CompiledRoute>();
   for (const route of routes) {
-    if (route.shape.some((s) => s.charCodeAt(0) === 0x3a || s === '*') || hasConditions(route.variants[0]!)) continue;
+    // Host, header and query conditions are left to the walk (`accept`); methods are checked by mask (`staticMatch`).
+    if (route.shape.some((s) => s.charCodeAt(0) === 0x3a || s === '*') || (bits !== null && bits.checked[route.index] === 1)) continue;
     const path = '/' + route.shape.join('/');
     map.set(path, route);
     if (ignoreTrailingSlash && path.length > 1) map.set(path + '/', route);
@@ -292,9 +390,9 @@ function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: bool
   if (map.size === 0) return null;
   let longest = 0;
   for (const path of map.keys()) longest = Math.max(longest, path.length);
-  const lengths = new Uint8Array(longest + 1);
-  for (const path of map.keys()) lengths[path.length] = 1;
-  return { routes: map, lengths };
+  const ends = new Uint8Array((longest + 1) << 7);
+  for (const path of map.keys()) ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] = 1;
+  return { routes: map, longest: longest + 1, ends };
 }
 
 function readBackendEnv(): BackendChoice | undefined {
@@ -379,10 +477,12 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
     guards,
     after,
   );
-  // The Map answers static paths without crossing into native code. The TypeScript matchers
-  // answer them faster than hashing a fresh request string (bench/), so they go without.
-  const useStatics = resolved.caseSensitive && matcher.name === 'native';
-  const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash) : null;
+  // The Map answers static paths without crossing into native code. On a table without
+  // conditions the generated TypeScript walk answers them faster than hashing a fresh request
+  // string (bench/), so it goes without; on a table with methods the walk's static hit costs
+  // about twice the Map's (notes-lookup.md, Session 23).
+  const useStatics = resolved.caseSensitive && (matcher.name === 'native' || bits !== null);
+  const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash, bits) : null;
   const codegen = options.codegen !== false && codegenAvailable();
   router = new RouterImpl(
     compiled,
@@ -394,5 +494,7 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
     tieredBuilder(compiled, codegen, after, (b) => router!.installBuilder(b)),
     bits,
   );
+  // Reads `R.build` per call, so the tiered builder's swap (installBuilder) reaches it.
+  if (codegen) router.specialize();
   return router;
 }
