@@ -78,13 +78,6 @@ function run(url, { unique = false, headers = {} } = {}, duration = seconds, amo
   });
 }
 
-const upstream = await start('upstream.mjs');
-if (process.env.CALLGRIND === '1' || process.env.HEAP === '1') {
-  await profileMode(process.env.CALLGRIND === '1' ? 'callgrind' : 'heap');
-  upstream.child.kill('SIGTERM');
-  process.exit(0);
-}
-
 /**
  * V8's garbage collector in a callgrind profile (marking, sweeping, scavenging, compaction and
  * their page bookkeeping): reported apart, because a window of 1,000 requests holds a major GC
@@ -92,6 +85,16 @@ if (process.env.CALLGRIND === '1' || process.env.HEAP === '1') {
  * window), which would swamp the per-request differences that are the point.
  */
 const GC = /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
+
+const upstream = await start('upstream.mjs');
+if (process.env.CALLGRIND === '1' || process.env.HEAP === '1') {
+  try {
+    await profileMode(process.env.CALLGRIND === '1' ? 'callgrind' : 'heap');
+  } finally {
+    upstream.child.kill('SIGTERM');
+  }
+  process.exit(0);
+}
 
 /** CALLGRIND=1 / HEAP=1 (see the top): one gateway process per target and round. */
 async function profileMode(kind) {
