@@ -84,7 +84,8 @@ function run(url, { unique = false, headers = {} } = {}, duration = seconds, amo
  * or not (with 10,000 live cache entries, one costs ~250k instructions per request of such a
  * window), which would swamp the per-request differences that are the point.
  */
-const GC = /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
+const GC =
+  /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
 
 const upstream = await start('upstream.mjs');
 if (process.env.CALLGRIND === '1' || process.env.HEAP === '1') {
