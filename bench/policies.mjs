@@ -18,9 +18,28 @@
  * Each target gets a warm-up run first; each gateway's plain runs first and last, and its better run counts. Build first (`npx tsup`): it imports the package.
  * Besides req/s it reports the gateway process's CPU time per request (`cpuUsPerReq`), which a
  * machine shared with other load distorts far less than throughput.
+ *
+ * Two load-independent modes (req/s and CPU time move 2-4x with a shared machine's load; these do not):
+ *   CALLGRIND=1 node bench/policies.mjs [rounds=1]   instructions per request (user space, all
+ *     threads) of the gateway under valgrind's callgrind, counted over 1,000 requests after a
+ *     warm-up (5,000 requests; 12,000 for `miss`, so its store is full and evicting, as in a
+ *     timed run), one gateway process per target and round. The optimizing compiler's own
+ *     instructions are reported apart (it may still run in the window), and so are the garbage
+ *     collector's (see GC below); CG_COUNT=N counts N requests instead of 1,000. Each dump's
+ *     `callgrind_annotate` (self, per function) is kept in a printed directory for differentials
+ *     (e.g. miss minus plain). About a minute per target and round.
+ *   HEAP=1 node bench/policies.mjs [rounds=1]   bytes allocated per request (V8's sampling heap
+ *     profiler, collected objects included; ./proxy/heap-sampling.mjs) over 20,000 requests after
+ *     the same warm-up, with the top allocating functions per target written beside.
+ *   ONLY=plain,miss ...   only those targets (bare, plain, authrl, miss, hit);
+ *   BEFORE=/abs/path/index.js ...   adds "<target> [before]" rows: the gateway on another build
+ *     of the library (e.g. `npx esbuild src/index.ts --bundle --platform=node --format=esm
+ *     --packages=external --outfile=dist/bench/before.js` at the older commit), same rounds.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -31,22 +50,26 @@ const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 32);
 const withFastify = process.argv[4] !== 'ours';
 
-function start(script, arg) {
-  const child = spawn(process.execPath, [join(here, 'proxy', script), ...(arg ? [JSON.stringify(arg)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a server script; `wrap` goes before node (valgrind), `nodeArgs` after it, `env` is added to this process's. */
+function start(script, arg, { wrap = [], nodeArgs = [], env = {} } = {}) {
+  const argv = [...wrap, process.execPath, ...nodeArgs, join(here, 'proxy', script), ...(arg ? [JSON.stringify(arg)] : [])];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', (line) => resolve({ child, info: JSON.parse(line) }));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }
 
-function run(url, { unique = false, headers = {} } = {}, duration = seconds) {
-  let n = 0;
+// One counter for every run: a warm-up's URLs must not come back as hits in the measured run
+// (a counter per run made the first ~10,000 requests of a timed `miss` run hits of the warm-up's).
+let n = 0;
+function run(url, { unique = false, headers = {} } = {}, duration = seconds, amount = undefined, conns = connections) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url,
-        connections,
-        duration,
+        connections: conns,
+        ...(amount !== undefined ? { amount } : { duration }),
         headers,
         ...(unique ? { requests: [{ setupRequest: (req) => ({ ...req, path: `${new URL(url).pathname}?u=${n++}` }) }] } : {}),
       },
@@ -55,7 +78,125 @@ function run(url, { unique = false, headers = {} } = {}, duration = seconds) {
   });
 }
 
+/**
+ * V8's garbage collector in a callgrind profile (marking, sweeping, scavenging, compaction and
+ * their page bookkeeping): reported apart, because a window of 1,000 requests holds a major GC
+ * or not (with 10,000 live cache entries, one costs ~250k instructions per request of such a
+ * window), which would swamp the per-request differences that are the point.
+ */
+const GC =
+  /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
+
 const upstream = await start('upstream.mjs');
+if (process.env.CALLGRIND === '1' || process.env.HEAP === '1') {
+  try {
+    await profileMode(process.env.CALLGRIND === '1' ? 'callgrind' : 'heap');
+  } finally {
+    upstream.child.kill('SIGTERM');
+  }
+  process.exit(0);
+}
+
+/** CALLGRIND=1 / HEAP=1 (see the top): one gateway process per target and round. */
+async function profileMode(kind) {
+  const rounds = Number(process.argv[2] ?? 1);
+  const up = { upstream: `http://127.0.0.1:${upstream.info.port}` };
+  const apiKey = { 'x-api-key': 'bench-key' };
+  const all = {
+    bare: ['/pol/small', {}],
+    plain: ['/plain/small', {}],
+    authrl: ['/authrl/small', { headers: apiKey }],
+    miss: ['/pol/small', { unique: true, headers: apiKey }],
+    hit: ['/pol/small', { headers: apiKey }],
+  };
+  const only = process.env.ONLY?.split(',');
+  const names = Object.keys(all).filter((t) => only === undefined || only.includes(t));
+  const builds = [['', {}]];
+  if (process.env.BEFORE !== undefined) builds.push([' [before]', { AF_ROUTES_LIB: process.env.BEFORE }]);
+  // bare answers a constant copy of a hit of the build under test (captured once, from an ordinary gateway).
+  let bareArg;
+  if (names.includes('bare')) {
+    const g = await start('policies-server.mjs', up);
+    const url = `http://127.0.0.1:${g.info.port}/pol/small`;
+    await fetchRaw(url, apiKey);
+    const hit = await fetchRaw(url, apiKey);
+    g.child.kill('SIGTERM');
+    bareArg = { status: hit.status, headers: hit.headers, body: hit.body.toString('base64') };
+  }
+  const dir = mkdtempSync(join(tmpdir(), `af-policies-${kind}-`));
+  const rows = {};
+  for (let r = 0; r < rounds; r++)
+    for (const [suffix, env] of builds)
+      for (const name of names) {
+        if (name === 'bare' && suffix !== '') continue;
+        const [path, opts] = all[name];
+        const script = name === 'bare' ? 'bare-constant-server.mjs' : 'policies-server.mjs';
+        const arg = name === 'bare' ? bareArg : up;
+        const label = `${name}${suffix}`;
+        const file = join(dir, `${label.replace(/\W+/g, '-')}-${r}`);
+        const warm = name === 'miss' ? 12_000 : 5_000;
+        let row;
+        if (kind === 'callgrind') {
+          // Optimizing on the main thread: under valgrind a background compiler lags so far behind
+          // that a window 5,000 requests in still ran unoptimized code (its count moved 10-20% run to run).
+          const g = await start(script, arg, {
+            wrap: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${file}.out`],
+            nodeArgs: ['--no-concurrent-recompilation'],
+            env,
+          });
+          const url = `http://127.0.0.1:${g.info.port}${path}`;
+          await run(url, opts, 0, warm, 10);
+          execFileSync('callgrind_control', ['-i', 'on', String(g.child.pid)], { stdio: 'ignore' });
+          const count = Number(process.env.CG_COUNT ?? 1000);
+          await run(url, opts, 0, count, 10);
+          execFileSync('callgrind_control', ['-d', String(g.child.pid)], { stdio: 'ignore' });
+          g.child.kill('SIGKILL');
+          await new Promise((res) => (g.child.exitCode !== null ? res() : g.child.once('exit', res)));
+          const dump = readdirSync(dir).find((f) => join(dir, f).startsWith(`${file}.out.`));
+          const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', join(dir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+          writeFileSync(`${file}.txt`, text);
+          let total = 0;
+          let compiler = 0;
+          let gc = 0;
+          for (const line of text.split('\n')) {
+            const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
+            if (m === null) continue;
+            const ir = Number(m[1].replaceAll(',', ''));
+            if (m[2] === 'PROGRAM TOTALS') total = ir;
+            else if (/compiler::|turboshaft|maglev/i.test(m[2])) compiler += ir;
+            else if (GC.test(m[2])) gc += ir;
+          }
+          row = { value: (total - compiler - gc) / count, compiler: compiler / count, gc: gc / count };
+        } else {
+          const out = `${file}.json`;
+          const g = await start(script, arg, { nodeArgs: ['--import', join(here, 'proxy', 'heap-sampling.mjs')], env: { ...env, AF_HEAP_OUT: out } });
+          const url = `http://127.0.0.1:${g.info.port}${path}`;
+          await run(url, opts, 0, warm, connections);
+          g.child.kill('SIGUSR2');
+          await new Promise((res) => setTimeout(res, 200));
+          const count = 20_000;
+          await run(url, opts, 0, count, connections);
+          g.child.kill('SIGUSR2');
+          for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((res) => setTimeout(res, 100));
+          g.child.kill('SIGTERM');
+          const { total } = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8'));
+          row = { value: total / count, compiler: NaN };
+        }
+        (rows[label] ??= []).push(row);
+      }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const unit = kind === 'callgrind' ? 'instructions per request (compiler and GC apart)' : 'bytes allocated per request';
+  const base = rows.plain !== undefined ? 'plain' : Object.keys(rows)[0];
+  const v = (label) => median(rows[label].map((x) => x.value));
+  console.log(`| target | ${unit}, median of ${rounds} | vs ${base} | each run |${kind === 'callgrind' ? " GC's, each run | compiler's, each run |" : ''}`);
+  console.log(`| --- | ---: | ---: | --- |${kind === 'callgrind' ? ' --- | --- |' : ''}`);
+  const each = (label, field) => rows[label].map((x) => Math.round(x[field])).join(', ');
+  for (const label of Object.keys(rows))
+    console.log(
+      `| ${label} | ${Math.round(v(label))} | ${(v(label) / v(base)).toFixed(3)} | ${each(label, 'value')} |${kind === 'callgrind' ? ` ${each(label, 'gc')} | ${each(label, 'compiler')} |` : ''}`,
+    );
+  console.log(`\nPer-function detail: ${dir}`);
+}
 const gateways = { ours: await start('policies-server.mjs', { upstream: `http://127.0.0.1:${upstream.info.port}` }) };
 if (withFastify) gateways.fastify = await start('fastify-policies-server.mjs', { upstream: `http://127.0.0.1:${upstream.info.port}` });
 const key = { 'x-api-key': 'bench-key' };
@@ -96,6 +237,11 @@ for (const [gw, prefix, credential] of [
     [prefix + 'plain', gw, `${base}/plain/small`, {}],
   );
 }
+// ONLY=hit,bare,...: only those targets in the timed mode too (e.g. a hit in a fresh gateway, not one after the miss run).
+if (process.env.ONLY !== undefined) {
+  const only = process.env.ONLY.split(',');
+  for (let i = targets.length - 1; i >= 0; i--) if (!only.includes(targets[i][0])) targets.splice(i, 1);
+}
 const results = {};
 const cpu = async (gw) => (await (await fetch(`http://127.0.0.1:${gateways[gw].info.port}/__cpu`)).json()).cpuUs;
 try {
@@ -117,8 +263,9 @@ try {
   for (const g of Object.values(gateways)) g.child.kill('SIGTERM');
   upstream.child.kill('SIGTERM');
 }
-const ratio = (a, b) => Math.round((results[a].reqPerSec / results[b].reqPerSec) * 100) / 100;
-const cpuRatio = (a, b) => Math.round((results[b].cpuUsPerReq / results[a].cpuUsPerReq) * 100) / 100;
+// null when ONLY left a target out.
+const ratio = (a, b) => (results[a] && results[b] ? Math.round((results[a].reqPerSec / results[b].reqPerSec) * 100) / 100 : null);
+const cpuRatio = (a, b) => (results[a] && results[b] ? Math.round((results[b].cpuUsPerReq / results[a].cpuUsPerReq) * 100) / 100 : null);
 const ratios = (prefix) => ({
   reqPerSec: {
     hitOverPlain: ratio(prefix + 'hit', prefix + 'plain'),

@@ -1,7 +1,10 @@
-/** The API-key comparison's law: `findDigest` finds exactly what a plain search finds, without an early exit. */
+/**
+ * The API-key comparison's law: `findDigest` (and `findBinaryDigest`, the same digest as a
+ * binary string) finds exactly what a plain search finds, without an early exit.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findDigest, sha256 } from '../src/policies/auth/api-key.js';
+import { findBinaryDigest, findDigest, sha256 } from '../src/policies/auth/api-key.js';
 import { queryParam, removeQueryParam } from '../src/policies/auth/query.js';
 
 const digest = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -18,6 +21,17 @@ describe('findDigest', () => {
           if (same(k, candidate)) expected = i;
         });
         expect(findDigest(candidate, stored)).toBe(expected);
+        expect(findBinaryDigest(Buffer.from(candidate).toString('latin1'), stored)).toBe(expected);
+      }),
+    );
+  });
+
+  it('never matches a binary digest of another length', () => {
+    fc.assert(
+      fc.property(digest, fc.integer({ min: 0, max: 40 }), (key, length) => {
+        fc.pre(length !== 32);
+        const text = Buffer.from(key).toString('latin1').padEnd(40, '\0').slice(0, length);
+        expect(findBinaryDigest(text, [key])).toBe(-1);
       }),
     );
   });

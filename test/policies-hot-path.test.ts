@@ -17,7 +17,8 @@ describe('nodeSha256', () => {
   it('is the SHA-256 of the UTF-8 bytes, as createHash gives it', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
-        expect(Buffer.from(nodeSha256(text)).equals(createHash('sha256').update(text).digest())).toBe(true);
+        const d = nodeSha256(text);
+        expect((typeof d === 'string' ? Buffer.from(d, 'latin1') : Buffer.from(d)).equals(createHash('sha256').update(text).digest())).toBe(true);
       }),
     );
   });
@@ -86,6 +87,38 @@ describe('BoundedCacheStore eviction order', () => {
         for (let p = 0; p <= 150; p++) expect(s.lookupInvariant('http://u', `/p${p}`, 'GET') !== undefined).toBe(model.includes(p));
       }),
       { numRuns: 25 },
+    );
+  });
+});
+
+describe('BoundedCacheStore stored headers', () => {
+  it('keeps every stored header name, value and their order (the record is copied into a fast-mode object)', async () => {
+    const name = fc.oneof(fc.constantFrom('content-type', 'date', 'etag', 'x-a', 'constructor', 'toString', '__proto__', '1', '42'), fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/));
+    const value = fc.oneof(fc.string({ maxLength: 20 }), fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 3 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(name, value), { maxLength: 12 }), fc.array(name, { maxLength: 4 }), async (pairs, deleted) => {
+        // As undici hands them over: a record built by assignment, copied, some names deleted.
+        const parsed: Record<string, string | string[]> = {};
+        for (const [n, v] of pairs) parsed[n] = v;
+        const headers: Record<string, string | string[]> = { ...parsed };
+        for (const n of deleted) delete headers[n];
+        const s = new BoundedCacheStore();
+        const route = s.forRoute(1_000);
+        const now = Date.now();
+        const w = route.createWriteStream({ origin: 'http://u', method: 'GET', path: '/p', headers: {} }, {
+          statusCode: 200,
+          statusMessage: 'OK',
+          headers,
+          cacheControlDirectives: {},
+          cachedAt: now,
+          staleAt: now + 60_000,
+          deleteAt: now + 60_000,
+        } as never)!;
+        await new Promise<void>((resolve) => w.end(Buffer.alloc(1), () => resolve()));
+        const stored = s.lookupInvariant('http://u', '/p', 'GET')!.headers;
+        expect(Object.getPrototypeOf(stored)).toBe(Object.getPrototypeOf(headers));
+        expect(Object.entries(stored)).toEqual(Object.entries(headers));
+      }),
     );
   });
 });

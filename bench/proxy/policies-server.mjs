@@ -4,11 +4,14 @@
  * Routes: `/plain/*` (no policies), `/authrl/*` (apiKey + rateLimit) and `/pol/*` (apiKey + rateLimit + cache with a ttl, so the
  * upstream's responses without freshness information are stored). The rate limit is set high
  * enough never to refuse: the bench measures its cost, not its refusals.
+ * `AF_ROUTES_LIB=/abs/path/index.js` loads that build of the library instead of the package's dist.
  * Prints `{"port": N}` on its first stdout line once listening.
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { compile, createGateway } from '@alternatefutures/routing-core';
+
+// AF_ROUTES_LIB: another build of the library (bench/policies.mjs BEFORE=..., an A/B of a change).
+const { compile, createGateway } = await import(process.env.AF_ROUTES_LIB ?? '@alternatefutures/routing-core');
 
 const opts = JSON.parse(process.argv[2]);
 const keyHash = 'sha256:' + createHash('sha256').update('bench-key').digest('hex');

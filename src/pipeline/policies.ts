@@ -43,7 +43,7 @@ export interface PolicyHostOptions {
 
 /** Internal: what a transport adds to the host's options (the Node proxy's synchronous SHA-256). */
 export interface PolicyTransportExtras {
-  sha256?: (text: string) => Uint8Array | Promise<Uint8Array>;
+  sha256?: (text: string) => Uint8Array | string | Promise<Uint8Array>;
 }
 
 /** The compiled policies of one variant. */

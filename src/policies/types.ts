@@ -61,9 +61,10 @@ export interface PolicyEnvironment {
   readonly authTimeout: number;
   /**
    * SHA-256 of a string's UTF-8 bytes (API keys). Default `crypto.subtle` (every runtime);
-   * the Node proxy passes `node:crypto`'s synchronous hash, several times cheaper per request.
+   * the Node proxy passes `node:crypto`'s synchronous hash, several times cheaper per request,
+   * which gives the digest as a binary string (one char per byte: no bytes copied per request).
    */
-  readonly sha256: (text: string) => Uint8Array | Promise<Uint8Array>;
+  readonly sha256: (text: string) => Uint8Array | string | Promise<Uint8Array>;
 }
 
 /** One stage: an answer ends the request; undefined passes it on. */

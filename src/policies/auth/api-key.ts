@@ -50,6 +50,24 @@ export function findDigest(digest: Uint8Array, keys: readonly Uint8Array[]): num
   return found;
 }
 
+/**
+ * `findDigest` for a digest given as a binary string (one char per byte, what `crypto.hash`
+ * returns with 'binary'): the same loop without the 32-byte array the string would be copied
+ * into per request. A separate function, so each loop stays monomorphic.
+ */
+export function findBinaryDigest(digest: string, keys: readonly Uint8Array[]): number {
+  let found = -1;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    let diff = key.length ^ digest.length;
+    // charCodeAt past the end is NaN, and `NaN | 0` is 0: a short string still differs by its length.
+    for (let i = 0; i < 32; i++) diff |= (key[i]! ^ digest.charCodeAt(i)) | 0;
+    const same = ((diff - 1) >>> 31) & 1;
+    found = same ? k : found;
+  }
+  return found;
+}
+
 export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
   const keys = config.keys.map(hexToBytes);
   // The identity strings are built once: a request only picks one (cache partition, rate-limit key).
@@ -60,8 +78,8 @@ export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
     emitSafely(env.events, { type: 'auth-failure', route: ctx.route, scheme: 'apiKey', reason });
     return policyError(401, 'unauthorized', ctx.pattern);
   };
-  const check = (ctx: PolicyContext, env: PolicyEnvironment, digest: Uint8Array): PolicyAnswer | undefined => {
-    const index = findDigest(digest, keys);
+  const check = (ctx: PolicyContext, env: PolicyEnvironment, digest: Uint8Array | string): PolicyAnswer | undefined => {
+    const index = typeof digest === 'string' ? findBinaryDigest(digest, keys) : findDigest(digest, keys);
     if (index < 0) return refuse(ctx, env, 'invalid');
     ctx.identity = identities[index]!;
     return undefined;
