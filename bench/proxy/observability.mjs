@@ -19,11 +19,15 @@
  *   AF_ROUTES_CLI=path/to/cli.js ...                                  another build than dist/cli.js
  *   BEFORE=path/to/old/cli.js ...     adds "<name> [before]" rows: the same configurations with an older build
  *   CALLGRIND=1 ...   instead of req/s, instructions per request (all threads, user space) under
- *                     valgrind's callgrind, counted only over <rounds x 1000> requests after a
- *                     5,000-request warm-up (the JIT's tiers reached): independent of the machine's
+ *                     valgrind's callgrind, counted only over CALLGRIND_N (default 1,000) requests per
+ *                     round after a 5,000-request warm-up (the JIT's tiers reached): independent of the machine's
  *                     load, which moves req/s and CPU time by 2-4x on a shared machine. Slow
  *                     (~1 minute per configuration and round). The optimizing compiler's own
  *                     instructions are reported apart (it may still run in the window).
+ *                     The young generation is pinned at 16 MB (V8's default maximum) in this mode: a
+ *                     scavenge costs thousands of instructions per request of a 1,000-request window,
+ *                     and with the heap's own sizing one window saw 1 and the next 6 (CALLGRIND_N=3000
+ *                     averages more of them).
  *                     The dump of each run stays in a /tmp/af-callgrind-* directory (printed on stderr)
  *                     for `callgrind_annotate`.
  *   HEAP=1 ...        instead of req/s, bytes allocated per request (V8's sampling heap profiler,
@@ -159,7 +163,8 @@ async function instructions(argv) {
   const dir = mkdtempSync(join(tmpdir(), 'af-callgrind-'));
   const out = join(dir, 'cg.out');
   const port = await freePort();
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...argv(port)], {
+  const semiSpace = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...semiSpace, ...argv(port)], {
     stdio: ['ignore', openSync('/dev/null', 'w'), openSync('/dev/null', 'w')],
   });
   const url = `http://127.0.0.1:${port}/api/small`;
@@ -167,7 +172,7 @@ async function instructions(argv) {
   await ready(url, child, 1200);
   await new Promise((r, j) => autocannon({ url, connections: 10, amount: 5000 }, (e) => (e ? j(e) : r())));
   execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
-  const n = 1000;
+  const n = Number(process.env.CALLGRIND_N ?? 1000);
   await new Promise((r, j) => autocannon({ url, connections: 10, amount: n }, (e) => (e ? j(e) : r())));
   execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
   child.kill('SIGKILL');

@@ -1,8 +1,9 @@
 /**
  * Route metrics through the OpenTelemetry metrics API (SPEC 13): request and upstream-attempt
  * durations with the HTTP semantic conventions, bytes, and one counter per routing event. A
- * no-op (one global lookup per call) unless the host registers a MeterProvider; the
- * instruments follow the provider registered at the time of each call (./otel.ts).
+ * no-op (one global read per call) unless the host registers a MeterProvider; the
+ * instruments follow the provider registered at the time of each call (./otel.ts), and a
+ * request observed by ./observer.ts records on the provider registered when it started.
  */
 import { ValueType, type Attributes, type Counter, type Meter } from '@opentelemetry/api';
 import type { EventSink, RoutingEvent } from './events.js';

@@ -2,7 +2,7 @@
  * What the proxy's transports call to observe a request (SPEC 13): metrics and spans, behind
  * one object so the Node proxy and the fetch handler each add a few lines. When no
  * MeterProvider and no tracer are registered, `start` returns null and the request pays for
- * two global lookups and nothing else (measured: docs/operations.md, "Cost").
+ * one global read and nothing else (measured: docs/operations.md, "Cost").
  */
 import type { Span } from '@opentelemetry/api';
 import type { HeaderRecord } from '../pipeline/headers.js';
