@@ -61,6 +61,31 @@ describe('accessLogLine', () => {
     );
   });
 
+  it('is the line pino writes for proxied requests of a few routes, repeated (remembered fragments)', () => {
+    const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
+    const proxied: fc.Arbitrary<AccessLogEntry> = fc.record({
+      method: pick('GET', 'POST', 'DELETE'),
+      path: fc.oneof(pick('/api/a', '/users/1?x="q"'), text),
+      route: pick('/api/*', '/users/:id', 'r"q'),
+      name: pick('/api/*', 'users', 'n\\b'),
+      variant: pick(0, 1, 2),
+      target: pick('http://127.0.0.1:9', 'http://[::1]:8080/base', 'http://h\u0001:1'),
+      status: fc.oneof(pick(200, 404, 502, 99, 1000, 200.5), number),
+      upstreamStatus: fc.oneof(pick(200, 503, 100, 999), number),
+      attempts: fc.oneof(fc.constant(1), number),
+      ms: fc.oneof(duration, number),
+      upstreamMs: duration,
+      bytesIn: fc.oneof(pick(0, -0, 5), number),
+      bytesOut: fc.nat(),
+    });
+    fc.assert(
+      fc.property(fc.array(proxied, { minLength: 1, maxLength: 20 }), (entries) => {
+        for (const e of [...entries, ...entries]) expect(accessLogLine(TIME, e)).toBe(viaPino(e));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('a typical proxied request', () => {
     const e: AccessLogEntry = {
       method: 'GET',

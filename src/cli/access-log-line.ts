@@ -76,21 +76,69 @@ export function jsonMillis(ms: number): string {
 }
 
 /**
+ * What a route's requests share: `,"route":…,"name":…,"variant":…,"target":…`, made once per
+ * (route, name, variant, target) and remembered under the name (a name's few variants and
+ * targets in a short list), as the line's concatenations were a cost of their own: each `+`
+ * is a string allocated and later copied again into the batch.
+ */
+class RouteFragments {
+  private static readonly LIMIT = 4_096;
+  private readonly byName = new Map<string, { route: string; variant: number; target: string; text: string }[]>();
+
+  get(route: string, name: string, variant: number, target: string): string {
+    let list = this.byName.get(name);
+    if (list === undefined) {
+      if (this.byName.size >= RouteFragments.LIMIT) this.byName.clear();
+      this.byName.set(name, (list = []));
+    }
+    for (const f of list) if (f.route === route && f.variant === variant && f.target === target) return f.text;
+    const text = ',"route":' + quoted.get(route) + ',"name":' + quoted.get(name) + ',"variant":' + jsonNumber(variant) + ',"target":' + quoted.get(target);
+    // A name's variants and targets are few; past 16 the oldest goes.
+    if (list.length >= 16) list.shift();
+    list.push({ route, variant, target, text });
+    return text;
+  }
+}
+
+const routeFragments = new RouteFragments();
+
+/** `,"status":S,"upstreamStatus":U,"attempts":1` by S * 1000 + U: a few statuses make all of them. */
+const statusFragments = new Map<number, string>();
+
+function statusFragment(status: number, upstreamStatus: number): string {
+  // Three-digit integers only (anything else is printed each time).
+  if (!(Number.isInteger(status) && Number.isInteger(upstreamStatus) && status >= 100 && status <= 999 && upstreamStatus >= 100 && upstreamStatus <= 999))
+    return ',"status":' + jsonNumber(status) + ',"upstreamStatus":' + jsonNumber(upstreamStatus) + ',"attempts":1';
+  const key = status * 1000 + upstreamStatus;
+  let text = statusFragments.get(key);
+  if (text === undefined) statusFragments.set(key, (text = ',"status":' + status + ',"upstreamStatus":' + upstreamStatus + ',"attempts":1'));
+  return text;
+}
+
+/**
  * The line for `e` at `time`, an ISO 8601 instant (`isoNowCached`: nothing in it to escape).
  * Fields in the record's order (./access-log.ts `accessLogRecord`); an undefined one is left
  * out, as pino does.
  */
 export function accessLogLine(time: string, e: AccessLogEntry): string {
-  let line = '{"level":"info","time":"' + time + '","method":' + quoted.get(e.method) + ',"path":' + jsonString(e.path) + ',"route":' + (e.route === null ? 'null' : quoted.get(e.route));
-  if (e.name !== undefined) line += ',"name":' + quoted.get(e.name);
-  if (e.variant !== undefined) line += ',"variant":' + jsonNumber(e.variant);
-  if (e.target !== undefined) line += ',"target":' + quoted.get(e.target);
-  line += ',"status":' + jsonNumber(e.status);
-  if (e.upstreamStatus !== undefined) line += ',"upstreamStatus":' + jsonNumber(e.upstreamStatus);
-  if (e.attempts !== undefined) line += ',"attempts":' + jsonNumber(e.attempts);
+  let line = '{"level":"info","time":"' + time + '","method":' + quoted.get(e.method) + ',"path":' + jsonString(e.path);
+  // A request a route took and sent upstream: the route's fields as one remembered fragment.
+  if (e.route !== null && e.name !== undefined && e.variant !== undefined && e.target !== undefined) line += routeFragments.get(e.route, e.name, e.variant, e.target);
+  else {
+    line += ',"route":' + (e.route === null ? 'null' : quoted.get(e.route));
+    if (e.name !== undefined) line += ',"name":' + quoted.get(e.name);
+    if (e.variant !== undefined) line += ',"variant":' + jsonNumber(e.variant);
+    if (e.target !== undefined) line += ',"target":' + quoted.get(e.target);
+  }
+  if (e.upstreamStatus !== undefined && e.attempts === 1) line += statusFragment(e.status, e.upstreamStatus);
+  else {
+    line += ',"status":' + jsonNumber(e.status);
+    if (e.upstreamStatus !== undefined) line += ',"upstreamStatus":' + jsonNumber(e.upstreamStatus);
+    if (e.attempts !== undefined) line += ',"attempts":' + jsonNumber(e.attempts);
+  }
   line += ',"ms":' + jsonMillis(e.ms);
   if (e.upstreamMs !== undefined) line += ',"upstreamMs":' + jsonMillis(e.upstreamMs);
-  if (e.bytesIn !== undefined) line += ',"bytesIn":' + jsonNumber(e.bytesIn);
+  if (e.bytesIn !== undefined) line += e.bytesIn === 0 ? ',"bytesIn":0' : ',"bytesIn":' + jsonNumber(e.bytesIn);
   if (e.bytesOut !== undefined) line += ',"bytesOut":' + jsonNumber(e.bytesOut);
   if (e.error !== undefined) line += ',"error":' + quoted.get(e.error);
   return line + '}\n';
