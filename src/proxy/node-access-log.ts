@@ -5,6 +5,8 @@
  * response counts its payload, not its chunk framing).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+// Imported, not the global: Node's global `performance` is a lazy getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
 import type { AttemptObservation, RequestObservation } from '../telemetry/observer.js';
 import type { AccessLogEntry } from './types.js';

@@ -4,6 +4,7 @@
  * MeterProvider and no tracer are registered, `start` returns null and the request pays for
  * one global read and nothing else (measured: docs/operations.md, "Cost").
  */
+import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { HeaderRecord } from '../pipeline/headers.js';
 import { createRouteMetrics, requestMetrics, type RequestMetrics, type RouteMetrics, type TargetAttributes } from './metrics.js';
@@ -34,7 +35,10 @@ export interface ProxyObserver {
 
 const NO_ATTEMPT: AttemptObservation = { end() {} };
 
-/** One upstream attempt being timed (a class, not a closure: one allocation per attempt). */
+/**
+ * One upstream attempt being timed (a class, not a closure: one allocation per attempt). Its
+ * clock is `node:perf_hooks`' `performance`: Node's global one is a lazy getter, run on every read.
+ */
 class Attempt implements AttemptObservation {
   private readonly started = performance.now();
   private done = false;
