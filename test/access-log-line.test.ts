@@ -153,16 +153,21 @@ describe('jsonMillis', () => {
 
   it('for every whole number of microseconds, near and at the edge of the digit path', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.nat({ max: 10_000_000 }), fc.integer({ min: 1e15 - 1e6, max: 1e15 + 1e6 }), fc.maxSafeNat()), fc.double({ min: -0.4999, max: 0.4999, noNaN: true }), (k, jitter) => {
-        const ms = (k + jitter) / 1000;
-        expect(jsonMillis(ms)).toBe(viaJson(ms));
-      }),
+      fc.property(
+        fc.oneof(fc.nat({ max: 10_000_000 }), fc.integer({ min: 1e15 - 1e6, max: 1e15 + 1e6 }), fc.maxSafeNat()),
+        fc.double({ min: -0.4999, max: 0.4999, noNaN: true }),
+        (k, jitter) => {
+          const ms = (k + jitter) / 1000;
+          expect(jsonMillis(ms)).toBe(viaJson(ms));
+        },
+      ),
       { numRuns: 5000 },
     );
   });
 
   it('writes trailing-zero thousandths, -0 and the non-finite as JSON does', () => {
-    for (const ms of [0, -0, 0.0004, -0.0004, 0.001, 0.01, 0.1, 0.05, 0.5, 1, 1.2, 1.23, 1.234, 10.01, 100.1, 2.0005, NaN, Infinity, -Infinity, -1.5, 1e15, 1e21]) expect(jsonMillis(ms)).toBe(viaJson(ms));
+    for (const ms of [0, -0, 0.0004, -0.0004, 0.001, 0.01, 0.1, 0.05, 0.5, 1, 1.2, 1.23, 1.234, 10.01, 100.1, 2.0005, NaN, Infinity, -Infinity, -1.5, 1e15, 1e21])
+      expect(jsonMillis(ms)).toBe(viaJson(ms));
   });
 });
 

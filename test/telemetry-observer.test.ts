@@ -35,7 +35,10 @@ async function histogram(reader: Reader, name: string): Promise<{ attributes: At
 const noHeaders = () => undefined;
 
 /** One request through the observer: routed (or not), `attempts` attempts, then its end. */
-function request(observer: ReturnType<typeof createProxyObserver>, opts: { method?: string; route?: string; attempts?: (number | undefined)[]; status?: number; error?: string }): boolean {
+function request(
+  observer: ReturnType<typeof createProxyObserver>,
+  opts: { method?: string; route?: string; attempts?: (number | undefined)[]; status?: number; error?: string },
+): boolean {
   const o = observer.start(opts.method ?? 'GET', '/api/a', noHeaders);
   if (o === null) return false;
   if (opts.route !== undefined) o.route(opts.route);

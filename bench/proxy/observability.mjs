@@ -219,7 +219,10 @@ async function heapBytes(argv) {
   writeFileSync(hook, HEAP_HOOK);
   const out = join(dir, 'profile.json');
   const port = await freePort();
-  const child = spawn(process.execPath, ['--require', hook, ...argv(port)], { stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'], env: { ...process.env, AF_HEAP_OUT: out } });
+  const child = spawn(process.execPath, ['--require', hook, ...argv(port)], {
+    stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
+    env: { ...process.env, AF_HEAP_OUT: out },
+  });
   const url = `http://127.0.0.1:${port}/api/small`;
   await ready(url, child);
   await new Promise((r, j) => autocannon({ url, connections: 10, amount: 5000 }, (e) => (e ? j(e) : r())));
