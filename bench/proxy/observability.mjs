@@ -19,14 +19,23 @@
  *   AF_ROUTES_CLI=path/to/cli.js ...                                  another build than dist/cli.js
  *   BEFORE=path/to/old/cli.js ...     adds "<name> [before]" rows: the same configurations with an older build
  *   CALLGRIND=1 ...   instead of req/s, instructions per request (all threads, user space) under
- *                     valgrind's callgrind, counted only over <rounds x 1000> requests after a
- *                     5,000-request warm-up (the JIT's tiers reached): independent of the machine's
+ *                     valgrind's callgrind, counted only over CALLGRIND_N (default 1,000) requests per
+ *                     round after a 5,000-request warm-up (the JIT's tiers reached): independent of the machine's
  *                     load, which moves req/s and CPU time by 2-4x on a shared machine. Slow
  *                     (~1 minute per configuration and round). The optimizing compiler's own
  *                     instructions are reported apart (it may still run in the window).
+ *                     The young generation is pinned at 16 MB (V8's default maximum) in this mode: a
+ *                     scavenge costs thousands of instructions per request of a 1,000-request window,
+ *                     and with the heap's own sizing one window saw 1 and the next 6 (CALLGRIND_N=3000
+ *                     averages more of them).
+ *                     The dump of each run stays in a /tmp/af-callgrind-* directory (printed on stderr)
+ *                     for `callgrind_annotate`.
+ *   HEAP=1 ...        instead of req/s, bytes allocated per request (V8's sampling heap profiler,
+ *                     objects later collected included), over <rounds x 5000> requests after the same
+ *                     warm-up, and the functions that allocate most (single-process configurations).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -154,7 +163,8 @@ async function instructions(argv) {
   const dir = mkdtempSync(join(tmpdir(), 'af-callgrind-'));
   const out = join(dir, 'cg.out');
   const port = await freePort();
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...argv(port)], {
+  const semiSpace = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...semiSpace, ...argv(port)], {
     stdio: ['ignore', openSync('/dev/null', 'w'), openSync('/dev/null', 'w')],
   });
   const url = `http://127.0.0.1:${port}/api/small`;
@@ -162,12 +172,13 @@ async function instructions(argv) {
   await ready(url, child, 1200);
   await new Promise((r, j) => autocannon({ url, connections: 10, amount: 5000 }, (e) => (e ? j(e) : r())));
   execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
-  const n = 1000;
+  const n = Number(process.env.CALLGRIND_N ?? 1000);
   await new Promise((r, j) => autocannon({ url, connections: 10, amount: n }, (e) => (e ? j(e) : r())));
   execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
   const dump = readdirSync(dir).find((f) => f.startsWith('cg.out.'));
+  console.error(`callgrind dump: ${join(dir, dump)}`);
   const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', join(dir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 });
   let total = 0;
   let compiler = 0;
@@ -181,7 +192,85 @@ async function instructions(argv) {
   return { rps: NaN, usPerRequest: (total - compiler) / n, compiler: compiler / n };
 }
 
+/**
+ * Preloaded into the gateway for HEAP=1: SIGUSR2 starts V8's sampling heap profiler (every
+ * allocation, even of objects collected since, is a candidate sample), a second SIGUSR2 stops it
+ * and writes the profile where AF_HEAP_OUT says.
+ */
+const HEAP_HOOK = `
+const { Session } = require('node:inspector');
+const { writeFileSync } = require('node:fs');
+const session = new Session();
+session.connect();
+let sampling = false;
+process.on('SIGUSR2', () => {
+  if (!sampling) {
+    sampling = true;
+    session.post('HeapProfiler.enable', () =>
+      session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }));
+  } else session.post('HeapProfiler.stopSampling', (err, r) => writeFileSync(process.env.AF_HEAP_OUT, err ? JSON.stringify({ error: String(err) }) : JSON.stringify(r.profile)));
+});
+`;
+
+/** Bytes allocated per request (see HEAP above), and the functions allocating most (bytes per request). */
+async function heapBytes(argv) {
+  const dir = mkdtempSync(join(tmpdir(), 'af-heap-'));
+  const hook = join(dir, 'hook.cjs');
+  writeFileSync(hook, HEAP_HOOK);
+  const out = join(dir, 'profile.json');
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--require', hook, ...argv(port)], {
+    stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
+    env: { ...process.env, AF_HEAP_OUT: out },
+  });
+  const url = `http://127.0.0.1:${port}/api/small`;
+  await ready(url, child);
+  await new Promise((r, j) => autocannon({ url, connections: 10, amount: 5000 }, (e) => (e ? j(e) : r())));
+  child.kill('SIGUSR2');
+  // Starting the profiler is asynchronous: give it a moment before the counted requests.
+  await new Promise((r) => setTimeout(r, 300));
+  const n = 5000 * rounds;
+  await new Promise((r, j) => autocannon({ url, connections: 10, amount: n }, (e) => (e ? j(e) : r())));
+  child.kill('SIGUSR2');
+  let profile;
+  for (let i = 0; i < 100 && profile === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      profile = JSON.parse(readFileSync(out, 'utf8'));
+    } catch {
+      // Not written (completely) yet.
+    }
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  if (profile === undefined || profile.error !== undefined) throw new Error(`no heap profile: ${profile?.error ?? 'timed out'}`);
+  const byFunction = new Map();
+  let total = 0;
+  const walk = (node) => {
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const c of node.children) walk(c);
+  };
+  walk(profile.head);
+  writeFileSync(join(dir, 'by-function.json'), JSON.stringify(Object.fromEntries([...byFunction].map(([k, v]) => [k, v / n]))));
+  console.error(`heap profile: ${out}, bytes per request by function: ${join(dir, 'by-function.json')}`);
+  const top = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  return { bytes: total / n, top: top.map(([k, v]) => [k, v / n]) };
+}
+
 const results = Object.fromEntries(Object.keys(configs).map((k) => [k, []]));
+if (process.env.HEAP === '1') {
+  for (const [name, args] of Object.entries(configs)) {
+    if (name.includes('workers') || name.startsWith('fastify')) continue;
+    const { bytes, top } = await heapBytes(args);
+    console.log(`\n${name}: ${Math.round(bytes)} bytes allocated per request (${5000 * rounds} requests); by function:`);
+    for (const [k, v] of top) console.log(`  ${Math.round(v).toString().padStart(6)}  ${k}`);
+  }
+  upstream.kill('SIGTERM');
+  process.exit(0);
+}
 if (process.env.CALLGRIND === '1') {
   for (let r = 0; r < rounds; r++) for (const [name, args] of Object.entries(configs)) results[name].push(await instructions(args));
   upstream.kill('SIGTERM');

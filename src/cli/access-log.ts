@@ -13,6 +13,7 @@
 import type { AccessLogEntry } from '../proxy/index.js';
 import type { Io } from './commands.js';
 import { LineBatcher, type BatchTarget } from './access-log-batch.js';
+import { accessLogLine } from './access-log-line.js';
 import { formatAccessLog } from './gateway-server.js';
 
 export type AccessLogMode = 'off' | 'text' | 'json';
@@ -53,7 +54,8 @@ export const FLUSH_MS = 200;
 const BATCH = { alone: { min: 12_288, max: 16_384 }, shared: { min: 3_072, max: 4_096 } };
 
 /**
- * The fields of one JSON access-log line, in a stable order (`time` is added by the logger).
+ * The fields of one JSON access-log line, in a stable order (`time` is added by the logger):
+ * what pino would write, and what ./access-log-line.ts writes without pino, field for field.
  * One object literal of a fixed shape; pino leaves out the fields that are undefined.
  */
 export function accessLogRecord(e: AccessLogEntry): Record<string, unknown> {
@@ -104,21 +106,6 @@ export function isoNowCached(): () => string {
 /** pino's `timestamp`: `,"time":"<ISO 8601>"` (pino's `isoTime` formats a Date for every line). */
 export function isoTimeCached(now: () => string = isoNowCached()): () => string {
   return () => `,"time":"${now()}"`;
-}
-
-/**
- * One access-log line, the bytes pino writes for `logger.info(accessLogRecord(e))` with the
- * options below (`{"level":"info","time":...,<fields>}` and a newline), made by one
- * `JSON.stringify` of a fixed-shape object. pino's generic serializer (a `for...in` over the
- * record, a concatenation per field) was the largest remaining cost of the JSON log
- * (bench/results/notes-observability.md, "Session 22"); test/access-log-line.test.ts checks
- * the two agree for generated entries. (pino itself switches to `JSON.stringify` for strings
- * on Node 25; on older Node it leaves a lone surrogate unescaped, which JSON.stringify escapes.)
- */
-export function accessLogLine(time: string, e: AccessLogEntry): string {
-  // pino writes `level` and `time` first, then the record's fields: the record (one list of
-  // fields, shared with the pino path) is stringified once and spliced in after them.
-  return '{"level":"info","time":' + JSON.stringify(time) + ',' + JSON.stringify(accessLogRecord(e)).slice(1) + '\n';
 }
 
 export async function createAccessLog(mode: AccessLogMode, io: Io, opts: { sharedStdout?: boolean } = {}): Promise<AccessLog> {

@@ -5,6 +5,8 @@
  * response counts its payload, not its chunk framing).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+// Imported, not the global: Node's global `performance` is a lazy getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
 import type { AttemptObservation, RequestObservation } from '../telemetry/observer.js';
 import type { AccessLogEntry } from './types.js';
@@ -59,6 +61,48 @@ function countBody(req: IncomingMessage): { bytes: number } {
 
 const NO_BODY: { readonly bytes: number } = { bytes: 0 };
 
+/**
+ * The entry of a finished exchange: the fields that apply, in one order. A request the upstream
+ * answered without error (nearly all) is one object literal of its final shape; adding
+ * properties one by one to a five-field literal moved most of them to a separately allocated
+ * (and regrown) property store.
+ */
+function entryOf(req: IncomingMessage, state: LogState, status: number, ms: number, bytesIn: number): AccessLogEntry {
+  const method = req.method ?? 'GET';
+  const path = req.url ?? '';
+  if (state.error === undefined && state.upstreamStatus !== undefined && state.name !== undefined && state.target !== undefined && state.upstreamMs !== undefined)
+    return {
+      method,
+      path,
+      route: state.route,
+      status,
+      ms,
+      upstreamStatus: state.upstreamStatus,
+      name: state.name,
+      variant: state.variant!,
+      target: state.target,
+      attempts: state.attempts ?? 1,
+      upstreamMs: state.upstreamMs,
+      bytesIn,
+      bytesOut: state.bytesOut,
+    };
+  const entry: AccessLogEntry = { method, path, route: state.route, status, ms };
+  if (state.upstreamStatus !== undefined) entry.upstreamStatus = state.upstreamStatus;
+  if (state.error !== undefined) entry.error = state.error;
+  if (state.name !== undefined) {
+    entry.name = state.name;
+    entry.variant = state.variant!;
+  }
+  if (state.target !== undefined) {
+    entry.target = state.target;
+    entry.attempts = state.attempts ?? 1;
+    if (state.upstreamMs !== undefined) entry.upstreamMs = state.upstreamMs;
+  }
+  entry.bytesIn = bytesIn;
+  entry.bytesOut = state.bytesOut;
+  return entry;
+}
+
 /** Reports one access-log entry when `res` closes (finished, failed or abandoned). */
 export function trackResponse(req: IncomingMessage, res: ServerResponse, started: number, onRequest: ((entry: AccessLogEntry) => void) | undefined, state: LogState): void {
   if (!onRequest && state.observation === null) return;
@@ -67,29 +111,12 @@ export function trackResponse(req: IncomingMessage, res: ServerResponse, started
   res.on('close', () => {
     // Closed before the response was complete, with no upstream error to blame: the client left.
     if (!res.writableFinished && state.error === undefined) state.error = 'client-closed-request';
-    const entry: AccessLogEntry = {
-      method: req.method ?? 'GET',
-      path: req.url ?? '',
-      route: state.route,
-      status: state.error === 'client-closed-request' ? 499 : res.statusCode,
-      ms: performance.now() - started,
-    };
-    if (state.upstreamStatus !== undefined) entry.upstreamStatus = state.upstreamStatus;
-    if (state.error !== undefined) entry.error = state.error;
-    if (state.name !== undefined) {
-      entry.name = state.name;
-      entry.variant = state.variant!;
-    }
-    if (state.target !== undefined) {
-      entry.target = state.target;
-      entry.attempts = state.attempts ?? 1;
-      if (state.upstreamMs !== undefined) entry.upstreamMs = state.upstreamMs;
-    }
-    const bytesIn = bodyIn.bytes;
-    entry.bytesIn = bytesIn;
-    entry.bytesOut = state.bytesOut;
-    state.observation?.end(entry.status, entry.ms, entry.error, bytesIn, state.bytesOut);
+    const status = state.error === 'client-closed-request' ? 499 : res.statusCode;
+    const ms = performance.now() - started;
+    state.observation?.end(status, ms, state.error, bodyIn.bytes, state.bytesOut);
+    // Metrics alone need no entry object.
     if (!onRequest) return;
+    const entry = entryOf(req, state, status, ms, bodyIn.bytes);
     try {
       onRequest(entry);
     } catch {

@@ -1,8 +1,9 @@
 /**
  * Route metrics through the OpenTelemetry metrics API (SPEC 13): request and upstream-attempt
  * durations with the HTTP semantic conventions, bytes, and one counter per routing event. A
- * no-op (one global lookup per call) unless the host registers a MeterProvider; the
- * instruments follow the provider registered at the time of each call (./otel.ts).
+ * no-op (one global read per call) unless the host registers a MeterProvider; the
+ * instruments follow the provider registered at the time of each call (./otel.ts), and a
+ * request observed by ./observer.ts records on the provider registered when it started.
  */
 import { ValueType, type Attributes, type Counter, type Meter } from '@opentelemetry/api';
 import type { EventSink, RoutingEvent } from './events.js';
@@ -69,8 +70,8 @@ class RouteAttributes {
     this.route = name === null ? {} : { [ATTR.route]: name };
   }
 
-  serverAttributes(method: string, status: number, error: string | undefined): Attributes {
-    const m = methodIndex(method);
+  /** @param m the method's index in METHODS (`methodIndex`) */
+  serverAttributes(m: number, status: number, error: string | undefined): Attributes {
     if (error !== undefined) {
       const key = `${m} ${status} ${error}`;
       let a = this.failed.get(key);
@@ -83,10 +84,11 @@ class RouteAttributes {
     return a;
   }
 
-  attemptAttributes(method: string, origin: string, status: number | undefined, error: string | undefined): Attributes {
+  /** The attribute cache of one upstream origin of this route. */
+  target(origin: string): TargetAttributes {
     let t = this.targets.get(origin);
     if (t === undefined) this.targets.set(origin, (t = new TargetAttributes(this.name, origin)));
-    return t.attributes(methodIndex(method), status, error);
+    return t;
   }
 
   cacheAttributes(status: string): Attributes {
@@ -103,7 +105,7 @@ class RouteAttributes {
 }
 
 /** One upstream origin of one route: its address and port parsed once. */
-class TargetAttributes {
+export class TargetAttributes {
   private readonly base: Attributes;
   private readonly byKey = new Map<string | number, Attributes>();
 
@@ -113,6 +115,7 @@ class TargetAttributes {
     if (route !== null) this.base[ATTR.route] = route;
   }
 
+  /** @param m the method's index in METHODS (`methodIndex`) */
   attributes(m: number, status: number | undefined, error: string | undefined): Attributes {
     // Attempts with no status (the upstream did not answer) key as status 0.
     const key: string | number = error === undefined ? (status ?? 0) * 16 + m : `${m} ${status ?? 0} ${error}`;
@@ -247,32 +250,103 @@ function record(i: Instruments, event: RoutingEvent): void {
 }
 
 /**
+ * The metrics of one request, resolved once when it starts: the instruments of the provider
+ * registered then, and (once routed) its route's attribute cache. Its attempts and its end
+ * record without looking the provider, the route or the method up again, and without a
+ * record object (bench/results/notes-observability.md, "Session 23").
+ */
+export class RequestMetrics {
+  private route: RouteAttributes;
+  private readonly m: number;
+
+  constructor(
+    private readonly i: Instruments,
+    method: string,
+  ) {
+    this.m = methodIndex(method);
+    this.route = routeOf(i, null);
+  }
+
+  /** The route (its name) took the request. */
+  routed(name: string): void {
+    this.route = routeOf(this.i, name);
+  }
+
+  /** The attribute cache an attempt to `origin` records with (taken when the attempt starts). */
+  target(origin: string): TargetAttributes {
+    return this.route.target(origin);
+  }
+
+  attemptEnded(target: TargetAttributes, method: string, status: number | undefined, error: string | undefined, seconds: number): void {
+    this.i.client.record(seconds, target.attributes(methodIndex(method), status, error));
+  }
+
+  ended(status: number, seconds: number, error: string | undefined, bytesIn: number | undefined, bytesOut: number | undefined): void {
+    recordRequestOn(this.i, this.route, this.m, status, seconds, error, bytesIn, bytesOut);
+  }
+}
+
+function recordRequestOn(
+  i: Instruments,
+  route: RouteAttributes,
+  m: number,
+  status: number,
+  seconds: number,
+  error: string | undefined,
+  bytesIn: number | undefined,
+  bytesOut: number | undefined,
+): void {
+  i.server.record(seconds, route.serverAttributes(m, status, error));
+  // Counted only for requests a route took (a 404's body is the gateway's, not a route's).
+  if (route.name !== null) {
+    if (bytesIn !== undefined && bytesIn > 0) route.bytesIn += bytesIn;
+    if (bytesOut !== undefined && bytesOut > 0) route.bytesOut += bytesOut;
+  }
+}
+
+/** The recorder `createRouteMetrics` makes: the global provider's instruments, followed. */
+class OtelRouteMetrics implements RouteMetrics {
+  private readonly follow = followMeter(instruments);
+
+  active(): boolean {
+    return this.follow.current() !== null;
+  }
+
+  /** One request's metrics on the provider registered now, or null when there is none. */
+  request(method: string): RequestMetrics | null {
+    const i = this.follow.current();
+    return i === null ? null : new RequestMetrics(i, method);
+  }
+
+  emit(event: RoutingEvent): void {
+    const i = this.follow.current();
+    if (i !== null) record(i, event);
+  }
+
+  recordRequest(r: RequestRecord): void {
+    const i = this.follow.current();
+    if (i !== null) recordRequestOn(i, routeOf(i, r.route), methodIndex(r.method), r.status, r.seconds, r.error, r.bytesIn, r.bytesOut);
+  }
+
+  recordAttempt(r: AttemptRecord): void {
+    const i = this.follow.current();
+    if (i !== null) i.client.record(r.seconds, routeOf(i, r.route).target(r.origin).attributes(methodIndex(r.method), r.status, r.error));
+  }
+}
+
+/**
  * The metrics recorder: pass it (or a `teeEvents` of it and your own sink) as `events` to count
  * routing events; the Node proxy and the fetch handler also record durations through it.
  */
 export function createRouteMetrics(): RouteMetrics {
-  const follow = followMeter(instruments);
-  return {
-    active: () => follow.current() !== null,
-    emit(event) {
-      const i = follow.current();
-      if (i !== null) record(i, event);
-    },
-    recordRequest(r) {
-      const i = follow.current();
-      if (i === null) return;
-      const route = routeOf(i, r.route);
-      i.server.record(r.seconds, route.serverAttributes(r.method, r.status, r.error));
-      // Counted only for requests a route took (a 404's body is the gateway's, not a route's).
-      if (r.route !== null) {
-        if (r.bytesIn !== undefined && r.bytesIn > 0) route.bytesIn += r.bytesIn;
-        if (r.bytesOut !== undefined && r.bytesOut > 0) route.bytesOut += r.bytesOut;
-      }
-    },
-    recordAttempt(r) {
-      const i = follow.current();
-      if (i === null) return;
-      i.client.record(r.seconds, routeOf(i, r.route).attemptAttributes(r.method, r.origin, r.status, r.error));
-    },
-  };
+  return new OtelRouteMetrics();
+}
+
+/**
+ * The per-request fast path for a recorder `createRouteMetrics` made: its metrics for one
+ * request (null when no provider is registered), or undefined for any other `RouteMetrics`
+ * (a host's own: it gets `recordRequest`/`recordAttempt` records).
+ */
+export function requestMetrics(metrics: RouteMetrics, method: string): RequestMetrics | null | undefined {
+  return metrics instanceof OtelRouteMetrics ? metrics.request(method) : undefined;
 }
