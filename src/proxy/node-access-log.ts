@@ -33,6 +33,28 @@ export interface LogState {
 }
 
 /**
+ * A request's log state with every field present from the start: one object shape for every
+ * request (fields added one by one later would walk V8 through a chain of map transitions and
+ * grow the object, ~240 bytes per request even with telemetry off). Readers test `!== undefined`.
+ */
+export function newLogState(): LogState {
+  return {
+    route: null,
+    upstreamStatus: undefined,
+    error: undefined,
+    name: undefined,
+    variant: undefined,
+    target: undefined,
+    attempts: undefined,
+    upstreamStarted: undefined,
+    upstreamMs: undefined,
+    bytesOut: 0,
+    observation: null,
+    attempt: undefined,
+  };
+}
+
+/**
  * Whether the request may carry a body: a declared non-zero length, a chunked (or otherwise
  * transfer-coded) body, or HTTP/2, where a body needs neither header.
  */

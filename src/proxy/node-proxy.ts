@@ -24,7 +24,7 @@ import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
 import { nothingRegistered } from '../telemetry/otel.js';
-import { trackResponse, type LogState } from './node-access-log.js';
+import { newLogState, trackResponse, type LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
 import { NodeResponseRelay } from './node-relay.js';
 import { createUpgradeForwarder, sendSocketError, type UpgradeOptions } from './node-upgrade.js';
@@ -242,7 +242,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     // request) and no observation, which would be null anyway.
     const quiet = log === undefined && nothingRegistered();
     const started = quiet ? 0 : performance.now();
-    const state: LogState = { route: null, bytesOut: 0, observation: null };
+    const state = newLogState();
     try {
       const decision = routeRequest(
         router,
