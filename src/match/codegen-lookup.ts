@@ -35,8 +35,8 @@ const INLINE_NODES = 4_000;
  * reached after optimization is recompiled whole. Measured (notes-lookup.md, Session 23), 56k
  * (the GitHub table in one function) vs 16k (8 functions): TurboFan 1,695 vs 452 ms CPU over a
  * bench/lookup.mjs run, the longest compile 809 vs 147 ms; compile + the first 1M lookups
- * 1,382-1,855 vs 682-690 ms CPU (the interpreter: 504-525); steady state +5-7% on the GitHub
- * table (a call on the paths into a moved subtree), none measurable on gateway or
+ * 1,382-1,855 vs 682-690 ms CPU (the interpreter: 504-525); the price, a call on the paths into
+ * a moved subtree: +5-8% (~8 ns) at steady state on the GitHub and gateway tables, none on
  * github-methods. 8k and 4k saved little more CPU and cost 8-15% on the GitHub table.
  */
 const MAX_FUNCTION_CHARS = 16_000;
