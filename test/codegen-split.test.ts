@@ -1,8 +1,8 @@
 /**
- * src/match/codegen-lookup.ts: a tree whose code would pass V8's optimizable function size is
- * split into functions under FUNCTION_CHARS_LIMIT (moved subtrees keep their position
- * variable), and the split program answers exactly what the interpreter answers, methods
- * included.
+ * src/match/codegen-lookup.ts: a tree whose code passes the function size budget is split into
+ * functions under FUNCTION_CHARS_LIMIT (moved subtrees keep their position variable), a tree
+ * under the budget stays in one function, and the split program answers exactly what the
+ * interpreter answers, methods included.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { jsTree } from '../src/match/tree.js';
 const WORDS = ['issues', 'pulls', 'comments', 'labels', 'hooks', 'keys', 'teams', 'events', 'stars', 'forks', 'tags', 'zip'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
-/** About 600 method-guarded routes under `/`, each subtree small, together far past the limit. */
+/** About 600 method-guarded routes under `/`, each subtree small, together many times the limit. */
 function bigTable(): Routes {
   const routes: Routes = {};
   let n = 0;
@@ -41,9 +41,18 @@ describe('generated code split by size', () => {
     expect(generated.engine).toBe('generated');
     const source = lookupSource(jsTree(generated.routes.map((r) => r.shape)).root, true, false, null);
     expect(source).not.toBeNull();
-    const functions = source!.split(/\n(?=function n\d+\()/);
-    expect(functions.length).toBeGreaterThan(2);
+    // Several times the budget in all, so the split is forced and must happen more than once.
+    expect(source!.length).toBeGreaterThan(4 * FUNCTION_CHARS_LIMIT);
+    const functions = source!.split(/\n(?=function n\d+\()/).slice(1); // [0] is the "use strict" prologue
+    expect(functions.length).toBeGreaterThan(4);
     for (const f of functions) expect(f.length).toBeLessThan(FUNCTION_CHARS_LIMIT + 2_000);
+  });
+
+  it('leaves a tree under the budget in one function', () => {
+    const small = compile({ '/users/:id': 'http://u', '/users/:id/posts': 'http://p', '/static/*': 'http://s' }, { backend: 'js', codegenAfter: 0 });
+    const source = lookupSource(jsTree(small.routes.map((r) => r.shape)).root, true, false, null);
+    expect(source!.length).toBeLessThan(FUNCTION_CHARS_LIMIT);
+    expect(source!.match(/^function n\d+\(/gm)).toHaveLength(1);
   });
 
   it('answers what the interpreter answers', () => {

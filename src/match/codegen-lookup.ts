@@ -30,13 +30,16 @@ const INLINE_NODES = 4_000;
 /**
  * Source size past which a function's largest inlined subtrees move into functions of their
  * own. V8 never optimizes a function of more than 60 KB of bytecode (0.95-0.96 bytes per
- * character of this code, measured): the GitHub methods table's subtree under `/` (245 nodes,
- * each under the old INLINE_NODES of 200) came to 57.7 KB, and a little more code per route slot put it past
- * the limit, where the lookup ran 2.5x slower in the baseline tiers (notes-lookup.md, Session
- * 22). Set just under the limit: a split costs a call on the paths into the moved subtree (the
- * GitHub table without methods, 55k characters, stays in one function).
+ * character of this code), but well under that limit size still costs: TurboFan's time grows
+ * faster than linearly with a function's size, and a function deoptimized by a branch first
+ * reached after optimization is recompiled whole. Measured (notes-lookup.md, Session 23), 56k
+ * (the GitHub table in one function) vs 16k (8 functions): TurboFan 1,695 vs 452 ms CPU over a
+ * bench/lookup.mjs run, the longest compile 809 vs 147 ms; compile + the first 1M lookups
+ * 1,382-1,855 vs 682-690 ms CPU (the interpreter: 504-525); the price, a call on the paths into
+ * a moved subtree: +5-8% (~8 ns) at steady state on the GitHub and gateway tables, none on
+ * github-methods. 8k and 4k saved little more CPU and cost 8-15% on the GitHub table.
  */
-const MAX_FUNCTION_CHARS = 56_000;
+const MAX_FUNCTION_CHARS = 16_000;
 /** Nesting depth (tree levels) at which a subtree moves into its own function, for V8's parser. */
 const MAX_NESTING = 40;
 /**
@@ -228,7 +231,7 @@ export function lookupSource(root: Node, fold: boolean, ignoreTrailingSlash: boo
   return new Emitter(fold, ignoreTrailingSlash, guards).program(root);
 }
 
-/** Functions larger than this are not optimized by V8 (exported for tests, see MAX_FUNCTION_CHARS). */
+/** The function size budget (exported for tests, see MAX_FUNCTION_CHARS). */
 export const FUNCTION_CHARS_LIMIT = MAX_FUNCTION_CHARS;
 
 /** A lookup specialized to this tree, or null where the tree does not fit (`fitsCodegen`). */
