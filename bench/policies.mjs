@@ -44,6 +44,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { callgrindTotals } from './proxy/callgrind.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);
@@ -77,15 +78,6 @@ function run(url, { unique = false, headers = {} } = {}, duration = seconds, amo
     );
   });
 }
-
-/**
- * V8's garbage collector in a callgrind profile (marking, sweeping, scavenging, compaction and
- * their page bookkeeping): reported apart, because a window of 1,000 requests holds a major GC
- * or not (with 10,000 live cache entries, one costs ~250k instructions per request of such a
- * window), which would swamp the per-request differences that are the point.
- */
-const GC =
-  /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
 
 const upstream = await start('upstream.mjs');
 if (process.env.CALLGRIND === '1' || process.env.HEAP === '1') {
@@ -153,19 +145,8 @@ async function profileMode(kind) {
           g.child.kill('SIGKILL');
           await new Promise((res) => (g.child.exitCode !== null ? res() : g.child.once('exit', res)));
           const dump = readdirSync(dir).find((f) => join(dir, f).startsWith(`${file}.out.`));
-          const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', join(dir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+          const { text, total, compiler, gc } = callgrindTotals(join(dir, dump));
           writeFileSync(`${file}.txt`, text);
-          let total = 0;
-          let compiler = 0;
-          let gc = 0;
-          for (const line of text.split('\n')) {
-            const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
-            if (m === null) continue;
-            const ir = Number(m[1].replaceAll(',', ''));
-            if (m[2] === 'PROGRAM TOTALS') total = ir;
-            else if (/compiler::|turboshaft|maglev/i.test(m[2])) compiler += ir;
-            else if (GC.test(m[2])) gc += ir;
-          }
           row = { value: (total - compiler - gc) / count, compiler: compiler / count, gc: gc / count };
         } else {
           const out = `${file}.json`;

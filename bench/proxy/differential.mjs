@@ -36,6 +36,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { callgrindTotals } from './callgrind.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [modeArg = 'callgrind,strace', bodiesArg = 'small,64k', targetsArg = 'ours,bare', roundsArg = '1'] = process.argv.slice(2);
@@ -89,21 +90,6 @@ function proxyArgv(target, upstream) {
   return [join(here, 'server.mjs'), JSON.stringify(arg)];
 }
 
-/** Ir of one callgrind dump: total and the optimizing compiler's share (by function name). */
-function irOf(file) {
-  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  let total = 0;
-  let compiler = 0;
-  for (const line of text.split('\n')) {
-    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
-    if (m === null) continue;
-    const ir = Number(m[1].replaceAll(',', ''));
-    if (m[2] === 'PROGRAM TOTALS') total = ir;
-    else if (/compiler::|turboshaft|maglev/i.test(m[2])) compiler += ir;
-  }
-  return { total, compiler };
-}
-
 async function instructions(target, body, upstream) {
   const dir = mkdtempSync(join(tmpdir(), `af-cg-${target}-${body}-`));
   // One dump per thread: the main thread's count is what bounds the event loop's throughput;
@@ -130,7 +116,7 @@ async function instructions(target, body, upstream) {
     let others = 0;
     let compiler = 0;
     for (const f of dumps) {
-      const ir = irOf(join(dir, f));
+      const ir = callgrindTotals(join(dir, f));
       compiler += ir.compiler;
       if (f.endsWith('-01')) main += ir.total - ir.compiler;
       else others += ir.total - ir.compiler;

@@ -41,6 +41,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { callgrindTotals } from './callgrind.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -179,16 +180,7 @@ async function instructions(argv) {
   await new Promise((r) => child.on('exit', r));
   const dump = readdirSync(dir).find((f) => f.startsWith('cg.out.'));
   console.error(`callgrind dump: ${join(dir, dump)}`);
-  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', join(dir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  let total = 0;
-  let compiler = 0;
-  for (const line of text.split('\n')) {
-    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
-    if (m === null) continue;
-    const ir = Number(m[1].replaceAll(',', ''));
-    if (m[2] === 'PROGRAM TOTALS') total = ir;
-    else if (/compiler::|turboshaft|maglev/i.test(m[2])) compiler += ir;
-  }
+  const { total, compiler } = callgrindTotals(join(dir, dump));
   return { rps: NaN, usPerRequest: (total - compiler) / n, compiler: compiler / n };
 }
 
