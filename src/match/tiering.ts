@@ -58,8 +58,8 @@ export function codegenAfter(option?: number): number {
 
 /**
  * Counts the uses of the generic tier and builds the generated one when they reach the
- * threshold. `make` runs at most once; its result (null: nothing to generate) is handed out
- * once by `tick`, which the owner calls only between uses (see the re-entrancy rule above).
+ * threshold (`due`). `make` runs at most once, in `generate`, which the owner calls only between
+ * uses (see the re-entrancy rule above); its result is null when there is nothing to generate.
  */
 export class Tier<T> {
   private left: number;
@@ -92,10 +92,10 @@ export class Tier<T> {
 export function tieredBuilder(routes: readonly CompiledRoute[], codegen: boolean, after: number, install: (build: MatchBuilder) => void): MatchBuilder {
   if (!codegen) return materialize;
   if (after <= 0) return matchBuilder(routes, true);
-  let left = after;
+  const tier = new Tier(after, () => matchBuilder(routes, true));
   return function buildTiered(route, path, offsets) {
-    if (--left >= 0) return materialize(route, path, offsets);
-    const built = matchBuilder(routes, true);
+    if (!tier.due()) return materialize(route, path, offsets);
+    const built = tier.generate() ?? materialize;
     install(built);
     return built(route, path, offsets);
   };
