@@ -1,13 +1,12 @@
 /**
- * The relay's response head as a flat list (src/proxy/node-relay.ts `endToEndPairs`, issue 18):
+ * The relay's response head as a flat list (src/pipeline/headers.ts `endToEndPairs`, issue 18):
  * the same fields, in the same order, as the record `endToEndHeaders` builds, or null where a
  * Connection field may name fields to drop (the record path then decides). Then, through a real
  * gateway and upstream, what a client receives on each path.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { endToEndHeaders, HOP_BY_HOP_HEADERS, type HeaderRecord } from '../src/pipeline/headers.js';
-import { endToEndPairs } from '../src/proxy/node-relay.js';
+import { endToEndHeaders, endToEndPairs, HOP_BY_HOP_HEADERS, type HeaderRecord } from '../src/pipeline/headers.js';
 import { startGateway } from './support/gateway.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
 import { rawRequest, startServer } from './support/servers.js';

@@ -136,6 +136,25 @@ export function endToEndHeaders(all: HeaderRecord): HeaderRecord {
   return out;
 }
 
+/**
+ * The response head as `writeHead`'s flat `[name, value, ...]` list: the end-to-end fields of
+ * undici's parsed head, in its order. Node serializes a list without the `for...in` and
+ * own-property check it runs over a record, and building one allocates no dictionary-mode
+ * object (a null-prototype record is one). Null when a Connection field may name fields to drop
+ * (anything but `keep-alive`): `endToEndHeaders` then decides, so the two shapes hold the same
+ * fields (test/proxy-relay-head.test.ts). The Node relay's response head (src/proxy/node-relay.ts).
+ */
+export function endToEndPairs(headers: Record<string, string | string[] | undefined>): (string | string[])[] | null {
+  const connection = headers['connection'];
+  if ((connection !== undefined && connection !== 'keep-alive') || headers['proxy-connection'] !== undefined) return null;
+  const out: (string | string[])[] = [];
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 0x3a || HOP_BY_HOP_HEADERS.has(name)) continue;
+    out.push(name, headers[name] as string | string[]);
+  }
+  return out;
+}
+
 /** What `endToEndFromRaw` returns: the end-to-end record and the first Host and `:authority` values. */
 export interface RawEndToEnd {
   headers: HeaderRecord;

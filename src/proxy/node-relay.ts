@@ -11,7 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { classifyUpstreamError, errorBody } from '../pipeline/errors.js';
-import { endToEndHeaders, HOP_BY_HOP_HEADERS, type HeaderRecord } from '../pipeline/headers.js';
+import { endToEndHeaders, endToEndPairs, type HeaderRecord } from '../pipeline/headers.js';
 import { ClientClosedError } from './client-closed.js';
 import type { LogState } from './node-access-log.js';
 import { sendNodeError } from './node-error.js';
@@ -29,25 +29,6 @@ export interface RelayHooks {
   onDone(outcome: 'ok' | 'failed-mid-body' | 'client-gone'): void;
   /** An attempt got its controller (undici hands it over once the request is being written). */
   onStart?(controller: Dispatcher.DispatchController): void;
-}
-
-/**
- * The response head as `writeHead`'s flat `[name, value, ...]` list: the end-to-end fields of
- * undici's parsed head, in its order. Node serializes a list without the `for...in` and
- * own-property check it runs over a record, and building one allocates no dictionary-mode
- * object (a null-prototype record is one). Null when a Connection field may name fields to drop
- * (anything but `keep-alive`): `endToEndHeaders` then decides, so the two shapes hold the same
- * fields (test/proxy-relay-head.test.ts).
- */
-export function endToEndPairs(headers: Record<string, string | string[] | undefined>): (string | string[])[] | null {
-  const connection = headers['connection'];
-  if ((connection !== undefined && connection !== 'keep-alive') || headers['proxy-connection'] !== undefined) return null;
-  const out: (string | string[])[] = [];
-  for (const name in headers) {
-    if (name.charCodeAt(0) === 0x3a || HOP_BY_HOP_HEADERS.has(name)) continue;
-    out.push(name, headers[name] as string | string[]);
-  }
-  return out;
 }
 
 export class NodeResponseRelay implements Dispatcher.DispatchHandler {
