@@ -59,6 +59,20 @@ describe('MemoryRateLimitStore order', () => {
   });
 });
 
+/** Stores a one-byte 200 for GET http://u<path> through the interceptor's write stream, fresh for a minute from `now`. */
+async function storeOne(route: ReturnType<BoundedCacheStore['forRoute']>, path: string, headers: Record<string, string | string[]>, now: number): Promise<void> {
+  const w = route.createWriteStream({ origin: 'http://u', method: 'GET', path, headers: {} }, {
+    statusCode: 200,
+    statusMessage: 'OK',
+    headers,
+    cacheControlDirectives: {},
+    cachedAt: now,
+    staleAt: now + 60_000,
+    deleteAt: now + 60_000,
+  } as never)!;
+  await new Promise<void>((resolve) => w.end(Buffer.alloc(1), () => resolve()));
+}
+
 describe('BoundedCacheStore eviction order', () => {
   it('holds exactly the last maxEntries URLs written, however often each was rewritten', async () => {
     await fc.assert(
@@ -68,16 +82,7 @@ describe('BoundedCacheStore eviction order', () => {
         const model: number[] = [];
         const now = Date.now();
         for (const p of puts) {
-          const w = route.createWriteStream({ origin: 'http://u', method: 'GET', path: `/p${p}`, headers: {} }, {
-            statusCode: 200,
-            statusMessage: 'OK',
-            headers: {},
-            cacheControlDirectives: {},
-            cachedAt: now,
-            staleAt: now + 60_000,
-            deleteAt: now + 60_000,
-          } as never)!;
-          await new Promise<void>((resolve) => w.end(Buffer.alloc(1), () => resolve()));
+          await storeOne(route, `/p${p}`, {}, now);
           const at = model.indexOf(p);
           if (at >= 0) model.splice(at, 1);
           model.push(p);
@@ -105,16 +110,7 @@ describe('BoundedCacheStore stored headers', () => {
         const s = new BoundedCacheStore();
         const route = s.forRoute(1_000);
         const now = Date.now();
-        const w = route.createWriteStream({ origin: 'http://u', method: 'GET', path: '/p', headers: {} }, {
-          statusCode: 200,
-          statusMessage: 'OK',
-          headers,
-          cacheControlDirectives: {},
-          cachedAt: now,
-          staleAt: now + 60_000,
-          deleteAt: now + 60_000,
-        } as never)!;
-        await new Promise<void>((resolve) => w.end(Buffer.alloc(1), () => resolve()));
+        await storeOne(route, '/p', headers, now);
         const stored = s.lookupInvariant('http://u', '/p', 'GET')!.headers;
         expect(Object.getPrototypeOf(stored)).toBe(Object.getPrototypeOf(headers));
         expect(Object.entries(stored)).toEqual(Object.entries(headers));
