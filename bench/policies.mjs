@@ -22,8 +22,8 @@
  * Two load-independent modes (req/s and CPU time move 2-4x with a shared machine's load; these do not):
  *   CALLGRIND=1 node bench/policies.mjs [rounds=1]   instructions per request (user space, all
  *     threads) of the gateway under valgrind's callgrind, counted over 1,000 requests after a
- *     warm-up (5,000 requests; 12,000 for `miss`, so its store is full and evicting, as in a
- *     timed run) in 6 runs (each opens its connections anew, so the per-connection code is
+ *     warm-up (12,000 requests, in 6 runs; for `miss` that fills its store, so it is evicting as in
+ *     a timed run; each run opens its connections anew, so the per-connection code is
  *     optimized before the window opens), one gateway process per target and round. The
  *     optimizing compiler's own instructions are reported apart, with a warning on stderr when
  *     they exceed 5% of the window (not warm yet), and so are the garbage
@@ -147,7 +147,7 @@ async function profileMode(kind) {
           // code (and what it inlines) inside the window, on the main thread here: the compiler
           // was about half of the window's instructions and the rest ran partly unoptimized
           // (bare read 112k instructions per request, 67k once warm; a hit 121k, 87k).
-          for (let i = 0; i < WARM_RUNS; i++) await run(url, opts, 0, Math.ceil(warm / WARM_RUNS), 10);
+          for (let i = 0; i < WARM_RUNS; i++) await run(url, opts, 0, Math.max(2_000, Math.ceil(warm / WARM_RUNS)), 10);
           execFileSync('callgrind_control', ['-i', 'on', String(g.child.pid)], { stdio: 'ignore' });
           const count = Number(process.env.CG_COUNT ?? 1000);
           await run(url, opts, 0, count, 10);

@@ -29,6 +29,37 @@ import { safeReason } from './reason-phrase.js';
 export const nodeSha256: (text: string) => Uint8Array | string =
   typeof oneShotHash === 'function' ? (text) => oneShotHash('sha256', text, 'binary') : (text) => createHash('sha256').update(text).digest();
 
+/**
+ * `toHeaderRecord(req.rawHeaders)` without lower-casing and interning every name again: Node
+ * already did both for `req.headers`, which the routing step reads (so it is built anyway).
+ * Taken only when `req.headers` holds the raw headers one for one, in their order: the k-th
+ * name has the k-th raw name's length and the k-th value is the k-th raw value, and there are
+ * as many names as raw pairs. Node joins or drops repeated headers, keeps no `__proto__`, makes
+ * a lone `Set-Cookie` an array and orders integer-like names first, and code before the
+ * gateway may have edited `req.headers`: each of those fails a check, and the raw headers are
+ * read as before. The record is the same either way (test/policies-node-headers.test.ts).
+ */
+export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
+  const raw = req.rawHeaders;
+  if (req.httpVersionMajor === 1) {
+    const parsed = req.headers as Record<string, string | string[] | undefined>;
+    const out: HeaderRecord = Object.create(null) as HeaderRecord;
+    let i = 0;
+    let same = true;
+    for (const name in parsed) {
+      const value = parsed[name];
+      if (i >= raw.length || value !== raw[i + 1] || name.length !== raw[i]!.length || !Object.hasOwn(parsed, name)) {
+        same = false;
+        break;
+      }
+      out[name] = raw[i + 1]!;
+      i += 2;
+    }
+    if (same && i === raw.length) return out;
+  }
+  return toHeaderRecord(raw);
+}
+
 /** The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what. */
 export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, match: RouteMatch, path: string, query: string): PolicyContext {
   const socket = req.socket as Socket & { encrypted?: boolean };
@@ -40,7 +71,7 @@ export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, 
     req.method ?? 'GET',
     path,
     query,
-    toHeaderRecord(req.rawHeaders),
+    nodeHeaderRecord(req),
     socket.remoteAddress ?? null,
     req.headers.host ?? null,
     protocol,
