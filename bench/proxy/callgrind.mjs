@@ -14,9 +14,11 @@ const COMPILER = /compiler::|turboshaft|maglev/i;
  * bookkeeping): reported apart by policies.mjs, because a window of 1,000 requests holds a major
  * GC or not (with 10,000 live cache entries, one costs ~250k instructions per request of such a
  * window), which would swamp the per-request differences that are the point.
+ * `IterateObjectCache` is the scavenger's walk of V8's startup object cache (a root of every
+ * scavenge: 1-2k instructions per request of a window, moving with the number of scavenges in it).
  */
 export const GC =
-  /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
+  /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|IterateObjectCache|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
 
 /**
  * `callgrind_annotate` of `file` (self cost per function), and its totals: `total` (PROGRAM
