@@ -52,6 +52,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 32);
 const withFastify = process.argv[4] !== 'ours';
+/** Warm-up runs before a CALLGRIND window (see there). */
+const WARM_RUNS = 6;
 
 /** Starts a server script; `wrap` goes before node (valgrind), `nodeArgs` after it, `env` is added to this process's. */
 function start(script, arg, { wrap = [], nodeArgs = [], env = {} } = {}) {
@@ -90,9 +92,6 @@ if (process.env.CALLGRIND === '1' || process.env.HEAP === '1') {
   }
   process.exit(0);
 }
-
-/** Warm-up runs before a CALLGRIND window (see there). */
-const WARM_RUNS = 6;
 
 /** CALLGRIND=1 / HEAP=1 (see the top): one gateway process per target and round. */
 async function profileMode(kind) {
