@@ -48,6 +48,10 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Optional whitespace (RFC 9110 section 5.6.3) is space and tab only. */
 export function trimOWS(value: string): string {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  // Most values have none: no regex run, no new string (a miss parses every directive).
+  if (first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09) return value;
   return value.replace(/^[\t ]+|[\t ]+$/g, '');
 }
 
@@ -121,6 +125,8 @@ function unescapedQuote(value: string, from: number): number {
 
 /** `no-store"x`, `pri vate`: a restrictive directive with non-token characters in or after it. */
 function malformedRestrictive(key: string): (typeof RESTRICTIVE)[number] | undefined {
+  // A whole token (the usual case) has nothing attached: both tests below fail for it.
+  if (TOKEN.test(key)) return undefined;
   for (const name of RESTRICTIVE) if (key.startsWith(name) && key.length > name.length && !TOKEN_CHAR.test(key[name.length]!)) return name;
   let tokenOnly = '';
   let junk = false;

@@ -37,7 +37,7 @@ const REVALIDATION_ONLY_RETENTION = 86_400_000;
  * served). `Keep-Alive` is not in it: like undici, it is dropped only when `Connection` names
  * it (RFC 9111 section 3.1); the relay drops it from what the client gets either way.
  */
-const NOT_STORED = ['connection', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'age'];
+const NOT_STORED = new Set(['connection', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'age']);
 
 /** undici's `getDate`: a single value read as an HTTP date; undefined when unreadable (ignored), null when repeated (refused). */
 function responseDate(v: HeaderValue): number | null | undefined {
@@ -208,12 +208,16 @@ export function storableHead(input: StoreInput): StoredHead | null {
 
 /** undici's `stripNecessaryHeaders`: the fixed list, what `Connection` names, and the fields `no-cache` / `private` name. */
 function storedHeaders(headers: HeaderRecord, cc: CacheDirectives): HeaderRecord {
-  const drop = new Set(NOT_STORED);
+  // The names a response itself adds to the list (Connection, `no-cache` / `private` fields), if any.
+  let extra: Set<string> | null = null;
   const conn = headers['connection'];
-  if (conn) for (const v of typeof conn === 'string' ? [conn] : conn) for (const n of v.split(',')) drop.add(trimOWS(n).toLowerCase());
-  for (const list of [cc['no-cache'], cc.private]) if (Array.isArray(list)) for (const n of list) drop.add(n);
+  if (conn) for (const v of typeof conn === 'string' ? [conn] : conn) for (const n of v.split(',')) (extra ??= new Set()).add(trimOWS(n).toLowerCase());
+  const noCache = cc['no-cache'];
+  if (Array.isArray(noCache)) for (const n of noCache) (extra ??= new Set()).add(n);
+  const priv = cc.private;
+  if (Array.isArray(priv)) for (const n of priv) (extra ??= new Set()).add(n);
   const stored: HeaderRecord = {};
-  for (const name in headers) if (!drop.has(name)) stored[name] = headers[name]!;
+  for (const name in headers) if (!NOT_STORED.has(name) && (extra === null || !extra.has(name))) stored[name] = headers[name]!;
   return stored;
 }
 
