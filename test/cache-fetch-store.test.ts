@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCacheControl } from '../src/policies/cache/directives.js';
+import { hasInvalidDirective, parseCacheControl } from '../src/policies/cache/directives.js';
 import { reuseDecision, storableHead, type StoredHead } from '../src/policies/cache/freshness.js';
 import { MemoryRouteStore } from '../src/policies/cache/memory-store.js';
 
@@ -74,14 +74,16 @@ describe('MemoryRouteStore', () => {
 });
 
 describe('the decisions', () => {
-  it('keeps the most restrictive of duplicated lifetimes, and 0 for a malformed one', () => {
+  it('keeps the most restrictive of duplicated lifetimes; a malformed one is dropped and marked (stale at once, as undici)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 5 }), (ages) => {
         expect(parseCacheControl(ages.map((a) => `max-age=${a}`).join(', '))['max-age']).toBe(Math.min(...ages));
         expect(parseCacheControl(ages.map((a) => `s-maxage="${a}"`))['s-maxage']).toBe(Math.min(...ages));
       }),
     );
-    expect(parseCacheControl('max-age=abc')['max-age']).toBe(0);
+    expect(parseCacheControl('max-age=abc')['max-age']).toBeUndefined();
+    expect(hasInvalidDirective(parseCacheControl('max-age=abc'), 'max-age')).toBe(true);
+    expect(storableHead({ method: 'GET', status: 200, statusText: 'OK', headers: { 'cache-control': 'max-age=abc' }, requestHeaders: {}, ttl: 60_000, now: 1_700_000_000_000 })).toBeNull();
     expect(parseCacheControl('no-cache="set-cookie, x-a", private')).toEqual({ 'no-cache': ['set-cookie', 'x-a'], private: true });
   });
 

@@ -132,10 +132,9 @@ export function forwardCachedAttempts(
 
     onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
       if (statusCode < 200) return this.relay.onResponseStart?.(controller, statusCode, headers, statusMessage);
-      const record = endToEndHeaders(headers as HeaderRecord);
       if (statusCode === 304 && this.revalidating && lookup.kind === 'forward' && lookup.entry !== undefined) {
         // Our revalidation's answer (a 304 is never retried): the stored entry, or a refetch without our conditions.
-        const c = completeCache(creq, lookup, statusCode, statusMessage ?? '', record, Date.now());
+        const c = completeCache(creq, lookup, statusCode, statusMessage ?? '', endToEndHeaders(headers as HeaderRecord), Date.now());
         this.swallow = true;
         if (c.kind === 'refetch') return;
         completion = c;
@@ -145,7 +144,9 @@ export function forwardCachedAttempts(
         if (method !== 'HEAD') for (const chunk of c.entry.body) this.relay.onResponseData?.(controller, chunk as Buffer);
         return;
       }
-      this.arrived = current = { status: statusCode, statusText: statusMessage ?? '', headers: record, collector: null };
+      // The head as received: the storage decision reads it as undici's CacheHandler does (a
+      // field `Connection` names still counts for the decision) and strips what it must itself.
+      this.arrived = current = { status: statusCode, statusText: statusMessage ?? '', headers: headers as HeaderRecord, collector: null };
       this.relay.onResponseStart?.(controller, statusCode, headers, statusMessage);
     }
 

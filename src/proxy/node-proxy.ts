@@ -18,6 +18,7 @@ import type { HeaderRecord } from '../pipeline/headers.js';
 import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bounded-store.js';
 import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
+import { StoringHandler } from '../policies/cache/node-miss.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { nodePolicyContext, nodeSha256, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
@@ -196,6 +197,15 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     };
     if (probe !== null) {
       routeCache ??= new NodeRouteCache(agent, new BoundedCacheStore(options.cache));
+      // The hit path (`serveCacheHit`) just found nothing under this request's key: no second
+      // lookup, no key built again, and no interceptor (./node-miss.ts stores with undici's rules).
+      const emptyKey = request.method === 'GET' ? routeCache.takeEmptyKey(policy!.ctx.headers, request.origin, request.path, request.headers as Record<string, string | string[]>) : null;
+      if (emptyKey !== null) {
+        // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
+        probe.upstream = true;
+        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>));
+        return;
+      }
       const partition = cachePartition(policy!.plan, policy!.ctx);
       const fresh = routeCache.fresh(match.variant, cache!, partition, request.origin, request.method, request.path, request.headers as Record<string, string | string[]>);
       if (fresh !== null) {

@@ -224,9 +224,17 @@ export class BoundedCacheStore {
   private lastPath = '';
   private lastId = ':';
 
+  /**
+   * Whether the last `lookup` / `lookupInvariant` found nothing at all under its key (no entry
+   * of any method or variant): then undici's interceptor would only forward and store, which
+   * the miss path does without it (./node-miss.ts).
+   */
+  lastKeyEmpty = false;
+
   /** The entry a request would be served from (undici's lookup rules), or undefined. */
   lookup(origin: string, path: string, method: string, headers: Record<string, HeaderValue | undefined> | undefined, now = Date.now()): StoredEntry | undefined {
     const list = this.entries.get(this.idOf(origin, path));
+    this.lastKeyEmpty = list === undefined;
     return list === undefined ? undefined : findEntry(list, method, headers, now);
   }
 
@@ -237,6 +245,7 @@ export class BoundedCacheStore {
    */
   lookupInvariant(origin: string, path: string, method: string, now = Date.now()): StoredEntry | undefined {
     const list = this.entries.get(this.idOf(origin, path));
+    this.lastKeyEmpty = list === undefined;
     if (list === undefined) return undefined;
     let found: StoredEntry | undefined;
     for (let i = 0; i < list.length; i++) {

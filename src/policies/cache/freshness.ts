@@ -9,7 +9,8 @@
  * is in docs/policies.md.
  */
 import type { HeaderRecord, HeaderValue } from '../../pipeline/headers.js';
-import { parseCacheControl, type CacheDirectives } from './directives.js';
+import { hasInvalidDirective, parseCacheControl, trimOWS, type CacheDirectives } from './directives.js';
+import { parseHttpDate } from './http-date.js';
 
 /** A stored response's head: the fields of undici's cache `GetResult`, without the body. */
 export interface StoredHead {
@@ -31,37 +32,25 @@ const HEURISTICALLY_CACHEABLE = new Set([200, 203, 204, 206, 300, 301, 308, 404,
 const MAX_RESPONSE_AGE = 2147483647000;
 /** A zero-lifetime entry with a validator is kept this long for revalidation (undici's figure). */
 const REVALIDATION_ONLY_RETENTION = 86_400_000;
-/** Headers a cache never stores (hop-by-hop) and `age` (recomputed when served). */
-const NOT_STORED = [
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authentication-info',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'age',
-];
+/**
+ * Headers a cache never stores: undici's fixed hop-by-hop list and `age` (recomputed when
+ * served). `Keep-Alive` is not in it: like undici, it is dropped only when `Connection` names
+ * it (RFC 9111 section 3.1); the relay drops it from what the client gets either way.
+ */
+const NOT_STORED = new Set(['connection', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'age']);
 
-function first(v: HeaderValue | undefined): string | undefined {
-  return v === undefined ? undefined : typeof v === 'string' ? v : v.length === 1 ? v[0] : undefined;
+/** undici's `getDate`: a single value read as an HTTP date; undefined when unreadable (ignored), null when repeated (refused). */
+function responseDate(v: HeaderValue): number | null | undefined {
+  const s = typeof v === 'string' ? v : v.length === 1 ? v[0] : undefined;
+  return s === undefined ? null : parseHttpDate(s);
 }
 
-function httpDate(v: HeaderValue | undefined): number | null | undefined {
-  if (v === undefined) return undefined;
-  const s = first(v);
-  if (s === undefined) return null;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : t;
-}
-
-function ageMs(v: HeaderValue | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const s = first(v);
+/** undici's `getAge` in ms: a malformed or repeated `Age` counts as too old to store. */
+function ageMs(v: HeaderValue): number {
+  const s = typeof v === 'string' ? v : v.length === 1 ? v[0] : undefined;
   if (s === undefined || !/^[\t ]*[0-9]+[\t ]*$/.test(s)) return MAX_RESPONSE_AGE;
-  return Math.min(Number(s.trim()) * 1000, MAX_RESPONSE_AGE);
+  const seconds = BigInt(trimOWS(s));
+  return seconds >= BigInt(MAX_RESPONSE_AGE / 1000) ? MAX_RESPONSE_AGE : Number(seconds) * 1000;
 }
 
 /** undici's `isEtagUsable`: a quoted, non-empty strong or weak tag. */
@@ -73,25 +62,35 @@ export function usableEtag(v: HeaderValue | undefined): string | undefined {
   return undefined;
 }
 
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/** The field names of a `Vary` (lower-cased), or null for `*` or a name that is not a token (undici's `isInvalidOrWildcardVaryHeader`). */
 function varyNames(v: HeaderValue): string[] | null {
   const names: string[] = [];
   for (const part of (typeof v === 'string' ? v : v.join(',')).split(',')) {
-    const name = part.trim().toLowerCase();
+    const trimmed = trimOWS(part);
+    if (trimmed.includes('*')) return null;
+    const name = trimmed.toLowerCase();
     if (name === '') continue;
-    if (name.includes('*') || !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(name)) return null;
+    if (!TOKEN.test(name)) return null;
     names.push(name);
   }
   return names;
 }
 
-/** The freshness lifetime in ms (relative), or undefined when the response gives none. */
+/** undici's `determineStaleAt`: the freshness lifetime in ms (relative), or undefined when the response gives none. */
 function lifetime(now: number, age: number | undefined, headers: HeaderRecord, date: number | undefined, cc: CacheDirectives, hasValidator: boolean): number | undefined {
   // A shared cache: s-maxage > max-age > Expires > heuristic (RFC 9111 sections 4.2.1, 5.2.2.10).
+  // A malformed one is not skipped: it makes the response stale at once (fail safe).
+  if (hasInvalidDirective(cc, 's-maxage')) return 0;
   if (cc['s-maxage'] !== undefined) return cc['s-maxage'] * 1000;
+  if (hasInvalidDirective(cc, 'max-age')) return 0;
   if (cc['max-age'] !== undefined) return cc['max-age'] * 1000;
-  if (headers['expires'] !== undefined) {
-    const expires = httpDate(headers['expires']);
-    if (expires === null || expires === undefined || now >= expires) return 0;
+  if (Object.hasOwn(headers, 'expires')) {
+    // An unreadable or repeated Expires means "already expired" (RFC 9111 section 5.3).
+    const raw = headers['expires'];
+    const expires = typeof raw === 'string' ? parseHttpDate(raw) : undefined;
+    if (expires === undefined || now >= expires) return 0;
     if (date !== undefined) {
       if (date >= expires) return 0;
       const life = expires - date;
@@ -99,13 +98,15 @@ function lifetime(now: number, age: number | undefined, headers: HeaderRecord, d
     }
     return expires - now;
   }
-  const lastModified = typeof headers['last-modified'] === 'string' ? httpDate(headers['last-modified']) : undefined;
-  if (lastModified !== undefined && lastModified !== null) return lastModified >= now ? undefined : (now - lastModified) * 0.1;
+  const lmRaw = headers['last-modified'];
+  const lastModified = typeof lmRaw === 'string' ? parseHttpDate(lmRaw) : undefined;
+  if (lastModified !== undefined) return lastModified >= now ? undefined : (now - lastModified) * 0.1;
   if (cc.immutable) return 31_536_000_000;
   if (cc['no-cache'] === true && hasValidator) return 0;
   return undefined;
 }
 
+/** undici's `determineDeleteAt` (`cachedAt` is the time of storing, `baseTime` the response's corrected birth). */
 function deleteAtOf(baseTime: number, cachedAt: number, cc: CacheDirectives, staleAt: number): number {
   const swr = cc['stale-while-revalidate'] ? staleAt + cc['stale-while-revalidate'] * 1000 : -Infinity;
   const sie = cc['stale-if-error'] ? staleAt + cc['stale-if-error'] * 1000 : -Infinity;
@@ -113,22 +114,29 @@ function deleteAtOf(baseTime: number, cachedAt: number, cc: CacheDirectives, sta
   if (swr === -Infinity && sie === -Infinity && immutable === -Infinity) {
     const life = staleAt - baseTime;
     if (life <= 0) return cachedAt + REVALIDATION_ONLY_RETENTION;
+    // Dates have second precision: the entry outlives staleAt by the lifetime plus up to 1 s of skew.
     return staleAt + life + Math.min(Math.max(cachedAt - baseTime, 0), 1000);
   }
   return Math.max(staleAt, swr, sie, immutable);
 }
 
-/** True when a response forbids a shared cache to keep or reuse what it holds (no-store, private, Set-Cookie, Vary: *). */
+/** True when a response forbids a shared cache to keep or reuse what it holds (no-store, private, Set-Cookie, Vary: * or unreadable). */
 export function forbidsSharedReuse(headers: HeaderRecord, cc: CacheDirectives): boolean {
-  if (headers['vary'] !== undefined && varyNames(headers['vary']) === null) return true;
+  if (headers['vary'] && varyNames(headers['vary']) === null) return true;
   return Object.hasOwn(headers, 'set-cookie') || cc['no-store'] === true || cc.private === true;
+}
+
+/** A response's directives as undici reads them: an empty `Cache-Control` is none. */
+export function responseDirectives(headers: HeaderRecord): CacheDirectives {
+  const v = headers['cache-control'];
+  return v ? parseCacheControl(v) : {};
 }
 
 export interface StoreInput {
   readonly method: string;
   readonly status: number;
   readonly statusText: string;
-  /** The response's end-to-end headers (lower-case names). */
+  /** The response's headers as received (lower-case names). */
   readonly headers: HeaderRecord;
   /** The request as sent upstream (lower-case names): Vary and Authorization are judged on it. */
   readonly requestHeaders: HeaderRecord;
@@ -137,19 +145,22 @@ export interface StoreInput {
   readonly now: number;
 }
 
-/** What to store for a response, or null when a shared cache must not store it (RFC 9111 section 3). */
+/**
+ * What to store for a response, or null when a shared cache must not store it (RFC 9111
+ * section 3): undici 7's CacheHandler `onResponseStart` for an empty store, step for step (the
+ * differential in test/cache-rules-undici.test.ts holds the two equal).
+ */
 export function storableHead(input: StoreInput): StoredHead | null {
   const { status, headers, requestHeaders, now } = input;
   if (input.method !== 'GET' && input.method !== 'HEAD') return null;
-  const cc = parseCacheControl(headers['cache-control']);
+  const cc = responseDirectives(headers);
   if (forbidsSharedReuse(headers, cc)) return null;
-  const heuristic = typeof headers['last-modified'] === 'string' && HEURISTICALLY_CACHEABLE.has(status);
-  // Nothing says it may be stored, and the route gives no ttl.
-  if (headers['cache-control'] === undefined && headers['expires'] === undefined && !heuristic && input.ttl === undefined) return null;
-  // Final and understood statuses only; others need explicit freshness.
-  // 304 only updates what is stored (`revalidated`); it is never stored itself.
-  if (status < 200 || status === 206 || status === 304) return null;
-  if (!HEURISTICALLY_CACHEABLE.has(status) && headers['expires'] === undefined && !cc.public && cc['max-age'] === undefined && cc['s-maxage'] === undefined) return null;
+  const heuristic = Boolean(headers['last-modified']) && HEURISTICALLY_CACHEABLE.has(status);
+  // Nothing says it may be stored, and the route gives no ttl (undici tests these for truthiness).
+  if (!headers['cache-control'] && !headers['expires'] && !heuristic && !input.ttl) return null;
+  // Final and understood statuses only; others need explicit freshness (undici's `canCacheResponse`).
+  if (status < 200 || status === 206) return null;
+  if (!HEURISTICALLY_CACHEABLE.has(status) && !headers['expires'] && !cc.public && cc['max-age'] === undefined && cc['s-maxage'] === undefined) return null;
   // A request with credentials (RFC 9111 section 3.5).
   if (Object.hasOwn(requestHeaders, 'authorization')) {
     if (!cc.public && !cc['s-maxage'] && !cc['must-revalidate']) return null;
@@ -157,9 +168,12 @@ export function storableHead(input: StoreInput): StoredHead | null {
     if (Array.isArray(cc['no-cache']) && cc['no-cache'].includes('authorization')) return null;
     if (Array.isArray(cc.private) && cc.private.includes('authorization')) return null;
   }
-  const age = ageMs(headers['age']);
+  // A 304 only updates what is stored (`revalidated`); it is never stored itself.
+  if (status === 304) return null;
+  const age = Object.hasOwn(headers, 'age') ? ageMs(headers['age']!) : undefined;
   if (age !== undefined && age >= MAX_RESPONSE_AGE) return null;
-  const date = httpDate(headers['date']);
+  // An unreadable Date is ignored (the response's age is then its Age alone); a repeated one refuses storage.
+  const date = Object.hasOwn(headers, 'date') ? responseDate(headers['date']!) : undefined;
   if (date === null) return null;
   const currentAge = Math.max(date !== undefined ? Math.max(0, now - date) : 0, age ?? 0);
   const etag = usableEtag(headers['etag']);
@@ -173,27 +187,38 @@ export function storableHead(input: StoreInput): StoredHead | null {
   if (now >= staleAt && !revalidationOnly) return null;
   let vary: Record<string, HeaderValue | null> | undefined;
   if (headers['vary'] !== undefined) {
-    const names = varyNames(headers['vary'])!;
     vary = {};
-    for (const name of names) vary[name] = requestHeaders[name] ?? null;
+    for (const name of varyNames(headers['vary'])!) {
+      const v = requestHeaders[name];
+      vary[name] = v === undefined ? null : typeof v === 'string' ? v : v.slice();
+    }
   }
-  const stored: HeaderRecord = {};
-  const drop = new Set(NOT_STORED);
-  for (const list of [cc['no-cache'], cc.private]) if (Array.isArray(list)) for (const n of list) drop.add(n);
-  const conn = first(headers['connection']);
-  if (conn !== undefined) for (const n of conn.split(',')) drop.add(n.trim().toLowerCase());
-  for (const name in headers) if (!drop.has(name)) stored[name] = headers[name]!;
   return {
     statusCode: status,
     statusMessage: input.statusText,
-    headers: stored,
+    headers: storedHeaders(headers, cc),
     ...(etag !== undefined ? { etag } : {}),
     ...(vary !== undefined ? { vary } : {}),
     cacheControlDirectives: cc,
     cachedAt: baseTime,
     staleAt,
-    deleteAt: deleteAtOf(baseTime, baseTime, cc, staleAt),
+    deleteAt: deleteAtOf(baseTime, now, cc, staleAt),
   };
+}
+
+/** undici's `stripNecessaryHeaders`: the fixed list, what `Connection` names, and the fields `no-cache` / `private` name. */
+function storedHeaders(headers: HeaderRecord, cc: CacheDirectives): HeaderRecord {
+  // The names a response itself adds to the list (Connection, `no-cache` / `private` fields), if any.
+  let extra: Set<string> | null = null;
+  const conn = headers['connection'];
+  if (conn) for (const v of typeof conn === 'string' ? [conn] : conn) for (const n of v.split(',')) (extra ??= new Set()).add(trimOWS(n).toLowerCase());
+  const noCache = cc['no-cache'];
+  if (Array.isArray(noCache)) for (const n of noCache) (extra ??= new Set()).add(n);
+  const priv = cc.private;
+  if (Array.isArray(priv)) for (const n of priv) (extra ??= new Set()).add(n);
+  const stored: HeaderRecord = {};
+  for (const name in headers) if (!NOT_STORED.has(name) && (extra === null || !extra.has(name))) stored[name] = headers[name]!;
+  return stored;
 }
 
 /** Whether a stored entry answers a request with these headers (its Vary fields equal). */
@@ -243,7 +268,8 @@ export function reuseDecision(entry: StoredHead, request: CacheDirectives | unde
     requestHeaders['if-none-match'] !== undefined;
   if (!stale && !maxAgeExpired && !revalidate) return { kind: 'fresh', age };
   const headers: Record<string, string> = {};
-  const lastModified = typeof entry.headers['last-modified'] === 'string' && httpDate(entry.headers['last-modified']) ? entry.headers['last-modified'] : undefined;
+  const lm = entry.headers['last-modified'];
+  const lastModified = typeof lm === 'string' && parseHttpDate(lm) !== undefined ? lm : undefined;
   headers['if-modified-since'] = lastModified ?? new Date(entry.cachedAt).toUTCString();
   if (entry.etag !== undefined) headers['if-none-match'] = entry.etag;
   return { kind: 'revalidate', headers };
@@ -260,7 +286,7 @@ export function revalidated(
   ttl: number | undefined,
   now: number,
 ): { head: StoredHead | null; reuse: boolean } {
-  const cc = parseCacheControl(headers304['cache-control']);
+  const cc = responseDirectives(headers304);
   if (forbidsSharedReuse(headers304, cc)) return { head: null, reuse: false };
   if (Object.hasOwn(headers304, 'etag')) {
     const got = usableEtag(headers304['etag']);

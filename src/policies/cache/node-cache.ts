@@ -134,10 +134,40 @@ export class NodeRouteCache {
   freshEntryAt(key: string, origin: string, headers: Record<string, string | string[]>, varyHeaders = true, now = Date.now()): StoredEntry | null {
     if (asksTheCache(headers)) return null;
     const entry = varyHeaders ? this.store.lookup(origin, key, 'GET', headers, now) : this.store.lookupInvariant(origin, key, 'GET', now);
-    if (entry === undefined) return null;
+    if (entry === undefined) {
+      if (this.store.lastKeyEmpty) {
+        this.emptyHeaders = headers;
+        this.emptyKey = key;
+        this.emptyOrigin = origin;
+      }
+      return null;
+    }
     // The one reuse rule of every transport (./freshness.ts, undici's handleResult); the request asked nothing (asksTheCache).
     if (entry.cacheControlDirectives?.['no-cache'] !== undefined || reuseDecision(entry as unknown as StoredHead, undefined, headers, now).kind !== 'fresh') return null;
     return entry;
+  }
+
+  /** The request (by its header record's identity) whose lookup found nothing under `emptyKey`. */
+  private emptyHeaders: object | null = null;
+  private emptyKey = '';
+  private emptyOrigin = '';
+
+  /**
+   * The key `freshEntryAt` just found empty for the request whose header record is `headers`
+   * (the hit path's lookup, `serveCacheHit`), when it is the key of `origin` + `path` and the
+   * upstream request asks the cache nothing: then the request may take the miss path without
+   * the interceptor (./node-miss.ts) and no key is built or looked up again. Null otherwise
+   * (another request's lookup, another path, an entry under the key). Read once: it is cleared.
+   */
+  takeEmptyKey(headers: object, origin: string, path: string, upstreamHeaders: Record<string, string | string[]>): string | null {
+    const found = this.emptyHeaders === headers;
+    this.emptyHeaders = null;
+    if (!found || origin !== this.emptyOrigin || asksTheCache(upstreamHeaders)) return null;
+    const key = this.emptyKey;
+    // The key is `keyPrefix(partition) + path`, and an encoded partition holds no '/': the path
+    // starts at the first '/' after the leading one.
+    if (key.indexOf('/', 1) !== key.length - path.length || !key.endsWith(path)) return null;
+    return key;
   }
 
   /** `freshEntry` for the relay's `serveStored` (the variant's store is the shared one). */
