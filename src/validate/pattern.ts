@@ -25,10 +25,11 @@ export interface ParsedPattern {
    */
   namedParams: readonly string[];
   catchAll: boolean;
-  /** What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent. */
+  /**
+   * What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent.
+   * Two patterns conflict exactly when their shapes are equal (src/validate/shapes.ts).
+   */
   shape: string[];
-  /** A string equal for two patterns exactly when their shapes are equal (the conflict check's key). */
-  shapeKey: string;
 }
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -57,9 +58,19 @@ const SHAPE: string[] = [];
 const NAMES: string[] = [];
 const TEXTS: string[] = [];
 const NAMED = new Set<string>();
+/** The raw segments of the pattern being parsed (`RAW_COUNT` of them). */
+const RAW: string[] = [];
+/**
+ * Issues found so far; handed out with `splice(0)` when there are some, so a valid pattern (most)
+ * allocates no list of its own.
+ */
+const ISSUES: RouteIssue[] = [];
+/** Static patterns (a table's most common kind) share one empty list of names; nothing adds to it. */
+const NO_NAMES: string[] = [];
 
 export function parsePattern(pattern: string, options: ResolvedMatchOptions, budget?: RegexBudget): ParsedPattern | RouteIssue[] {
-  const issues: RouteIssue[] = [];
+  const issues = ISSUES;
+  if (issues.length !== 0) issues.length = 0; // only after a throw mid-parse (a hostile regex budget)
   if (pattern.length > options.limits.maxPatternLength) {
     return [
       error('pattern-too-long', `Path pattern "${pattern.slice(0, 64)}..." is ${pattern.length} characters long; the limit is ${options.limits.maxPatternLength}`, {
@@ -71,16 +82,16 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   if (!pattern.startsWith('/')) {
     return [error('pattern-no-leading-slash', `Invalid path pattern "${pattern}". Path patterns must start with "/"`, { pattern, hint: 'Start the pattern with "/"' })];
   }
-  const split = splitPattern(pattern.slice(1));
-  if (!Array.isArray(split)) {
+  const rawSegments = RAW;
+  const rawCount = splitInto(pattern, 1, rawSegments);
+  if (rawCount < 0) {
     return [
-      error('regex-invalid', `Path pattern "${pattern}" has a constraint without its closing ")" in segment "${split.unclosed}"`, {
+      error('regex-invalid', `Path pattern "${pattern}" has a constraint without its closing ")" in segment "${pattern.slice(-1 - rawCount)}"`, {
         pattern,
         hint: 'Close the constraint: ":name(REGEX)", with "(" and ")" inside REGEX balanced or escaped as \\( and \\)',
       }),
     ];
   }
-  const rawSegments = split;
   // Canonical text and shape are built in this one pass (SPEC section 2): no segment objects.
   // TEXTS holds each accepted segment's canonical text, in step with `shape`; they are joined
   // only when the pattern is not kept verbatim.
@@ -103,9 +114,9 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // `clear` allocates a fresh table even for an empty Set: most patterns add no name.
   if (namedParams.size !== 0) namedParams.clear();
   let anonymous = 0;
-  for (let i = 0; i < rawSegments.length; i++) {
+  for (let i = 0; i < rawCount; i++) {
     const raw = rawSegments[i]!;
-    const last = i === rawSegments.length - 1;
+    const last = i === rawCount - 1;
     if (raw === '' && !last) {
       verbatim = false;
       continue; // runs of `/` merge, as in request paths
@@ -217,36 +228,20 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       }),
     );
   }
-  if (issues.length > 0) return issues;
+  if (issues.length > 0) return issues.splice(0);
   // The shape the matchers see; equal shapes conflict (SPEC section 3).
   const canonical = verbatim ? pattern : '/' + texts.slice(0, segments).join('/');
   if (options.ignoreTrailingSlash && segments > 1 && shape[segments - 1] === '') segments--;
   // Exact-size copies of the scratch lists: the table keeps these.
   const exact = shape.slice(0, segments);
-  const paramList = paramNames.slice(0, names);
+  const paramList = names === 0 ? NO_NAMES : paramNames.slice(0, names);
   return {
     canonical,
     paramNames: paramList,
     namedParams: anonymous === 0 ? paramList : paramList.filter((n) => namedParams.has(n)),
     catchAll,
     shape: exact,
-    shapeKey: shapeKey(exact),
   };
-}
-
-/**
- * The conflict key of a shape. Joining with `/` is injective while no segment holds `/` (only a
- * REGEX can) and costs far less than JSON; the rare other shapes get JSON behind a NUL, which no
- * joined key holds (checked here), so the two kinds of key never collide.
- */
-function shapeKey(shape: readonly string[]): string {
-  // Only a constrained parameter (`:` + REGEX) can hold either: a static segment was split on `/`
-  // and a NUL (raw or %00) is rejected, so static text is not scanned.
-  for (let i = 0; i < shape.length; i++) {
-    const seg = shape[i]!;
-    if (seg.length > 1 && seg.charCodeAt(0) === 0x3a && (seg.includes('/') || seg.includes('\0'))) return '\0' + JSON.stringify(shape);
-  }
-  return shape.join('/');
 }
 
 /** The canonical pattern text (`/caf%C3%A9`, `/users/:id/*`, `/f/:id([0-9a-f]{24})`: a REGEX stays as written). */
@@ -263,21 +258,33 @@ export function canonicalPattern(parsed: ParsedPattern): string {
  */
 export function splitPattern(body: string): string[] | { unclosed: string } {
   const out: string[] = [];
-  let start = 0;
-  let i = 0;
-  while (i < body.length) {
-    const c = body.charCodeAt(i);
+  const n = splitInto(body, 0, out);
+  return n < 0 ? { unclosed: body.slice(-1 - n) } : out.slice(0, n);
+}
+
+/**
+ * `splitPattern` of `text` from `from` on, into `out` (written by index, a scratch list reused by
+ * every parse: a fresh list grown by `push` per pattern was ~150 bytes of garbage each). Returns
+ * how many segments it wrote, or `-1 - start` when the segment starting at `start` has an
+ * unclosed constraint.
+ */
+function splitInto(text: string, from: number, out: string[]): number {
+  let n = 0;
+  let start = from;
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
     if (c === 0x2f /* / */) {
-      out.push(body.slice(start, i));
+      out[n++] = text.slice(start, i);
       start = ++i;
-    } else if (c === 0x28 /* ( */ && body.charCodeAt(start) === 0x3a /* : */) {
-      const end = groupEnd(body, i);
-      if (end < 0) return { unclosed: body.slice(start) };
+    } else if (c === 0x28 /* ( */ && text.charCodeAt(start) === 0x3a /* : */) {
+      const end = groupEnd(text, i);
+      if (end < 0) return -1 - start;
       i = end;
     } else i++;
   }
-  out.push(body.slice(start));
-  return out;
+  out[n++] = text.slice(start);
+  return n;
 }
 
 /** The index after the `)` that closes the group opened at `open`, or -1. Linear in the text. */

@@ -151,7 +151,7 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
 }
 
 /** The `params-unused` warning: the pattern's named parameters the target does not use (`used` null: none used). */
-function unusedParams(pattern: string, target: string, parsed: ParsedPattern, used: Set<string> | null): RouteIssue | null {
+export function unusedParams(pattern: string, target: string, parsed: ParsedPattern, used: Set<string> | null): RouteIssue | null {
   let unused = '';
   let count = 0;
   for (const n of parsed.namedParams) {
