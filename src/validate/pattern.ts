@@ -17,8 +17,11 @@ export type PatternSegment =
 export interface ParsedPattern {
   /** The canonical pattern text (see `canonicalPattern`), built in the same pass as the shape. */
   canonical: string;
-  /** Parameter names in path order (anonymous ones are "0", "1", ...). */
-  paramNames: string[];
+  /**
+   * Parameter names in path order (anonymous ones are "0", "1", ...). Routes with the same names
+   * share one list (see `sharedNames`): never modified.
+   */
+  paramNames: readonly string[];
   /**
    * Names written `:name`, in path order; anonymous `*` captures cannot be referenced by a
    * target. The same array as `paramNames` when the pattern has no anonymous capture (most do not).
@@ -66,7 +69,38 @@ const RAW: string[] = [];
  */
 const ISSUES: RouteIssue[] = [];
 /** Static patterns (a table's most common kind) share one empty list of names; nothing adds to it. */
-const NO_NAMES: string[] = [];
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/*
+ * The last few distinct lists of parameter names, handed out again to patterns with the same
+ * names: a table repeats a handful of lists (`[id]`, `[id, order]`) over thousands of routes, and
+ * each route kept its own copy (~50 bytes, copied by every scavenge while the table is young).
+ * Sharing them also lets `unusedParams` (./target.ts) reuse its texts by list identity. Frozen:
+ * routes of different tables may share one.
+ */
+const RECENT_NAMES: (readonly string[])[] = [];
+const RECENT_KEPT = 8;
+let recentNext = 0;
+
+/** `names[0..count)` as a shared frozen list (see above). */
+function sharedNames(names: readonly string[], count: number): readonly string[] {
+  for (let r = 0; r < RECENT_NAMES.length; r++) {
+    const list = RECENT_NAMES[r]!;
+    if (list.length !== count) continue;
+    let same = true;
+    for (let i = 0; i < count; i++) {
+      if (list[i] !== names[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return list;
+  }
+  const list = Object.freeze(names.slice(0, count));
+  RECENT_NAMES[recentNext] = list;
+  recentNext = (recentNext + 1) % RECENT_KEPT;
+  return list;
+}
 
 export function parsePattern(pattern: string, options: ResolvedMatchOptions, budget?: RegexBudget): ParsedPattern | RouteIssue[] {
   const issues = ISSUES;
@@ -234,7 +268,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   if (options.ignoreTrailingSlash && segments > 1 && shape[segments - 1] === '') segments--;
   // Exact-size copies of the scratch lists: the table keeps these.
   const exact = shape.slice(0, segments);
-  const paramList = names === 0 ? NO_NAMES : paramNames.slice(0, names);
+  const paramList = names === 0 ? NO_NAMES : sharedNames(paramNames, names);
   return {
     canonical,
     paramNames: paramList,
