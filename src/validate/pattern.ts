@@ -60,7 +60,32 @@ export function foldAscii(text: string): string {
 const SHAPE: string[] = [];
 const NAMES: string[] = [];
 const TEXTS: string[] = [];
+/*
+ * The names of the pattern being parsed, for the duplicate check: the first SCAN_NAMES are found
+ * by scanning NAMES (a pattern has a few), and only a pattern with more moves them into this Set
+ * (bounded work for a generated pattern of hundreds of parameters). A Set per pattern cost a
+ * `clear()` each, which allocates a fresh table: ~4% of validating 10,000 routes.
+ */
 const NAMED = new Set<string>();
+const SCAN_NAMES = 32;
+/** True while NAMED holds the current pattern's names (past SCAN_NAMES of them). */
+let namedInSet = false;
+
+/** Whether the current pattern already captures `name` (its first `count` names are in NAMES). */
+function hasName(name: string, count: number): boolean {
+  if (namedInSet) return NAMED.has(name);
+  for (let i = 0; i < count; i++) if (NAMES[i] === name) return true;
+  return false;
+}
+
+/** Records the current pattern's `count`-th name, already written to NAMES[count - 1]. */
+function addedName(count: number): void {
+  if (namedInSet) NAMED.add(NAMES[count - 1]!);
+  else if (count > SCAN_NAMES) {
+    namedInSet = true;
+    for (let i = 0; i < count; i++) NAMED.add(NAMES[i]!);
+  }
+}
 /** The raw segments of the pattern being parsed (`RAW_COUNT` of them). */
 const RAW: string[] = [];
 /**
@@ -144,9 +169,10 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // of 10,000 routes spent ~25% more CPU; bench/results/floors.md).
   const paramNames = NAMES;
   let names = 0;
-  const namedParams = NAMED;
-  // `clear` allocates a fresh table even for an empty Set: most patterns add no name.
-  if (namedParams.size !== 0) namedParams.clear();
+  if (namedInSet) {
+    NAMED.clear();
+    namedInSet = false;
+  }
   let anonymous = 0;
   for (let i = 0; i < rawCount; i++) {
     const raw = rawSegments[i]!;
@@ -170,11 +196,11 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       continue;
     }
     if (raw.startsWith(':') && raw.includes('(')) {
-      const param = constrainedParam(raw, pattern, namedParams, budget);
+      const param = constrainedParam(raw, pattern, names, budget);
       if (Array.isArray(param)) issues.push(...param);
       else {
-        namedParams.add(param.name);
         paramNames[names++] = param.name;
+        addedName(names);
         const source = param.regex!.source;
         texts[segments] = ':' + param.name + '(' + source + ')';
         shape[segments++] = ':' + source;
@@ -200,7 +226,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
             hint: 'Rename the parameter, or write a literal leading colon as %3A',
           }),
         );
-      } else if (namedParams.has(name)) {
+      } else if (hasName(name, names)) {
         issues.push(
           error('param-name-duplicate', `Parameter ":${name}" appears twice in path pattern "${pattern}"`, {
             pattern,
@@ -208,8 +234,8 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
           }),
         );
       } else {
-        namedParams.add(name);
         paramNames[names++] = name;
+        addedName(names);
         texts[segments] = raw;
         shape[segments++] = ':';
         catchAll = false;
@@ -272,7 +298,8 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   return {
     canonical,
     paramNames: paramList,
-    namedParams: anonymous === 0 ? paramList : paramList.filter((n) => namedParams.has(n)),
+    // Anonymous captures are named by digits, which a written name never starts with.
+    namedParams: anonymous === 0 ? paramList : paramList.filter((n) => n.charCodeAt(0) > 0x39),
     catchAll,
     shape: exact,
   };
@@ -353,7 +380,7 @@ function groupEnd(text: string, open: number): number {
 }
 
 /** `:name(REGEX)`: the name's rules, then the REGEX in the linear-time engine (SPEC 10.2). */
-function constrainedParam(raw: string, pattern: string, named: Set<string>, budget: RegexBudget | undefined): Extract<PatternSegment, { kind: 'param' }> | RouteIssue[] {
+function constrainedParam(raw: string, pattern: string, names: number, budget: RegexBudget | undefined): Extract<PatternSegment, { kind: 'param' }> | RouteIssue[] {
   const at = { pattern };
   const open = raw.indexOf('(');
   const name = raw.slice(1, open);
@@ -375,7 +402,7 @@ function constrainedParam(raw: string, pattern: string, named: Set<string>, budg
         hint: 'Rename the parameter: a constraint is written ":name(REGEX)"',
       }),
     );
-  } else if (named.has(name)) {
+  } else if (hasName(name, names)) {
     issues.push(error('param-name-duplicate', `Parameter ":${name}" appears twice in path pattern "${pattern}"`, { ...at, hint: 'Give each parameter of a pattern its own name' }));
   }
   const regex = compileLinearRegex(source, budget);
