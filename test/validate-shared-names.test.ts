@@ -10,15 +10,20 @@ import { compile, validateRoutes } from '../src/index.js';
 
 // More distinct name lists than either cache keeps (8 lists, 4 hints), in any order.
 const NAMES = ['id', 'order', 'x', 'y', 'z', 'w', 'v', 'u', 'a0', 'b1'];
-const pattern = fc
-  .tuple(fc.nat(99), fc.uniqueArray(fc.constantFrom(...NAMES), { maxLength: 3 }), fc.boolean(), fc.boolean())
-  .map(([n, names, anonymous, rest]) => `/p${n}` + names.map((name) => `/s/:${name}`).join('') + (anonymous ? '/*/k' : '') + (rest ? '/*' : ''));
+// Each pattern starts with its own static segment: no two conflict, so each route's issues are its own.
+const patterns = fc
+  .uniqueArray(fc.tuple(fc.nat(99), fc.uniqueArray(fc.constantFrom(...NAMES), { maxLength: 3 }), fc.boolean(), fc.boolean()), {
+    minLength: 1,
+    maxLength: 40,
+    selector: ([n]) => n,
+  })
+  .map((list) => list.map(([n, names, anonymous, rest]) => `/p${n}` + names.map((name) => `/s/:${name}`).join('') + (anonymous ? '/*/k' : '') + (rest ? '/*' : '')));
 const target = fc.constantFrom('http://a.internal', 'http://a.internal/:id', 'http://a.internal/:x/*', 'http://b.internal');
 
 describe('shared parameter lists', () => {
   it('names and warnings are the route alone; equal names share one frozen list', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(pattern, { minLength: 1, maxLength: 40 }), fc.array(target, { minLength: 40, maxLength: 40 }), (patterns, targets) => {
+      fc.property(patterns, fc.array(target, { minLength: 40, maxLength: 40 }), (patterns, targets) => {
         const table = Object.fromEntries(patterns.map((p, i) => [p, targets[i]!]));
         const whole = validateRoutes(table);
         const alone = patterns.map((p, i) => validateRoutes({ [p]: targets[i]! }));
