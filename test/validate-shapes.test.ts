@@ -55,6 +55,13 @@ describe('ShapeIndex', () => {
     expect(index.add(['t0', ':'])).toBe(0);
   });
 
+  it('answers for empty shapes, and from an index told to expect none', () => {
+    const index = new ShapeIndex(0);
+    expect([index.add([]), index.add([]), index.add(['']), index.add([''])]).toEqual([-1, 0, -1, 1]);
+    index.reset(0);
+    expect([index.add(['a']), index.add(['a'])]).toEqual([-1, 0]);
+  });
+
   it('grows past the size it expected', () => {
     const index = new ShapeIndex(1);
     const list = Array.from({ length: 500 }, (_, i) => [String(i % 300)]);

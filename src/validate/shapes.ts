@@ -60,7 +60,8 @@ export class ShapeIndex {
     while (size < expected * 2) size *= 2;
     if (this.slots.length === size) this.slots.fill(0);
     else this.slots = new Int32Array(size);
-    if (this.hashes.length < expected || this.hashes.length > 2 * expected + 64) this.hashes = new Int32Array(Math.max(8, expected));
+    const entries = Math.max(8, expected);
+    if (this.hashes.length < entries || this.hashes.length > 2 * entries + 64) this.hashes = new Int32Array(entries);
     this.shapes = [];
     this.probes = 0;
     this.fallback = null;
@@ -103,7 +104,7 @@ export class ShapeIndex {
     const entry = this.shapes.length;
     this.shapes.push(shape);
     if (entry === this.hashes.length) {
-      const grown = new Int32Array(entry * 2);
+      const grown = new Int32Array(Math.max(8, entry * 2));
       grown.set(this.hashes);
       this.hashes = grown;
     }
