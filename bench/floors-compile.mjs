@@ -210,7 +210,7 @@ if (process.argv.includes('--heap-prof')) {
     const { profile } = await session.post('HeapProfiler.stopSampling');
     const fns = [...byFunction(profile.head)].sort((a, b) => b[1] - a[1]);
     const total = fns.reduce((sum, [, b]) => sum + b, 0);
-    console.log(`## ${name}: ${(total / heapRuns / 1024).toFixed(0)} KB allocated per run (${((total / heapRuns / count) | 0)} B per route)`);
+    console.log(`## ${name}: ${(total / heapRuns / 1024).toFixed(0)} KB allocated per run (${(total / heapRuns / count) | 0} B per route)`);
     for (const [f, b] of fns.slice(0, 12)) console.log(`  ${(b / heapRuns / 1024).toFixed(0).padStart(6)} KB  ${f}`);
   }
   process.exit(0);
