@@ -2,7 +2,7 @@
  * Where compile time goes, stage by stage, next to find-my-way, in ONE process (issue 18's
  * compile goal: 10,000 routes in <= 0.25x find-my-way's time):
  *
- *   node --expose-gc bench/floors-compile.mjs [routes=10000] [runs=15] [--cpu-prof] [--only=tree,validate] [--drop]
+ *   node --expose-gc bench/floors-compile.mjs [routes=10000] [runs=15] [--cpu-prof] [--only=tree,validate] [--drop] [--base=<dir>] [--heap-prof]
  *
  * The stages are the functions `compile()` runs, imported from src/ (bundled with esbuild into
  * a temporary file first, so no TypeScript loader is in the measured process):
@@ -19,7 +19,9 @@
  * distorts least) and wall time, runs interleaved, min and median reported; a full GC runs
  * before each run so one stage does not pay for another's garbage (each stage's previous
  * result kept alive: see below).
- * `--cpu-prof` instead writes a V8 CPU profile of 30 compiles (ours, js) to /tmp.
+ * `--cpu-prof` instead writes a V8 CPU profile of 30 compiles (ours, js) to /tmp; `--heap-prof` prints
+ * the bytes each stage allocates per run, by function (V8's sampling heap profiler).
+ * `--base=<dir>` adds the compile, validate and tree stages of another src/ tree, interleaved.
  *
  *   node --expose-gc bench/floors-compile.mjs --tier-up=github [--after=0,1024,never]
  *
@@ -29,7 +31,7 @@
  * (`github`, `gateway`, or a number: the multi-tenant table of that many routes).
  */
 import { build as esbuild } from 'esbuild';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -61,6 +63,20 @@ writeFileSync(
 const outfile = join(dir, 'stages.mjs');
 await esbuild({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'error', absWorkingDir: root });
 const src = await import(pathToFileURL(outfile).href);
+
+// --base=<dir>: another checkout's src/ (e.g. `git archive <commit> src | tar -x -C <dir>`), bundled
+// the same way; its compile, validate and tree stages run interleaved with ours (the before/after
+// figure on a loaded machine). The directory must sit inside the repository, for node_modules.
+const baseDir = process.argv.find((a) => a.startsWith('--base='))?.slice(7);
+let base = null;
+if (baseDir !== undefined) {
+  const baseRoot = join(process.cwd(), baseDir);
+  const baseEntry = join(dir, 'base-entry.ts');
+  writeFileSync(baseEntry, readFileSync(entry, 'utf8').replaceAll(JSON.stringify(join(root, 'src')).slice(0, -1), JSON.stringify(join(baseRoot, 'src')).slice(0, -1)));
+  const baseOut = join(dir, 'base-stages.mjs');
+  await esbuild({ entryPoints: [baseEntry], bundle: true, format: 'esm', platform: 'node', outfile: baseOut, logLevel: 'error', absWorkingDir: baseRoot });
+  base = await import(pathToFileURL(baseOut).href);
+}
 
 // --- --tier-up: the cost of tiering up, one fresh process per threshold ---------------------
 const tierUp = process.argv.find((a) => a.startsWith('--tier-up='))?.slice(10);
@@ -127,6 +143,13 @@ const stages = {
   'validate (analyzeRoutes)': () => src.analyzeRoutes(routes, resolved),
   'tree (createJsBackend)': () => src.createJsBackend(shapes, { caseSensitive: true, ignoreTrailingSlash: false, codegen: true }),
   'match builder (matchBuilder)': () => src.matchBuilder(analysis.routes, true),
+  ...(base === null
+    ? {}
+    : {
+        'compile (base)': () => base.compile(routes, { backend: 'js', ...limits }),
+        'validate (base)': () => base.analyzeRoutes(routes, resolved),
+        'tree (base)': () => base.createJsBackend(shapes, { caseSensitive: true, ignoreTrailingSlash: false, codegen: true }),
+      }),
   'find-my-way': () => {
     const r = FindMyWay();
     for (let i = 0; i < fmwList.length; i++) r.on('GET', fmwList[i], handler, { id: i });
@@ -151,6 +174,45 @@ if (cpuProf) {
   const file = join(tmpdir(), `floors-compile-${Date.now()}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   console.log(`profile: ${file} (summary: node bench/profile.mjs --summary ${file})`);
+  process.exit(0);
+}
+
+/*
+ * `--heap-prof`: bytes each stage allocates per run (V8's sampling heap profiler, objects either
+ * GC collected included: allocation, not what stays live), in total and by function, over 10
+ * runs. Unlike time, allocation does not move with the machine's load; on this table it is what
+ * the scavenges (a third of compile's CPU profile) are paid for.
+ */
+if (process.argv.includes('--heap-prof')) {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  const byFunction = (head) => {
+    const out = new Map();
+    const walk = (node) => {
+      if (node.selfSize > 0) {
+        const f = node.callFrame;
+        const name = `${f.functionName || '(anonymous)'}:${f.lineNumber + 1}`;
+        out.set(name, (out.get(name) ?? 0) + node.selfSize);
+      }
+      for (const c of node.children) walk(c);
+    };
+    walk(head);
+    return out;
+  };
+  const heapRuns = 10;
+  for (const [name, fn] of Object.entries(stages)) {
+    if (name.startsWith('find-my-way') || name.startsWith('floor')) continue;
+    fn(); // warm-up, outside the sampling
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    const keep = [];
+    for (let i = 0; i < heapRuns; i++) keep.push(fn());
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    const fns = [...byFunction(profile.head)].sort((a, b) => b[1] - a[1]);
+    const total = fns.reduce((sum, [, b]) => sum + b, 0);
+    console.log(`## ${name}: ${(total / heapRuns / 1024).toFixed(0)} KB allocated per run (${(total / heapRuns / count) | 0} B per route)`);
+    for (const [f, b] of fns.slice(0, 12)) console.log(`  ${(b / heapRuns / 1024).toFixed(0).padStart(6)} KB  ${f}`);
+  }
   process.exit(0);
 }
 

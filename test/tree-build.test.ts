@@ -107,6 +107,34 @@ describe('building the tree', () => {
     );
   });
 
+  it('keeps every dense child index equal to one built from the finished node', () => {
+    // Many first characters under one node (digits, letters, and one past ASCII) so indexes form,
+    // grow and see splits of indexed children.
+    const wide = fc.oneof(segment, fc.stringMatching(/^[0-9a-z~\u00e9]{1,3}$/));
+    const wideShape = fc.array(wide, { minLength: 1, maxLength: 3 });
+    fc.assert(
+      fc.property(fc.array(wideShape, { maxLength: 60 }), (shapes) => {
+        const pending = [buildTree(shapes, regexes)];
+        while (pending.length > 0) {
+          const node = pending.pop()!;
+          if (node.children.length < 6) expect(node.index).toBeNull();
+          else {
+            const ascii = node.first.filter((c) => c < 128);
+            const expected = new Array<Node | undefined>(Math.max(0, ...ascii) + 1).fill(undefined);
+            node.children.forEach((child, i) => {
+              if (node.first[i]! < 128) expected[node.first[i]!] = child;
+            });
+            // Rounded up to 16 slots, never past 128; the slots past the highest character are empty.
+            expect(node.index!.length).toBe((expected.length + 15) & ~15);
+            for (let c = 0; c < node.index!.length; c++) expect(node.index![c]).toBe(expected[c]);
+          }
+          pending.push(...node.below());
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('sizes the offsets buffer as offsetsLength does, without its own pass', () => {
     fc.assert(
       fc.property(fc.array(shapeArb, { minLength: 1, maxLength: 25 }), (shapes) => {

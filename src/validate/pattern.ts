@@ -17,18 +17,22 @@ export type PatternSegment =
 export interface ParsedPattern {
   /** The canonical pattern text (see `canonicalPattern`), built in the same pass as the shape. */
   canonical: string;
-  /** Parameter names in path order (anonymous ones are "0", "1", ...). */
-  paramNames: string[];
+  /**
+   * Parameter names in path order (anonymous ones are "0", "1", ...). Routes with the same names
+   * share one list (see `sharedNames`): never modified.
+   */
+  paramNames: readonly string[];
   /**
    * Names written `:name`, in path order; anonymous `*` captures cannot be referenced by a
    * target. The same array as `paramNames` when the pattern has no anonymous capture (most do not).
    */
   namedParams: readonly string[];
   catchAll: boolean;
-  /** What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent. */
+  /**
+   * What the matchers see (src/match/core.ts): static text, ":", ":" + REGEX or "*", option-dependent.
+   * Two patterns conflict exactly when their shapes are equal (src/validate/shapes.ts).
+   */
   shape: string[];
-  /** A string equal for two patterns exactly when their shapes are equal (the conflict check's key). */
-  shapeKey: string;
 }
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -56,10 +60,76 @@ export function foldAscii(text: string): string {
 const SHAPE: string[] = [];
 const NAMES: string[] = [];
 const TEXTS: string[] = [];
+/*
+ * The names of the pattern being parsed, for the duplicate check: the first SCAN_NAMES are found
+ * by scanning NAMES (a pattern has a few), and only a pattern with more moves them into this Set
+ * (bounded work for a generated pattern of hundreds of parameters). A Set per pattern cost a
+ * `clear()` each, which allocates a fresh table: ~4% of validating 10,000 routes.
+ */
 const NAMED = new Set<string>();
+const SCAN_NAMES = 32;
+/** True while NAMED holds the current pattern's names (past SCAN_NAMES of them). */
+let namedInSet = false;
+
+/** Whether the current pattern already captures `name` (its first `count` names are in NAMES). */
+function hasName(name: string, count: number): boolean {
+  if (namedInSet) return NAMED.has(name);
+  for (let i = 0; i < count; i++) if (NAMES[i] === name) return true;
+  return false;
+}
+
+/** Records the current pattern's `count`-th name, already written to NAMES[count - 1]. */
+function addedName(count: number): void {
+  if (namedInSet) NAMED.add(NAMES[count - 1]!);
+  else if (count > SCAN_NAMES) {
+    namedInSet = true;
+    for (let i = 0; i < count; i++) NAMED.add(NAMES[i]!);
+  }
+}
+/** The raw segments of the pattern being parsed (`RAW_COUNT` of them). */
+const RAW: string[] = [];
+/**
+ * Issues found so far; handed out with `splice(0)` when there are some, so a valid pattern (most)
+ * allocates no list of its own.
+ */
+const ISSUES: RouteIssue[] = [];
+/** Static patterns (a table's most common kind) share one empty list of names; nothing adds to it. */
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/*
+ * The last few distinct lists of parameter names, handed out again to patterns with the same
+ * names: a table repeats a handful of lists (`[id]`, `[id, order]`) over thousands of routes, and
+ * each route kept its own copy (~50 bytes, copied by every scavenge while the table is young).
+ * Sharing them also lets `unusedParams` (./target.ts) reuse its texts by list identity. Frozen:
+ * routes of different tables may share one.
+ */
+const RECENT_NAMES: (readonly string[])[] = [];
+const RECENT_KEPT = 8;
+let recentNext = 0;
+
+/** `names[0..count)` as a shared frozen list (see above). */
+function sharedNames(names: readonly string[], count: number): readonly string[] {
+  for (let r = 0; r < RECENT_NAMES.length; r++) {
+    const list = RECENT_NAMES[r]!;
+    if (list.length !== count) continue;
+    let same = true;
+    for (let i = 0; i < count; i++) {
+      if (list[i] !== names[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return list;
+  }
+  const list = Object.freeze(names.slice(0, count));
+  RECENT_NAMES[recentNext] = list;
+  recentNext = (recentNext + 1) % RECENT_KEPT;
+  return list;
+}
 
 export function parsePattern(pattern: string, options: ResolvedMatchOptions, budget?: RegexBudget): ParsedPattern | RouteIssue[] {
-  const issues: RouteIssue[] = [];
+  const issues = ISSUES;
+  if (issues.length !== 0) issues.length = 0; // only after a throw mid-parse (a hostile regex budget)
   if (pattern.length > options.limits.maxPatternLength) {
     return [
       error('pattern-too-long', `Path pattern "${pattern.slice(0, 64)}..." is ${pattern.length} characters long; the limit is ${options.limits.maxPatternLength}`, {
@@ -71,16 +141,16 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   if (!pattern.startsWith('/')) {
     return [error('pattern-no-leading-slash', `Invalid path pattern "${pattern}". Path patterns must start with "/"`, { pattern, hint: 'Start the pattern with "/"' })];
   }
-  const split = splitPattern(pattern.slice(1));
-  if (!Array.isArray(split)) {
+  const rawSegments = RAW;
+  const rawCount = splitInto(pattern, 1, rawSegments);
+  if (rawCount < 0) {
     return [
-      error('regex-invalid', `Path pattern "${pattern}" has a constraint without its closing ")" in segment "${split.unclosed}"`, {
+      error('regex-invalid', `Path pattern "${pattern}" has a constraint without its closing ")" in segment "${pattern.slice(-1 - rawCount)}"`, {
         pattern,
         hint: 'Close the constraint: ":name(REGEX)", with "(" and ")" inside REGEX balanced or escaped as \\( and \\)',
       }),
     ];
   }
-  const rawSegments = split;
   // Canonical text and shape are built in this one pass (SPEC section 2): no segment objects.
   // TEXTS holds each accepted segment's canonical text, in step with `shape`; they are joined
   // only when the pattern is not kept verbatim.
@@ -99,13 +169,14 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
   // of 10,000 routes spent ~25% more CPU; bench/results/floors.md).
   const paramNames = NAMES;
   let names = 0;
-  const namedParams = NAMED;
-  // `clear` allocates a fresh table even for an empty Set: most patterns add no name.
-  if (namedParams.size !== 0) namedParams.clear();
+  if (namedInSet) {
+    NAMED.clear();
+    namedInSet = false;
+  }
   let anonymous = 0;
-  for (let i = 0; i < rawSegments.length; i++) {
+  for (let i = 0; i < rawCount; i++) {
     const raw = rawSegments[i]!;
-    const last = i === rawSegments.length - 1;
+    const last = i === rawCount - 1;
     if (raw === '' && !last) {
       verbatim = false;
       continue; // runs of `/` merge, as in request paths
@@ -125,11 +196,11 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       continue;
     }
     if (raw.startsWith(':') && raw.includes('(')) {
-      const param = constrainedParam(raw, pattern, namedParams, budget);
+      const param = constrainedParam(raw, pattern, names, budget);
       if (Array.isArray(param)) issues.push(...param);
       else {
-        namedParams.add(param.name);
         paramNames[names++] = param.name;
+        addedName(names);
         const source = param.regex!.source;
         texts[segments] = ':' + param.name + '(' + source + ')';
         shape[segments++] = ':' + source;
@@ -155,7 +226,7 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
             hint: 'Rename the parameter, or write a literal leading colon as %3A',
           }),
         );
-      } else if (namedParams.has(name)) {
+      } else if (hasName(name, names)) {
         issues.push(
           error('param-name-duplicate', `Parameter ":${name}" appears twice in path pattern "${pattern}"`, {
             pattern,
@@ -163,8 +234,8 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
           }),
         );
       } else {
-        namedParams.add(name);
         paramNames[names++] = name;
+        addedName(names);
         texts[segments] = raw;
         shape[segments++] = ':';
         catchAll = false;
@@ -217,36 +288,21 @@ export function parsePattern(pattern: string, options: ResolvedMatchOptions, bud
       }),
     );
   }
-  if (issues.length > 0) return issues;
+  if (issues.length > 0) return issues.splice(0);
   // The shape the matchers see; equal shapes conflict (SPEC section 3).
   const canonical = verbatim ? pattern : '/' + texts.slice(0, segments).join('/');
   if (options.ignoreTrailingSlash && segments > 1 && shape[segments - 1] === '') segments--;
   // Exact-size copies of the scratch lists: the table keeps these.
   const exact = shape.slice(0, segments);
-  const paramList = paramNames.slice(0, names);
+  const paramList = names === 0 ? NO_NAMES : sharedNames(paramNames, names);
   return {
     canonical,
     paramNames: paramList,
-    namedParams: anonymous === 0 ? paramList : paramList.filter((n) => namedParams.has(n)),
+    // Anonymous captures are named by digits, which a written name never starts with.
+    namedParams: anonymous === 0 ? paramList : paramList.filter((n) => n.charCodeAt(0) > 0x39),
     catchAll,
     shape: exact,
-    shapeKey: shapeKey(exact),
   };
-}
-
-/**
- * The conflict key of a shape. Joining with `/` is injective while no segment holds `/` (only a
- * REGEX can) and costs far less than JSON; the rare other shapes get JSON behind a NUL, which no
- * joined key holds (checked here), so the two kinds of key never collide.
- */
-function shapeKey(shape: readonly string[]): string {
-  // Only a constrained parameter (`:` + REGEX) can hold either: a static segment was split on `/`
-  // and a NUL (raw or %00) is rejected, so static text is not scanned.
-  for (let i = 0; i < shape.length; i++) {
-    const seg = shape[i]!;
-    if (seg.length > 1 && seg.charCodeAt(0) === 0x3a && (seg.includes('/') || seg.includes('\0'))) return '\0' + JSON.stringify(shape);
-  }
-  return shape.join('/');
 }
 
 /** The canonical pattern text (`/caf%C3%A9`, `/users/:id/*`, `/f/:id([0-9a-f]{24})`: a REGEX stays as written). */
@@ -263,21 +319,33 @@ export function canonicalPattern(parsed: ParsedPattern): string {
  */
 export function splitPattern(body: string): string[] | { unclosed: string } {
   const out: string[] = [];
-  let start = 0;
-  let i = 0;
-  while (i < body.length) {
-    const c = body.charCodeAt(i);
+  const n = splitInto(body, 0, out);
+  return n < 0 ? { unclosed: body.slice(-1 - n) } : out.slice(0, n);
+}
+
+/**
+ * `splitPattern` of `text` from `from` on, into `out` (written by index, a scratch list reused by
+ * every parse: a fresh list grown by `push` per pattern was ~150 bytes of garbage each). Returns
+ * how many segments it wrote, or `-1 - start` when the segment starting at `start` has an
+ * unclosed constraint.
+ */
+function splitInto(text: string, from: number, out: string[]): number {
+  let n = 0;
+  let start = from;
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
     if (c === 0x2f /* / */) {
-      out.push(body.slice(start, i));
+      out[n++] = text.slice(start, i);
       start = ++i;
-    } else if (c === 0x28 /* ( */ && body.charCodeAt(start) === 0x3a /* : */) {
-      const end = groupEnd(body, i);
-      if (end < 0) return { unclosed: body.slice(start) };
+    } else if (c === 0x28 /* ( */ && text.charCodeAt(start) === 0x3a /* : */) {
+      const end = groupEnd(text, i);
+      if (end < 0) return -1 - start;
       i = end;
     } else i++;
   }
-  out.push(body.slice(start));
-  return out;
+  out[n++] = text.slice(start);
+  return n;
 }
 
 /** The index after the `)` that closes the group opened at `open`, or -1. Linear in the text. */
@@ -312,7 +380,7 @@ function groupEnd(text: string, open: number): number {
 }
 
 /** `:name(REGEX)`: the name's rules, then the REGEX in the linear-time engine (SPEC 10.2). */
-function constrainedParam(raw: string, pattern: string, named: Set<string>, budget: RegexBudget | undefined): Extract<PatternSegment, { kind: 'param' }> | RouteIssue[] {
+function constrainedParam(raw: string, pattern: string, names: number, budget: RegexBudget | undefined): Extract<PatternSegment, { kind: 'param' }> | RouteIssue[] {
   const at = { pattern };
   const open = raw.indexOf('(');
   const name = raw.slice(1, open);
@@ -334,7 +402,7 @@ function constrainedParam(raw: string, pattern: string, named: Set<string>, budg
         hint: 'Rename the parameter: a constraint is written ":name(REGEX)"',
       }),
     );
-  } else if (named.has(name)) {
+  } else if (hasName(name, names)) {
     issues.push(error('param-name-duplicate', `Parameter ":${name}" appears twice in path pattern "${pattern}"`, { ...at, hint: 'Give each parameter of a pattern its own name' }));
   }
   const regex = compileLinearRegex(source, budget);

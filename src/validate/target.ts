@@ -151,23 +151,56 @@ export function parseTarget(target: string, pattern: string, parsed: ParsedPatte
 }
 
 /** The `params-unused` warning: the pattern's named parameters the target does not use (`used` null: none used). */
-function unusedParams(pattern: string, target: string, parsed: ParsedPattern, used: Set<string> | null): RouteIssue | null {
-  let unused = '';
-  let count = 0;
-  for (const n of parsed.namedParams) {
-    if (used !== null && used.has(n)) continue;
-    unused += (count++ === 0 ? ':' : ', :') + n;
+export function unusedParams(pattern: string, target: string, parsed: ParsedPattern, used: Set<string> | null): RouteIssue | null {
+  const names = parsed.namedParams;
+  if (names.length === 0) return null;
+  let message: string;
+  let hint: string;
+  const known = used === null ? HINT_NAMES.indexOf(names) : -1;
+  if (known >= 0) {
+    // Every name unused, and the same (shared) list as a recent such route: the same texts but
+    // the pattern. Two string pieces (64 B) point at the pattern and the shared rest.
+    message = 'Path pattern "' + pattern + HINT_REST[known]!;
+    hint = HINT_TEXT[known]!;
+  } else {
+    let unused = '';
+    let count = 0;
+    for (const n of names) {
+      if (used !== null && used.has(n)) continue;
+      unused += (count++ === 0 ? ':' : ', :') + n;
+    }
+    if (count === 0) return null;
+    // Joined, not concatenated: concatenation would keep a tree of ~10 string pieces (32 B each)
+    // per warning, which the table retains; a joined string is one flat string.
+    const rest = ['" captures ', unused, ' but its target never uses ', count > 1 ? 'them' : 'it'].join('');
+    message = 'Path pattern "' + pattern + rest;
+    hint = ['Reference ', unused, ` in the target's path, or use "*" in the pattern if any value will do`].join('');
+    if (used === null) {
+      HINT_NAMES[hintNext] = names;
+      HINT_REST[hintNext] = rest;
+      HINT_TEXT[hintNext] = hint;
+      hintNext = (hintNext + 1) % HINTS_KEPT;
+    }
   }
-  if (count === 0) return null;
   // Written out rather than through `warning()`: one object, same fields in the same order.
-  // The texts are joined, not concatenated: concatenation keeps a tree of string pieces (32 B
-  // each, ~10 per warning) that the table retains; a joined string is one flat string.
   return {
     code: 'params-unused',
     severity: 'warning',
-    message: ['Path pattern "', pattern, '" captures ', unused, ' but its target never uses ', count > 1 ? 'them' : 'it'].join(''),
+    message,
     pattern,
     target,
-    hint: ['Reference ', unused, ` in the target's path, or use "*" in the pattern if any value will do`].join(''),
+    hint,
   };
 }
+
+/*
+ * The texts of the last few warnings whose every name was unused, by the identity of their list of
+ * names (lists are shared by routes with equal names, src/validate/pattern.ts): a table's routes
+ * to placeholder-free targets then share a handful of hint strings instead of each joining its own.
+ */
+const HINTS_KEPT = 4;
+const HINT_NAMES: (readonly string[])[] = [];
+/** The message after the pattern: `" captures :id but its target never uses it`. */
+const HINT_REST: string[] = [];
+const HINT_TEXT: string[] = [];
+let hintNext = 0;

@@ -7,14 +7,14 @@
  * route object or an array of variants goes through src/validate/route-value.ts.
  */
 import type { CompiledRoute, CompiledTarget, RouteVariant } from '../table/route.js';
-import type { TargetTemplate } from '../target/template.js';
 import { resolveMatchOptions, type MatchOptions, type ResolvedMatchOptions } from '../options.js';
-import { parseTarget, type TemplateCache } from './target.js';
+import { parseTarget, unusedParams, type TemplateCache } from './target.js';
 import { createRegexBudget } from '../regex/linear.js';
 import { isPlainObject } from './context.js';
 import { error, RoutesValidationError, type RouteIssue } from './issues.js';
 import { canonicalPattern, parsePattern } from './pattern.js';
 import { parseRouteValue } from './route-value.js';
+import { giveShapeIndex, takeShapeIndex, type ShapeIndex } from './shapes.js';
 
 export interface ValidationResult {
   valid: boolean;
@@ -29,8 +29,9 @@ export interface Analysis extends ValidationResult {
 }
 
 export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): Analysis {
+  const byShape = takeShapeIndex();
   try {
-    return analyze(input, resolved);
+    return analyze(input, resolved, byShape);
   } catch (cause) {
     // Only hostile objects get here (a getter that throws, a revoked proxy): still an answer.
     const reason = cause instanceof Error ? cause.message : String(cause);
@@ -44,10 +45,12 @@ export function analyzeRoutes(input: unknown, resolved: ResolvedMatchOptions): A
       warnings: [],
       routes: [],
     };
+  } finally {
+    giveShapeIndex(byShape);
   }
 }
 
-function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
+function analyze(input: unknown, resolved: ResolvedMatchOptions, byShape: ShapeIndex): Analysis {
   const errors: RouteIssue[] = [];
   const warnings: RouteIssue[] = [];
   const routes: CompiledRoute[] = [];
@@ -74,11 +77,18 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
     );
     return { valid: false, errors, warnings, routes };
   }
-  const byShape = new Map<string, string>();
+  // Entry numbers are route indices: a shape is added exactly when its route is kept.
+  byShape.reset(keys.length);
   const names = new Map<string, string>();
   const regexBudget = createRegexBudget();
   const templates: TemplateCache = new Map();
-  const targetLists = new Map<TargetTemplate, CompiledTarget[]>();
+  /*
+   * Routes to the same placeholder-free target share its template (src/validate/target.ts), so
+   * they share its one-entry target list too: one list per upstream, not per route. Keyed by
+   * the target text, with exactly the targets `templates` caches: a route naming one of them
+   * skips `parseTarget` (one Map lookup, and no result object, instead of two and one).
+   */
+  const targetLists = new Map<string, CompiledTarget[]>();
   const table = input as Record<string, unknown>;
   for (let k = 0; k < keys.length; k++) {
     const pattern = keys[k]!;
@@ -92,21 +102,23 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
         errors.push(...parsed);
         continue;
       }
-      const t = parseTarget(value, pattern, parsed, resolved.limits.maxTargetLength, templates);
-      if (Array.isArray(t)) {
-        errors.push(...t);
-        continue;
-      }
-      // Most targets warn about nothing: no spread (an iterator per route) for an empty list.
-      for (let w = 0; w < t.warnings.length; w++) warnings.push(t.warnings[w]!);
-      target = value;
-      // Routes to the same placeholder-free target share its template (src/validate/target.ts), so
-      // they can share its one-entry target list too: one list per upstream, not per route.
-      let targets = t.template.parts === null ? targetLists.get(t.template) : undefined;
-      if (targets === undefined) {
+      let targets = targetLists.get(value);
+      if (targets !== undefined) {
+        // What `parseTarget` answers for a cached template: only this warning depends on the pattern.
+        const unused = unusedParams(pattern, value, parsed, null);
+        if (unused !== null) warnings.push(unused);
+      } else {
+        const t = parseTarget(value, pattern, parsed, resolved.limits.maxTargetLength, templates);
+        if (Array.isArray(t)) {
+          errors.push(...t);
+          continue;
+        }
+        // Most targets warn about nothing: no spread (an iterator per route) for an empty list.
+        for (let w = 0; w < t.warnings.length; w++) warnings.push(t.warnings[w]!);
         targets = [{ url: value, weight: 1, template: t.template }];
-        if (t.template.parts === null) targetLists.set(t.template, targets);
+        if (templates.get(value) === t.template) targetLists.set(value, targets);
       }
+      target = value;
       variants = [stringVariant(pattern, value, targets)];
     } else {
       if (Array.isArray(parsed)) errors.push(...parsed);
@@ -132,10 +144,9 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       }
       if (errors.length > before) continue;
     }
-    // A REGEX may hold "/": the key compares shapes as lists (src/validate/pattern.ts).
-    const key = parsed.shapeKey;
-    const earlier = byShape.get(key);
-    if (earlier !== undefined) {
+    const same = byShape.add(parsed.shape);
+    if (same >= 0) {
+      const earlier = routes[same]!.pattern;
       errors.push(
         error('conflict', `Path patterns "${earlier}" and "${pattern}" have the same shape, so "${pattern}" could never win`, {
           pattern,
@@ -146,7 +157,6 @@ function analyze(input: unknown, resolved: ResolvedMatchOptions): Analysis {
       );
       continue;
     }
-    byShape.set(key, pattern);
     routes.push({
       index: routes.length,
       pattern,
