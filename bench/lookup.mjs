@@ -16,7 +16,8 @@
  * Node's HTTP parser: V8 caches a string's hash in the string, so replaying the same string
  * objects makes every Map/object-keyed lookup look several times cheaper than it is for
  * real traffic (`strings: 'reused'` measures that way, for comparison); B is calibrated per task to make an iteration ~100 us. Before that, every
- * implementation runs for `prewarmMs`, so the figures are steady-state ones. Each result is
+ * implementation is warmed up (`prewarmPasses` whole passes over each of its corpora, and at
+ * least `prewarmMs`), so the figures are steady-state ones: see "Warm-up" below. Each result is
  * folded into an accumulator that escapes (XOR of the route id), so no lookup can be
  * optimized away. Tasks run in R rounds, each round in a rotated order, and the reported figure is
  * the median over rounds of the per-round median (p50) ns per lookup: on a noisy 2-core
@@ -39,11 +40,15 @@ const opts = {
   warmupTime: 100,
   verifySample: 4_000,
   iterationNs: 100_000,
-  prewarmMs: 500, // per implementation, before calibration and timing
+  prewarmMs: 500, // per implementation, before calibration and timing: at least this long...
+  prewarmPasses: 2, // ...and at least this many whole passes over each of its corpora
   strings: 'fresh', // 'fresh': every lookup gets a never-hashed string, as from the HTTP parser; 'reused': the corpus strings themselves
   ...JSON.parse(process.argv[2] ?? '{}'),
 };
 const outFile = process.argv[3];
+
+/** BENCH_PHASES=1: a line on stdout at each phase, to place V8's --trace-opt/--trace-deopt lines (run.mjs: BENCH_LOOKUP_NODE_ARGS). */
+const phase = process.env.BENCH_PHASES ? (name) => console.log(`[phase ${performance.now().toFixed(0)} ms] ${name}`) : () => {};
 
 const median = (xs) => {
   const a = [...xs].sort((x, y) => x - y);
@@ -216,6 +221,7 @@ function makeLoop(impl, kind, paths, packed, requests) {
             }
           },
       setBatch(b) { B = b; },
+      size() { return n; },
       sink() { return s; },
     };`,
   );
@@ -269,17 +275,55 @@ for (const impl of impls) {
   }
 }
 
-// Steady state is what a long-running server sees (the cost of warming up is measured by
-// bench/compile.mjs): run each implementation for a while before calibrating and timing, so
-// background JIT compilation (long for big generated functions) is done first.
+/*
+ * Warm-up. Steady state is what a long-running server sees (the cost of warming up is measured
+ * by bench/compile.mjs): each implementation runs before calibration and timing, so that JIT
+ * compilation is done first. "Done" needs every branch the timed rounds will take to have been
+ * taken once: V8 optimizes a function with the type feedback its branches have collected so
+ * far, and optimized code that reaches a branch never taken before deoptimizes ("Insufficient
+ * type feedback for binary/compare operation") and is recompiled, on the main thread here
+ * (run.mjs passes --no-concurrent-recompilation). A big generated matcher has many branches
+ * only rare paths reach (a miss path's random first letters under `/m...`), so a warm-up that
+ * covers part of the corpus leaves those recompiles to the timed rounds. Measured (notes-lookup.md,
+ * Session 24) with the old warm-up, a fixed 300 ms: in bench:ci, ours (js)'s `n0` spent most of
+ * it being recompiled, ran a fraction of the corpus, and deoptimized twice more during timing
+ * (189 and 132 ms recompiles, plus five subtree functions compiled for the first time), while
+ * find-my-way, with no generated code, pays nothing comparable. In a plain loop over the
+ * corpus every deoptimization of the generated code falls in the first pass, none in the
+ * second or third.
+ *
+ * So the rule, the same for every implementation: `prewarmPasses` (2) WHOLE passes over each
+ * of its corpora (every path the rounds will look up, so every branch they reach), and at least
+ * `prewarmMs`. The first pass meets every branch; code optimized during it may still lack a
+ * branch met later in it, and the second pass lets that last deoptimization and recompile
+ * happen before timing. This hides no per-lookup cost: the rounds replay the same corpora,
+ * and a server's traffic repeats its routes; what it leaves out (a recompile per newly met
+ * branch, each once per process) is a warm-up cost, bench/compile.mjs's concern.
+ */
 for (const impl of impls) {
   const own = tasks.filter((t) => t.impl === impl);
-  if (own.length === 0 || opts.prewarmMs <= 0) continue;
+  if (own.length === 0 || (opts.prewarmMs <= 0 && opts.prewarmPasses <= 0)) continue;
   const until = performance.now() + opts.prewarmMs;
-  for (const t of own) t.loop.setBatch(64);
-  for (let i = 0; performance.now() < until; i++) once(own[i % own.length].loop);
+  const batch = 64;
+  for (const t of own) t.loop.setBatch(batch);
+  // Batches per task for the passes (the loop's cursor cycles through the corpus, one batch at a time).
+  const need = own.map((t) => Math.ceil((opts.prewarmPasses * t.loop.size()) / batch));
+  const done = own.map(() => 0);
+  for (let i = 0; ; i++) {
+    const k = i % own.length;
+    const passesLeft = done.some((d, j) => d < need[j]);
+    if (!passesLeft && performance.now() >= until) break;
+    // Round-robin over the implementation's tasks; one whose passes are done still runs while time is left.
+    if (done[k] < need[k] || !passesLeft) {
+      once(own[k].loop);
+      done[k]++;
+    }
+  }
+  phase(`prewarm ${impl.key}: ${own.map((t, j) => `${t.kind} ${done[j]} batches`).join(', ')}`);
 }
+phase('prewarm done');
 for (const t of tasks) t.batch = t.impl.batch[t.kind] = calibrate(t.loop);
+phase('calibrated');
 
 let sink = 0;
 for (let round = 0; round < opts.rounds; round++) {
@@ -290,6 +334,7 @@ for (let round = 0; round < opts.rounds; round++) {
     if (opts.strings === 'fresh') bench.add(t.id, t.loop.run, { beforeEach: t.loop.refill });
     else bench.add(t.id, t.loop.run);
   }
+  phase(`round ${round}`);
   await bench.run();
   for (const task of bench.tasks) {
     const t = tasks.find((x) => x.id === task.name);
