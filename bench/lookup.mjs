@@ -15,7 +15,14 @@
  * latin1Slice before the iteration, outside the timed region), like a request path from
  * Node's HTTP parser: V8 caches a string's hash in the string, so replaying the same string
  * objects makes every Map/object-keyed lookup look several times cheaper than it is for
- * real traffic (`strings: 'reused'` measures that way, for comparison); B is calibrated per task to make an iteration ~100 us. Before that, every
+ * real traffic (`strings: 'reused'` measures that way, for comparison). Tables of route objects
+ * (methods, conditions) hand each lookup a request object too, and by the same rule it is a
+ * FRESH copy of the corpus's request (`freshRequest`, request-tables.mjs), made with its batch,
+ * untimed, for every implementation alike (each peer reads the method from that same copy): a
+ * server's `req` is created by the parser for that request and is in cache when the router
+ * reads it, while the corpus's objects, built once and visited in shuffled order, would cost
+ * every router a cache miss per lookup (`strings: 'reused'` reuses those too). B is calibrated
+ * per task to make an iteration ~100 us. Before that, every
  * implementation is warmed up (`prewarmPasses` whole passes over each of its corpora, and at
  * least `prewarmMs`), so the figures are steady-state ones: see "Warm-up" below. Each result is
  * folded into an accumulator that escapes (XOR of the route id), so no lookup can be
@@ -27,7 +34,7 @@ import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { buildTable, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
-import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
+import { REQUEST_TABLES, buildRequestTable, freshRequest } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
 
 const opts = {
@@ -177,9 +184,9 @@ function packCorpus(paths) {
 }
 
 function makeLoop(impl, kind, paths, packed, requests) {
-  // With requests (tables of route objects), the k-th lookup's request object is q: the
-  // same objects every round (a server has its request object before it routes); only the
-  // path string is fresh. Tables without requests get exactly the loop they always had.
+  // With requests (tables of route objects), the k-th lookup's request object is q: in fresh
+  // mode a copy made by refill with the path string (untimed; see the header), in reused mode
+  // the corpus's own object. Tables without requests get exactly the loop they always had.
   const withRequests = requests !== undefined;
   // A distinct source text per task: its own function, call sites and type feedback.
   const factory = new Function(
@@ -189,6 +196,7 @@ function makeLoop(impl, kind, paths, packed, requests) {
     'packed',
     'fresh',
     'requests',
+    'freshRequest',
     `/* ${impl.key} ${kind} */
     let i = 0, s = 0, B = 1;
     const n = paths.length;
@@ -196,12 +204,12 @@ function makeLoop(impl, kind, paths, packed, requests) {
     let qbatch = [];
     const buf = packed.buffer, off = packed.offsets;
     return {
-      /** Untimed: the next B request paths, as fresh strings (fresh mode). */
+      /** Untimed: the next B request paths, as fresh strings, and fresh copies of their requests (fresh mode). */
       refill() {
         if (batch.length !== B) { batch = new Array(B); qbatch = new Array(B); }
         for (let k = 0; k < B; k++) {
           batch[k] = buf.latin1Slice(off[i], off[i + 1]);
-          ${withRequests ? 'qbatch[k] = requests[i];' : ''}
+          ${withRequests ? 'qbatch[k] = freshRequest(requests[i]);' : ''}
           if (++i === n) i = 0;
         }
       },
@@ -226,7 +234,7 @@ function makeLoop(impl, kind, paths, packed, requests) {
       sink() { return s; },
     };`,
   );
-  return factory(impl.state.r, impl.state.h, paths, packed, opts.strings === 'fresh', requests);
+  return factory(impl.state.r, impl.state.h, paths, packed, opts.strings === 'fresh', requests, freshRequest);
 }
 
 /** Runs one timed unit of work of a loop (refilling fresh strings first, untimed for tinybench). */

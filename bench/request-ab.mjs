@@ -29,7 +29,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
+import { REQUEST_TABLES, buildRequestTable, freshRequest } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
 import { buildTable, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS } from './peers.mjs';
@@ -101,9 +101,10 @@ const N = 40_000;
 // AB_BATCH: lookups per timed batch (strings cut just before it). 40,000 (default) leaves the
 // paths cold in the caches; a few hundred, as bench/lookup.mjs cuts them, leaves them in L1.
 const B = Math.min(N, Number(process.env.AB_BATCH ?? N));
-// AB_FRESH_REQUESTS=1: each batch gets fresh copies of its request objects (as a server's
-// request, just allocated by the HTTP parser, sits in the cache) instead of the corpus's own
-// objects, which a shuffled corpus visits in random memory order (a cache miss per lookup).
+// AB_FRESH_REQUESTS=1: each batch gets fresh copies of its request objects (freshRequest, as
+// bench/lookup.mjs always does: a server's request, just allocated by the HTTP parser, sits in
+// the cache) instead of the corpus's own objects, which a shuffled corpus visits in random
+// memory order (a cache miss per lookup).
 const freshRequests = process.env.AB_FRESH_REQUESTS === '1';
 const batch = new Array(B);
 const qbatch = new Array(B);
@@ -111,7 +112,7 @@ function refill(start) {
   let i = start;
   for (let k = 0; k < B; k++) {
     batch[k] = packed.latin1Slice(offsets[i], offsets[i + 1]);
-    qbatch[k] = freshRequests && requests[i] !== undefined ? { ...requests[i] } : requests[i];
+    qbatch[k] = freshRequests && requests[i] !== undefined ? freshRequest(requests[i]) : requests[i];
     if (++i === paths.length) i = 0;
   }
 }
