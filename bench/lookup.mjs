@@ -15,8 +15,16 @@
  * latin1Slice before the iteration, outside the timed region), like a request path from
  * Node's HTTP parser: V8 caches a string's hash in the string, so replaying the same string
  * objects makes every Map/object-keyed lookup look several times cheaper than it is for
- * real traffic (`strings: 'reused'` measures that way, for comparison); B is calibrated per task to make an iteration ~100 us. Before that, every
- * implementation runs for `prewarmMs`, so the figures are steady-state ones. Each result is
+ * real traffic (`strings: 'reused'` measures that way, for comparison). Tables of route objects
+ * (methods, conditions) hand each lookup a request object too, and by the same rule it is a
+ * FRESH copy of the corpus's request (`freshRequest`, request-tables.mjs), made with its batch,
+ * untimed, for every implementation alike (each peer reads the method from that same copy): a
+ * server's `req` is created by the parser for that request and is in cache when the router
+ * reads it, while the corpus's objects, built once and visited in shuffled order, would cost
+ * every router a cache miss per lookup (`strings: 'reused'` reuses those too). B is calibrated
+ * per task to make an iteration ~100 us. Before that, every
+ * implementation is warmed up (`prewarmPasses` whole passes over each of its corpora, and at
+ * least `prewarmMs`), so the figures are steady-state ones: see "Warm-up" below. Each result is
  * folded into an accumulator that escapes (XOR of the route id), so no lookup can be
  * optimized away. Tasks run in R rounds, each round in a rotated order, and the reported figure is
  * the median over rounds of the per-round median (p50) ns per lookup: on a noisy 2-core
@@ -26,7 +34,7 @@ import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { buildTable, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
-import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
+import { REQUEST_TABLES, buildRequestTable, freshRequest } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
 
 const opts = {
@@ -39,11 +47,16 @@ const opts = {
   warmupTime: 100,
   verifySample: 4_000,
   iterationNs: 100_000,
-  prewarmMs: 500, // per implementation, before calibration and timing
+  prewarmMs: 500, // per implementation, before calibration and timing: at least this long...
+  prewarmPasses: 2, // ...and at least this many whole passes over each of its corpora...
+  prewarmMaxMs: 8_000, // ...unless that takes longer than this (the regex scan on 10,001 routes: ~1 ms per lookup)
   strings: 'fresh', // 'fresh': every lookup gets a never-hashed string, as from the HTTP parser; 'reused': the corpus strings themselves
   ...JSON.parse(process.argv[2] ?? '{}'),
 };
 const outFile = process.argv[3];
+
+/** BENCH_PHASES=1: a line on stdout at each phase, to place V8's --trace-opt/--trace-deopt lines (run.mjs: BENCH_LOOKUP_NODE_ARGS). */
+const phase = process.env.BENCH_PHASES ? (name) => console.log(`[phase ${performance.now().toFixed(0)} ms] ${name}`) : () => {};
 
 const median = (xs) => {
   const a = [...xs].sort((x, y) => x - y);
@@ -171,9 +184,9 @@ function packCorpus(paths) {
 }
 
 function makeLoop(impl, kind, paths, packed, requests) {
-  // With requests (tables of route objects), the k-th lookup's request object is q: the
-  // same objects every round (a server has its request object before it routes); only the
-  // path string is fresh. Tables without requests get exactly the loop they always had.
+  // With requests (tables of route objects), the k-th lookup's request object is q: in fresh
+  // mode a copy made by refill with the path string (untimed; see the header), in reused mode
+  // the corpus's own object. Tables without requests get exactly the loop they always had.
   const withRequests = requests !== undefined;
   // A distinct source text per task: its own function, call sites and type feedback.
   const factory = new Function(
@@ -183,6 +196,7 @@ function makeLoop(impl, kind, paths, packed, requests) {
     'packed',
     'fresh',
     'requests',
+    'freshRequest',
     `/* ${impl.key} ${kind} */
     let i = 0, s = 0, B = 1;
     const n = paths.length;
@@ -190,12 +204,12 @@ function makeLoop(impl, kind, paths, packed, requests) {
     let qbatch = [];
     const buf = packed.buffer, off = packed.offsets;
     return {
-      /** Untimed: the next B request paths, as fresh strings (fresh mode). */
+      /** Untimed: the next B request paths, as fresh strings, and fresh copies of their requests (fresh mode). */
       refill() {
         if (batch.length !== B) { batch = new Array(B); qbatch = new Array(B); }
         for (let k = 0; k < B; k++) {
           batch[k] = buf.latin1Slice(off[i], off[i + 1]);
-          ${withRequests ? 'qbatch[k] = requests[i];' : ''}
+          ${withRequests ? 'qbatch[k] = freshRequest(requests[i]);' : ''}
           if (++i === n) i = 0;
         }
       },
@@ -216,10 +230,11 @@ function makeLoop(impl, kind, paths, packed, requests) {
             }
           },
       setBatch(b) { B = b; },
+      size() { return n; },
       sink() { return s; },
     };`,
   );
-  return factory(impl.state.r, impl.state.h, paths, packed, opts.strings === 'fresh', requests);
+  return factory(impl.state.r, impl.state.h, paths, packed, opts.strings === 'fresh', requests, freshRequest);
 }
 
 /** Runs one timed unit of work of a loop (refilling fresh strings first, untimed for tinybench). */
@@ -269,17 +284,64 @@ for (const impl of impls) {
   }
 }
 
-// Steady state is what a long-running server sees (the cost of warming up is measured by
-// bench/compile.mjs): run each implementation for a while before calibrating and timing, so
-// background JIT compilation (long for big generated functions) is done first.
+/*
+ * Warm-up. Steady state is what a long-running server sees (the cost of warming up is measured
+ * by bench/compile.mjs): each implementation runs before calibration and timing, so that JIT
+ * compilation is done first. "Done" needs every branch the timed rounds will take to have been
+ * taken once: V8 optimizes a function with the type feedback its branches have collected so
+ * far, and optimized code that reaches a branch never taken before deoptimizes ("Insufficient
+ * type feedback for binary/compare operation") and is recompiled, on the main thread here
+ * (run.mjs passes --no-concurrent-recompilation). A big generated matcher has many branches
+ * only rare paths reach (a miss path's random first letters under `/m...`), so a warm-up that
+ * covers part of the corpus leaves those recompiles to the timed rounds. Measured (notes-lookup.md,
+ * Session 24) with the old warm-up, a fixed 300 ms: in bench:ci, ours (js)'s `n0` spent most of
+ * it being recompiled, ran a fraction of the corpus, and deoptimized twice more during timing
+ * (189 and 132 ms recompiles, plus five subtree functions compiled for the first time), while
+ * find-my-way, with no generated code, pays nothing comparable. In a plain loop over the
+ * corpus every deoptimization of the generated code falls in the first pass, none in the
+ * second or third.
+ *
+ * So the rule, the same for every implementation: `prewarmPasses` (2) WHOLE passes over each
+ * of its corpora (every path the rounds will look up, so every branch they reach), and at least
+ * `prewarmMs`; only an implementation too slow to make the passes in `prewarmMaxMs` stops
+ * there (the regex scan on the 10,001-route table; the result's `prewarm` says how far each
+ * got). The first pass meets every branch; code optimized during it may still lack a branch
+ * met later in it, and the second pass lets that last deoptimization and recompile happen
+ * before timing. This hides no per-lookup cost: the rounds replay the same corpora,
+ * and a server's traffic repeats its routes; what it leaves out (a recompile per newly met
+ * branch, each once per process) is a warm-up cost, bench/compile.mjs's concern.
+ */
 for (const impl of impls) {
   const own = tasks.filter((t) => t.impl === impl);
-  if (own.length === 0 || opts.prewarmMs <= 0) continue;
-  const until = performance.now() + opts.prewarmMs;
-  for (const t of own) t.loop.setBatch(64);
-  for (let i = 0; performance.now() < until; i++) once(own[i % own.length].loop);
+  if (own.length === 0 || (opts.prewarmMs <= 0 && opts.prewarmPasses <= 0)) continue;
+  const started = performance.now();
+  const until = started + opts.prewarmMs;
+  const cap = started + Math.max(opts.prewarmMs, opts.prewarmMaxMs);
+  const batch = 64;
+  for (const t of own) t.loop.setBatch(batch);
+  // Batches per task for the passes (the loop's cursor cycles through the corpus, one batch at a time).
+  const need = own.map((t) => Math.ceil((opts.prewarmPasses * t.loop.size()) / batch));
+  const done = own.map(() => 0);
+  for (let i = 0; ; i++) {
+    const k = i % own.length;
+    const now = performance.now();
+    const passesLeft = done.some((d, j) => d < need[j]) && now < cap;
+    if (!passesLeft && now >= until) break;
+    // Round-robin over the implementation's tasks; one whose passes are done still runs while time is left.
+    if (done[k] < need[k] || !passesLeft) {
+      once(own[k].loop);
+      done[k]++;
+    }
+  }
+  impl.prewarm = {
+    ms: Math.round(performance.now() - started),
+    passes: Object.fromEntries(own.map((t, j) => [t.kind, Math.round(((done[j] * batch) / t.loop.size()) * 10) / 10])),
+  };
+  phase(`prewarm ${impl.key}: ${JSON.stringify(impl.prewarm)}`);
 }
+phase('prewarm done');
 for (const t of tasks) t.batch = t.impl.batch[t.kind] = calibrate(t.loop);
+phase('calibrated');
 
 let sink = 0;
 for (let round = 0; round < opts.rounds; round++) {
@@ -290,6 +352,7 @@ for (let round = 0; round < opts.rounds; round++) {
     if (opts.strings === 'fresh') bench.add(t.id, t.loop.run, { beforeEach: t.loop.refill });
     else bench.add(t.id, t.loop.run);
   }
+  phase(`round ${round}`);
   await bench.run();
   for (const task of bench.tasks) {
     const t = tasks.find((x) => x.id === task.name);
@@ -318,7 +381,7 @@ const result = {
   rounds: opts.rounds,
   strings: opts.strings,
   timePerTaskMs: opts.time,
-  impls: impls.map(({ key, name, group, def, available, reason, verification, ns, rounds, batch }) => ({
+  impls: impls.map(({ key, name, group, def, available, reason, verification, ns, rounds, batch, prewarm }) => ({
     key,
     name,
     group,
@@ -329,6 +392,8 @@ const result = {
     ns,
     rounds,
     batch,
+    /** The warm-up: its ms, and the passes over each corpus it made (>= prewarmPasses unless prewarmMaxMs cut it). */
+    prewarm,
   })),
   sink,
 };

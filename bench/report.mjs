@@ -349,7 +349,7 @@ export function renderMarkdown(results) {
   L.push('## Lookup latency: median ns per lookup (ratio to find-my-way)');
   L.push('');
   L.push(
-    `Distinct request paths per corpus (\`mixed\` is the shuffled union of the others); every lookup gets a fresh string, as from the HTTP parser (cut before the timed batch); a batch of lookups per timed iteration, after a warm-up; median over ${results.lookups[0]?.rounds ?? '?'} interleaved rounds. \`ours\` is \`router.match(path)\` (full match object); peers are their public \`find\`. "miss" in the gateway and multi-tenant tables falls through to the \`/*\` default route.`,
+    `Distinct request paths per corpus (\`mixed\` is the shuffled union of the others); every lookup gets a fresh string, as from the HTTP parser (cut before the timed batch), and on the tables with methods or conditions a fresh copy of its request object, made with the batch (a server's \`req\` is new, so in cache, when the router reads it), the same for every implementation; a batch of lookups per timed iteration, after a warm-up; median over ${results.lookups[0]?.rounds ?? '?'} interleaved rounds. \`ours\` is \`router.match(path)\` (full match object); peers are their public \`find\`. "miss" in the gateway and multi-tenant tables falls through to the \`/*\` default route.`,
   );
   L.push('');
   for (const t of results.lookups) L.push(...lookupSection(t));

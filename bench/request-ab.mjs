@@ -18,7 +18,8 @@
  *
  * Environment: AB_BATCH=300 cuts the strings in batches of that many (as bench/lookup.mjs does;
  * default: one batch of 40,000, cold in the caches); AB_OLD_BACKEND=native|js makes "old" use
- * that backend (pass ./dist as the old dir to compare two backends of one build).
+ * that backend (pass ./dist as the old dir to compare two backends of one build);
+ * AB_FRESH_REQUESTS=1 (see there).
  *
  * Rules (issue 18): both builds and every peer answer the WHOLE corpus first and must pick the
  * same route as new; each round cuts fresh strings (latin1Slice of one Buffer, as from Node's
@@ -28,7 +29,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
+import { REQUEST_TABLES, buildRequestTable, freshRequest } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
 import { buildTable, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS } from './peers.mjs';
@@ -100,13 +101,18 @@ const N = 40_000;
 // AB_BATCH: lookups per timed batch (strings cut just before it). 40,000 (default) leaves the
 // paths cold in the caches; a few hundred, as bench/lookup.mjs cuts them, leaves them in L1.
 const B = Math.min(N, Number(process.env.AB_BATCH ?? N));
+// AB_FRESH_REQUESTS=1: each batch gets fresh copies of its request objects (freshRequest, as
+// bench/lookup.mjs always does: a server's request, just allocated by the HTTP parser, sits in
+// the cache) instead of the corpus's own objects, which a shuffled corpus visits in random
+// memory order (a cache miss per lookup).
+const freshRequests = process.env.AB_FRESH_REQUESTS === '1';
 const batch = new Array(B);
 const qbatch = new Array(B);
 function refill(start) {
   let i = start;
   for (let k = 0; k < B; k++) {
     batch[k] = packed.latin1Slice(offsets[i], offsets[i + 1]);
-    qbatch[k] = requests[i];
+    qbatch[k] = freshRequests && requests[i] !== undefined ? freshRequest(requests[i]) : requests[i];
     if (++i === paths.length) i = 0;
   }
 }

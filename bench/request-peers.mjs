@@ -142,8 +142,8 @@ function oursConditions(plain, name, key, options) {
       return { r };
     },
     // Route and variant in one id (at most 32 variants per route).
-    // Both runs read the request (a server has just parsed it, so it is in cache there): the
-    // plain one would otherwise skip the first, cold touch of each corpus request and flatter itself.
+    // Both runs read the request (each lookup's fresh copy, in cache as a server's just-parsed
+    // `req`): the plain one would otherwise skip the one touch of it the conditioned one makes.
     loop: 'const m = r.match(p, q); s ^= q.method.length ^ (m === null ? -1 : (m.route.index << 5) | m.variant.index);',
     answer: ({ r }, p, q) => {
       const m = r.match(p, q);

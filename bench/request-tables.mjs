@@ -10,9 +10,9 @@
  *
  * Same rules as tables.mjs: every corpus is made of DISTINCT paths (seeded PRNG, a serial in
  * every token), static hits excepted (a static route has one path; cycled). Each table carries
- * `requests[kind]`, aligned with `corpora[kind]`: built before timing, as a server has its
- * request object before it routes. Route ids (what every implementation answers, -1 for no
- * match) are per variant, so "same route" means same pattern AND same variant.
+ * `requests[kind]`, aligned with `corpora[kind]`; the harness times each lookup on a
+ * `freshRequest` copy of it made with its batch (untimed), as the path string is. Route ids
+ * (what every implementation answers, -1 for no match) are per variant, so "same route" means same pattern AND same variant.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,16 @@ import { GATEWAY_PATTERNS, buildTable, fill, generate, prng, routesObject, shuff
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const REQUEST_TABLES = ['github-methods', 'gateway-conditions'];
+
+/**
+ * A fresh copy of a corpus request, made untimed with the batch that uses it (bench/lookup.mjs,
+ * and request-ab.mjs with AB_FRESH_REQUESTS=1), for every implementation alike. Why: a server's
+ * `req` (and its headers record) is allocated by the HTTP parser for that request, so it sits in
+ * the cache when the router reads it; the corpus's own objects, built once and visited in
+ * shuffled order, cost a cache miss per lookup, which models no server. The method and header
+ * values are the same strings (Node's parser hands over the method as a constant).
+ */
+export const freshRequest = (q) => (q.headers === undefined ? { ...q } : { ...q, headers: { ...q.headers } });
 
 /** The shuffled union of every corpus, requests kept aligned with their paths. */
 function mixed(table) {

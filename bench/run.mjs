@@ -17,7 +17,8 @@
  * The benchmarks import the package by its own name, i.e. the built dist/ that users get,
  * with no TypeScript loader; dist/ is (re)built first when missing or older than src/.
  * Options: --ci, --build (force a build), --skip=lookup,compile,proxy,
- * --tables=github,gateway,tenants,github-methods,gateway-conditions
+ * --tables=github,gateway,tenants,github-methods,gateway-conditions. Environment:
+ * BENCH_LOOKUP_NODE_ARGS (below).
  */
 import { spawn, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
@@ -103,9 +104,10 @@ const CONFIG = ci
  * that a big generated matcher can stay unoptimized through the whole warm-up and timing
  * (seen here: ours (js) 3-5x slower than its optimized self, under load 14 on 2 cores). The
  * optimized code is the same either way; only when it arrives changes. compile.mjs, which
- * measures warm-up itself, keeps V8's default.
+ * measures warm-up itself, keeps V8's default. BENCH_LOOKUP_NODE_ARGS adds flags (e.g.
+ * '--trace-opt --trace-deopt', with BENCH_PHASES=1 to mark lookup.mjs's phases in the output).
  */
-const LOOKUP_NODE_ARGS = ['--no-concurrent-recompilation'];
+const LOOKUP_NODE_ARGS = ['--no-concurrent-recompilation', ...(process.env.BENCH_LOOKUP_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 
 const started = performance.now();
 const log = (msg) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);

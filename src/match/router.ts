@@ -76,37 +76,32 @@ class RouterImpl implements Router, CandidateSource {
   specialize(): void {
     const bits = this.bits;
     if (bits !== null && !bits.methodsOnly) return;
-    const lazy = this.matcher.lazyMethod === true;
+    // A methods-only table reads the method ONCE, first, and turns it into its bit, which the
+    // static check, the walk's masks and the variant choice all share: the request is in cache
+    // when the router gets it (a server's `req` was just made by the parser), so the early read
+    // costs a miss little and saves the hits the lazy read's call mid-walk (notes-lookup.md,
+    // "Session 24: fresh request objects"). Reading it before any lookup state exists also makes
+    // a `method` getter that calls `match` on this router harmless. `compile` gives such a
+    // router's backend no `guards.methodBit`, so the generated walk tests `(b & mask)` alone.
+    const read = bits === null ? '' : 'const bit = methodBit(bits, request);';
     const statics =
       this.statics === null
         ? ''
         : `if (path.length < S.longest && S.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
   const route = S.routes.get(path);
-  if (route !== undefined) { const m = R.staticMatch(route, request); if (m !== null) return m; }
+  if (route !== undefined) { const m = ${bits === null ? 'R.staticMatch(route, undefined)' : 'R.staticMatchBit(route, bit)'}; if (m !== null) return m; }
 }`;
     const body =
       bits === null
         ? `const index = M.lookup(path);
 return index < 0 ? null : R.build(routes[index], path, O);`
         : // matchMethods (see there for why each step).
-          (lazy
-            ? `if (R.walking) return R.matchMethodsReentered(path, request, bits);
-R.pending = request;
-R.pendingBit = ${LAZY_METHOD};
-R.walking = true;
-const index = M.lookup(path, ${LAZY_METHOD});
-R.walking = false;
-R.pending = undefined;
-let bit = R.pendingBit;`
-            : `let bit = methodBit(bits, request);
-const index = M.lookup(path, bit);`) +
-          `
+          `const index = M.lookup(path, bit);
 if (index < 0) return null;
 const route = routes[index];
 const match = R.build(route, path, O);
 const variants = route.variants;
 if (variants.length !== 1) {
-  if (bit === ${LAZY_METHOD}) bit = methodBit(bits, request);
   const variant = variants[firstVariantFor(bits.variantMasks[index], bit)];
   if (variant !== variants[0]) {
     match.variant = variant;
@@ -114,7 +109,7 @@ if (variants.length !== 1) {
   }
 }
 return match;`;
-    const source = `"use strict";\nreturn function match(path, request) {\nif (typeof path !== 'string') return null;\n${statics}\n${body}\n};`;
+    const source = `"use strict";\nreturn function match(path, request) {\nif (typeof path !== 'string') return null;\n${read}\n${statics}\n${body}\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; the caller checks codegenAvailable() first
     this.match = new Function('R', 'M', 'O', 'S', 'routes', 'bits', 'methodBit', 'firstVariantFor', source)(
       this,
@@ -152,11 +147,17 @@ return match;`;
 
   match(path: string, request?: MatchRequest): RouteMatch | null {
     if (typeof path !== 'string') return null;
+    // The method is read at most once per call: the static check hands the bit it read (if
+    // its route needed one) on to the walk.
+    let bit = LAZY_METHOD;
     const statics = this.statics;
     if (statics !== null && path.length < statics.longest && statics.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
       const route = statics.routes.get(path);
       if (route !== undefined) {
-        const match = this.staticMatch(route, request);
+        const bits = this.bits;
+        if (bits === null || bits.variantMasks[route.index]![0] === ALL_METHODS) return this.staticMatch(route, undefined);
+        bit = methodBit(bits, request);
+        const match = this.staticMatchBit(route, bit);
         if (match !== null) return match;
       }
     }
@@ -164,8 +165,8 @@ return match;`;
       const index = this.matcher.lookup(path);
       return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
     }
-    if (this.bits.methodsOnly) return this.matchMethods(path, request, this.bits);
-    return this.matchWithConditions(path, request, this.bits);
+    if (this.bits.methodsOnly) return this.matchMethods(path, request, this.bits, bit);
+    return this.matchWithConditions(path, request, this.bits, bit);
   }
 
   /**
@@ -177,16 +178,23 @@ return match;`;
    * method mask holds the request's method it wins, with the first variant that holds it, as
    * the walk would decide.
    */
-  private staticMatch(route: CompiledRoute, request: MatchRequest | undefined): RouteMatch | null {
+  staticMatch(route: CompiledRoute, request: MatchRequest | undefined): RouteMatch | null {
     const bits = this.bits;
+    if (bits === null || bits.variantMasks[route.index]![0] === ALL_METHODS) {
+      const variant = route.variants[0]!;
+      return { pattern: route.pattern, target: variant.target, params: {}, route, variant };
+    }
+    return this.staticMatchBit(route, methodBit(bits, request));
+  }
+
+  /** `staticMatch` with the request's method bit already read (a table with conditions). */
+  staticMatchBit(route: CompiledRoute, bit: number): RouteMatch | null {
+    const bits = this.bits!;
+    const masks = bits.variantMasks[route.index]!;
     let variant = route.variants[0]!;
-    if (bits !== null) {
-      const masks = bits.variantMasks[route.index]!;
-      if (masks[0] !== ALL_METHODS) {
-        const bit = methodBit(bits, request);
-        if ((bits.methods[route.index]! & bit) === 0) return null;
-        variant = route.variants[firstVariantFor(masks, bit)]!;
-      }
+    if (masks[0] !== ALL_METHODS) {
+      if ((bits.methods[route.index]! & bit) === 0) return null;
+      variant = route.variants[firstVariantFor(masks, bit)]!;
     }
     return { pattern: route.pattern, target: variant.target, params: {}, route, variant };
   }
@@ -195,13 +203,15 @@ return match;`;
    * A table whose only conditions are methods: the walk's masks decide alone and `accept` is
    * never called, so no view or variant pass is needed. Where the backend supports it
    * (`lazyMethod`), the request's method is read only when the walk reaches a slot whose mask
-   * needs it (`methodBitOfPending`): a path no pattern matches never reads the request.
+   * needs it (`methodBitOfPending`), at most once per call: `known`, the bit the static check
+   * already read (LAZY_METHOD: not read). This is the class's path (no code generation); the
+   * generated `match` (`specialize`) reads the method first instead, with the same answers.
    */
-  private matchMethods(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
+  private matchMethods(path: string, request: MatchRequest | undefined, bits: MethodBits, known: number): RouteMatch | null {
     const matcher = this.matcher;
     let index: number;
     let bit: number;
-    if (matcher.lazyMethod === true) {
+    if (matcher.lazyMethod === true && known === LAZY_METHOD) {
       // Reading `method` can run a getter, which could look a path up on this router mid-walk.
       if (this.walking) return this.matchMethodsReentered(path, request, bits);
       this.pending = request;
@@ -212,7 +222,7 @@ return match;`;
       this.pending = undefined; // keeps no reference to the request
       bit = this.pendingBit;
     } else {
-      bit = methodBit(bits, request);
+      bit = known !== LAZY_METHOD ? known : methodBit(bits, request);
       index = matcher.lookup(path, bit);
     }
     if (index < 0) return null;
@@ -253,7 +263,7 @@ return match;`;
     const { pending, pendingBit } = this;
     this.walking = false;
     try {
-      return this.matchMethods(path, request, bits);
+      return this.matchMethods(path, request, bits, LAZY_METHOD);
     } finally {
       offsets.set(saved);
       this.pending = pending;
@@ -262,12 +272,12 @@ return match;`;
     }
   }
 
-  private matchWithConditions(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
+  private matchWithConditions(path: string, request: MatchRequest | undefined, bits: MethodBits, known: number): RouteMatch | null {
     const depth = this.depth;
     if (depth === 0) {
       this.depth = 1;
       try {
-        return this.conditioned(path, request, bits);
+        return this.conditioned(path, request, bits, known);
       } finally {
         this.depth = 0;
         this.request = undefined;
@@ -285,7 +295,7 @@ return match;`;
     const saved = offsets.slice();
     this.depth = depth + 1;
     try {
-      return this.conditioned(path, request, bits);
+      return this.conditioned(path, request, bits, known);
     } finally {
       offsets.set(saved);
       this.depth = depth;
@@ -297,8 +307,8 @@ return match;`;
     }
   }
 
-  private conditioned(path: string, request: MatchRequest | undefined, bits: MethodBits): RouteMatch | null {
-    const bit = methodBit(bits, request);
+  private conditioned(path: string, request: MatchRequest | undefined, bits: MethodBits, known: number): RouteMatch | null {
+    const bit = known !== LAZY_METHOD ? known : methodBit(bits, request);
     this.bit = bit;
     this.request = request;
     this.view = null;
@@ -459,6 +469,9 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   const compiled = analysis.routes;
   const bits = methodBits(compiled);
   const after = codegenAfter(options.codegenAfter);
+  // With code generation, `specialize` gives a methods-only table a `match` that reads the
+  // method first; only the class's `matchMethods` (no code generation) looks it up lazily.
+  const codegen = options.codegen !== false && codegenAvailable();
   let router: RouterImpl | null = null;
   const guards: BackendGuards | null =
     bits === null
@@ -467,8 +480,9 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
           methods: bits.methods,
           checked: bits.checked,
           accept: (route) => router !== null && router.accept(route),
-          // Only a methods-only table looks up lazily (`matchMethods`); `accept` needs the bit up front.
-          ...(bits.methodsOnly ? { methodBit: () => (router === null ? OTHER_METHOD_BIT : router.methodBitOfPending()) } : {}),
+          // Only a methods-only table without code generation looks up lazily (`matchMethods`);
+          // `accept` needs the bit up front.
+          ...(bits.methodsOnly && !codegen ? { methodBit: () => (router === null ? OTHER_METHOD_BIT : router.methodBitOfPending()) } : {}),
         };
   const { matcher, engine } = createBackend(
     compiled.map((r) => r.shape),
@@ -483,7 +497,6 @@ export function compile<T>(routes: unknown extends T ? T : T & (Routes | null | 
   // about twice the Map's (notes-lookup.md, Session 23).
   const useStatics = resolved.caseSensitive && (matcher.name === 'native' || bits !== null);
   const statics = useStatics ? staticIndex(compiled, resolved.ignoreTrailingSlash, bits) : null;
-  const codegen = options.codegen !== false && codegenAvailable();
   router = new RouterImpl(
     compiled,
     resolved,
