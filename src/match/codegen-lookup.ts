@@ -50,11 +50,28 @@ const MAX_NESTING = 40;
  */
 const MAX_HEIGHT = 128;
 /**
- * Past this many nodes generated functions grow past V8's optimizable bytecode size and stay in
- * the baseline tiers (measured on the 10,000-route table: slower than the interpreter), and
- * compiling them costs seconds of CPU.
+ * The generated lookup is admitted only where it repays its cost within a few million lookups:
+ * on a table generated code serves, the lookup that crosses the tiering threshold generates it
+ * (7-60 ms CPU), and V8 then spends seconds optimizing it, again whenever traffic first reaches
+ * a branch (a deopt recompiles the whole function: ~1 s of TurboFan per 16k-character function on
+ * the tenant tables). Measured (notes-lookup.md, Session 24; `bench/tier-crossover.mjs`: steady
+ * state, one process; compile + the first 3M lookups, fresh processes): the gateway (74 nodes)
+ * and GitHub (228) tables repay it within 1-3M lookups; GitHub under two API prefixes (456) only
+ * after ~7M, four (910) ~10M, and past ~2,000 nodes generated code is slower than the
+ * interpreter even at steady state. Refused trees get native code under `auto` (faster than the
+ * interpreter on every table measured, with no JIT bill), the interpreter elsewhere.
  */
-const MAX_NODES = 4_000;
+const MAX_NODES = 300;
+/**
+ * Trees in which fewer than this share of the subtrees are distinct are refused too, however
+ * small: a subtree repeated N times (the same routes under N tenants or API versions) is emitted
+ * N times, and each copy's branches are separate sites for V8, each a deopt and a whole-function
+ * recompile when traffic first reaches it. Measured: 5 tenants (37 nodes, 35% distinct) repay
+ * after ~4M lookups, 10 tenants (72, 25%) ~18M, 25 tenants (179, 12%) ~45M, although generated
+ * code is 0.5-0.65x the interpreter at steady state on each; gateway (92% distinct), GitHub (71%)
+ * and GitHub with methods (70%) repay within 3M.
+ */
+const MIN_DISTINCT_SHARE = 0.5;
 /** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here). */
 const UNROLL = 12;
 
@@ -62,8 +79,31 @@ const UNROLL = 12;
 export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): boolean {
   // Measuring stops at the limits: a tree that will not be generated is not measured further.
   const { size, height } = measureTree(root, sizes, { size: MAX_NODES, height: MAX_HEIGHT });
-  return size <= MAX_NODES && height <= MAX_HEIGHT;
+  return size <= MAX_NODES && height <= MAX_HEIGHT && distinctSubtrees(root) >= MIN_DISTINCT_SHARE * size;
 }
+
+/**
+ * How many structurally different subtrees the tree holds (route indices aside: two tenants'
+ * `/users/:id` subtrees are one). Recursive: only trees within MAX_HEIGHT get here.
+ */
+function distinctSubtrees(root: Node): number {
+  const ids = new Map<string, number>();
+  const id = (node: Node): number => {
+    // The prefix, then only numbers and separators: no two different subtrees share a key.
+    let key = `${node.prefix}\u0000${node.route >= 0 ? 1 : 0}${node.catchAll >= 0 ? 1 : 0}`;
+    for (const child of node.children) key += `,${id(child)}`;
+    for (const c of node.constrained) key += `~${c.id}:${id(c.node)}`;
+    if (node.param !== null) key += `;${id(node.param)}`;
+    let n = ids.get(key);
+    if (n === undefined) ids.set(key, (n = ids.size));
+    return n;
+  };
+  id(root);
+  return ids.size;
+}
+
+/** The admission limits (exported for tests, see MAX_NODES and MIN_DISTINCT_SHARE). */
+export const CODEGEN_ADMISSION = { maxNodes: MAX_NODES, minDistinctShare: MIN_DISTINCT_SHARE } as const;
 
 /**
  * A placeholder for an inlined subtree: U+0001, a number, U+0001. No other emitted code holds
