@@ -178,10 +178,10 @@ if (child === null && curve === null) {
   const n = (x) => x.toLocaleString('en-US');
   console.log(
     `Steady state: CPU ns per lookup, median (lower quartile) of ${rounds} rounds of 30,000 fresh strings after the warm-up of ${warm} rounds ("settled": lookups the generated engine ran before it stayed within 10% of its timed figure). ` +
-      `Fresh processes, median of ${trials}: CPU ms of the lookup that crosses the threshold, cumulative CPU ms of compile + the first 1M lookups (tiered / interpreter), break-even.`,
+      `Fresh processes, median of ${trials}: CPU ms of the lookup that crosses the threshold, cumulative CPU ms of compile + the first 3M lookups (tiered / interpreter), break-even ("~": extrapolated past 3M with the steady-state saving). "distinct": structurally different subtrees (route indices aside).`,
   );
-  console.log('| table | routes | nodes | height | fan-out | rule | interpreter ns | generated ns | gen/interp | native ns | gen settled after | crossing ms | 1M lookups ms, tiered / interp | break-even lookups |');
-  console.log('| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| table | routes | nodes | distinct | height | fan-out | interpreter ns | generated ns | gen/interp | native ns | gen settled after | crossing ms | 3M lookups ms, tiered / interp | break-even lookups | rule |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
     const ratio = r.gen.median / r.interp.median;
     const saved = r.interp.median - r.gen.median;
@@ -189,9 +189,8 @@ if (child === null && curve === null) {
     const be = breakEven(ti, ii);
     const last = CHECKPOINTS.length - 1;
     const beText = be !== null ? n(be) : saved > 0 ? `~${n(Math.round(CHECKPOINTS[last] + ((ti[last] - ii[last]) * 1e6) / saved))}` : 'never';
-    const m1 = CHECKPOINTS.indexOf(1_000_000);
     console.log(
-      `| ${r.name} | ${n(r.routes)} | ${n(r.nodes)} | ${r.height} | ${r.fanOut} | ${r.rule ? 'generated' : 'refused'} | ${f(r.interp.median)} (${f(r.interp.q1)}) | ${f(r.gen.median)} (${f(r.gen.q1)}) | ${ratio.toFixed(2)} | ${r.native ? `${f(r.native.median)} (${f(r.native.q1)})` : 'n/a'} | ${r.settled.gen === null ? `> ${n(r.settled.warm)}` : n(r.settled.gen)} | ${r.crossing.toFixed(1)} | ${n(Math.round(ti[m1]))} / ${n(Math.round(ii[m1]))} | ${beText} |`,
+      `| ${r.name} | ${n(r.routes)} | ${n(r.nodes)} | ${n(r.distinct)} (${Math.round((100 * r.distinct) / r.nodes)}%) | ${r.height} | ${r.fanOut} | ${f(r.interp.median)} (${f(r.interp.q1)}) | ${f(r.gen.median)} (${f(r.gen.q1)}) | ${ratio.toFixed(2)} | ${r.native ? `${f(r.native.median)} (${f(r.native.q1)})` : 'n/a'} | ${r.settled.gen === null ? `> ${n(r.settled.warm)}` : n(r.settled.gen)} | ${r.crossing.toFixed(1)} | ${n(Math.round(ti[last]))} / ${n(Math.round(ii[last]))} | ${beText} | ${r.rule ? 'generated' : 'refused'} |`,
     );
   }
   process.exit(0);
@@ -223,7 +222,7 @@ const switchable = {
         `
 let admission: 'rule' | 'all' | 'none' = 'rule';
 export function setAdmission(mode: 'rule' | 'all' | 'none'): void { admission = mode; }
-export { admittedByRule };
+export { admittedByRule, distinctSubtrees };
 export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): boolean {
   if (admission === 'rule') return admittedByRule(root, sizes);
   // "all" keeps the height limit: past it the emitter itself recurses too deep (not a speed rule).
@@ -243,7 +242,7 @@ writeFileSync(
     `export { measureTree } from ${JSON.stringify(join(root, 'src/match/node.ts'))};`,
     `export { analyzeRoutes } from ${JSON.stringify(join(root, 'src/validate/validate.ts'))};`,
     `export { resolveMatchOptions } from ${JSON.stringify(join(root, 'src/options.ts'))};`,
-    `export { setAdmission, admittedByRule } from ${JSON.stringify(CODEGEN)};`,
+    `export { setAdmission, admittedByRule, distinctSubtrees } from ${JSON.stringify(CODEGEN)};`,
   ].join('\n'),
 );
 await esbuild({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'error', absWorkingDir: root, plugins: [switchable] });
@@ -315,6 +314,7 @@ for (const stack = [tree.root]; stack.length > 0; ) {
   stack.push(...kids);
 }
 const rule = src.admittedByRule(tree.root, new Map());
+const distinct = src.distinctSubtrees(tree.root);
 
 function router(mode, options) {
   src.setAdmission(mode);
@@ -392,6 +392,7 @@ console.log(
     nodes,
     height,
     fanOut,
+    distinct,
     rule,
     interp: byKey.interp,
     gen: byKey.gen,

@@ -51,15 +51,16 @@ const MAX_NESTING = 40;
 const MAX_HEIGHT = 128;
 /**
  * The generated lookup is admitted only where it repays its cost within a few million lookups:
- * on a table generated code serves, the lookup that crosses the tiering threshold generates it
- * (7-60 ms CPU), and V8 then spends seconds optimizing it, again whenever traffic first reaches
- * a branch (a deopt recompiles the whole function: ~1 s of TurboFan per 16k-character function on
- * the tenant tables). Measured (notes-lookup.md, Session 24; `bench/tier-crossover.mjs`: steady
- * state, one process; compile + the first 3M lookups, fresh processes): the gateway (74 nodes)
- * and GitHub (228) tables repay it within 1-3M lookups; GitHub under two API prefixes (456) only
- * after ~7M, four (910) ~10M, and past ~2,000 nodes generated code is slower than the
- * interpreter even at steady state. Refused trees get native code under `auto` (faster than the
- * interpreter on every table measured, with no JIT bill), the interpreter elsewhere.
+ * the lookup that crosses the tiering threshold generates it (7-15 ms CPU here, 60-180 ms at
+ * 2,000-7,000 nodes), and V8 then spends seconds optimizing it, again whenever traffic first
+ * reaches a branch (a deopt recompiles the whole function: up to ~1 s of TurboFan per
+ * 16k-character function). Measured (notes-lookup.md, Session 24; `bench/tier-crossover.mjs`:
+ * steady state in one process; compile + the first 3M lookups in fresh processes): the gateway
+ * (74 nodes) and GitHub (228) tables repay it after ~2M lookups; GitHub under two API prefixes
+ * (456 nodes) after 5-7M, with its copies made distinct too, four (910) 6-15M, eight (1,818)
+ * ~25M; tenant tables of 711 nodes and more are slower generated than interpreted even at steady
+ * state. Refused trees get native code under `auto` (faster than the interpreter on every table
+ * measured, and than generated code from 456 nodes on), the interpreter elsewhere.
  */
 const MAX_NODES = 300;
 /**
@@ -67,9 +68,12 @@ const MAX_NODES = 300;
  * small: a subtree repeated N times (the same routes under N tenants or API versions) is emitted
  * N times, and each copy's branches are separate sites for V8, each a deopt and a whole-function
  * recompile when traffic first reaches it. Measured: 5 tenants (37 nodes, 35% distinct) repay
- * after ~4M lookups, 10 tenants (72, 25%) ~18M, 25 tenants (179, 12%) ~45M, although generated
- * code is 0.5-0.65x the interpreter at steady state on each; gateway (92% distinct), GitHub (71%)
- * and GitHub with methods (70%) repay within 3M.
+ * after ~4M lookups, 10 tenants (72, 25%) 10-18M, 25 tenants (179, 12%) ~45M, although generated
+ * code is 0.45-0.65x the interpreter at steady state on each; gateway (92% distinct), GitHub (71%)
+ * and GitHub with methods (70%) repay after ~2M. Those deopts are out-of-bounds reads of the
+ * unrolled literal tests (`charCodeAt` past the path's end, in `literal`): with a length check
+ * before each test (`bench/tier-crossover.mjs --guard`) 25 tenants repaid after ~3.3M. Once the
+ * generator guards them, re-measure: this rule may go.
  */
 const MIN_DISTINCT_SHARE = 0.5;
 /** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here). */
