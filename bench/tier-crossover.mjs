@@ -5,7 +5,7 @@
  * src/match/codegen-lookup.ts `fitsCodegen`). The data behind the generator's admission rule
  * (notes-lookup.md, "Session 24: when generated code pays"):
  *
- *   node bench/tier-crossover.mjs [tables=all] [rounds=9] [--trials=3] [--warm=60] [--guard]
+ *   node bench/tier-crossover.mjs [tables=all] [rounds=9] [--trials=3] [--warm=60] [--unguarded]
  *
  * tables: a comma list of gateway, github, github-x<k> (the GitHub table under k API prefixes
  * `/v1` ... `/vk`), github-d<k> (the same with the copies made different: see githubScaled), tenants-<n> (the multi-tenant table of bench/tables.mjs with
@@ -15,10 +15,10 @@
  * bench/.tier-crossover/ (inside the package, so the native addon resolves; removed at exit),
  * with ONE change: `fitsCodegen` becomes switchable, so one build serves a table with generated
  * code where the admission rule would refuse it ("all") or with the interpreter where the rule
- * admits it ("none"). The rule's own verdict is the column "rule". `--guard` (an experiment, not
- * the shipped generator) also prefixes each unrolled literal test with a length check, so no
- * `charCodeAt` reads past the path: the out-of-bounds reads are what deoptimizes the generated
- * functions again and again on repetitive tables (notes-lookup.md, Session 24).
+ * admits it ("none"). The rule's own verdict is the column "rule". `--unguarded` (the "before"
+ * of the literal guard) removes the length check the generator puts before each unrolled literal
+ * test, so `charCodeAt` reads past shorter paths again: those out-of-bounds reads deoptimized the
+ * generated functions again and again on repetitive tables (notes-lookup.md, Session 24).
  *
  * Steady state, one process per table: three routers of one build, `backend: 'js'` with the
  * generated lookup (`codegenAfter: 0`), `backend: 'js'` with the lookup refused (the
@@ -56,7 +56,7 @@ const curve = flag('curve', null);
 const rounds = Number(positional[1] ?? 9);
 const trials = Number(flag('trials', 3));
 const warm = Number(flag('warm', 60));
-const guard = process.argv.includes('--guard');
+const unguarded = process.argv.includes('--unguarded');
 const PER_KIND = 10_000;
 const CHECKPOINTS = [1_024, 10_000, 100_000, 300_000, 1_000_000, 3_000_000];
 
@@ -164,7 +164,7 @@ if (child === null && curve === null) {
   for (const n of names) table(n); // unknown names fail here, before any measuring
   const rows = [];
   for (const name of names) {
-    const extra = guard ? ['--guard'] : [];
+    const extra = unguarded ? ['--unguarded'] : [];
     const row = run([name, String(rounds), `--warm=${warm}`, `--child=${name}`, ...extra]);
     const curves = { tiered: [], interp: [] };
     for (let i = 0; i < trials; i++) for (const engine of ['tiered', 'interp']) curves[engine].push(run([`--curve=${name},${engine}`, ...extra]));
@@ -212,10 +212,10 @@ const switchable = {
     b.onLoad({ filter: /codegen-lookup\.ts$/ }, (args) => {
       let text = readFileSync(args.path, 'utf8');
       if (!text.includes('export function fitsCodegen(')) throw new Error('src/match/codegen-lookup.ts has no `export function fitsCodegen(`: update bench/tier-crossover.mjs');
-      if (guard) {
-        const join = "return tests.join(' && ');";
-        if (!text.includes(join)) throw new Error(`--guard: src/match/codegen-lookup.ts has no \`${join}\` (the unrolled literal test): update bench/tier-crossover.mjs`);
-        text = text.replace(join, `if (tests.length > 0) tests.unshift(\`\${pos} + \${prefix.length} <= path.length\`);\n    ${join}`);
+      if (unguarded) {
+        const guarded = "const tests: string[] = this.boundedEnd ? [] : [`${pos} + ${prefix.length} <= end`];";
+        if (!text.includes(guarded)) throw new Error(`--unguarded: src/match/codegen-lookup.ts has no \`${guarded}\` (the literal guard): update bench/tier-crossover.mjs`);
+        text = text.replace(guarded, 'const tests: string[] = [];');
       }
       const patched =
         text.replace('export function fitsCodegen(', 'function admittedByRule(') +
