@@ -222,7 +222,7 @@ const switchable = {
         `
 let admission: 'rule' | 'all' | 'none' = 'rule';
 export function setAdmission(mode: 'rule' | 'all' | 'none'): void { admission = mode; }
-export { admittedByRule, distinctSubtrees };
+export { admittedByRule };
 export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): boolean {
   if (admission === 'rule') return admittedByRule(root, sizes);
   // "all" keeps the height limit: past it the emitter itself recurses too deep (not a speed rule).

@@ -51,31 +51,23 @@ const MAX_NESTING = 40;
 const MAX_HEIGHT = 128;
 /**
  * The generated lookup is admitted only where it repays its cost within a few million lookups:
- * the lookup that crosses the tiering threshold generates it (7-15 ms CPU here, 60-180 ms at
- * 2,000-7,000 nodes), and V8 then spends seconds optimizing it, again whenever traffic first
- * reaches a branch (a deopt recompiles the whole function: up to ~1 s of TurboFan per
- * 16k-character function). Measured (notes-lookup.md, Session 24; `bench/tier-crossover.mjs`:
- * steady state in one process; compile + the first 3M lookups in fresh processes): the gateway
- * (74 nodes) and GitHub (228) tables repay it after ~2M lookups; GitHub under two API prefixes
- * (456 nodes) after 5-7M, with its copies made distinct too, four (910) 6-15M, eight (1,818)
- * ~25M; tenant tables of 711 nodes and more are slower generated than interpreted even at steady
+ * the lookup that crosses the tiering threshold generates it (3-25 ms CPU here, 60-180 ms at
+ * 2,000-7,000 nodes), and V8 then spends up to a second or more optimizing it, again after each
+ * deopt (a deopt recompiles the whole function: up to ~1 s of TurboFan per 16k-character
+ * function). Measured with the literal guard (notes-lookup.md, Session 24, "the literal guard";
+ * `bench/tier-crossover.mjs`: steady state in one process; compile + the first 3M lookups in
+ * fresh processes): the gateway (74 nodes) and GitHub (228) tables repay it after ~1.8-2.6M
+ * lookups, tenant tables of 5 and 10 tenants (37, 72) after 0.7-2.5M, 25 tenants (179) after
+ * ~4-5M; GitHub under two API prefixes (456 nodes) after ~5.3M whether its copies are repeated or
+ * distinct, and there native code is faster than generated at steady state; four (910) ~14M;
+ * tenant tables of 711 nodes and more are slower generated than interpreted even at steady
  * state. Refused trees get native code under `auto` (faster than the interpreter on every table
  * measured, and than generated code from 456 nodes on), the interpreter elsewhere.
+ * Repeated subtrees are no longer refused apart (session 24 refused trees under half distinct):
+ * their extra bill was out-of-bounds reads in the unrolled literal tests, one deopt per copy
+ * (25 tenants: 25 of 27 deopts), which `literal` now guards (0-1 deopts; break-even ~44M -> ~4-5M).
  */
 const MAX_NODES = 300;
-/**
- * Trees in which fewer than this share of the subtrees are distinct are refused too, however
- * small: a subtree repeated N times (the same routes under N tenants or API versions) is emitted
- * N times, and each copy's branches are separate sites for V8, each a deopt and a whole-function
- * recompile when traffic first reaches it. Measured: 5 tenants (37 nodes, 35% distinct) repay
- * after ~4M lookups, 10 tenants (72, 25%) 10-18M, 25 tenants (179, 12%) ~45M, although generated
- * code is 0.45-0.65x the interpreter at steady state on each; gateway (92% distinct), GitHub (71%)
- * and GitHub with methods (70%) repay after ~2M. Those deopts are out-of-bounds reads of the
- * unrolled literal tests (`charCodeAt` past the path's end, in `literal`): with a length check
- * before each test (`bench/tier-crossover.mjs --guard`) 25 tenants repaid after ~3.3M. Once the
- * generator guards them, re-measure: this rule may go.
- */
-const MIN_DISTINCT_SHARE = 0.5;
 /** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here). */
 const UNROLL = 12;
 
@@ -83,14 +75,16 @@ const UNROLL = 12;
 export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): boolean {
   // Measuring stops at the limits: a tree that will not be generated is not measured further.
   const { size, height } = measureTree(root, sizes, { size: MAX_NODES, height: MAX_HEIGHT });
-  return size <= MAX_NODES && height <= MAX_HEIGHT && distinctSubtrees(root) >= MIN_DISTINCT_SHARE * size;
+  return size <= MAX_NODES && height <= MAX_HEIGHT;
 }
 
 /**
  * How many structurally different subtrees the tree holds (route indices aside: two tenants'
- * `/users/:id` subtrees are one). Recursive: only trees within MAX_HEIGHT get here.
+ * `/users/:id` subtrees are one). Not part of the rule any more: bench/tier-crossover.mjs reports
+ * it per table, and test/codegen-admission.test.ts shows that repetitive tables are admitted.
+ * Recursive: callers pass trees within MAX_HEIGHT.
  */
-function distinctSubtrees(root: Node): number {
+export function distinctSubtrees(root: Node): number {
   const ids = new Map<string, number>();
   const id = (node: Node): number => {
     // The prefix, then only numbers and separators: no two different subtrees share a key.
@@ -106,8 +100,8 @@ function distinctSubtrees(root: Node): number {
   return ids.size;
 }
 
-/** The admission limits (exported for tests, see MAX_NODES and MIN_DISTINCT_SHARE). */
-export const CODEGEN_ADMISSION = { maxNodes: MAX_NODES, minDistinctShare: MIN_DISTINCT_SHARE } as const;
+/** The admission limit (exported for tests, see MAX_NODES). */
+export const CODEGEN_ADMISSION = { maxNodes: MAX_NODES } as const;
 
 /**
  * A placeholder for an inlined subtree: U+0001, a number, U+0001. No other emitted code holds
