@@ -50,11 +50,24 @@ const MAX_NESTING = 40;
  */
 const MAX_HEIGHT = 128;
 /**
- * Past this many nodes generated functions grow past V8's optimizable bytecode size and stay in
- * the baseline tiers (measured on the 10,000-route table: slower than the interpreter), and
- * compiling them costs seconds of CPU.
+ * The generated lookup is admitted only where it repays its cost within a few million lookups:
+ * the lookup that crosses the tiering threshold generates it (3-25 ms CPU here, 60-180 ms at
+ * 2,000-7,000 nodes), and V8 then spends up to a second or more optimizing it, again after each
+ * deopt (a deopt recompiles the whole function: up to ~1 s of TurboFan per 16k-character
+ * function). Measured with the literal guard (notes-lookup.md, Session 24, "the literal guard";
+ * `bench/tier-crossover.mjs`: steady state in one process; compile + the first 3M lookups in
+ * fresh processes): the gateway (74 nodes) and GitHub (228) tables repay it after ~1.8-2.6M
+ * lookups, tenant tables of 5 and 10 tenants (37, 72) after 0.7-2.5M, 25 tenants (179) after
+ * ~4-5M; GitHub under two API prefixes (456 nodes) after ~5.3M whether its copies are repeated or
+ * distinct, and there native code is faster than generated at steady state; four (910) ~14M;
+ * tenant tables of 711 nodes and more are slower generated than interpreted even at steady
+ * state. Refused trees get native code under `auto` (faster than the interpreter on every table
+ * measured, and than generated code from 456 nodes on), the interpreter elsewhere.
+ * Repeated subtrees are no longer refused apart (session 24 refused trees under half distinct):
+ * their extra bill was out-of-bounds reads in the unrolled literal tests, one deopt per copy
+ * (25 tenants: 25 of 27 deopts), which `literal` now guards (0-1 deopts; break-even ~44M -> ~4-5M).
  */
-const MAX_NODES = 4_000;
+const MAX_NODES = 300;
 /** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here). */
 const UNROLL = 12;
 
@@ -64,6 +77,31 @@ export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): b
   const { size, height } = measureTree(root, sizes, { size: MAX_NODES, height: MAX_HEIGHT });
   return size <= MAX_NODES && height <= MAX_HEIGHT;
 }
+
+/**
+ * How many structurally different subtrees the tree holds (route indices aside: two tenants'
+ * `/users/:id` subtrees are one). Not part of the rule any more: bench/tier-crossover.mjs reports
+ * it per table, and test/codegen-admission.test.ts shows that repetitive tables are admitted.
+ * Recursive: callers pass trees within MAX_HEIGHT.
+ */
+export function distinctSubtrees(root: Node): number {
+  const ids = new Map<string, number>();
+  const id = (node: Node): number => {
+    // The prefix, then only numbers and separators: no two different subtrees share a key.
+    let key = `${node.prefix}\u0000${node.route >= 0 ? 1 : 0}${node.catchAll >= 0 ? 1 : 0}`;
+    for (const child of node.children) key += `,${id(child)}`;
+    for (const c of node.constrained) key += `~${c.id}:${id(c.node)}`;
+    if (node.param !== null) key += `;${id(node.param)}`;
+    let n = ids.get(key);
+    if (n === undefined) ids.set(key, (n = ids.size));
+    return n;
+  };
+  id(root);
+  return ids.size;
+}
+
+/** The admission limit (exported for tests, see MAX_NODES). */
+export const CODEGEN_ADMISSION = { maxNodes: MAX_NODES } as const;
 
 /**
  * A placeholder for an inlined subtree: U+0001, a number, U+0001. No other emitted code holds
@@ -201,7 +239,12 @@ class Emitter {
     if (prefix.length - 1 > UNROLL) {
       return this.fold ? `sw(path, ${JSON.stringify(prefix)}, ${pos})` : `path.startsWith(${JSON.stringify(prefix.slice(1))}, ${pos} + 1)`;
     }
-    const tests: string[] = [];
+    // The length check first: without it a shorter path makes `charCodeAt` read past its end,
+    // and each such read deoptimizes the whole generated function (one recompile per literal
+    // site: 23 of 26 deopts on the 25-tenant table, notes-lookup.md Session 24). Against `end`,
+    // not `path.length`: a literal reaching past `end` can match nothing after it anyway. Where
+    // `boundedEnd`, `nodeCode` already checks the same before calling this.
+    const tests: string[] = this.boundedEnd ? [] : [`${pos} + ${prefix.length} <= end`];
     for (let i = 1; i < prefix.length; i++) {
       const code = prefix.charCodeAt(i);
       // Folding: for a (lower-case) letter, `| 32` maps exactly its two cases onto it.
