@@ -12,7 +12,7 @@ import { buildForwardUrl } from '../target/url.js';
 import { RoutesValidationError, type RouteIssue } from '../validate/issues.js';
 import { analyzeRoutes } from '../validate/validate.js';
 import { codegenAvailable } from './codegen-available.js';
-import { fitsCodegen } from './codegen-lookup.js';
+import { CODEGEN_ADMISSION, fitsCodegen } from './codegen-lookup.js';
 import { firstAccepting, firstVariantFor, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
 import { ALL_METHODS, LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
@@ -412,8 +412,12 @@ function readBackendEnv(): BackendChoice | undefined {
   throw new Error(`ROUTING_CORE_BACKEND must be "js", "native" or "auto", not "${value}"`);
 }
 
-/** A node holds at most two routes (an end and a catch-all), so a table this large cannot fit the code generator. */
-const CODEGEN_MAX_ROUTES = 8_000;
+/**
+ * A node holds at most two routes (an end and a catch-all), so a table of more routes than twice
+ * the generator's node limit cannot fit it: `auto` then goes to native without building the
+ * TypeScript tree only to measure it.
+ */
+const CODEGEN_MAX_ROUTES = 2 * CODEGEN_ADMISSION.maxNodes;
 
 function regexCompiler(source: string): LinearRegex {
   const compiled = compileLinearRegex(source);
