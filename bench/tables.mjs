@@ -238,11 +238,14 @@ export function tenantPatterns(routes) {
   return { patterns, tenants: n };
 }
 
-function tenantTable(perKind) {
-  const { patterns, tenants } = tenantPatterns(10_001);
-  const t = tokens(0x7e4a);
+/**
+ * The multi-tenant corpora for `tenants` tenants (tenant ids 0..tenants-1), `perKind` distinct
+ * paths per kind from `seed`: also bench/tier-crossover.mjs's small tenant tables.
+ */
+export function tenantCorpora(tenants, perKind, seed) {
+  const t = tokens(seed);
   const tenant = () => t.int(tenants);
-  const corpora = {
+  return {
     static: generate(perKind, (i) => `/t${i % tenants}/health`, false),
     param: generate(perKind, (i) => (i % 2 === 0 ? `/t${tenant()}/users/${t.num()}` : `/t${tenant()}/users/${t.word()}/orders/${t.num()}`)),
     'catch-all': generate(perKind, (i) => (i % 3 === 0 ? `/t${tenant()}/api/${t.word()}` : `/t${tenant()}/api/${t.word()}/${t.num()}/${t.word()}`)),
@@ -260,6 +263,11 @@ function tenantTable(perKind) {
       }
     }),
   };
+}
+
+function tenantTable(perKind) {
+  const { patterns, tenants } = tenantPatterns(10_001);
+  const corpora = tenantCorpora(tenants, perKind, 0x7e4a);
   return { name: 'tenants', title: `Multi-tenant (${patterns.length} routes)`, patterns, corpora };
 }
 

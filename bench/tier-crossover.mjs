@@ -45,7 +45,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { buildTable, fill, generate, prng, routesObject, shuffle, tenantPatterns, tokens } from './tables.mjs';
+import { buildTable, fill, generate, prng, routesObject, shuffle, tenantCorpora, tenantPatterns, tokens } from './tables.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['gateway', 'github', 'tenants-25', 'github-x2', 'tenants-100', 'github-x4', 'tenants-300', 'github-x8', 'tenants-1000', 'tenants-3000'];
@@ -103,25 +103,7 @@ function githubScaled(k, distinct) {
 /** bench/tables.mjs's multi-tenant table and corpora, with `n` tenants. */
 function tenants(n) {
   const { patterns } = tenantPatterns(4 * n + 1);
-  const t = tokens(0x7e4a + n);
-  const tenant = () => t.int(n);
-  const corpora = {
-    static: generate(PER_KIND, (i) => `/t${i % n}/health`, false),
-    param: generate(PER_KIND, (i) => (i % 2 === 0 ? `/t${tenant()}/users/${t.num()}` : `/t${tenant()}/users/${t.word()}/orders/${t.num()}`)),
-    'catch-all': generate(PER_KIND, (i) => (i % 3 === 0 ? `/t${tenant()}/api/${t.word()}` : `/t${tenant()}/api/${t.word()}/${t.num()}/${t.word()}`)),
-    miss: generate(PER_KIND, (i) => {
-      switch (i % 4) {
-        case 0:
-          return `/t${tenant()}/users/${t.num()}/orders`;
-        case 1:
-          return `/t${tenant()}/nothing/${t.word()}`;
-        case 2:
-          return `/t${n + t.int(1_000_000)}-${t.num()}/users/1`;
-        default:
-          return `/${t.word()}/${t.num()}`;
-      }
-    }),
-  };
+  const corpora = tenantCorpora(n, PER_KIND, 0x7e4a + n);
   return { title: `Multi-tenant, ${n} tenants (${patterns.length} routes)`, patterns, corpora };
 }
 
@@ -139,7 +121,13 @@ function table(name) {
 // --- the parent: per table, the steady-state process and the break-even processes ----------
 
 const self = fileURLToPath(import.meta.url);
-const run = (args) => JSON.parse(execFileSync(process.execPath, ['--expose-gc', self, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 }).trim().split('\n').pop());
+const run = (args) =>
+  JSON.parse(
+    execFileSync(process.execPath, ['--expose-gc', self, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
 const median = (xs) => {
   const a = [...xs].sort((x, y) => x - y);
   return a.length % 2 ? a[a.length >> 1] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
@@ -180,7 +168,9 @@ if (child === null && curve === null) {
     `Steady state: CPU ns per lookup, median (lower quartile) of ${rounds} rounds of 30,000 fresh strings after the warm-up of ${warm} rounds ("settled": lookups the generated engine ran before it stayed within 10% of its timed figure). ` +
       `Fresh processes, median of ${trials}: CPU ms of the lookup that crosses the threshold, cumulative CPU ms of compile + the first 3M lookups (tiered / interpreter), break-even ("~": extrapolated past 3M with the steady-state saving). "distinct": structurally different subtrees (route indices aside).`,
   );
-  console.log('| table | routes | nodes | distinct | height | fan-out | interpreter ns | generated ns | gen/interp | native ns | gen settled after | crossing ms | 3M lookups ms, tiered / interp | break-even lookups | rule |');
+  console.log(
+    '| table | routes | nodes | distinct | height | fan-out | interpreter ns | generated ns | gen/interp | native ns | gen settled after | crossing ms | 3M lookups ms, tiered / interp | break-even lookups | rule |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
     const ratio = r.gen.median / r.interp.median;
@@ -213,7 +203,7 @@ const switchable = {
       let text = readFileSync(args.path, 'utf8');
       if (!text.includes('export function fitsCodegen(')) throw new Error('src/match/codegen-lookup.ts has no `export function fitsCodegen(`: update bench/tier-crossover.mjs');
       if (unguarded) {
-        const guarded = "const tests: string[] = this.boundedEnd ? [] : [`${pos} + ${prefix.length} <= end`];";
+        const guarded = 'const tests: string[] = this.boundedEnd ? [] : [`${pos} + ${prefix.length} <= end`];';
         if (!text.includes(guarded)) throw new Error(`--unguarded: src/match/codegen-lookup.ts has no \`${guarded}\` (the literal guard): update bench/tier-crossover.mjs`);
         text = text.replace(guarded, 'const tests: string[] = [];');
       }
@@ -269,7 +259,11 @@ const cpu = () => {
 };
 const loopFor = (r, label) =>
   // Its own loop function per engine: own call sites and type feedback.
-  new Function('r', 'batch', `/* ${label} */ return function loop(n) { let s = 0; for (let k = 0; k < n; k++) { const m = r.match(batch[k]); s ^= m === null ? -1 : m.route.index; } return s; };`)(r, batch);
+  new Function(
+    'r',
+    'batch',
+    `/* ${label} */ return function loop(n) { let s = 0; for (let k = 0; k < n; k++) { const m = r.match(batch[k]); s ^= m === null ? -1 : m.route.index; } return s; };`,
+  )(r, batch);
 let sink = 0;
 
 if (curve !== null) {
@@ -307,7 +301,7 @@ if (curve !== null) {
 const tree = src.jsTree(src.analyzeRoutes(routes, src.resolveMatchOptions({ limits })).routes.map((r) => r.shape));
 const { size: nodes, height } = src.measureTree(tree.root);
 let fanOut = 0;
-for (const stack = [tree.root]; stack.length > 0; ) {
+for (const stack = [tree.root]; stack.length > 0;) {
   const node = stack.pop();
   const kids = [...node.children, ...node.constrained.map((c) => c.node), ...(node.param ? [node.param] : [])];
   fanOut = Math.max(fanOut, kids.length);

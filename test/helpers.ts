@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile, type CompileOptions, type Router } from '../src/index.js';
+import { compile, validateRoutes, type CompileOptions, type Router } from '../src/index.js';
 import { loadNativeBackend, type NativeLoad } from '../src/match/native.js';
 
 /** The native addon as this process loaded it (or why it did not). */
@@ -61,4 +61,18 @@ export function summary(router: Router, path: string) {
   if (!m) return null;
   const params = { ...m.params };
   return m.remainder === undefined ? { pattern: m.pattern, params } : { pattern: m.pattern, params, remainder: m.remainder };
+}
+
+/**
+ * The law of the validator's per-table sharing (parsed targets, parameter lists): the table
+ * `patterns[i] -> targets[i]` gets exactly the issues its routes get one by one, in table
+ * order. Returns the table and whether it is valid.
+ */
+export function expectIssuesOfEachRouteAlone(patterns: readonly string[], targets: readonly string[]): { table: Record<string, string>; valid: boolean } {
+  const table = Object.fromEntries(patterns.map((p, i) => [p, targets[i]!]));
+  const whole = validateRoutes(table);
+  const alone = patterns.map((p, i) => validateRoutes({ [p]: targets[i]! }));
+  expect(whole.errors).toEqual(alone.flatMap((r) => r.errors));
+  expect(whole.warnings).toEqual(alone.flatMap((r) => r.warnings));
+  return { table, valid: whole.valid };
 }

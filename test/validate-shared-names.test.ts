@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compile, validateRoutes } from '../src/index.js';
+import { compile } from '../src/index.js';
+import { expectIssuesOfEachRouteAlone } from './helpers.js';
 
 // More distinct name lists than either cache keeps (8 lists, 4 hints), in any order.
 const NAMES = ['id', 'order', 'x', 'y', 'z', 'w', 'v', 'u', 'a0', 'b1'];
@@ -24,12 +25,8 @@ describe('shared parameter lists', () => {
   it('names and warnings are the route alone; equal names share one frozen list', () => {
     fc.assert(
       fc.property(patterns, fc.array(target, { minLength: 40, maxLength: 40 }), (patterns, targets) => {
-        const table = Object.fromEntries(patterns.map((p, i) => [p, targets[i]!]));
-        const whole = validateRoutes(table);
-        const alone = patterns.map((p, i) => validateRoutes({ [p]: targets[i]! }));
-        expect(whole.errors).toEqual(alone.flatMap((r) => r.errors));
-        expect(whole.warnings).toEqual(alone.flatMap((r) => r.warnings));
-        if (!whole.valid) return;
+        const { table, valid } = expectIssuesOfEachRouteAlone(patterns, targets);
+        if (!valid) return;
         const routes = compile(table).routes;
         routes.forEach((route, i) => {
           expect(route.paramNames).toEqual(compile({ [patterns[i]!]: targets[i]! }).routes[0]!.paramNames);
