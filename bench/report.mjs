@@ -378,7 +378,9 @@ export function renderMarkdown(results) {
   if (results.compile?.length) {
     L.push('## Compile cost and retained memory (multi-tenant shape)');
     L.push('');
-    L.push('| routes | implementation | compile (median of warm runs) | first compile | vs find-my-way | first 50k lookups after it, per lookup | retained V8 heap | RSS growth |');
+    L.push(
+      '| routes | implementation | compile (median of warm runs, after untimed warm-up compiles) | first compile | vs find-my-way | first 50k lookups after it, per lookup | retained V8 heap | RSS growth |',
+    );
     L.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     const sizes = [...new Set(results.compile.map((c) => c.routes))];
     for (const n of sizes) {

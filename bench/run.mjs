@@ -82,7 +82,7 @@ const CONFIG = ci
       // conditions table's plain twin.
       also: { 'github-methods': ['rou3'], 'gateway-conditions': ['ours-js-plain', 'ours-js-interp-plain', 'ours-native-plain'] },
       // 5 warm runs: a single one often lands on a major GC of the cold compile's garbage (measured 0.95x once, 0.35x re-run).
-      compile: [{ routes: 10_000, runs: 5 }],
+      compile: [{ routes: 10_000, runs: 5, warmups: 5 }],
       proxy: { seconds: 2, warmupSeconds: 0.5, rounds: 1 },
     }
   : {
@@ -91,9 +91,9 @@ const CONFIG = ci
       // scattered objects): how replaying skews a benchmark. Not used by targets or the gate.
       reused: { perKind: 50_000, kinds: ['static', 'mixed'], rounds: 3, time: 120, warmupTime: 60, verifySample: 500, prewarmMs: 1_000, strings: 'reused' },
       compile: [
-        { routes: 1_000, runs: 15 },
-        { routes: 10_000, runs: 7 },
-        { routes: 100_000, runs: 3 },
+        { routes: 1_000, runs: 15, warmups: 10 },
+        { routes: 10_000, runs: 7, warmups: 5 },
+        { routes: 100_000, runs: 3, warmups: 1 },
       ],
       proxy: { seconds: 6, warmupSeconds: 2, rounds: 3 },
     };
@@ -174,10 +174,10 @@ try {
     }
   }
   if (!skip.has('compile')) {
-    for (const { routes, runs } of CONFIG.compile) {
+    for (const { routes, runs, warmups } of CONFIG.compile) {
       for (const impl of ['ours-js', 'ours-js-interp', 'ours-native', 'find-my-way']) {
         log(`compile: ${impl}, ${routes} routes`);
-        results.compile.push(await child('compile.mjs', ['--expose-gc'], { impl, routes, runs }));
+        results.compile.push(await child('compile.mjs', ['--expose-gc'], { impl, routes, runs, warmups }));
       }
     }
   }
@@ -234,7 +234,7 @@ async function compileGate(res) {
     const ratios = [];
     for (let pair = 0; pair < 3; pair++) {
       const again = [];
-      for (const impl of ['ours-js', 'find-my-way']) again.push(await child('compile.mjs', ['--expose-gc'], { impl, routes: 10_000, runs: 7 }));
+      for (const impl of ['ours-js', 'find-my-way']) again.push(await child('compile.mjs', ['--expose-gc'], { impl, routes: 10_000, runs: 7, warmups: 5 }));
       const a = pick(again, 'ours-js');
       const b = pick(again, 'find-my-way');
       if (a && b) ratios.push(a.warmCpuMs / b.warmCpuMs);
