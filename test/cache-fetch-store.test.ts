@@ -83,7 +83,9 @@ describe('the decisions', () => {
     );
     expect(parseCacheControl('max-age=abc')['max-age']).toBeUndefined();
     expect(hasInvalidDirective(parseCacheControl('max-age=abc'), 'max-age')).toBe(true);
-    expect(storableHead({ method: 'GET', status: 200, statusText: 'OK', headers: { 'cache-control': 'max-age=abc' }, requestHeaders: {}, ttl: 60_000, now: 1_700_000_000_000 })).toBeNull();
+    expect(
+      storableHead({ method: 'GET', status: 200, statusText: 'OK', headers: { 'cache-control': 'max-age=abc' }, requestHeaders: {}, ttl: 60_000, now: 1_700_000_000_000 }),
+    ).toBeNull();
     expect(parseCacheControl('no-cache="set-cookie, x-a", private')).toEqual({ 'no-cache': ['set-cookie', 'x-a'], private: true });
   });
 

@@ -57,7 +57,11 @@ function undiciStores(method: string, status: number, headers: HeaderRecord, req
     },
   };
   const controller = { pause() {}, resume() {}, abort() {}, paused: false, aborted: false };
-  const h = new CacheHandler({ store, type: 'shared', ...(ttl !== undefined ? { cacheByDefault: ttl } : {}) }, { origin: 'http://127.0.0.1:1', method, path: '/x', headers: requestHeaders }, {});
+  const h = new CacheHandler(
+    { store, type: 'shared', ...(ttl !== undefined ? { cacheByDefault: ttl } : {}) },
+    { origin: 'http://127.0.0.1:1', method, path: '/x', headers: requestHeaders },
+    {},
+  );
   h.onRequestStart(controller, {});
   h.onResponseStart(controller, status, headers, 'Status');
   return captured;
@@ -101,11 +105,31 @@ function asctime(t: number): string {
 const dateValue = fc.oneof(
   fc.integer({ min: -400_000, max: 400_000 }).chain((s) => {
     const t = NOW + s * 1000;
-    return fc.constantFrom(new Date(t).toUTCString(), rfc850(t), asctime(t), new Date(t).toISOString(), new Date(t).toUTCString().toLowerCase(), new Date(t).toUTCString().replace('GMT', 'UTC'), new Date(t).toString());
+    return fc.constantFrom(
+      new Date(t).toUTCString(),
+      rfc850(t),
+      asctime(t),
+      new Date(t).toISOString(),
+      new Date(t).toUTCString().toLowerCase(),
+      new Date(t).toUTCString().replace('GMT', 'UTC'),
+      new Date(t).toString(),
+    );
   }),
-  fc.constantFrom('', '0', '-1', 'yesterday', 'Thu, 01 Jan 1970 00:00:00 GMT', 'Mon, 29 Nov 2026 20:00:00 GMT', 'Sun, 31 Nov 2026 20:00:00 GMT', 'Sun, 29 Nov 2026 24:00:00 GMT', 'Sun Nov 29 20:00:00 2026 ', 'Sun, 29 Nov 2026 20:00:00 GMT'),
+  fc.constantFrom(
+    '',
+    '0',
+    '-1',
+    'yesterday',
+    'Thu, 01 Jan 1970 00:00:00 GMT',
+    'Mon, 29 Nov 2026 20:00:00 GMT',
+    'Sun, 31 Nov 2026 20:00:00 GMT',
+    'Sun, 29 Nov 2026 24:00:00 GMT',
+    'Sun Nov 29 20:00:00 2026 ',
+    'Sun, 29 Nov 2026 20:00:00 GMT',
+  ),
 );
-const multi = <T extends string>(one: fc.Arbitrary<T>): fc.Arbitrary<string | string[]> => fc.oneof({ weight: 6, arbitrary: one }, { weight: 1, arbitrary: fc.array(one, { minLength: 1, maxLength: 2 }) });
+const multi = <T extends string>(one: fc.Arbitrary<T>): fc.Arbitrary<string | string[]> =>
+  fc.oneof({ weight: 6, arbitrary: one }, { weight: 1, arbitrary: fc.array(one, { minLength: 1, maxLength: 2 }) });
 
 const seconds = fc.oneof(fc.constantFrom('0', '1', '5', '60', '3600', '86400', '2147483648', '99999999999'), fc.nat(100_000).map(String));
 const field = fc.constantFrom('x-a', 'X-A', 'set-cookie', 'authorization', 'etag', 'keep-alive', 'content-type', 'x b', '');
@@ -114,14 +138,29 @@ const directive: fc.Arbitrary<string> = fc.oneof(
   seconds.map((n) => `s-maxage=${n}`),
   seconds.map((n) => `stale-while-revalidate=${n}`),
   seconds.map((n) => `stale-if-error=${n}`),
-  seconds.chain((n) => fc.constantFrom(`max-age = ${n}`, `max-age= ${n}`, `max-age =${n}`, `max-age="${n}"`, `max-age=${n}x`, `max-age=-${n}`, `s-maxage="${n}`, `max-age=${n} `, `MAX-AGE=${n}`, `s-maxage =${n}`)),
+  seconds.chain((n) =>
+    fc.constantFrom(
+      `max-age = ${n}`,
+      `max-age= ${n}`,
+      `max-age =${n}`,
+      `max-age="${n}"`,
+      `max-age=${n}x`,
+      `max-age=-${n}`,
+      `s-maxage="${n}`,
+      `max-age=${n} `,
+      `MAX-AGE=${n}`,
+      `s-maxage =${n}`,
+    ),
+  ),
   fc.constantFrom('max-age', 's-maxage', 'max-age=', 'min-fresh=5', 'max-stale=5', 'only-if-cached', 'no-transform', 'must-understand'),
   fc.constantFrom('no-store', 'No-Store', 'no-storex', 'no-store"x', 'no-store=1', 'no-store;', ' no-store ', 'no store', 'no-sto"re'),
   fc.constantFrom('private', 'PRIVATE', 'private=', 'private=""', 'privatex', 'private;x', 'private="'),
   fc.constantFrom('no-cache', 'no-cache=', 'no-cache=""', 'no-cache="', 'no-cachex', 'no-cache"'),
-  fc.array(field, { minLength: 1, maxLength: 3 }).chain((fs) =>
-    fc.constantFrom(`private="${fs.join(', ')}"`, `no-cache="${fs.join(',')}"`, `private=${fs[0]}`, `no-cache=${fs[0]}`, `no-cache="${fs.join(', ')}`, `private="${fs[0]}"x`),
-  ),
+  fc
+    .array(field, { minLength: 1, maxLength: 3 })
+    .chain((fs) =>
+      fc.constantFrom(`private="${fs.join(', ')}"`, `no-cache="${fs.join(',')}"`, `private=${fs[0]}`, `no-cache=${fs[0]}`, `no-cache="${fs.join(', ')}`, `private="${fs[0]}"x`),
+    ),
   fc.constantFrom('public', 'Public', 'public=1', 'must-revalidate', 'proxy-revalidate', 'immutable', 'immutable=yes', 'unknown', 'x="a,b"', '"', 'a\\"b', ''),
 );
 const separator = fc.constantFrom(',', ', ', ' ,', ',,', ' , ', '\t,');
@@ -129,14 +168,28 @@ const cacheControl = fc
   .tuple(fc.array(directive, { minLength: 1, maxLength: 5 }), fc.array(separator, { minLength: 5, maxLength: 5 }))
   .map(([ds, seps]) => ds.reduce((acc, d, i) => (i === 0 ? d : acc + seps[i]! + d), ''));
 
-const varyValue = fc.constantFrom('accept', 'Accept-Language', 'accept, x-a', 'accept,accept', '*', 'accept, *', 'a b', 'x@y', '', ' accept ', '\u00a0accept', 'ACCEPT , X-A', ',accept,');
+const varyValue = fc.constantFrom(
+  'accept',
+  'Accept-Language',
+  'accept, x-a',
+  'accept,accept',
+  '*',
+  'accept, *',
+  'a b',
+  'x@y',
+  '',
+  ' accept ',
+  '\u00a0accept',
+  'ACCEPT , X-A',
+  ',accept,',
+);
 const etagValue = fc.constantFrom('"v1"', 'W/"v1"', '""', 'W/""', 'v1', '"W/x"', '""x""', '"v2');
 const ageValue = fc.constantFrom('0', '5', ' 7 ', '\t3', '400000', 'abc', '-1', '1.5', '2147483647', '2147483646', '99999999999999999999');
 const connectionValue = fc.constantFrom('keep-alive', 'close', 'X-A, close', ' Keep-Alive ', 'upgrade', 'x-a,x-b', '');
 
-
 /** `arb` present with probability `p` (undefined otherwise: the header is left out). */
-const sometimes = <T>(p: number, arb: fc.Arbitrary<T>) => fc.oneof({ weight: Math.round(p * 100), arbitrary: arb }, { weight: Math.round((1 - p) * 100), arbitrary: fc.constant(undefined) });
+const sometimes = <T>(p: number, arb: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: Math.round(p * 100), arbitrary: arb }, { weight: Math.round((1 - p) * 100), arbitrary: fc.constant(undefined) });
 function present<T extends object>(rec: T): HeaderRecord {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(rec)) if (v !== undefined) out[k] = v as string | string[];
@@ -149,7 +202,10 @@ const response = fc.record({
   ttl: fc.constantFrom(undefined, undefined, 0, 1000, 60_000),
   headers: fc
     .record({
-      'cache-control': sometimes(0.85, fc.oneof({ weight: 2, arbitrary: fc.constantFrom('max-age=60', 'public, max-age=600', 's-maxage=30, max-age=5') }, { weight: 5, arbitrary: multi(cacheControl) })),
+      'cache-control': sometimes(
+        0.85,
+        fc.oneof({ weight: 2, arbitrary: fc.constantFrom('max-age=60', 'public, max-age=600', 's-maxage=30, max-age=5') }, { weight: 5, arbitrary: multi(cacheControl) }),
+      ),
       date: sometimes(0.6, multi(dateValue)),
       expires: sometimes(0.25, multi(dateValue)),
       'last-modified': sometimes(0.3, multi(dateValue)),

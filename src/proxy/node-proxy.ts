@@ -199,7 +199,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       routeCache ??= new NodeRouteCache(agent, new BoundedCacheStore(options.cache));
       // The hit path (`serveCacheHit`) just found nothing under this request's key: no second
       // lookup, no key built again, and no interceptor (./node-miss.ts stores with undici's rules).
-      const emptyKey = request.method === 'GET' ? routeCache.takeEmptyKey(policy!.ctx.headers, request.origin, request.path, request.headers as Record<string, string | string[]>) : null;
+      const emptyKey =
+        request.method === 'GET' ? routeCache.takeEmptyKey(policy!.ctx.headers, request.origin, request.path, request.headers as Record<string, string | string[]>) : null;
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;

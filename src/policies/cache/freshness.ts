@@ -37,7 +37,17 @@ const REVALIDATION_ONLY_RETENTION = 86_400_000;
  * served). `Keep-Alive` is not in it: like undici, it is dropped only when `Connection` names
  * it (RFC 9111 section 3.1); the relay drops it from what the client gets either way.
  */
-const NOT_STORED = new Set(['connection', 'proxy-authenticate', 'proxy-authentication-info', 'proxy-authorization', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'age']);
+const NOT_STORED = new Set([
+  'connection',
+  'proxy-authenticate',
+  'proxy-authentication-info',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'age',
+]);
 
 /** undici's `getDate`: a single value read as an HTTP date; undefined when unreadable (ignored), null when repeated (refused). */
 function responseDate(v: HeaderValue): number | null | undefined {
