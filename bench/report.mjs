@@ -27,6 +27,18 @@ const mb = (b) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const mismatchesOf = (impl) => Object.values(impl.verification ?? {}).reduce((n, v) => n + v.mismatched, 0);
 const mixedOf = (table, key) => table.impls.find((i) => i.key === key && i.available)?.ns.mixed ?? null;
 
+/**
+ * How much slower than the other backend `auto`'s pick may read before the gate fails. Where the
+ * two are close, this harness cannot order them: on the GitHub table with methods (fresh request
+ * objects, session 24) js / native read 0.80x in one clean-clone CI run and 1.10x (re-run 1.18x)
+ * in the next, on the same commit, and 1.07x (re-run 0.88x) in a full run, while one process
+ * (bench/request-ab.mjs, AB_OLD_BACKEND=native) reads 0.64x (lower quartiles 0.80x). A pick
+ * within 25% of the other backend costs nothing this harness can show; a misplaced rule (a table
+ * where one backend is 1.5-3x the other, as native on small tables or the interpreter on big
+ * ones) still fails.
+ */
+export const AUTO_PICK_MARGIN = 1.25;
+
 /** The fastest JavaScript peer on a table's mixed corpus, among those that agreed with us. */
 export function fastestPeer(table) {
   let best = null;
@@ -46,7 +58,8 @@ export function fastestPeer(table) {
  * Backends: `compile`'s `auto` picks the generated TypeScript matcher for tables within the
  * code generator's budget (one native crossing costs about what that whole lookup costs) and
  * the native tree beyond it. The gate checks that the backend `auto` picks is not slower than
- * the other one on each table, so the rule and the native backend are both held to it.
+ * the other one on each table (beyond AUTO_PICK_MARGIN: noise), so the rule and the native
+ * backend are both held to it.
  */
 export function gate(lookups) {
   const checks = [];
@@ -97,10 +110,13 @@ export function gate(lookups) {
       checks.push({
         table: t.table,
         title: t.title,
-        check: t.autoBackend === 'native' ? "ours (native), auto's pick here, not slower than ours (js)" : "ours (js), auto's pick here, not slower than ours (native)",
+        check:
+          t.autoBackend === 'native'
+            ? `ours (native), auto's pick here, not slower than ours (js) beyond ${AUTO_PICK_MARGIN}x`
+            : `ours (js), auto's pick here, not slower than ours (native) beyond ${AUTO_PICK_MARGIN}x`,
         keys: picked,
         ratio: a / b,
-        pass: a <= b,
+        pass: a <= b * AUTO_PICK_MARGIN,
       });
     }
   }
