@@ -19,7 +19,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { buildTable, routesObject } from './tables.mjs';
+import { buildTable, packPaths, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
 import { REQUEST_TABLES, buildRequestTable } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
@@ -117,12 +117,7 @@ const distUrl = new URL('../dist/index.js', import.meta.url).href;
 const distText = readFileSync(new URL(distUrl), 'utf8');
 // Fresh strings per lookup, as in bench/lookup.mjs (cut in `refill`, which shows in the profile
 // under its own name: leave it out when reading the shares).
-const packed = Buffer.from(paths.join(''), 'latin1');
-const offsets = new Int32Array(paths.length + 1);
-for (let i = 0, o = 0; i <= paths.length; i++) {
-  offsets[i] = o;
-  if (i < paths.length) o += paths[i].length;
-}
+const { packed, offsets } = packPaths(paths);
 const CHUNK = 10_000;
 const batch = new Array(CHUNK);
 const qbatch = new Array(CHUNK);

@@ -31,7 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { REQUEST_TABLES, buildRequestTable, freshRequest } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
-import { buildTable, routesObject } from './tables.mjs';
+import { buildTable, packPaths, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS } from './peers.mjs';
 
 const [oldDir, tableName = 'github-methods', roundsArg = '15', kind = 'mixed', backend = 'js', pollute = ''] = process.argv.slice(2);
@@ -91,12 +91,7 @@ for (let j = 0; j < paths.length; j++) {
     throw new Error(`old and new differ on ${requests[j]?.method ?? ''} ${paths[j]}`);
 }
 
-const packed = Buffer.from(paths.join(''), 'latin1');
-const offsets = new Int32Array(paths.length + 1);
-for (let i = 0, o = 0; i <= paths.length; i++) {
-  offsets[i] = o;
-  if (i < paths.length) o += paths[i].length;
-}
+const { packed, offsets } = packPaths(paths);
 const N = 40_000;
 // AB_BATCH: lookups per timed batch (strings cut just before it). 40,000 (default) leaves the
 // paths cold in the caches; a few hundred, as bench/lookup.mjs cuts them, leaves them in L1.

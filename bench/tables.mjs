@@ -271,6 +271,21 @@ function tenantTable(perKind) {
   return { name: 'tenants', title: `Multi-tenant (${patterns.length} routes)`, patterns, corpora };
 }
 
+/**
+ * Request paths packed into one latin1 Buffer with their offsets (`offsets[i]..offsets[i+1]`), so
+ * a timing loop can cut a FRESH string per lookup just before its batch, as Node's HTTP parser
+ * hands a path over, instead of replaying corpus strings whose hashes are cached.
+ */
+export function packPaths(paths) {
+  const packed = Buffer.from(paths.join(''), 'latin1');
+  const offsets = new Int32Array(paths.length + 1);
+  for (let i = 0, o = 0; i <= paths.length; i++) {
+    offsets[i] = o;
+    if (i < paths.length) o += paths[i].length;
+  }
+  return { packed, offsets };
+}
+
 /** Builds a table by name; `perKind` distinct paths per kind; `mixed` is their shuffled union. */
 export function buildTable(name, perKind) {
   const table = name === 'github' ? githubTable(perKind) : name === 'gateway' ? gatewayTable(perKind) : name === 'tenants' ? tenantTable(perKind) : null;

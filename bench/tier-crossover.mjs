@@ -45,7 +45,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { buildTable, fill, generate, prng, routesObject, shuffle, tenantCorpora, tenantPatterns, tokens } from './tables.mjs';
+import { buildTable, fill, generate, packPaths, prng, routesObject, shuffle, tenantCorpora, tenantPatterns, tokens } from './tables.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['gateway', 'github', 'tenants-25', 'github-x2', 'tenants-100', 'github-x4', 'tenants-300', 'github-x8', 'tenants-1000', 'tenants-3000'];
@@ -241,12 +241,7 @@ const src = await import(pathToFileURL(outfile).href);
 const routes = routesObject(t.patterns);
 const paths = t.mixed;
 const limits = { maxRoutes: 1_000_000 };
-const packed = Buffer.from(paths.join(''), 'latin1');
-const offsets = new Int32Array(paths.length + 1);
-for (let i = 0, o = 0; i <= paths.length; i++) {
-  offsets[i] = o;
-  if (i < paths.length) o += paths[i].length;
-}
+const { packed, offsets } = packPaths(paths);
 const B = 300;
 const batch = new Array(B);
 /** Fresh strings for the next batch, as Node's HTTP parser hands them over. */
