@@ -26,13 +26,14 @@
  * implementation is warmed up (`prewarmPasses` whole passes over each of its corpora, and at
  * least `prewarmMs`), so the figures are steady-state ones: see "Warm-up" below. Each result is
  * folded into an accumulator that escapes (XOR of the route id), so no lookup can be
- * optimized away. Tasks run in R rounds, each round in a rotated order, and the reported figure is
+ * optimized away. Tasks run in R rounds, corpus by corpus with the implementations shuffled within
+ * each corpus every round (`roundOrder`), and the reported figure is
  * the median over rounds of the per-round median (p50) ns per lookup: on a noisy 2-core
  * machine this keeps a burst of background load from landing on one implementation only.
  */
 import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
-import { buildTable, routesObject } from './tables.mjs';
+import { buildTable, packPaths, prng, routesObject, shuffle } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
 import { REQUEST_TABLES, buildRequestTable, freshRequest } from './request-tables.mjs';
 import { implementationsFor } from './request-peers.mjs';
@@ -167,22 +168,6 @@ for (const impl of impls) {
 }
 
 // --- time ------------------------------------------------------------------------------
-/**
- * The corpus as one latin1 Buffer plus offsets, so that fresh strings can be cut from it the
- * way Node's HTTP parser hands over a request path: a new flat string, never hashed before.
- */
-function packCorpus(paths) {
-  const offsets = new Int32Array(paths.length + 1);
-  let total = 0;
-  for (let i = 0; i < paths.length; i++) {
-    offsets[i] = total;
-    total += paths[i].length;
-  }
-  offsets[paths.length] = total;
-  const buffer = Buffer.from(paths.join(''), 'latin1');
-  return { buffer, offsets };
-}
-
 function makeLoop(impl, kind, paths, packed, requests) {
   // With requests (tables of route objects), the k-th lookup's request object is q: in fresh
   // mode a copy made by refill with the path string (untimed; see the header), in reused mode
@@ -202,7 +187,7 @@ function makeLoop(impl, kind, paths, packed, requests) {
     const n = paths.length;
     let batch = [];
     let qbatch = [];
-    const buf = packed.buffer, off = packed.offsets;
+    const buf = packed.packed, off = packed.offsets;
     return {
       /** Untimed: the next B request paths, as fresh strings, and fresh copies of their requests (fresh mode). */
       refill() {
@@ -270,7 +255,7 @@ function calibrate(loop) {
   return batch;
 }
 
-const packedCorpora = Object.fromEntries(kinds.map((k) => [k, packCorpus(table.corpora[k])]));
+const packedCorpora = Object.fromEntries(kinds.map((k) => [k, packPaths(table.corpora[k])]));
 const tasks = [];
 for (const impl of impls) {
   impl.ns = {};
@@ -343,12 +328,27 @@ phase('prewarm done');
 for (const t of tasks) t.batch = t.impl.batch[t.kind] = calibrate(t.loop);
 phase('calibrated');
 
+/**
+ * The order of the tasks in one round: corpus by corpus (the corpora in an order rotated each
+ * round), and within a corpus every implementation in a shuffled order (seeded, so runs
+ * repeat). Measured (notes-lookup.md, Session 24): timing one implementation's corpora back to
+ * back (~0.9 s per implementation per round) let a 1-2 s burst of background load double every
+ * figure of one or two implementations in that round, and three such hits in five rounds moved
+ * a median by 2x. With the implementations interleaved per corpus, a burst lands on several
+ * implementations of the same corpus, and which one goes first or last changes every round.
+ */
+function roundOrder(round) {
+  const byKind = kinds.map((kind) => tasks.filter((t) => t.kind === kind)).filter((g) => g.length > 0);
+  const shift = round % byKind.length;
+  const rotated = [...byKind.slice(shift), ...byKind.slice(0, shift)];
+  const random = prng(0x9e3779b1 + round);
+  return rotated.flatMap((group) => shuffle([...group], random));
+}
+
 let sink = 0;
 for (let round = 0; round < opts.rounds; round++) {
   const bench = new Bench({ time: opts.time, warmupTime: round === 0 ? opts.warmupTime : opts.warmupTime / 4, throws: true });
-  const shift = Math.floor((round * tasks.length) / opts.rounds);
-  const order = [...tasks.slice(shift), ...tasks.slice(0, shift)];
-  for (const t of order) {
+  for (const t of roundOrder(round)) {
     if (opts.strings === 'fresh') bench.add(t.id, t.loop.run, { beforeEach: t.loop.refill });
     else bench.add(t.id, t.loop.run);
   }
