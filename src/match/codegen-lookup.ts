@@ -124,6 +124,8 @@ class Emitter {
   private nextVar = 0;
   /** Per `node` call under way, the subtrees it inlined (`continueAt`), still movable into functions. */
   private readonly inlined: Inlined[][] = [];
+  /** Per node, the union of the method masks of every route at or below it (`methodsBelow`). */
+  private readonly below = new Map<Node, number>();
 
   constructor(
     private readonly fold: boolean,
@@ -155,6 +157,33 @@ class Emitter {
     if (mask !== ALL_METHODS) tests.push(g.methodBit === undefined ? `(b & ${mask}) !== 0` : `((b !== 0 ? b : (b = mb())) & ${mask}) !== 0`);
     if (g.checked[route] === 1) tests.push(`acc(${route})`);
     return tests.length === 0 ? `return ${route};` : `if (${tests.join(' && ')}) return ${route};`;
+  }
+
+  /** The union of the method masks of the routes at or below `node` (ALL_METHODS without guards). */
+  private methodsBelow(node: Node): number {
+    const g = this.guards;
+    if (g === null) return ALL_METHODS;
+    let mask = this.below.get(node);
+    if (mask !== undefined) return mask;
+    mask = 0;
+    if (node.route >= 0) mask |= g.methods[node.route]!;
+    if (node.catchAll >= 0) mask |= g.methods[node.catchAll]!;
+    for (const child of node.below()) mask |= this.methodsBelow(child);
+    this.below.set(node, mask);
+    return mask;
+  }
+
+  /**
+   * A test that the request's method can be taken somewhere below `child`, or null where that
+   * tells nothing `parent`'s own test did not (the same methods below both). Where no route below
+   * takes the method the walk skips the subtree instead of walking down to find every slot
+   * refusing it: a 405 path otherwise walks as deep as a hit and backtracks out. An unknown
+   * method (LAZY_METHOD, 0) prunes nothing.
+   */
+  private methodsTest(parent: Node, child: Node): string | null {
+    const mask = this.methodsBelow(child);
+    if (mask === ALL_METHODS || mask === this.methodsBelow(parent)) return null;
+    return this.guards!.methodBit === undefined ? `(b & ${mask}) !== 0` : `((b & ${mask}) !== 0 || b === 0)`;
   }
 
   /** Code that matches below `node` (its prefix already consumed, position in `pos`); it returns on success and falls through on failure. */
@@ -202,6 +231,8 @@ class Emitter {
         const checks: string[] = [];
         if (this.boundedEnd && len > 1) checks.push(`${pos} + ${len} <= end`);
         else if (this.boundedEnd) checks.push(`${pos} < end`);
+        const methods = this.methodsTest(node, child);
+        if (methods !== null) checks.push(methods);
         if (len > 1) checks.push(this.literal(child.prefix, pos));
         const inner = `const ${next} = ${pos} + ${len};\n${this.continueAt(child, next, nparams, nesting + 1)}`;
         return { code, body: checks.length > 0 ? `if (${checks.join(' && ')}) {\n${inner}\n}` : `{\n${inner}\n}` };
@@ -213,12 +244,15 @@ class Emitter {
       const e = `e${this.nextVar++}`;
       const branches: string[] = [];
       for (const k of node.constrained) {
+        const methods = this.methodsTest(node, k.node);
         branches.push(
-          `if (se.accepts(${k.id}, rx[${k.id}], path, ${pos}, ${e})) {\no[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(k.node, e, nparams + 1, nesting + 1)}\n}`,
+          `if (${methods === null ? '' : `${methods} && `}se.accepts(${k.id}, rx[${k.id}], path, ${pos}, ${e})) {\no[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(k.node, e, nparams + 1, nesting + 1)}\n}`,
         );
       }
       if (node.param !== null) {
-        branches.push(`o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1, nesting + 1)}`);
+        const methods = this.methodsTest(node, node.param);
+        const body = `o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1, nesting + 1)}`;
+        branches.push(methods === null ? body : `if (${methods}) {\n${body}\n}`);
       }
       alternatives.push(
         `if (${c} !== 47) {\nlet ${e};\nif (se.known === 0) { ${e} = path.indexOf('/', ${pos}); if (${e} < 0 || ${e} > end) ${e} = end; if (${e} - ${pos} >= ${LONG_SEGMENT}) se.remember(${pos}, ${e}); } else ${e} = se.end(path, ${pos}, end);\n` +
