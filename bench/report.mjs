@@ -262,26 +262,26 @@ export function targets(results) {
       const fst = byKey.fastify?.available ? byKey.fastify.results[body.key] : null;
       const direct = byKey.direct?.results[body.key];
       if (!ours) {
-        out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy, ≥ 0.5x direct', scope: body.title, measured: `ours n/a: ${byKey.ours?.reason ?? 'not run'}`, met: null });
+        out.push({ target: 'proxy ≥ 1.5x @fastify/http-proxy, ≥ 0.5x direct (issue 18)', scope: body.title, measured: `ours n/a: ${byKey.ours?.reason ?? 'not run'}`, met: null });
         continue;
       }
       if (fst)
         out.push({
-          target: 'proxy ≥ 1.3x @fastify/http-proxy req/s',
+          target: 'proxy ≥ 1.5x @fastify/http-proxy req/s (issue 18; an earlier goal was 1.3x)',
           scope: body.title,
           measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(fst.reqPerSec)} = ${ratio(ours.reqPerSec / fst.reqPerSec)}`,
-          met: ours.reqPerSec >= 1.3 * fst.reqPerSec,
+          met: ours.reqPerSec >= 1.5 * fst.reqPerSec,
         });
       if (direct)
         out.push({
-          target: 'proxy ≥ 0.5x upstream direct req/s',
+          target: 'proxy ≥ 0.5x upstream direct req/s (issue 18)',
           scope: body.title,
           measured: `${Math.round(ours.reqPerSec)} vs ${Math.round(direct.reqPerSec)} = ${ratio(ours.reqPerSec / direct.reqPerSec)}`,
           met: ours.reqPerSec >= 0.5 * direct.reqPerSec,
         });
     }
   } else {
-    out.push({ target: 'proxy ≥ 1.3x @fastify/http-proxy, ≥ 0.5x direct', scope: 'all', measured: 'proxy not run', met: null });
+    out.push({ target: 'proxy ≥ 1.5x @fastify/http-proxy, ≥ 0.5x direct (issue 18)', scope: 'all', measured: 'proxy not run', met: null });
   }
   return out;
 }
