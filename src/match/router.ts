@@ -94,12 +94,12 @@ class RouterImpl implements Router, CandidateSource {
     const body =
       bits === null
         ? `const index = M.lookup(path);
-return index < 0 ? null : R.build(routes[index], path, O);`
+return index < 0 ? null : R.build(routes[index], path, O, index);`
         : // matchMethods (see there for why each step).
           `const index = M.lookup(path, bit);
 if (index < 0) return null;
 const route = routes[index];
-const match = R.build(route, path, O);
+const match = R.build(route, path, O, index);
 const variants = route.variants;
 if (variants.length !== 1) {
   const variant = variants[firstVariantFor(bits.variantMasks[index], bit)];
@@ -163,7 +163,7 @@ return match;`;
     }
     if (this.bits === null) {
       const index = this.matcher.lookup(path);
-      return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
+      return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets, index);
     }
     if (this.bits.methodsOnly) return this.matchMethods(path, request, this.bits, bit);
     return this.matchWithConditions(path, request, this.bits, bit);
@@ -227,7 +227,7 @@ return match;`;
     }
     if (index < 0) return null;
     const route = this.routes[index]!;
-    const match = this.build(route, path, matcher.offsets);
+    const match = this.build(route, path, matcher.offsets, index);
     const variants = route.variants;
     if (variants.length !== 1) {
       // The slot was taken, so some variant's mask holds the method (read now if the route's
@@ -316,7 +316,7 @@ return match;`;
     const index = this.matcher.lookup(path, bit);
     if (index < 0) return null;
     const route = this.routes[index]!;
-    const match = this.build(route, path, this.matcher.offsets);
+    const match = this.build(route, path, this.matcher.offsets, index);
     const variants = route.variants;
     if (variants.length === 1) return match; // the slot was taken, so its only variant accepts
     let variant: RouteVariant | null;
@@ -352,7 +352,7 @@ return match;`;
     if (typeof path !== 'string') return out;
     this.enumerate(path, (index) => {
       const route = this.routes[index]!;
-      out.push({ route, match: this.build(route, path, this.matcher.offsets) });
+      out.push({ route, match: this.build(route, path, this.matcher.offsets, index) });
       return false;
     });
     return out;
