@@ -17,9 +17,16 @@ export function decodeParam(value: string): string {
   }
 }
 
+/**
+ * The `params` of every match of a route without parameters: one frozen object instead of an
+ * empty one per match (an allocation the caller cannot use: it has nothing to read, and being
+ * frozen, no one can add to it for another match to see).
+ */
+export const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 export function materialize(route: CompiledRoute, path: string, offsets: Int32Array): RouteMatch {
   const names = route.paramNames;
-  const params: Record<string, string> = {};
+  const params: Record<string, string> = names.length === 0 ? NO_PARAMS : {};
   for (let i = 0; i < names.length; i++) params[names[i]!] = decodeParam(path.slice(offsets[2 * i], offsets[2 * i + 1]));
   if (route.catchAll) {
     return { pattern: route.pattern, target: route.target, params, remainder: path.slice(offsets[2 * names.length]), route, variant: route.variants[0]! };
@@ -33,10 +40,19 @@ export function matchBuilder(routes: readonly CompiledRoute[], codegen: boolean)
   return generated?.build ?? materialize;
 }
 
-export type MatchBuilder = (route: CompiledRoute, path: string, offsets: Int32Array) => RouteMatch;
+/**
+ * `index` is `route.index`, passed by callers that have it (the router has it from the lookup):
+ * the generated builder then reads everything it needs from one flat per-table array at that
+ * index and never dereferences `route` (see `generateMatchBuilder`). Callers without it (the
+ * tier's first generated call) leave it out.
+ */
+export type MatchBuilder = (route: CompiledRoute, path: string, offsets: Int32Array, index?: number) => RouteMatch;
 
 /** Past this many distinct parameter shapes, the rarer shapes use `materialize`. */
 const MAX_SHAPES = 256;
+
+/** Per route in the generated builder's flat array: pattern, target, first variant, shape id. */
+const STRIDE = 4;
 
 /**
  * One match builder for the whole table: a switch on the route's parameter shape (its list of
@@ -44,28 +60,35 @@ const MAX_SHAPES = 256;
  * One function means one call target where `match` calls it (V8 can inline it), and one hidden
  * class per parameter shape instead of a dictionary grown key by key. Same slicing and decoding
  * as `materialize`, which serves where code generation is unavailable.
+ *
+ * What a match copies from its route (pattern, target, first variant) and the route's shape id
+ * sit side by side in ONE flat array, STRIDE slots per route: building a match reads one or two
+ * cache lines of it, where reading them from the route would touch the route object, its
+ * `variants` array and that array's elements, three objects scattered over the heap (on a
+ * table of 10,001 routes, each a cache miss: notes-lookup.md, "Session 25: the match result").
  */
-function generateMatchBuilder(routes: readonly CompiledRoute[], decode: (value: string) => string, fallback: MatchBuilder): { build: MatchBuilder; shapeOf: Int32Array } | null {
+function generateMatchBuilder(routes: readonly CompiledRoute[], decode: (value: string) => string, fallback: MatchBuilder): { build: MatchBuilder } | null {
   if (!codegenAvailable()) return null;
   const ids = new Map<string, number>();
   const cases: string[] = [];
-  const shapeOf = new Int32Array(routes.length).fill(-1);
-  routes.forEach((route, i) => {
+  // Filled by push, so V8 keeps it a packed array (no hole checks on reads).
+  const data: unknown[] = [];
+  routes.forEach((route) => {
     const key = JSON.stringify([route.paramNames, route.catchAll]);
     let id = ids.get(key);
-    if (id === undefined) {
-      if (ids.size >= MAX_SHAPES) return;
+    if (id === undefined && ids.size < MAX_SHAPES) {
       id = ids.size;
       ids.set(key, id);
       const names = route.paramNames;
-      const params = names.map((name, k) => `${JSON.stringify(name)}: d(path.slice(o[${2 * k}], o[${2 * k + 1}]))`).join(', ');
+      const fields = names.map((name, k) => `${JSON.stringify(name)}: d(path.slice(o[${2 * k}], o[${2 * k + 1}]))`).join(', ');
+      const params = names.length === 0 ? 'e' : `{ ${fields} }`;
       const rest = route.catchAll ? `, remainder: path.slice(o[${2 * names.length}])` : '';
-      cases.push(`case ${id}: return { pattern: r.pattern, target: r.target, params: { ${params} }${rest}, route: r, variant: r.variants[0] };`);
+      cases.push(`case ${id}: return { pattern: t[k], target: t[k + 1], params: ${params}${rest}, route: r, variant: t[k + 2] };`);
     }
-    shapeOf[i] = id;
+    data.push(route.pattern, route.target, route.variants[0], id ?? -1);
   });
-  const source = `"use strict";\nreturn function build(r, path, o) {\nswitch (s[r.index]) {\n${cases.join('\n')}\n}\nreturn fallback(r, path, o);\n};`;
+  const source = `"use strict";\nreturn function build(r, path, o, i) {\nconst k = (i === undefined ? r.index : i) * ${STRIDE};\nswitch (t[k + 3]) {\n${cases.join('\n')}\n}\nreturn fallback(r, path, o);\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; callers check codegenAvailable() first
-  const build = new Function('d', 's', 'fallback', source)(decode, shapeOf, fallback) as MatchBuilder;
-  return { build, shapeOf };
+  const build = new Function('d', 't', 'e', 'fallback', source)(decode, data, NO_PARAMS, fallback) as MatchBuilder;
+  return { build };
 }

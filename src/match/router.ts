@@ -16,7 +16,7 @@ import { CODEGEN_ADMISSION, fitsCodegen } from './codegen-lookup.js';
 import { firstAccepting, firstVariantFor, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
 import { ALL_METHODS, LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
-import type { MatchBuilder } from './materialize.js';
+import { NO_PARAMS, type MatchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
 import { codegenAfter, tieredBuilder } from './tiering.js';
 import { createJsBackend, jsTree } from './tree.js';
@@ -88,18 +88,18 @@ class RouterImpl implements Router, CandidateSource {
       this.statics === null
         ? ''
         : `if (path.length < S.longest && S.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
-  const route = S.routes.get(path);
-  if (route !== undefined) { const m = ${bits === null ? 'R.staticMatch(route, undefined)' : 'R.staticMatchBit(route, bit)'}; if (m !== null) return m; }
+  const entry = S.routes.get(path);
+  if (entry !== undefined) { const m = ${bits === null ? 'R.staticMatch(entry, undefined)' : 'R.staticMatchBit(entry, bit)'}; if (m !== null) return m; }
 }`;
     const body =
       bits === null
         ? `const index = M.lookup(path);
-return index < 0 ? null : R.build(routes[index], path, O);`
+return index < 0 ? null : R.build(routes[index], path, O, index);`
         : // matchMethods (see there for why each step).
           `const index = M.lookup(path, bit);
 if (index < 0) return null;
 const route = routes[index];
-const match = R.build(route, path, O);
+const match = R.build(route, path, O, index);
 const variants = route.variants;
 if (variants.length !== 1) {
   const variant = variants[firstVariantFor(bits.variantMasks[index], bit)];
@@ -152,18 +152,18 @@ return match;`;
     let bit = LAZY_METHOD;
     const statics = this.statics;
     if (statics !== null && path.length < statics.longest && statics.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
-      const route = statics.routes.get(path);
-      if (route !== undefined) {
+      const entry = statics.routes.get(path);
+      if (entry !== undefined) {
         const bits = this.bits;
-        if (bits === null || bits.variantMasks[route.index]![0] === ALL_METHODS) return this.staticMatch(route, undefined);
+        if (bits === null || bits.variantMasks[entry.index]![0] === ALL_METHODS) return this.staticMatch(entry, undefined);
         bit = methodBit(bits, request);
-        const match = this.staticMatchBit(route, bit);
+        const match = this.staticMatchBit(entry, bit);
         if (match !== null) return match;
       }
     }
     if (this.bits === null) {
       const index = this.matcher.lookup(path);
-      return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets);
+      return index < 0 ? null : this.build(this.routes[index]!, path, this.matcher.offsets, index);
     }
     if (this.bits.methodsOnly) return this.matchMethods(path, request, this.bits, bit);
     return this.matchWithConditions(path, request, this.bits, bit);
@@ -178,25 +178,26 @@ return match;`;
    * method mask holds the request's method it wins, with the first variant that holds it, as
    * the walk would decide.
    */
-  staticMatch(route: CompiledRoute, request: MatchRequest | undefined): RouteMatch | null {
+  staticMatch(entry: StaticEntry, request: MatchRequest | undefined): RouteMatch | null {
     const bits = this.bits;
-    if (bits === null || bits.variantMasks[route.index]![0] === ALL_METHODS) {
-      const variant = route.variants[0]!;
-      return { pattern: route.pattern, target: variant.target, params: {}, route, variant };
+    if (bits === null || bits.variantMasks[entry.index]![0] === ALL_METHODS) {
+      return { pattern: entry.pattern, target: entry.target, params: NO_PARAMS, route: entry.route, variant: entry.variant };
     }
-    return this.staticMatchBit(route, methodBit(bits, request));
+    return this.staticMatchBit(entry, methodBit(bits, request));
   }
 
   /** `staticMatch` with the request's method bit already read (a table with conditions). */
-  staticMatchBit(route: CompiledRoute, bit: number): RouteMatch | null {
+  staticMatchBit(entry: StaticEntry, bit: number): RouteMatch | null {
     const bits = this.bits!;
-    const masks = bits.variantMasks[route.index]!;
-    let variant = route.variants[0]!;
-    if (masks[0] !== ALL_METHODS) {
-      if ((bits.methods[route.index]! & bit) === 0) return null;
-      variant = route.variants[firstVariantFor(masks, bit)]!;
+    const index = entry.index;
+    const masks = bits.variantMasks[index]!;
+    if (masks[0] === ALL_METHODS) {
+      return { pattern: entry.pattern, target: entry.target, params: NO_PARAMS, route: entry.route, variant: entry.variant };
     }
-    return { pattern: route.pattern, target: variant.target, params: {}, route, variant };
+    if ((bits.methods[index]! & bit) === 0) return null;
+    const route = entry.route;
+    const variant = route.variants[firstVariantFor(masks, bit)]!;
+    return { pattern: entry.pattern, target: variant.target, params: NO_PARAMS, route, variant };
   }
 
   /**
@@ -227,7 +228,7 @@ return match;`;
     }
     if (index < 0) return null;
     const route = this.routes[index]!;
-    const match = this.build(route, path, matcher.offsets);
+    const match = this.build(route, path, matcher.offsets, index);
     const variants = route.variants;
     if (variants.length !== 1) {
       // The slot was taken, so some variant's mask holds the method (read now if the route's
@@ -316,7 +317,7 @@ return match;`;
     const index = this.matcher.lookup(path, bit);
     if (index < 0) return null;
     const route = this.routes[index]!;
-    const match = this.build(route, path, this.matcher.offsets);
+    const match = this.build(route, path, this.matcher.offsets, index);
     const variants = route.variants;
     if (variants.length === 1) return match; // the slot was taken, so its only variant accepts
     let variant: RouteVariant | null;
@@ -352,7 +353,7 @@ return match;`;
     if (typeof path !== 'string') return out;
     this.enumerate(path, (index) => {
       const route = this.routes[index]!;
-      out.push({ route, match: this.build(route, path, this.matcher.offsets) });
+      out.push({ route, match: this.build(route, path, this.matcher.offsets, index) });
       return false;
     });
     return out;
@@ -376,7 +377,7 @@ return match;`;
  * character some static route has.
  */
 interface StaticIndex {
-  routes: Map<string, CompiledRoute>;
+  routes: Map<string, StaticEntry>;
   /** One more than the longest static path's length. */
   longest: number;
   /**
@@ -388,14 +389,35 @@ interface StaticIndex {
   ends: Uint8Array;
 }
 
+/**
+ * A static route as its index holds it: what its match copies (pattern, first variant and its
+ * target) next to the route, so a static hit reads this one object, allocated with the others
+ * at compile time, instead of the route, its `variants` array and that array's elements (three
+ * objects scattered over the heap: cache misses on a table of 10,001 routes; notes-lookup.md,
+ * "Session 25: the match result").
+ */
+class StaticEntry {
+  readonly index: number;
+  readonly pattern: string;
+  readonly target: string;
+  readonly variant: RouteVariant;
+  constructor(readonly route: CompiledRoute) {
+    this.index = route.index;
+    this.pattern = route.pattern;
+    this.variant = route.variants[0]!;
+    this.target = this.variant.target;
+  }
+}
+
 function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean, bits: MethodBits | null): StaticIndex | null {
-  const map = new Map<string, CompiledRoute>();
+  const map = new Map<string, StaticEntry>();
   for (const route of routes) {
     // Host, header and query conditions are left to the walk (`accept`); methods are checked by mask (`staticMatch`).
     if (route.shape.some((s) => s.charCodeAt(0) === 0x3a || s === '*') || (bits !== null && bits.checked[route.index] === 1)) continue;
     const path = '/' + route.shape.join('/');
-    map.set(path, route);
-    if (ignoreTrailingSlash && path.length > 1) map.set(path + '/', route);
+    const entry = new StaticEntry(route);
+    map.set(path, entry);
+    if (ignoreTrailingSlash && path.length > 1) map.set(path + '/', entry);
   }
   if (map.size === 0) return null;
   let longest = 0;
