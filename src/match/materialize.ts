@@ -17,16 +17,9 @@ export function decodeParam(value: string): string {
   }
 }
 
-/**
- * The `params` of every match of a route without parameters: one frozen object instead of an
- * empty one per match (an allocation the caller cannot use: it has nothing to read, and being
- * frozen, no one can add to it for another match to see).
- */
-export const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
 export function materialize(route: CompiledRoute, path: string, offsets: Int32Array): RouteMatch {
   const names = route.paramNames;
-  const params: Record<string, string> = names.length === 0 ? NO_PARAMS : {};
+  const params: Record<string, string> = {};
   for (let i = 0; i < names.length; i++) params[names[i]!] = decodeParam(path.slice(offsets[2 * i], offsets[2 * i + 1]));
   if (route.catchAll) {
     return { pattern: route.pattern, target: route.target, params, remainder: path.slice(offsets[2 * names.length]), route, variant: route.variants[0]! };
@@ -81,7 +74,7 @@ function generateMatchBuilder(routes: readonly CompiledRoute[], decode: (value: 
       ids.set(key, id);
       const names = route.paramNames;
       const fields = names.map((name, k) => `${JSON.stringify(name)}: d(path.slice(o[${2 * k}], o[${2 * k + 1}]))`).join(', ');
-      const params = names.length === 0 ? 'e' : `{ ${fields} }`;
+      const params = `{ ${fields} }`;
       const rest = route.catchAll ? `, remainder: path.slice(o[${2 * names.length}])` : '';
       cases.push(`case ${id}: return { pattern: t[k], target: t[k + 1], params: ${params}${rest}, route: r, variant: t[k + 2] };`);
     }
@@ -89,6 +82,6 @@ function generateMatchBuilder(routes: readonly CompiledRoute[], decode: (value: 
   });
   const source = `"use strict";\nreturn function build(r, path, o, i) {\nconst k = (i === undefined ? r.index : i) * ${STRIDE};\nswitch (t[k + 3]) {\n${cases.join('\n')}\n}\nreturn fallback(r, path, o);\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- code generation is the point; callers check codegenAvailable() first
-  const build = new Function('d', 't', 'e', 'fallback', source)(decode, data, NO_PARAMS, fallback) as MatchBuilder;
+  const build = new Function('d', 't', 'fallback', source)(decode, data, fallback) as MatchBuilder;
   return { build };
 }

@@ -16,7 +16,7 @@ import { CODEGEN_ADMISSION, fitsCodegen } from './codegen-lookup.js';
 import { firstAccepting, firstVariantFor, methodBit, methodBits, RequestView, variantAccepts, type MethodBits } from './conditions.js';
 import { ALL_METHODS, LAZY_METHOD, OTHER_METHOD_BIT, type BackendGuards, type MatcherBackend } from './core.js';
 import type { CandidateSource } from './explain.js';
-import { NO_PARAMS, type MatchBuilder } from './materialize.js';
+import type { MatchBuilder } from './materialize.js';
 import { loadNativeBackend } from './native.js';
 import { codegenAfter, tieredBuilder } from './tiering.js';
 import { createJsBackend, jsTree } from './tree.js';
@@ -181,7 +181,7 @@ return match;`;
   staticMatch(entry: StaticEntry, request: MatchRequest | undefined): RouteMatch | null {
     const bits = this.bits;
     if (bits === null || bits.variantMasks[entry.index]![0] === ALL_METHODS) {
-      return { pattern: entry.pattern, target: entry.target, params: NO_PARAMS, route: entry.route, variant: entry.variant };
+      return { pattern: entry.pattern, target: entry.target, params: {}, route: entry.route, variant: entry.variant };
     }
     return this.staticMatchBit(entry, methodBit(bits, request));
   }
@@ -192,12 +192,12 @@ return match;`;
     const index = entry.index;
     const masks = bits.variantMasks[index]!;
     if (masks[0] === ALL_METHODS) {
-      return { pattern: entry.pattern, target: entry.target, params: NO_PARAMS, route: entry.route, variant: entry.variant };
+      return { pattern: entry.pattern, target: entry.target, params: {}, route: entry.route, variant: entry.variant };
     }
     if ((bits.methods[index]! & bit) === 0) return null;
     const route = entry.route;
     const variant = route.variants[firstVariantFor(masks, bit)]!;
-    return { pattern: entry.pattern, target: variant.target, params: NO_PARAMS, route, variant };
+    return { pattern: entry.pattern, target: variant.target, params: {}, route, variant };
   }
 
   /**
