@@ -190,7 +190,10 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.clientGone || this.discarding) return;
+    // undici hands over an empty chunk when it resumes after a pause (its parser is flushed with
+    // an empty buffer): writing it would cost a cork, a nextTick and an empty write(2) on the
+    // client's socket per paused response (every body chunk >= 16 KB pauses, see below).
+    if (this.clientGone || this.discarding || chunk.length === 0) return;
     this.state.bytesOut += chunk.length;
     if (!this.res.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
