@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, createGateway, type AccessLogEntry } from '../src/index.js';
 import { closeAfterEachAndCheckSockets } from './support/leaks.js';
+import { Pattern, PatternChecker } from './support/pattern.js';
 import { startServer } from './support/servers.js';
 
 const track = closeAfterEachAndCheckSockets();
@@ -93,4 +94,65 @@ describe('relayed body', () => {
       await gateway.close();
     }
   });
+
+  it('holds the upstream back while the client does not read, and resumes when it does', async () => {
+    // The relay pauses undici once a chunk is still unflushed when the next one comes: with a
+    // client that stops reading, what the upstream manages to send stays bounded by the
+    // sockets' kernel buffers plus a chunk or two, far below the body's size.
+    const SIZE = 96 * 1024 * 1024;
+    const pattern = new Pattern();
+    let sent = 0;
+    const upstream = await track(
+      startServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': SIZE });
+        const pump = (): void => {
+          while (sent < SIZE) {
+            const size = Math.min(64 * 1024, SIZE - sent, pattern.length);
+            const ok = res.write(pattern.slice(sent, size));
+            sent += size;
+            if (!ok) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+      }),
+    );
+    const gateway = createGateway({ router: compile({ '/*': upstream.url }, { backend: 'js' }), blockPrivateNetworks: false });
+    const proxy = await track(startServer(gateway.handler));
+    try {
+      const check = new PatternChecker(pattern);
+      const done = new Promise<void>((resolve, reject) => {
+        http
+          .get(`${proxy.url}/big`, { agent: false }, (res) => {
+            res.once('data', (c: Buffer) => {
+              check.push(c);
+              res.pause();
+              // Stalled: the upstream's count stops moving, well below the body's size.
+              const stalled = async (): Promise<void> => {
+                let last = -1;
+                while (sent !== last) {
+                  last = sent;
+                  await new Promise((r) => setTimeout(r, 300));
+                }
+                expect(sent).toBeLessThan(SIZE / 2);
+                res.on('data', (d: Buffer) => check.push(d));
+                res.resume();
+              };
+              stalled().catch(reject);
+            });
+            res.on('end', resolve);
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+      await done;
+      expect(check.bytes).toBe(SIZE);
+      expect(check.ok).toBe(true);
+    } finally {
+      await gateway.close();
+    }
+  }, 60_000);
 });

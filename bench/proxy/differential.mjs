@@ -83,7 +83,8 @@ function stop(child) {
 
 function load(url, amount) {
   return new Promise((resolve, reject) =>
-    autocannon({ url, connections: CONNECTIONS, amount, pipelining: 1 }, (err, res) => {
+    // A 60 s timeout: under valgrind on a loaded machine the first requests (JIT, cold code) can take over autocannon's default 10 s.
+    autocannon({ url, connections: CONNECTIONS, amount, pipelining: 1, timeout: 60 }, (err, res) => {
       if (err) return reject(err);
       if (res.errors + res.timeouts + res.non2xx > 0) return reject(new Error(`${url}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx`));
       resolve(res);
@@ -95,7 +96,13 @@ function load(url, amount) {
 function proxyArgv(target, upstream) {
   if (target === 'fastify') return [join(here, 'server.mjs'), JSON.stringify({ kind: 'fastify', upstream })];
   if (target === 'bare') return [join(here, 'bare-undici.mjs'), JSON.stringify({ upstream })];
-  const arg = { kind: 'ours', upstream, ...(target === 'ours-base' ? { dist: process.env.BASE_DIST } : {}) };
+  // ours-hwm: ours on a server whose highWaterMark (HWM=bytes, default 256 KB) holds a whole 64 KB chunk.
+  const arg = {
+    kind: 'ours',
+    upstream,
+    ...(target === 'ours-base' ? { dist: process.env.BASE_DIST } : {}),
+    ...(target === 'ours-hwm' ? { highWaterMark: Number(process.env.HWM ?? 256 * 1024) } : {}),
+  };
   return [join(here, 'server.mjs'), JSON.stringify(arg)];
 }
 
