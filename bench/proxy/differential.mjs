@@ -5,6 +5,9 @@
  *
  *   node bench/proxy/differential.mjs [mode=callgrind,strace] [bodies=small,64k] [targets=ours,bare] [rounds=1]
  *
+ * targets: ours, bare, fastify (@fastify/http-proxy), and direct (the upstream itself traced while
+ * autocannon loads it directly: what a request costs the server side without a proxy).
+ *
  * - callgrind: the proxy process runs under valgrind's callgrind with instrumentation off; after
  *   a 5,000-request warm-up (the JIT's tiers reached) it is switched on for 1,000 requests, and
  *   the instructions (user space) over that window are divided by 1,000: the main thread's (the
@@ -25,6 +28,11 @@
  *   rounds) against the same upstream: whatever load the neighbours put on the machine, the
  *   targets share it at the same moments, so the ratio of their req/s (and of their CPU µs per
  *   request) within a round is the figure to compare; rounds give its spread.
+ *
+ * - sizes: like strace, but every socket call is traced (`strace -f -e trace=...`, 1,000 requests):
+ *   calls and bytes per request for each of read/write/writev/readv/recvfrom/sendto, the size
+ *   distribution of each, and the calls that returned EAGAIN. The bytes a proxy moves are 2x the
+ *   body (read from upstream, written to the client): this shows in how many calls it does so.
  *
  * callgrind and strace use 10 autocannon connections against the same upstream (./upstream.mjs) as
  * bench/proxy.mjs. `BASE_DIST=/abs/dist/index.js` adds `ours-base` (another build) to the targets.
@@ -75,7 +83,8 @@ function stop(child) {
 
 function load(url, amount) {
   return new Promise((resolve, reject) =>
-    autocannon({ url, connections: CONNECTIONS, amount, pipelining: 1 }, (err, res) => {
+    // A 60 s timeout: under valgrind on a loaded machine the first requests (JIT, cold code) can take over autocannon's default 10 s.
+    autocannon({ url, connections: CONNECTIONS, amount, pipelining: 1, timeout: 60 }, (err, res) => {
       if (err) return reject(err);
       if (res.errors + res.timeouts + res.non2xx > 0) return reject(new Error(`${url}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx`));
       resolve(res);
@@ -85,8 +94,15 @@ function load(url, amount) {
 
 /** The proxy's command line for a target (ours: bench/proxy/server.mjs, the package as users import it). */
 function proxyArgv(target, upstream) {
+  if (target === 'fastify') return [join(here, 'server.mjs'), JSON.stringify({ kind: 'fastify', upstream })];
   if (target === 'bare') return [join(here, 'bare-undici.mjs'), JSON.stringify({ upstream })];
-  const arg = { kind: 'ours', upstream, ...(target === 'ours-base' ? { dist: process.env.BASE_DIST } : {}) };
+  // ours-hwm: ours on a server whose highWaterMark (HWM=bytes, default 256 KB) holds a whole 64 KB chunk.
+  const arg = {
+    kind: 'ours',
+    upstream,
+    ...(target === 'ours-base' ? { dist: process.env.BASE_DIST } : {}),
+    ...(target === 'ours-hwm' ? { highWaterMark: Number(process.env.HWM ?? 256 * 1024) } : {}),
+  };
   return [join(here, 'server.mjs'), JSON.stringify(arg)];
 }
 
@@ -237,9 +253,83 @@ async function syscalls(target, body, upstream) {
   }
 }
 
+const SOCKET_CALLS = ['read', 'write', 'writev', 'readv', 'recvfrom', 'sendto', 'recvmsg', 'sendmsg', 'epoll_ctl'];
+
+/** Per socket call: calls, bytes, EAGAIN returns and size buckets per request, over `n` traced requests. */
+async function callSizes(target, body, upstream) {
+  // direct: the upstream process is the one traced, loaded straight.
+  const proc = target === 'direct' ? null : await start(process.execPath, proxyArgv(target, upstream.url), 20_000);
+  const pid = proc === null ? upstream.child.pid : proc.child.pid;
+  const base = proc === null ? upstream.url : `http://127.0.0.1:${proc.info.port}`;
+  const out = join(mkdtempSync(join(tmpdir(), 'af-sizes-')), 'trace');
+  try {
+    const url = `${base}${PATHS[body]}`;
+    await load(url, WARMUP);
+    const tracer = spawn('strace', ['-f', '-qq', '-s', '0', '-e', `trace=${SOCKET_CALLS.join(',')}`, '-o', out, '-p', String(pid)], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const n = 1_000;
+    await load(url, n);
+    const done = new Promise((r) => tracer.once('exit', r));
+    tracer.kill('SIGINT');
+    await done;
+    const BUCKETS = [
+      ['<1K', 1024],
+      ['1K-16K', 16 * 1024],
+      ['16K-64K', 64 * 1024],
+      ['>=64K', Infinity],
+    ];
+    const stats = {};
+    for (const line of readFileSync(out, 'utf8').split('\n')) {
+      // "PID name(args) = ret" or "PID <... name resumed>...) = ret"; the unfinished half is skipped.
+      if (line.includes('<unfinished')) continue;
+      const m = /^\d+\s+(?:<\.\.\. (\w+) resumed>|(\w+)\().*\)\s+=\s+(-?\d+)/.exec(line);
+      if (m === null) continue;
+      const name = m[1] ?? m[2];
+      const ret = Number(m[3]);
+      const st = (stats[name] ??= { calls: 0, bytes: 0, eagain: 0, buckets: Object.fromEntries(BUCKETS.map(([k]) => [k, 0])) });
+      st.calls++;
+      if (ret < 0) {
+        if (line.includes('EAGAIN')) st.eagain++;
+        continue;
+      }
+      st.bytes += ret;
+      st.buckets[BUCKETS.find(([, max]) => ret < max)[0]]++;
+    }
+    for (const st of Object.values(stats)) {
+      st.calls /= n;
+      st.bytes /= n;
+      st.eagain /= n;
+      for (const k of Object.keys(st.buckets)) st.buckets[k] /= n;
+    }
+    return stats;
+  } finally {
+    if (proc !== null) await stop(proc.child);
+  }
+}
+
 const upstream = await start(process.execPath, [join(here, 'upstream.mjs')], 20_000);
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`;
+upstream.url = upstreamUrl;
 try {
+  if (modes.includes('sizes')) {
+    for (const body of bodies) {
+      console.log(`\nsocket calls per request, ${body} (1,000 requests traced, 10 connections): calls (bytes per request; calls by size <1K / 1K-16K / 16K-64K / >=64K; EAGAIN)`);
+      console.log(`| call | ${targets.join(' | ')} |`);
+      console.log(`| --- | ${targets.map(() => '---').join(' | ')} |`);
+      const all = {};
+      for (const target of targets) all[target] = await callSizes(target, body, upstream);
+      for (const call of SOCKET_CALLS) {
+        if (!targets.some((t) => all[t][call])) continue;
+        const cell = (st) =>
+          st === undefined
+            ? '0'
+            : `${st.calls.toFixed(2)} (${Math.round(st.bytes).toLocaleString('en-US')} B; ${Object.values(st.buckets)
+                .map((x) => x.toFixed(2))
+                .join(' / ')}${st.eagain > 0 ? `; EAGAIN ${st.eagain.toFixed(2)}` : ''})`;
+        console.log(`| ${call} | ${targets.map((t) => cell(all[t][call])).join(' | ')} |`);
+      }
+    }
+  }
   if (modes.includes('callgrind')) {
     console.log(
       `| body | target | main thread instructions per request, each round | other threads (compiler excluded) | optimizing compiler (all threads) | main thread's dump |`,

@@ -6,6 +6,9 @@
  * ours:    createGateway({ router: compile({ '/*': upstream }) }) on node:http (the package
  *          as users import it; default backend choice, reported).
  * fastify: fastify + @fastify/http-proxy with the same upstream, logger off.
+ * `highWaterMark` (ours, by hand): the node:http server's option of that name (the sockets'
+ * and responses' buffer threshold; Node 20's default is 16 KB, so every body chunk of 16 KB or
+ * more makes `res.write` return false and the relay pause undici until 'drain').
  */
 import { createServer } from 'node:http';
 
@@ -19,7 +22,7 @@ try {
     if (typeof pkg.createGateway !== 'function') throw new Error('createGateway is not exported by the package entry (dist/index.js)');
     const router = pkg.compile({ '/*': opts.upstream });
     const gateway = pkg.createGateway({ router, blockPrivateNetworks: false });
-    const server = createServer((req, res) => gateway.handler(req, res));
+    const server = createServer(opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {}, (req, res) => gateway.handler(req, res));
     server.keepAliveTimeout = 60_000;
     server.listen(0, '127.0.0.1', () => ready({ port: server.address().port, backend: router.backend }));
     process.on('SIGTERM', async () => {

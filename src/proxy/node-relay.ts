@@ -190,9 +190,20 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.clientGone || this.discarding) return;
+    // undici hands over an empty chunk when it resumes after a pause (its parser is flushed with
+    // an empty buffer): writing it would cost a cork, a nextTick and an empty write(2) on the
+    // client's socket per paused response (every body chunk >= 16 KB pauses, see below).
+    if (this.clientGone || this.discarding || chunk.length === 0) return;
     this.state.bytesOut += chunk.length;
-    if (!this.res.write(chunk) && !this.waitingDrain) {
+    // Pause undici only when the PREVIOUS chunk has not drained yet. Node's http corks the socket
+    // until the next tick, so `write` answers false for any chunk over the 16 KB highWaterMark
+    // even when the kernel then takes it whole; undici's next chunk comes from its next socket
+    // read, after that tick, so by then a flushed write has drained. Pausing on every false
+    // cost a pause, a resume and a 'drain' listener per 64 KB response; this way a client that
+    // does not keep up holds at most one more chunk (one socket read, <= 64 KB) before the pause.
+    // `writableNeedDrain` is undefined on a response that lacks it: pause at once, as before.
+    const backedUp = this.res.writableNeedDrain !== false;
+    if (!this.res.write(chunk) && backedUp && !this.waitingDrain) {
       this.waitingDrain = true;
       controller.pause();
       // Built only under backpressure: most exchanges never wait for a drain.
