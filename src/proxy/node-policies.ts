@@ -11,7 +11,7 @@ import type { ProxyErrorCode } from '../pipeline/errors.js';
 import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
 import { applyResponsePolicies, cachePartition, newPolicyContext, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
-import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe } from '../policies/cache/node-cache.js';
+import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { buildForwardUrl } from '../target/url.js';
@@ -188,8 +188,17 @@ export function serveCacheHit(
   const origin = target.template.origin;
   const path = buildForwardUrl(match, ctx.query, target.template).slice(origin.length) || '/';
   const now = Date.now();
-  const entry = cache.freshEntryAt(keyPrefix(plan, ctx) + path, origin, ctx.headers as Record<string, string | string[]>, false, now);
-  if (entry === null) return false;
+  const key = keyPrefix(plan, ctx) + path;
+  const entry = cache.freshEntryAt(key, origin, ctx.headers as Record<string, string | string[]>, false, now);
+  if (entry === null) {
+    // Nothing at all under the key: the proxy's miss branch takes it from here (node-proxy.ts).
+    if (cache.lastKeyEmpty) {
+      const c = ctx as PolicyContext & NodeCacheContext;
+      c.emptyCacheKey = key;
+      c.emptyCachePath = path;
+    }
+    return false;
+  }
   const prepared = (entry.prepared ??= prepareHead(entry)) as PreparedHead;
   const extra = ctx.responseHeaders;
   // One pass over the stages' headers: appended to the prepared head, unless one of them is

@@ -130,44 +130,25 @@ export class NodeRouteCache {
     return this.freshEntryAt(this.keyPath(partition, path), origin, headers, varyHeaders, now);
   }
 
+  /**
+   * Whether the last `freshEntryAt` looked its key up and found nothing under it (no entry of
+   * any method or Vary variant): read by the caller right after the call (`serveCacheHit`),
+   * which then records the key on the request's own policy context (`NodeCacheContext`).
+   */
+  lastKeyEmpty = false;
+
   /** `freshEntry` for a key the caller built (`keyPrefix(partition) + path`). */
   freshEntryAt(key: string, origin: string, headers: Record<string, string | string[]>, varyHeaders = true, now = Date.now()): StoredEntry | null {
-    if (asksTheCache(headers)) return null;
-    const entry = varyHeaders ? this.store.lookup(origin, key, 'GET', headers, now) : this.store.lookupInvariant(origin, key, 'GET', now);
-    if (entry === undefined) {
-      if (this.store.lastKeyEmpty) {
-        this.emptyHeaders = headers;
-        this.emptyKey = key;
-        this.emptyOrigin = origin;
-      }
+    if (asksTheCache(headers)) {
+      this.lastKeyEmpty = false;
       return null;
     }
+    const entry = varyHeaders ? this.store.lookup(origin, key, 'GET', headers, now) : this.store.lookupInvariant(origin, key, 'GET', now);
+    this.lastKeyEmpty = this.store.lastKeyEmpty;
+    if (entry === undefined) return null;
     // The one reuse rule of every transport (./freshness.ts, undici's handleResult); the request asked nothing (asksTheCache).
     if (entry.cacheControlDirectives?.['no-cache'] !== undefined || reuseDecision(entry as unknown as StoredHead, undefined, headers, now).kind !== 'fresh') return null;
     return entry;
-  }
-
-  /** The request (by its header record's identity) whose lookup found nothing under `emptyKey`. */
-  private emptyHeaders: object | null = null;
-  private emptyKey = '';
-  private emptyOrigin = '';
-
-  /**
-   * The key `freshEntryAt` just found empty for the request whose header record is `headers`
-   * (the hit path's lookup, `serveCacheHit`), when it is the key of `origin` + `path` and the
-   * upstream request asks the cache nothing: then the request may take the miss path without
-   * the interceptor (./node-miss.ts) and no key is built or looked up again. Null otherwise
-   * (another request's lookup, another path, an entry under the key). Read once: it is cleared.
-   */
-  takeEmptyKey(headers: object, origin: string, path: string, upstreamHeaders: Record<string, string | string[]>): string | null {
-    const found = this.emptyHeaders === headers;
-    this.emptyHeaders = null;
-    if (!found || origin !== this.emptyOrigin || asksTheCache(upstreamHeaders)) return null;
-    const key = this.emptyKey;
-    // The key is `keyPrefix(partition) + path`, and an encoded partition holds no '/': the path
-    // starts at the first '/' after the leading one.
-    if (key.indexOf('/', 1) !== key.length - path.length || !key.endsWith(path)) return null;
-    return key;
   }
 
   /** `freshEntry` for the relay's `serveStored` (the variant's store is the shared one). */
@@ -206,6 +187,31 @@ export class NodeRouteCache {
       this.store.probe = null;
     }
   }
+}
+
+/**
+ * What the hit path (`serveCacheHit`) leaves on a request's policy context when its lookup
+ * found nothing under the request's key: the key, so the proxy's miss branch neither builds it
+ * nor looks it up again. Per request (the context is), so another request's key is never taken.
+ */
+export interface NodeCacheContext {
+  /** The cache key path (`keyPrefix(partition) + path`) the hit path found empty. */
+  emptyCacheKey?: string;
+  /** The upstream path that key was built from. */
+  emptyCachePath?: string;
+}
+
+/**
+ * The key `ctx.emptyCacheKey` names, when it was built from the upstream request's `path` and
+ * that request asks the cache nothing (a request rule may add such a header): then the request
+ * may take the miss path without the interceptor (./node-miss.ts). Null otherwise.
+ */
+export function emptyKeyFor(ctx: NodeCacheContext, path: string, upstreamHeaders: Record<string, string | string[]>): string | null {
+  const key = ctx.emptyCacheKey;
+  // Both paths come from the same forward URL (the variant's first target, the same query):
+  // equal unless that changes; compared rather than assumed.
+  if (key === undefined || ctx.emptyCachePath !== path || asksTheCache(upstreamHeaders)) return null;
+  return key;
 }
 
 /** The `Age` header of a stored response at `now` (seconds, rounded as undici's interceptor does). */
