@@ -87,17 +87,25 @@ describe('the empty key travels with its request', () => {
     expect(second.status).toBe(200);
   });
 
-  it('emptyKeyFor: the key only for the path it was built from, and only when the upstream request asks nothing', () => {
+  it('emptyKeyFor: the key only for the origin and query it was built with, and only when the upstream request asks nothing', () => {
     const headerName = fc.constantFrom('cache-control', 'pragma', 'if-none-match', 'if-modified-since', 'accept', 'x-a');
+    const word = fc.constantFrom('', 'a=1', 'b=2', 'http://a', 'http://b');
     fc.assert(
-      fc.property(fc.option(fc.string(), { nil: undefined }), fc.string(), fc.string(), fc.dictionary(headerName, fc.string()), (key, builtFrom, path, headers) => {
-        const asks = ['cache-control', 'pragma', 'if-none-match', 'if-modified-since'].some((n) => headers[n] !== undefined);
-        const want = key !== undefined && builtFrom === path && !asks ? key : null;
-        expect(emptyKeyFor({ emptyCacheKey: key, emptyCachePath: builtFrom }, path, headers)).toBe(want);
-      }),
+      fc.property(
+        fc.option(fc.string(), { nil: undefined }),
+        fc.record({ origin: word, query: word }),
+        fc.record({ origin: word, query: word }),
+        fc.dictionary(headerName, fc.string()),
+        (key, built, now, headers) => {
+          const asks = ['cache-control', 'pragma', 'if-none-match', 'if-modified-since'].some((n) => headers[n] !== undefined);
+          const want = key !== undefined && built.origin === now.origin && built.query === now.query && !asks ? key : null;
+          const ctx = { query: now.query, emptyCacheKey: key, emptyCacheOrigin: built.origin, emptyCacheQuery: built.query };
+          expect(emptyKeyFor(ctx, now.origin, headers)).toBe(want);
+        },
+      ),
       { numRuns: 2000 },
     );
-    expect(emptyKeyFor({}, '/a', {})).toBeNull();
+    expect(emptyKeyFor({ query: '' }, 'http://a', {})).toBeNull();
   });
 });
 

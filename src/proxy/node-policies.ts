@@ -195,7 +195,8 @@ export function serveCacheHit(
     if (cache.lastKeyEmpty) {
       const c = ctx as PolicyContext & NodeCacheContext;
       c.emptyCacheKey = key;
-      c.emptyCachePath = path;
+      c.emptyCacheOrigin = origin;
+      c.emptyCacheQuery = ctx.query;
     }
     return false;
   }

@@ -199,10 +199,11 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       routeCache ??= new NodeRouteCache(agent, new BoundedCacheStore(options.cache));
       // The hit path (`serveCacheHit`) just found nothing under this request's key and left
       // the key on the request's policy context: no second lookup, no key built again, and no
-      // interceptor (./node-miss.ts stores with undici's rules). Same origin: both take the
-      // variant's first target (no attempt loop here, where `serveCacheHit` runs).
+      // interceptor (./node-miss.ts stores with undici's rules). Same path: both build the
+      // forward URL of this match with the variant's first target and `ctx.query` (checked:
+      // same origin, same query).
       const emptyKey =
-        request.method === 'GET' ? emptyKeyFor(policy!.ctx as PolicyContext & NodeCacheContext, request.path, request.headers as Record<string, string | string[]>) : null;
+        request.method === 'GET' ? emptyKeyFor(policy!.ctx as PolicyContext & NodeCacheContext, request.origin, request.headers as Record<string, string | string[]>) : null;
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;
