@@ -134,7 +134,7 @@ function prepareHead(entry: StoredEntry): PreparedHead {
  * Per plan (one per route variant, so one route name), the cache key prefix of each caller
  * (`NodeRouteCache.keyPrefix` of the partition), found by the identity string the auth stage
  * gives (the same string object for a key's every request, so its hash is cached) rather than
- * by building and encoding the partition per hit. A plan's map is cleared when full (a flood
+ * by building and hashing the partition per hit. A plan's map is cleared when full (a flood
  * of JWT subjects).
  */
 const prefixes = new WeakMap<PolicyPlan, Map<string, string>>();

@@ -6,8 +6,8 @@
  * freshness information), all on one bounded store.
  *
  * Per-caller keys: the interceptor keys on origin and path, so the route and, on a route with
- * `auth`, the caller's identity are prefixed to the path it sees; an interceptor below it puts
- * the real path back before the request leaves. That interceptor also records that the request
+ * `auth`, the caller's identity (a digest of both, `keyPrefix`) are prefixed to the path it
+ * sees; an interceptor below it puts the real path back before the request leaves. That interceptor also records that the request
  * went upstream, which with the store's lookup probe gives `Cache-Status`.
  */
 import { createHash } from 'node:crypto';
