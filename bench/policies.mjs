@@ -22,14 +22,16 @@
  * Two load-independent modes (req/s and CPU time move 2-4x with a shared machine's load; these do not):
  *   CALLGRIND=1 node bench/policies.mjs [rounds=1]   instructions per request (user space, all
  *     threads) of the gateway under valgrind's callgrind, counted over 1,000 requests after a
- *     warm-up (12,000 requests, in 6 runs; for `miss` that fills its store, so it is evicting as in
- *     a timed run; each run opens its connections anew, so the per-connection code is
+ *     warm-up (6 runs of 2,000 requests; of 4,000 for `miss`, which fills its store and is evicting
+ *     as in a timed run, past the store's first eviction and first queue compaction; each run opens its connections anew, so the per-connection code is
  *     optimized before the window opens), one gateway process per target and round. The
  *     optimizing compiler's own instructions are reported apart, with a warning on stderr when
  *     they exceed 5% of the window (not warm yet), and so are the garbage
  *     collector's (see GC below); CG_COUNT=N counts N requests instead of 1,000. Each dump's
  *     `callgrind_annotate` (self, per function) is kept in a printed directory for differentials
- *     (e.g. miss minus plain). About a minute per target and round.
+ *     (e.g. miss minus plain); with CG_PERF=1 the gateway also writes V8's perf map and each
+ *     window's "<dump> <map>" goes to stderr, for bench/proxy/cg-functions.mjs (JIT code by name).
+ *     About a minute per target and round.
  *   HEAP=1 node bench/policies.mjs [rounds=1]   bytes allocated per request (V8's sampling heap
  *     profiler, collected objects included; ./proxy/heap-sampling.mjs) over 20,000 requests after
  *     the same warm-up, with the top allocating functions per target written beside.
@@ -130,7 +132,15 @@ async function profileMode(kind) {
         const arg = name === 'bare' ? bareArg : up;
         const label = `${name}${suffix}`;
         const file = join(dir, `${label.replace(/\W+/g, '-')}-${r}`);
-        const warm = name === 'miss' ? 12_000 : 5_000;
+        // `miss` stores every response: its store (10,000 entries) fills at request 10,000, and
+        // the first eviction reaches code never run before (the commit closure, which inlines the
+        // store's insert, deoptimizes); the write-order queue first compacts at request 20,000
+        // (deoptimizing it again). With 12,000 warm-up requests V8 re-optimized that closure
+        // inside the counted window (compiler 33-35k instructions per request, 14% of it); with
+        // 24,000 both first times and their re-optimization fall in the warm-up (checked with
+        // --trace-opt --trace-deopt), and the window evicts one entry per request as real
+        // traffic of new URLs does (the queue's next compaction is at 30,000).
+        const warm = name === 'miss' ? 24_000 : 5_000;
         let row;
         if (kind === 'callgrind') {
           // Optimizing on the main thread: under valgrind a background compiler lags so far behind
@@ -140,7 +150,8 @@ async function profileMode(kind) {
             // No bytecode flushing either: V8 drops the bytecode of functions idle across some GCs,
             // and under valgrind the per-connection code sits idle long enough between runs (one
             // window 6 runs in still recompiled: compiler 117k instructions per request; 0 with this).
-            nodeArgs: ['--no-concurrent-recompilation', '--no-flush-bytecode'],
+            // CG_PERF=1: V8's perf map too, so bench/proxy/cg-functions.mjs can name JIT code in a differential.
+            nodeArgs: ['--no-concurrent-recompilation', '--no-flush-bytecode', ...(process.env.CG_PERF === '1' ? ['--perf-basic-prof'] : [])],
             env,
           });
           const url = `http://127.0.0.1:${g.info.port}${path}`;
@@ -159,6 +170,7 @@ async function profileMode(kind) {
           const dump = readdirSync(dir).find((f) => join(dir, f).startsWith(`${file}.out.`));
           const { text, total, compiler, gc } = callgrindTotals(join(dir, dump));
           writeFileSync(`${file}.txt`, text);
+          if (process.env.CG_PERF === '1') console.error(`${label} round ${r}: ${join(dir, dump)} /tmp/perf-${g.child.pid}.map`);
           row = { value: (total - compiler - gc) / count, compiler: compiler / count, gc: gc / count };
           // Compiler work in the window means the code was still warming up: the count is not the steady state's.
           if (compiler > 0.05 * total)

@@ -11,7 +11,7 @@ import type { ProxyErrorCode } from '../pipeline/errors.js';
 import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
 import { applyResponsePolicies, cachePartition, newPolicyContext, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
-import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe } from '../policies/cache/node-cache.js';
+import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { buildForwardUrl } from '../target/url.js';
@@ -134,7 +134,7 @@ function prepareHead(entry: StoredEntry): PreparedHead {
  * Per plan (one per route variant, so one route name), the cache key prefix of each caller
  * (`NodeRouteCache.keyPrefix` of the partition), found by the identity string the auth stage
  * gives (the same string object for a key's every request, so its hash is cached) rather than
- * by building and encoding the partition per hit. A plan's map is cleared when full (a flood
+ * by building and hashing the partition per hit. A plan's map is cleared when full (a flood
  * of JWT subjects).
  */
 const prefixes = new WeakMap<PolicyPlan, Map<string, string>>();
@@ -188,8 +188,18 @@ export function serveCacheHit(
   const origin = target.template.origin;
   const path = buildForwardUrl(match, ctx.query, target.template).slice(origin.length) || '/';
   const now = Date.now();
-  const entry = cache.freshEntryAt(keyPrefix(plan, ctx) + path, origin, ctx.headers as Record<string, string | string[]>, false, now);
-  if (entry === null) return false;
+  const key = keyPrefix(plan, ctx) + path;
+  const entry = cache.freshEntryAt(key, origin, ctx.headers as Record<string, string | string[]>, false, now);
+  if (entry === null) {
+    // Nothing at all under the key: the proxy's miss branch takes it from here (node-proxy.ts).
+    if (cache.lastKeyEmpty) {
+      const c = ctx as PolicyContext & NodeCacheContext;
+      c.emptyCacheKey = key;
+      c.emptyCacheOrigin = origin;
+      c.emptyCacheQuery = ctx.query;
+    }
+    return false;
+  }
   const prepared = (entry.prepared ??= prepareHead(entry)) as PreparedHead;
   const extra = ctx.responseHeaders;
   // One pass over the stages' headers: appended to the prepared head, unless one of them is

@@ -16,7 +16,7 @@ import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { applyRequestPolicies, cachePartition, createPolicyRuntime, policyPlan, runPolicies, type PolicyPlan } from '../pipeline/policies.js';
 import type { HeaderRecord } from '../pipeline/headers.js';
 import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bounded-store.js';
-import { NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
+import { emptyKeyFor, NodeRouteCache, newProbe, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import { StoringHandler } from '../policies/cache/node-miss.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
@@ -197,10 +197,13 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     };
     if (probe !== null) {
       routeCache ??= new NodeRouteCache(agent, new BoundedCacheStore(options.cache));
-      // The hit path (`serveCacheHit`) just found nothing under this request's key: no second
-      // lookup, no key built again, and no interceptor (./node-miss.ts stores with undici's rules).
+      // The hit path (`serveCacheHit`) just found nothing under this request's key and left
+      // the key on the request's policy context: no second lookup, no key built again, and no
+      // interceptor (./node-miss.ts stores with undici's rules). Same path: both build the
+      // forward URL of this match with the variant's first target and `ctx.query` (checked:
+      // same origin, same query).
       const emptyKey =
-        request.method === 'GET' ? routeCache.takeEmptyKey(policy!.ctx.headers, request.origin, request.path, request.headers as Record<string, string | string[]>) : null;
+        request.method === 'GET' ? emptyKeyFor(policy!.ctx as PolicyContext & NodeCacheContext, request.origin, request.headers as Record<string, string | string[]>) : null;
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;

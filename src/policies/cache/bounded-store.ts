@@ -244,7 +244,12 @@ export class BoundedCacheStore {
    * could be the interceptor's choice for some request headers); undefined otherwise.
    */
   lookupInvariant(origin: string, path: string, method: string, now = Date.now()): StoredEntry | undefined {
-    const list = this.entries.get(this.idOf(origin, path));
+    // The hit path's lookup, the first of a request's key: its key is new, not the last one
+    // (comparing it with the last key compared their common prefix, most of both), so the Map
+    // key is built without that check and kept for the lookups and the write that follow.
+    this.lastOrigin = origin;
+    this.lastPath = path;
+    const list = this.entries.get((this.lastId = `${origin}:${path}`));
     this.lastKeyEmpty = list === undefined;
     if (list === undefined) return undefined;
     let found: StoredEntry | undefined;
@@ -286,7 +291,19 @@ export class BoundedCacheStore {
    * A sink whose body, once ended, is stored with `head` under the URL (at most `limit` bytes):
    * what the interceptor's `createWriteStream` returns.
    */
-  writer(origin: string, path: string, method: string, requestHeaders: Record<string, HeaderValue | undefined> | undefined, head: EntryHead, limit: number): EntrySink {
+  writer(
+    origin: string,
+    path: string,
+    method: string,
+    requestHeaders: Record<string, HeaderValue | undefined> | undefined,
+    head: EntryHead,
+    limit: number,
+    /**
+     * `head.headers` is already a fresh fast-mode object nothing else holds (./freshness.ts
+     * `storableHead` builds one per response, for ./node-miss.ts): kept as it is, not copied.
+     */
+    compactHeaders = false,
+  ): EntrySink {
     // The key the interceptor just looked up: its string (and hash) is reused, not built again.
     const id = this.idOf(origin, path);
     return new EntrySink((body, size) => {
@@ -295,7 +312,7 @@ export class BoundedCacheStore {
           method,
           statusCode: head.statusCode,
           statusMessage: head.statusMessage,
-          headers: compact(head.headers),
+          headers: compactHeaders ? head.headers : compact(head.headers),
           body: [body],
           // Every field present, undefined or not: one object shape for every entry (three
           // conditional spreads made a new object each and gave entries several shapes).

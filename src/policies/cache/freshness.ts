@@ -221,13 +221,16 @@ function storedHeaders(headers: HeaderRecord, cc: CacheDirectives): HeaderRecord
   // The names a response itself adds to the list (Connection, `no-cache` / `private` fields), if any.
   let extra: Set<string> | null = null;
   const conn = headers['connection'];
-  if (conn) for (const v of typeof conn === 'string' ? [conn] : conn) for (const n of v.split(',')) (extra ??= new Set()).add(trimOWS(n).toLowerCase());
+  // `Connection: keep-alive`, what a keep-alive HTTP/1.1 upstream sends on every response, names
+  // only `keep-alive`: dropped without splitting it into a Set (one per stored response).
+  const keepAliveOnly = conn === 'keep-alive';
+  if (conn && !keepAliveOnly) for (const v of typeof conn === 'string' ? [conn] : conn) for (const n of v.split(',')) (extra ??= new Set()).add(trimOWS(n).toLowerCase());
   const noCache = cc['no-cache'];
   if (Array.isArray(noCache)) for (const n of noCache) (extra ??= new Set()).add(n);
   const priv = cc.private;
   if (Array.isArray(priv)) for (const n of priv) (extra ??= new Set()).add(n);
   const stored: HeaderRecord = {};
-  for (const name in headers) if (!NOT_STORED.has(name) && (extra === null || !extra.has(name))) stored[name] = headers[name]!;
+  for (const name in headers) if (!NOT_STORED.has(name) && (extra === null || !extra.has(name)) && !(keepAliveOnly && name === 'keep-alive')) stored[name] = headers[name]!;
   return stored;
 }
 

@@ -80,9 +80,21 @@ function imfFixdate(v: string): number | undefined {
   return (((Math.floor(t / 86_400_000) + 4) % 7) + 7) % 7 === weekday ? t : undefined;
 }
 
+/** The last IMF-fixdate-length string read, and what it read as (a pure function's last result). */
+let lastFixdate = '';
+let lastFixdateValue: number | undefined;
+
 /** Milliseconds since the epoch, or undefined when `value` is not an HTTP date undici accepts. */
 export function parseHttpDate(value: string): number | undefined {
-  if (value.length === 29) return imfFixdate(value);
+  if (value.length === 29) {
+    // An upstream's `Date` changes once a second: every miss within it reads the same 29
+    // characters (a string compare instead of the parse and `Date.UTC`, ~1k instructions).
+    if (value === lastFixdate) return lastFixdateValue;
+    const t = imfFixdate(value);
+    lastFixdate = value;
+    lastFixdateValue = t;
+    return t;
+  }
   let m = RFC850.exec(value);
   if (m !== null) {
     const yy = Number(m[4]);

@@ -65,7 +65,7 @@ export class StoringHandler implements Dispatcher.DispatchHandler {
       });
       if (head !== null) {
         const limit = Math.min(this.config.maxEntrySize, this.store.maxBytes);
-        this.sink = this.store.writer(this.origin, this.key, this.method, this.requestHeaders, head, limit);
+        this.sink = this.store.writer(this.origin, this.key, this.method, this.requestHeaders, head, limit, true);
       }
     }
     this.next.onResponseStart?.(controller, statusCode, headers as never, statusMessage);
