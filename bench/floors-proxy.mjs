@@ -81,14 +81,20 @@ if (process.argv[2] === '--client') {
   stop = true;
   await Promise.all(warm);
   process.stdout.write(
-    JSON.stringify({ requests, rps: requests / wall, cpuUsPerReq: (cpu.user + cpu.system) / requests, userUsPerReq: cpu.user / requests, systemUsPerReq: cpu.system / requests }) + '\n',
+    JSON.stringify({ requests, rps: requests / wall, cpuUsPerReq: (cpu.user + cpu.system) / requests, userUsPerReq: cpu.user / requests, systemUsPerReq: cpu.system / requests }) +
+      '\n',
   );
   await agent.close();
   process.exit(0);
 }
 
 const autocannon = (await import('autocannon')).default;
-const flags = Object.fromEntries(process.argv.slice(2).filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')));
+const flags = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => a.slice(2).split('=')),
+);
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const seconds = Number(positional[0] ?? 5);
 const rounds = Number(positional[1] ?? 3);
@@ -191,16 +197,46 @@ const direct = med(rows.direct.map((r) => r.rps));
 const fmt = (x) => x.toFixed(1);
 // user + system = total, each the median over the rounds (so the parts need not add up exactly).
 const us = (list, total, split) => `${fmt(med(list.map(total)))} (${fmt(med(list.map((r) => split(r)[0])))} + ${fmt(med(list.map((r) => split(r)[1])))})`;
-console.log(`## Proxy floor: ${rounds} rounds of ${seconds} s, ${connections} connections, ${bodyKey === 'small' ? 'small JSON' : '64 KB'} body, load ${loadavg()[0].toFixed(1)}, node ${process.version}`);
+console.log(
+  `## Proxy floor: ${rounds} rounds of ${seconds} s, ${connections} connections, ${bodyKey === 'small' ? 'small JSON' : '64 KB'} body, load ${loadavg()[0].toFixed(1)}, node ${process.version}`,
+);
 console.log('| run | req/s (each round) | autocannon CPU µs/req (user + sys) | upstream CPU µs/req (user + sys) | proxy or client CPU µs/req (user + sys) |');
 console.log('| --- | --- | ---: | ---: | ---: |');
 const each = (list) => list.map((r) => Math.round(r.rps)).join(' / ');
-console.log(`| direct | ${each(rows.direct)} | ${us(rows.direct, (r) => r.autocannonUs, (r) => r.autocannonSplit)} | ${us(rows.direct, (r) => r.processUs[0], (r) => r.processSplit[0])} | |`);
-console.log(`| undici client alone (no autocannon) | ${each(rows.client)} | | ${fmt(med(rows.client.map((r) => r.upstreamUs)))} | ${us(rows.client, (r) => r.cpuUsPerReq, (r) => [r.userUsPerReq, r.systemUsPerReq])} |`);
+console.log(
+  `| direct | ${each(rows.direct)} | ${us(
+    rows.direct,
+    (r) => r.autocannonUs,
+    (r) => r.autocannonSplit,
+  )} | ${us(
+    rows.direct,
+    (r) => r.processUs[0],
+    (r) => r.processSplit[0],
+  )} | |`,
+);
+console.log(
+  `| undici client alone (no autocannon) | ${each(rows.client)} | | ${fmt(med(rows.client.map((r) => r.upstreamUs)))} | ${us(
+    rows.client,
+    (r) => r.cpuUsPerReq,
+    (r) => [r.userUsPerReq, r.systemUsPerReq],
+  )} |`,
+);
 for (const t of proxyTargets) {
   const name = { bare: 'bare undici proxy', ours: 'ours (createGateway)', fastify: '@fastify/http-proxy' }[t];
   console.log(
-    `| ${name} | ${each(rows[t])} | ${us(rows[t], (r) => r.autocannonUs, (r) => r.autocannonSplit)} | ${us(rows[t], (r) => r.processUs[1], (r) => r.processSplit[1])} | ${us(rows[t], (r) => r.processUs[0], (r) => r.processSplit[0])} |`,
+    `| ${name} | ${each(rows[t])} | ${us(
+      rows[t],
+      (r) => r.autocannonUs,
+      (r) => r.autocannonSplit,
+    )} | ${us(
+      rows[t],
+      (r) => r.processUs[1],
+      (r) => r.processSplit[1],
+    )} | ${us(
+      rows[t],
+      (r) => r.processUs[0],
+      (r) => r.processSplit[0],
+    )} |`,
   );
 }
 if (!bare) process.exit(0);
@@ -226,9 +262,13 @@ if (rows.fastify) {
   const tOf = (t) => perRequest(med(rows[t].map((r) => r.autocannonUs)), med(rows[t].map((r) => r.processUs[1])), med(rows[t].map((r) => r.processUs[0])));
   const tFastify = tOf('fastify');
   const fastifyRps = med(rows.fastify.map((r) => r.rps));
-  console.log(`fastify: T = ${fmt(tFastify)} µs; ideal proxy T = ${fmt(perRequest(A, U, U + C))} µs: best any proxy / fastify = **${(tFastify / perRequest(A, U, U + C)).toFixed(2)}x**`);
+  console.log(
+    `fastify: T = ${fmt(tFastify)} µs; ideal proxy T = ${fmt(perRequest(A, U, U + C))} µs: best any proxy / fastify = **${(tFastify / perRequest(A, U, U + C)).toFixed(2)}x**`,
+  );
   for (const t of proxyTargets.filter((x) => x !== 'fastify')) {
     const rps = med(rows[t].map((r) => r.rps));
-    console.log(`${t}: T = ${fmt(tOf(t))} µs: bound / fastify ${(tFastify / tOf(t)).toFixed(2)}x; measured ${Math.round(rps)} / ${Math.round(fastifyRps)} req/s = ${(rps / fastifyRps).toFixed(2)}x`);
+    console.log(
+      `${t}: T = ${fmt(tOf(t))} µs: bound / fastify ${(tFastify / tOf(t)).toFixed(2)}x; measured ${Math.round(rps)} / ${Math.round(fastifyRps)} req/s = ${(rps / fastifyRps).toFixed(2)}x`,
+    );
   }
 }

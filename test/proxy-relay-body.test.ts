@@ -88,7 +88,14 @@ describe('relayed body', () => {
           },
         ),
         // 64 KB and larger bodies included in most runs (they are the ones that pause undici).
-        { numRuns: 25, examples: [[64 * 1024, [], true], [64 * 1024, [], false], [200 * 1024, [16 * 1024, 70 * 1024], true]] },
+        {
+          numRuns: 25,
+          examples: [
+            [64 * 1024, [], true],
+            [64 * 1024, [], false],
+            [200 * 1024, [16 * 1024, 70 * 1024], true],
+          ],
+        },
       );
     } finally {
       await gateway.close();
