@@ -13,6 +13,14 @@ const METHODS_LIMIT = 0.5;
  * (find-my-way's own time moved 534-845 ns between runs), and 0.37x-0.56x under load.
  */
 const METHODS_GATE = 0.75;
+/**
+ * Issue 18's lookup goal, `auto` <= 0.5x the fastest JS peer, is met on the table where `auto`
+ * picks native (multi-tenant, session 25: 0.45x and 0.48x in full runs, 0.39-0.46x in one
+ * process; before the match-result work of that session it read 0.74x). Gated with the same
+ * margin as the methods table, so it fails on a regression back to where it was, not on noise.
+ */
+const PEER_GATE = 0.75;
+const PEER_LIMIT = 0.5;
 const CONDITION_BACKENDS = [
   ['ours-js', 'ours (js, generated)'],
   ['ours-js-interp', 'ours (js, interpreter)'],
@@ -94,6 +102,16 @@ export function gate(lookups) {
         });
     } else if (js !== null && fmw !== null)
       checks.push({ table: t.table, title: t.title, check: 'ours (js) not slower than find-my-way', keys: ['ours-js', 'find-my-way'], ratio: js / fmw, pass: js <= fmw });
+    const peer = t.family === undefined && t.autoBackend === 'native' ? fastestPeer(t) : null;
+    if (peer !== null && native !== null)
+      checks.push({
+        table: t.table,
+        title: t.title,
+        check: `ours (native), auto's pick here, ≤ ${PEER_GATE}x the fastest JS peer (${peer.name}; target ${PEER_LIMIT}x, issue 18)`,
+        keys: ['ours-native', peer.key],
+        ratio: native / peer.ns.mixed,
+        pass: native <= PEER_GATE * peer.ns.mixed,
+      });
     if (interp !== null && fmw !== null)
       checks.push({
         table: t.table,
@@ -205,6 +223,15 @@ export function targets(results) {
         measured: `${fmtNs(js)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(js / best.ns.mixed)}`,
         met: js <= 0.5 * best.ns.mixed,
       });
+      // Issue 18's wording: the backend `compile` picks by default (auto), whichever it is.
+      const auto = t.autoBackend === 'native' ? mixedOf(t, 'ours-native') : js;
+      if (auto !== null)
+        out.push({
+          target: '`auto` ≤ 0.5x fastest JS peer (issue 18)',
+          scope: `${t.title}, auto = ${t.autoBackend}`,
+          measured: `${fmtNs(auto)} vs ${best.name} ${fmtNs(best.ns.mixed)} = ${ratio(auto / best.ns.mixed)}`,
+          met: auto <= 0.5 * best.ns.mixed,
+        });
       const interp = mixedOf(t, 'ours-js-interp');
       if (interp !== null)
         out.push({
