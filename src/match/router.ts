@@ -89,7 +89,7 @@ class RouterImpl implements Router, CandidateSource {
         ? ''
         : `if (path.length < S.longest && S.ends[(path.length << 7) | (path.charCodeAt(path.length - 1) & 127)] === 1) {
   const entry = S.routes.get(path);
-  if (entry !== undefined) { const m = ${bits === null ? 'R.staticMatch(entry, undefined)' : 'R.staticMatchBit(entry, bit)'}; if (m !== null) return m; }
+  if (entry !== undefined) { const m = ${bits === null ? 'R.staticMatch(entry)' : 'R.staticMatchBit(entry, bit)'}; if (m !== null) return m; }
 }`;
     const body =
       bits === null
@@ -155,7 +155,7 @@ return match;`;
       const entry = statics.routes.get(path);
       if (entry !== undefined) {
         const bits = this.bits;
-        if (bits === null || bits.variantMasks[entry.index]![0] === ALL_METHODS) return this.staticMatch(entry, undefined);
+        if (bits === null || bits.variantMasks[entry.index]![0] === ALL_METHODS) return this.staticMatch(entry);
         bit = methodBit(bits, request);
         const match = this.staticMatchBit(entry, bit);
         if (match !== null) return match;
@@ -170,30 +170,27 @@ return match;`;
   }
 
   /**
-   * The match for a fully static route found in `statics`, or null when no variant of it takes
-   * the request's method (the walk then goes on to the next candidates, and finds the 405
-   * information). The route is the first candidate for its path (static beats parameter and
-   * catch-all at every segment, and a route ending at the path's end beats a catch-all there),
-   * and the index holds only routes without host, header or query conditions: so when its
-   * method mask holds the request's method it wins, with the first variant that holds it, as
-   * the walk would decide.
+   * The match for a fully static route found in `statics` whose first variant takes every
+   * method (no bits, or its mask ALL_METHODS): the entry's own first variant, no method read.
    */
-  staticMatch(entry: StaticEntry, request: MatchRequest | undefined): RouteMatch | null {
-    const bits = this.bits;
-    if (bits === null || bits.variantMasks[entry.index]![0] === ALL_METHODS) {
-      return { pattern: entry.pattern, target: entry.target, params: {}, route: entry.route, variant: entry.variant };
-    }
-    return this.staticMatchBit(entry, methodBit(bits, request));
+  staticMatch(entry: StaticEntry): RouteMatch {
+    return { pattern: entry.pattern, target: entry.target, params: {}, route: entry.route, variant: entry.variant };
   }
 
-  /** `staticMatch` with the request's method bit already read (a table with conditions). */
+  /**
+   * The match for a fully static route found in `statics`, given the request's method bit, or
+   * null when no variant of it takes the method (the walk then goes on to the next candidates,
+   * and finds the 405 information). The route is the first candidate for its path (static beats
+   * parameter and catch-all at every segment, and a route ending at the path's end beats a
+   * catch-all there), and the index holds only routes without host, header or query conditions:
+   * so when its method mask holds the request's method it wins, with the first variant that
+   * holds it, as the walk would decide.
+   */
   staticMatchBit(entry: StaticEntry, bit: number): RouteMatch | null {
     const bits = this.bits!;
     const index = entry.index;
     const masks = bits.variantMasks[index]!;
-    if (masks[0] === ALL_METHODS) {
-      return { pattern: entry.pattern, target: entry.target, params: {}, route: entry.route, variant: entry.variant };
-    }
+    if (masks[0] === ALL_METHODS) return this.staticMatch(entry);
     if ((bits.methods[index]! & bit) === 0) return null;
     const route = entry.route;
     const variant = route.variants[firstVariantFor(masks, bit)]!;
@@ -412,7 +409,7 @@ class StaticEntry {
 function staticIndex(routes: readonly CompiledRoute[], ignoreTrailingSlash: boolean, bits: MethodBits | null): StaticIndex | null {
   const map = new Map<string, StaticEntry>();
   for (const route of routes) {
-    // Host, header and query conditions are left to the walk (`accept`); methods are checked by mask (`staticMatch`).
+    // Host, header and query conditions are left to the walk (`accept`); methods are checked by mask (`staticMatchBit`).
     if (route.shape.some((s) => s.charCodeAt(0) === 0x3a || s === '*') || (bits !== null && bits.checked[route.index] === 1)) continue;
     const path = '/' + route.shape.join('/');
     const entry = new StaticEntry(route);
