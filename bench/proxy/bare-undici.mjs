@@ -25,8 +25,14 @@ const server = createServer((req, res) => {
       onResponseStart(c, status, headers) {
         res.writeHead(status, endToEnd(headers));
       },
+      // As ours (src/proxy/node-relay.ts) since session 25, so the floor is the same body path:
+      // undici's empty chunk after a resume is not written, and undici pauses only when the
+      // previous chunk has not drained (Node's http corks each write to the next tick, so a chunk
+      // over the 16 KB highWaterMark reads false even when the kernel takes it whole).
       onResponseData(c, chunk) {
-        if (!res.write(chunk)) {
+        if (chunk.length === 0) return;
+        const backedUp = res.writableNeedDrain;
+        if (!res.write(chunk) && backedUp) {
           c.pause();
           res.once('drain', () => c.resume());
         }
