@@ -86,7 +86,7 @@ function display(id) {
 function category(name) {
   if (/memcpy|memmove/.test(name)) return 'memcpy (libc)';
   if (/^JS:/.test(name)) {
-    if (/\/dist\//.test(name)) return 'ours (JS, dist/)';
+    if (/\/dist\/|\/bench\/proxy\//.test(name)) return "the proxy's own JS (dist/, bench/proxy/)";
     if (/undici/.test(name)) return 'undici (JS)';
     if (/node:internal\/streams|node:stream/.test(name)) return 'Node streams (JS)';
     if (/node:_http|node:internal\/http/.test(name)) return 'node:http (JS)';
@@ -161,7 +161,27 @@ const pct = (v) => `${((100 * v) / total).toFixed(1)}%`;
 console.log(`main thread: ${per(total)} instructions per request (${REQUESTS} requests)\n`);
 console.log('| category | self, per request | share | builtins charged to caller, per request | share |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
-const cats = [...new Set([...byCat.keys(), ...charged.keys()])].sort((a, b) => (charged.get(b) ?? 0) - (charged.get(a) ?? 0));
+// A fixed order, so two dumps' tables line up.
+const ORDER = [
+  'memcpy (libc)',
+  'JIT code not in the map (llhttp wasm)',
+  'undici (JS)',
+  'Node streams (JS)',
+  'node:http (JS)',
+  'node:net (JS)',
+  'timers, nextTick, events (JS)',
+  "the proxy's own JS (dist/, bench/proxy/)",
+  'other JS',
+  'Node C++, libuv',
+  "node:http's native llhttp (client requests)",
+  'ArrayBuffer/Buffer allocation (C++)',
+  'malloc/free (libc)',
+  'GC (main thread)',
+  'V8 compiler/parser',
+  'other native (libc, syscall wrappers)',
+  OTHER,
+];
+const cats = [...new Set([...ORDER, ...byCat.keys(), ...charged.keys()])];
 for (const c of cats) console.log(`| ${c} | ${per(byCat.get(c) ?? 0)} | ${pct(byCat.get(c) ?? 0)} | ${per(charged.get(c) ?? 0)} | ${pct(charged.get(c) ?? 0)} |`);
 
 if (functionsArg !== '') {

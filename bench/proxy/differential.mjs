@@ -29,6 +29,10 @@
  *   targets share it at the same moments, so the ratio of their req/s (and of their CPU µs per
  *   request) within a round is the figure to compare; rounds give its spread.
  *
+ * - gc: V8's scavenges and mark-compacts per 1,000 requests (`--trace-gc`, 20,000 requests at 50
+ *   connections) and their main-thread pauses. With the 64 KB body every proxy reads each response
+ *   into a fresh 64 KB ArrayBuffer (Node's per-read allocation): ~2 mark-compacts per 1,000.
+ *
  * - sizes: like strace, but every socket call is traced (`strace -f -e trace=...`, 1,000 requests):
  *   calls and bytes per request for each of read/write/writev/readv/recvfrom/sendto, the size
  *   distribution of each, and the calls that returned EAGAIN. The bytes a proxy moves are 2x the
@@ -63,11 +67,16 @@ function start(cmd, argv, timeoutMs = 120_000) {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
     const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not start`)), timeoutMs);
-    rl.once('line', (line) => {
+    // The ready line is the first JSON one (with --trace-gc, GC lines may come before it);
+    // every later line is kept in `lines` (the gc mode reads them).
+    const lines = [];
+    let ready = false;
+    rl.on('line', (line) => {
+      if (ready) return void lines.push(line);
+      if (!line.startsWith('{')) return;
+      ready = true;
       clearTimeout(timer);
-      // Keep reading (a full pipe would block the child).
-      child.stdout.resume();
-      resolve({ child, info: JSON.parse(line) });
+      resolve({ child, info: JSON.parse(line), lines });
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited with ${code}`)));
   });
@@ -307,6 +316,39 @@ async function callSizes(target, body, upstream) {
   }
 }
 
+/**
+ * V8's collections per 1,000 requests (`--trace-gc`, 20,000 requests at 50 connections after the
+ * warm-up): scavenges and mark-compacts, and their main-thread pause (ms per 1,000 requests, the
+ * first figure of each trace line). Counts, not times: they follow the bytes and objects a
+ * request allocates, not the machine's load (the pauses do move with it).
+ */
+async function gcCounts(target, body, upstream) {
+  const { child, info, lines } = await start(process.execPath, ['--trace-gc', ...proxyArgv(target, upstream)], 20_000);
+  try {
+    const url = `http://127.0.0.1:${info.port}${PATHS[body]}`;
+    await load(url, WARMUP);
+    const from = lines.length;
+    const n = 20_000;
+    await new Promise((resolve, reject) => autocannon({ url, connections: 50, amount: n }, (e, x) => (e ? reject(e) : resolve(x))));
+    await new Promise((r) => setTimeout(r, 300));
+    const gc = lines.slice(from);
+    const of = (re) => gc.filter((l) => re.test(l));
+    const pause = (ls) => ls.reduce((s, l) => s + Number((/MB, ([\d.]+) \/ [\d.]+ ms/.exec(l) ?? [0, 0])[1]), 0);
+    const scav = of(/: Scavenge/);
+    const mc = of(/: Mark-(Compact|Sweep)/);
+    const k = n / 1_000;
+    return {
+      scavenges: scav.length / k,
+      markCompacts: mc.length / k,
+      scavengeMs: pause(scav) / k,
+      markCompactMs: pause(mc) / k,
+      lastMarkCompact: mc.at(-1)?.replace(/^\[[^\]]*\]\s*/, '') ?? '',
+    };
+  } finally {
+    await stop(child);
+  }
+}
+
 const upstream = await start(process.execPath, [join(here, 'upstream.mjs')], 20_000);
 const upstreamUrl = `http://127.0.0.1:${upstream.info.port}`;
 upstream.url = upstreamUrl;
@@ -342,6 +384,18 @@ try {
         const fmt = (k) => runs.map((x) => Math.round(x[k]).toLocaleString('en-US')).join(', ');
         console.log(`| ${body} | ${target} | ${fmt('main')} | ${fmt('others')} | ${fmt('compiler')} | ${runs.at(-1).dump} |`);
       }
+  }
+  if (modes.includes('gc')) {
+    console.log('| body | target | scavenges per 1,000 requests | mark-compacts per 1,000 | scavenge pause ms per 1,000 | mark-compact pause ms per 1,000 | last mark-compact |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: | --- |');
+    for (let r = 0; r < rounds; r++)
+      for (const body of bodies)
+        for (const target of targets) {
+          const x = await gcCounts(target, body, upstreamUrl);
+          console.log(
+            `| ${body} | ${target} | ${x.scavenges.toFixed(2)} | ${x.markCompacts.toFixed(2)} | ${x.scavengeMs.toFixed(1)} | ${x.markCompactMs.toFixed(1)} | ${x.lastMarkCompact.slice(0, 90)} |`,
+          );
+        }
   }
   if (modes.includes('threads')) {
     console.log(`| body | target | req/s | main thread user µs/req | main system µs/req | other threads µs/req | minor faults/req | ctx switches/req (vol., invol.) |`);
