@@ -7,7 +7,10 @@
 import { createServer } from 'node:http';
 import { Agent } from 'undici';
 
-const { upstream } = JSON.parse(process.argv[2]);
+const { upstream, preload } = JSON.parse(process.argv[2]);
+// `preload`: a module loaded and left unused (differential.mjs target bare-pkg: the package's heap
+// without its per-request work, to tell the two apart).
+if (preload) await import(preload);
 const origin = new URL(upstream).origin;
 const host = new URL(upstream).host;
 const agent = new Agent({ connections: 128, keepAliveTimeout: 4_000, pipelining: 1 });

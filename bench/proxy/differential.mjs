@@ -5,7 +5,7 @@
  *
  *   node bench/proxy/differential.mjs [mode=callgrind,strace] [bodies=small,64k] [targets=ours,bare] [rounds=1]
  *
- * targets: ours, bare, fastify (@fastify/http-proxy), and direct (the upstream itself traced while
+ * targets: ours, bare, bare-pkg (bare with the package imported, unused), fastify (@fastify/http-proxy), and direct (the upstream itself traced while
  * autocannon loads it directly: what a request costs the server side without a proxy).
  *
  * - callgrind: the proxy process runs under valgrind's callgrind with instrumentation off; after
@@ -105,6 +105,8 @@ function load(url, amount) {
 function proxyArgv(target, upstream) {
   if (target === 'fastify') return [join(here, 'server.mjs'), JSON.stringify({ kind: 'fastify', upstream })];
   if (target === 'bare') return [join(here, 'bare-undici.mjs'), JSON.stringify({ upstream })];
+  // bare with the package imported and unused: its live heap (GC marking) without its per-request work.
+  if (target === 'bare-pkg') return [join(here, 'bare-undici.mjs'), JSON.stringify({ upstream, preload: '@alternatefutures/routing-core' })];
   // ours-hwm: ours on a server whose highWaterMark (HWM=bytes, default 256 KB) holds a whole 64 KB chunk.
   const arg = {
     kind: 'ours',
