@@ -10,7 +10,8 @@
  * reads the path's length: the harness's own share); kinds: corpora (static, param, miss,
  * catch-all, mixed; default every corpus of the table); --dist: another build of the package
  * (a copy of `dist/`) for "ours" instead of ./dist (the before of an A/B); --runs: processes per
- * row (default 3; instructions repeat exactly, mispredicts move by up to ~15% with where V8 put
+ * row (default 3; instructions repeat to ~1% in one invocation, a few % between invocations as
+ * scavenges land differently; mispredicts move by up to ~15% with where V8 put
  * the code, as the simulated predictor is indexed by address: the row is the median, each run's
  * mispredicts are listed); --functions=N: per row (its first run), the N
  * functions with the most instructions and their mispredicts, JIT code named through V8's perf map
@@ -83,10 +84,11 @@ async function child([tableName, key, kind, windowArg, dist]) {
   if (def === undefined) throw new Error(`unknown implementation ${key}`);
   const ours = dist ? await import(pathToFileURL(resolve(dist, 'index.js')).href) : await loadOurs();
   const state = await def.build(table.patterns, routesObject(table.patterns), ours, table);
-  const loop = new Function('r', 'h', `/* ${def.name} */ let s = 0; return function benchLoop(batch, from, n) { for (let k = from; k < from + n; k++) { const p = batch[k]; ${def.loop} } return s; };`)(
-    state.r,
-    state.h,
-  );
+  const loop = new Function(
+    'r',
+    'h',
+    `/* ${def.name} */ let s = 0; return function benchLoop(batch, from, n) { for (let k = from; k < from + n; k++) { const p = batch[k]; ${def.loop} } return s; };`,
+  )(state.r, state.h);
   const { packed, offsets } = packPaths(paths);
   let cursor = 0;
   const cut = (into, count) => {
@@ -147,7 +149,7 @@ async function driver(argv) {
           const out = join(dir, `${tableName}-${kind}-${key}-${run}.out`);
           got.push(await count(script, out, [tableName, key, kind, String(windowSize), dist], run === 0 ? functions : 0, cache));
         }
-        // Ir repeats exactly; mispredicts move by ~10% with where V8 placed the code (the
+        // Ir repeats to ~1%; mispredicts move by up to ~15% with where V8 placed the code (the
         // simulated predictor is indexed by address), hence the median of the runs.
         const per = (v) => (v / windowSize).toFixed(1);
         const med = (f) => per(median(got.map(f)));
@@ -158,7 +160,9 @@ async function driver(argv) {
           }`,
         );
         for (const [name, f] of got[0].top)
-          details.push(`${tableName} ${kind} ${key}: ${per(f.Bcm + f.Bim).padStart(5)} mispredicts (${per(f.Bcm)} + ${per(f.Bim)}), ${per(f.Ir).padStart(6)} Ir  ${name.slice(0, 100)}`);
+          details.push(
+            `${tableName} ${kind} ${key}: ${per(f.Bcm + f.Bim).padStart(5)} mispredicts (${per(f.Bcm)} + ${per(f.Bim)}), ${per(f.Ir).padStart(6)} Ir  ${name.slice(0, 100)}`,
+          );
       }
   }
   if (details.length > 0) console.log(`\nPer lookup, the functions with the most instructions, with their mispredicts (conditional + indirect):\n${details.join('\n')}`);

@@ -21,9 +21,7 @@ const TABLE: Record<string, string> = {
 };
 
 /** A parameter value: plain text, percent-encodings (valid or not), or a bare '%'. */
-const value = fc
-  .array(fc.constantFrom('a', 'Z', '9', '-', '%', '%41', '%20', '%C3%A9', '%zz', '%2F', '.'), { minLength: 1, maxLength: 4 })
-  .map((parts) => parts.join(''));
+const value = fc.array(fc.constantFrom('a', 'Z', '9', '-', '%', '%41', '%20', '%C3%A9', '%zz', '%2F', '.'), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(''));
 
 const summary = (m: RouteMatch | null) => (m === null ? null : { ...m, route: m.route.pattern, variant: m.variant.index });
 
