@@ -73,10 +73,10 @@ function generateMatchBuilder(routes: readonly CompiledRoute[], decode: (value: 
       id = ids.size;
       ids.set(key, id);
       const names = route.paramNames;
-      const params = (decode: boolean) =>
-        `{ ${names.map((name, k) => `${JSON.stringify(name)}: ${decode ? 'd(' : ''}path.slice(o[${2 * k}], o[${2 * k + 1}])${decode ? ')' : ''}`).join(', ')} }`;
+      const params = (decoded: boolean) =>
+        `{ ${names.map((name, k) => `${JSON.stringify(name)}: ${decoded ? 'd(' : ''}path.slice(o[${2 * k}], o[${2 * k + 1}])${decoded ? ')' : ''}`).join(', ')} }`;
       const rest = route.catchAll ? `, remainder: path.slice(o[${2 * names.length}])` : '';
-      const result = (decode: boolean) => `return { pattern: t[k], target: t[k + 1], params: ${params(decode)}${rest}, route: r, variant: t[k + 2] };`;
+      const result = (decoded: boolean) => `return { pattern: t[k], target: t[k + 1], params: ${params(decoded)}${rest}, route: r, variant: t[k + 2] };`;
       // Several values: one search for '%' from the first value on (no value lies before o[0])
       // instead of one per value (each `indexOf` is a builtin call of ~60-90 instructions); only a
       // path that has a '%' there decodes value by value. GitHub table: ~100 fewer instructions per
