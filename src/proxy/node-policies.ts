@@ -5,6 +5,7 @@
  */
 import { hash as oneShotHash, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
@@ -17,6 +18,7 @@ import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { buildForwardUrl } from '../target/url.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import type { LogState } from './node-access-log.js';
+import { NodeResponseRelay } from './node-relay.js';
 import { safeReason } from './reason-phrase.js';
 
 /**
@@ -101,6 +103,75 @@ export function responseHook(plan: PolicyPlan, ctx: PolicyContext, events: Event
     }
     return applyResponsePolicies(plan, ctx, headers, status);
   };
+}
+
+/** The policy headers of one response: `Cache-Status` (and its event) on a cached route, then the stages' and the rules'. */
+function policyHead(plan: PolicyPlan, ctx: PolicyContext, events: EventSink | undefined, probe: CacheProbe | null, headers: Record<string, string | string[] | undefined>, owned: boolean): Record<string, string | string[] | undefined> {
+  let status: string | undefined;
+  if (plan.cache !== null) {
+    const outcome = cacheOutcome(plan.cache, ctx.method, firstValue(ctx.headers['cache-control']), probe);
+    status = cacheStatus(outcome);
+    emitSafely(events, { type: 'cache', route: ctx.route, status: cacheEventStatus(outcome) });
+  }
+  const connection = headers['connection'];
+  if (owned && plan.responseRules === null && (connection === undefined || connection === 'keep-alive') && headers['proxy-connection'] === undefined) {
+    // Nothing to drop but the fixed hop-by-hop list, which the relay's flat head
+    // (`endToEndPairs`) drops: the stages' headers go into undici's own head object, replacing
+    // an upstream copy where it stands and appended otherwise, the order `applyResponsePolicies`
+    // gives a record.
+    const extra = ctx.responseHeaders;
+    for (const name in extra) headers[name] = extra[name]!;
+    if (status !== undefined) headers['cache-status'] = status;
+    return headers;
+  }
+  // A Connection field naming others (they must go before ours are added, or one naming
+  // `ratelimit` would drop ours), response rules, or a head object someone else keeps (the
+  // interceptor may store the very object it hands over): a new end-to-end record.
+  return applyResponsePolicies(plan, ctx, endToEndHeaders(headers as HeaderRecord), status);
+}
+
+/**
+ * The relay of a request with policies (no attempt loop): the response head gets the policy
+ * headers before the relay writes it (`policyHead`), so the relay writes undici's head as one
+ * flat list, as for a route without policies; a relay with an `onHead` hook built a
+ * null-prototype record (a dictionary-mode object: every store a hash insert, and Node's
+ * writer walks it with `for...in` and an own-property check per name). `ownsHeaders` is false
+ * while the route cache's interceptor sits between (its head object may be what it stores).
+ */
+export class PolicyResponseRelay extends NodeResponseRelay {
+  declare private readonly plan: PolicyPlan;
+  declare private readonly ctx: PolicyContext;
+  declare private readonly events: EventSink | undefined;
+  declare private readonly probe: CacheProbe | null;
+  declare ownsHeaders: boolean;
+
+  constructor(res: ServerResponse, state: LogState, target: string | undefined, method: string, plan: PolicyPlan, ctx: PolicyContext, events: EventSink | undefined, probe: CacheProbe | null) {
+    super(res, state, target, method, undefined, ctx.responseHeaders);
+    this.plan = plan;
+    this.ctx = ctx;
+    this.events = events;
+    this.probe = probe;
+    this.ownsHeaders = true;
+  }
+
+  override onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    // What the relay itself skips (an interim response, a client gone) gets no policy headers, as with the hook.
+    if (statusCode >= 200 && !this.gone) {
+      try {
+        headers = policyHead(this.plan, this.ctx, this.events, this.probe, headers, this.ownsHeaders);
+      } catch (err) {
+        controller.abort(err as Error);
+        return;
+      }
+    }
+    super.onResponseStart(controller, statusCode, headers, statusMessage);
+  }
+
+  override serveStored(entry: { statusCode: number; statusMessage: string; headers: Record<string, string | string[]>; body: readonly Buffer[] }): void {
+    if (this.gone) return super.serveStored(entry);
+    // `NodeRouteCache.fresh` builds the entry's headers per request: ours to add to.
+    super.serveStored({ ...entry, headers: policyHead(this.plan, this.ctx, this.events, this.probe, entry.headers, true) as Record<string, string | string[]> });
+  }
 }
 
 const HIT = cacheStatus('hit');
