@@ -10,7 +10,8 @@ import type { Socket } from 'node:net';
 import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
 import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
-import { applyResponsePolicies, cachePartition, newPolicyContext, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
+import { applyResponsePolicies, cachePartition, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
+import { emptyRecord } from '../policies/record.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
 import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
@@ -62,22 +63,38 @@ export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
   return toHeaderRecord(raw);
 }
 
-/** The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what. */
+/**
+ * The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what.
+ * `newPolicyContext`'s object, built here with every field a Node request may set later
+ * present from the start (`identity`, `claims`, the cache's `emptyCache*`), so a request's
+ * context keeps one shape (adding them later moved each context through three or four hidden
+ * classes and grew its property store), plus the HTTP/1 connection (`PolicyContext.connection`).
+ */
 export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, match: RouteMatch, path: string, query: string): PolicyContext {
   const socket = req.socket as Socket & { encrypted?: boolean };
-  const protocol = socket.encrypted ? 'https' : 'http';
-  return newPolicyContext(
-    runtime,
-    match.variant.name,
-    match.pattern,
-    req.method ?? 'GET',
+  const headers = nodeHeaderRecord(req);
+  const ctx: PolicyContext & NodeCacheContext = {
+    route: match.variant.name,
+    pattern: match.pattern,
+    method: req.method ?? 'GET',
     path,
     query,
-    nodeHeaderRecord(req),
-    socket.remoteAddress ?? null,
-    req.headers.host ?? null,
-    protocol,
-  );
+    headers,
+    clientAddress: runtime.clientAddress(socket.remoteAddress ?? null, headers),
+    host: req.headers.host ?? null,
+    protocol: socket.encrypted ? 'https' : 'http',
+    removeHeaders: [],
+    setHeaders: emptyRecord<string>(),
+    responseHeaders: emptyRecord<string>(),
+    identity: undefined,
+    claims: undefined,
+    // HTTP/2's request socket is a per-stream proxy object: no per-connection memory there.
+    connection: req.httpVersionMajor === 1 ? socket : undefined,
+    emptyCacheKey: undefined,
+    emptyCacheOrigin: undefined,
+    emptyCacheQuery: undefined,
+  };
+  return ctx;
 }
 
 /** Writes a refusal or relayed answer (no body for HEAD). */
