@@ -11,6 +11,7 @@ import { compile, createNodeProxy } from '../src/index.js';
 import { apiKeyStage, sameKey } from '../src/policies/auth/api-key.js';
 import { MemoryRateLimitStore } from '../src/policies/rate-limit/memory-store.js';
 import { emptyRecord } from '../src/policies/record.js';
+import { nodeHeaderRecord } from '../src/proxy/node-policies.js';
 import type { PolicyContext, PolicyEnvironment } from '../src/policies/types.js';
 import { rawExchange, startServer, type TestServer } from './support/servers.js';
 
@@ -39,7 +40,7 @@ describe('the API key stage, per connection', () => {
     authTimeout: 1_000,
     sha256: (text) => {
       hashed.push(text);
-      return createHash('sha256').update(text).digest('latin1');
+      return createHash('sha256').update(text).digest().toString('latin1');
     },
   };
   const ctxOf = (key: string | undefined, connection: object | undefined): PolicyContext => {
@@ -134,5 +135,25 @@ describe('on the Node proxy (one keep-alive connection, pipelined requests)', ()
     // A reloaded table (new keys): its stage knows nothing of the old key.
     router = table('other');
     expect(statuses(await rawExchange(gateway.port, request('right') + request('other') + request('right', true)))).toEqual([401, 200, 401]);
+  });
+});
+
+describe("the Node context's header record", () => {
+  it('has no Object.prototype in its chain: `constructor`, `toString` and `__proto__` are ordinary header names', async () => {
+    let seen: Record<string, unknown> | undefined;
+    const server = await startServer((req, res) => {
+      void req.headers.host;
+      seen = nodeHeaderRecord(req);
+      res.end('ok');
+    });
+    try {
+      await rawExchange(server.port, 'GET /x HTTP/1.1\r\nHost: a\r\nx-api-key: k\r\nConnection: close\r\n\r\n');
+      expect(seen!['x-api-key']).toBe('k');
+      for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) expect(name in seen!).toBe(false);
+      await rawExchange(server.port, 'GET /x HTTP/1.1\r\nHost: a\r\nconstructor: c\r\ntoString: t\r\nConnection: close\r\n\r\n');
+      expect([seen!['constructor'], seen!['tostring']]).toEqual(['c', 't']);
+    } finally {
+      await server.close();
+    }
   });
 });
