@@ -123,7 +123,14 @@ export function responseHook(plan: PolicyPlan, ctx: PolicyContext, events: Event
 }
 
 /** The policy headers of one response: `Cache-Status` (and its event) on a cached route, then the stages' and the rules'. */
-function policyHead(plan: PolicyPlan, ctx: PolicyContext, events: EventSink | undefined, probe: CacheProbe | null, headers: Record<string, string | string[] | undefined>, owned: boolean): Record<string, string | string[] | undefined> {
+function policyHead(
+  plan: PolicyPlan,
+  ctx: PolicyContext,
+  events: EventSink | undefined,
+  probe: CacheProbe | null,
+  headers: Record<string, string | string[] | undefined>,
+  owned: boolean,
+): Record<string, string | string[] | undefined> {
   let status: string | undefined;
   if (plan.cache !== null) {
     const outcome = cacheOutcome(plan.cache, ctx.method, firstValue(ctx.headers['cache-control']), probe);
@@ -162,7 +169,16 @@ export class PolicyResponseRelay extends NodeResponseRelay {
   declare private readonly probe: CacheProbe | null;
   declare ownsHeaders: boolean;
 
-  constructor(res: ServerResponse, state: LogState, target: string | undefined, method: string, plan: PolicyPlan, ctx: PolicyContext, events: EventSink | undefined, probe: CacheProbe | null) {
+  constructor(
+    res: ServerResponse,
+    state: LogState,
+    target: string | undefined,
+    method: string,
+    plan: PolicyPlan,
+    ctx: PolicyContext,
+    events: EventSink | undefined,
+    probe: CacheProbe | null,
+  ) {
     super(res, state, target, method, undefined, ctx.responseHeaders);
     this.plan = plan;
     this.ctx = ctx;
