@@ -46,6 +46,12 @@ export interface PolicyContext {
   identity?: string;
   /** The verified JWT claims (for `jwt:<claim>` rate-limit keys). */
   claims?: Readonly<Record<string, unknown>>;
+  /**
+   * The client connection the request came on (Node's socket, HTTP/1), when the transport has
+   * one: a stage may remember per connection what a connection's next request would repeat
+   * (the API key stage: the key it last accepted there). Absent on fetch runtimes.
+   */
+  readonly connection?: object;
 }
 
 /** What the stages need from the host: one per proxy, handler or runtime. */

@@ -5,11 +5,13 @@
  */
 import { hash as oneShotHash, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
 import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
-import { applyResponsePolicies, cachePartition, newPolicyContext, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
+import { applyResponsePolicies, cachePartition, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
+import { emptyRecord } from '../policies/record.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
 import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
@@ -17,6 +19,7 @@ import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
 import { buildForwardUrl } from '../target/url.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import type { LogState } from './node-access-log.js';
+import { NodeResponseRelay } from './node-relay.js';
 import { safeReason } from './reason-phrase.js';
 
 /**
@@ -60,22 +63,38 @@ export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
   return toHeaderRecord(raw);
 }
 
-/** The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what. */
+/**
+ * The policy context of a Node request (HTTP or an upgrade): who asks, from where, for what.
+ * `newPolicyContext`'s object, built here with every field a Node request may set later
+ * present from the start (`identity`, `claims`, the cache's `emptyCache*`), so a request's
+ * context keeps one shape (adding them later moved each context through three or four hidden
+ * classes and grew its property store), plus the HTTP/1 connection (`PolicyContext.connection`).
+ */
 export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, match: RouteMatch, path: string, query: string): PolicyContext {
   const socket = req.socket as Socket & { encrypted?: boolean };
-  const protocol = socket.encrypted ? 'https' : 'http';
-  return newPolicyContext(
-    runtime,
-    match.variant.name,
-    match.pattern,
-    req.method ?? 'GET',
+  const headers = nodeHeaderRecord(req);
+  const ctx: PolicyContext & NodeCacheContext = {
+    route: match.variant.name,
+    pattern: match.pattern,
+    method: req.method ?? 'GET',
     path,
     query,
-    nodeHeaderRecord(req),
-    socket.remoteAddress ?? null,
-    req.headers.host ?? null,
-    protocol,
-  );
+    headers,
+    clientAddress: runtime.clientAddress(socket.remoteAddress ?? null, headers),
+    host: req.headers.host ?? null,
+    protocol: socket.encrypted ? 'https' : 'http',
+    removeHeaders: [],
+    setHeaders: emptyRecord<string>(),
+    responseHeaders: emptyRecord<string>(),
+    identity: undefined,
+    claims: undefined,
+    // HTTP/2's request socket is a per-stream proxy object: no per-connection memory there.
+    connection: req.httpVersionMajor === 1 ? socket : undefined,
+    emptyCacheKey: undefined,
+    emptyCacheOrigin: undefined,
+    emptyCacheQuery: undefined,
+  };
+  return ctx;
 }
 
 /** Writes a refusal or relayed answer (no body for HEAD). */
@@ -101,6 +120,91 @@ export function responseHook(plan: PolicyPlan, ctx: PolicyContext, events: Event
     }
     return applyResponsePolicies(plan, ctx, headers, status);
   };
+}
+
+/** The policy headers of one response: `Cache-Status` (and its event) on a cached route, then the stages' and the rules'. */
+function policyHead(
+  plan: PolicyPlan,
+  ctx: PolicyContext,
+  events: EventSink | undefined,
+  probe: CacheProbe | null,
+  headers: Record<string, string | string[] | undefined>,
+  owned: boolean,
+): Record<string, string | string[] | undefined> {
+  let status: string | undefined;
+  if (plan.cache !== null) {
+    const outcome = cacheOutcome(plan.cache, ctx.method, firstValue(ctx.headers['cache-control']), probe);
+    status = cacheStatus(outcome);
+    emitSafely(events, { type: 'cache', route: ctx.route, status: cacheEventStatus(outcome) });
+  }
+  const connection = headers['connection'];
+  if (owned && plan.responseRules === null && (connection === undefined || connection === 'keep-alive') && headers['proxy-connection'] === undefined) {
+    // Nothing to drop but the fixed hop-by-hop list, which the relay's flat head
+    // (`endToEndPairs`) drops: the stages' headers go into undici's own head object, replacing
+    // an upstream copy where it stands and appended otherwise, the order `applyResponsePolicies`
+    // gives a record.
+    const extra = ctx.responseHeaders;
+    for (const name in extra) headers[name] = extra[name]!;
+    if (status !== undefined) headers['cache-status'] = status;
+    return headers;
+  }
+  // A Connection field naming others (they must go before ours are added, or one naming
+  // `ratelimit` would drop ours), response rules, or a head object someone else keeps (the
+  // interceptor may store the very object it hands over): a new end-to-end record.
+  return applyResponsePolicies(plan, ctx, endToEndHeaders(headers as HeaderRecord), status);
+}
+
+/**
+ * The relay of a request with policies (no attempt loop): the response head gets the policy
+ * headers before the relay writes it (`policyHead`), so the relay writes undici's head as one
+ * flat list, as for a route without policies; a relay with an `onHead` hook built a
+ * null-prototype record (a dictionary-mode object: every store a hash insert, and Node's
+ * writer walks it with `for...in` and an own-property check per name). `ownsHeaders` is false
+ * while the route cache's interceptor sits between (its head object may be what it stores).
+ */
+export class PolicyResponseRelay extends NodeResponseRelay {
+  declare private readonly plan: PolicyPlan;
+  declare private readonly ctx: PolicyContext;
+  declare private readonly events: EventSink | undefined;
+  declare private readonly probe: CacheProbe | null;
+  declare ownsHeaders: boolean;
+
+  constructor(
+    res: ServerResponse,
+    state: LogState,
+    target: string | undefined,
+    method: string,
+    plan: PolicyPlan,
+    ctx: PolicyContext,
+    events: EventSink | undefined,
+    probe: CacheProbe | null,
+  ) {
+    super(res, state, target, method, undefined, ctx.responseHeaders);
+    this.plan = plan;
+    this.ctx = ctx;
+    this.events = events;
+    this.probe = probe;
+    this.ownsHeaders = true;
+  }
+
+  override onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    // What the relay itself skips (an interim response, a client gone) gets no policy headers, as with the hook.
+    if (statusCode >= 200 && !this.gone) {
+      try {
+        headers = policyHead(this.plan, this.ctx, this.events, this.probe, headers, this.ownsHeaders);
+      } catch (err) {
+        controller.abort(err as Error);
+        return;
+      }
+    }
+    super.onResponseStart(controller, statusCode, headers, statusMessage);
+  }
+
+  override serveStored(entry: { statusCode: number; statusMessage: string; headers: Record<string, string | string[]>; body: readonly Buffer[] }): void {
+    if (this.gone) return super.serveStored(entry);
+    // `NodeRouteCache.fresh` builds the entry's headers per request: ours to add to.
+    super.serveStored({ ...entry, headers: policyHead(this.plan, this.ctx, this.events, this.probe, entry.headers, true) as Record<string, string | string[]> });
+  }
 }
 
 const HIT = cacheStatus('hit');

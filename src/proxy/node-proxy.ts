@@ -20,7 +20,7 @@ import { emptyKeyFor, NodeRouteCache, newProbe, type CacheProbe, type NodeCacheC
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import { StoringHandler } from '../policies/cache/node-miss.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
-import { nodePolicyContext, nodeSha256, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
+import { nodePolicyContext, nodeSha256, PolicyResponseRelay, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
@@ -178,14 +178,10 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     if (timed) state.upstreamStarted = performance.now();
     const cache = policy?.plan.cache ?? null;
     const probe: CacheProbe | null = cache !== null && cache.methods.includes(request.method) ? newProbe(request.path) : null;
-    const relay = new NodeResponseRelay(
-      res,
-      state,
-      target,
-      request.method,
-      policy && responseHook(policy.plan, policy.ctx, options.events, () => probe),
-      policy?.ctx.responseHeaders,
-    );
+    const relay =
+      policy === undefined
+        ? new NodeResponseRelay(res, state, target, request.method)
+        : new PolicyResponseRelay(res, state, target, request.method, policy.plan, policy.ctx, options.events, probe);
     const opts: Dispatcher.DispatchOptions = {
       origin: request.origin,
       path: request.path,
@@ -216,6 +212,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
         relay.serveStored(fresh);
         return;
       }
+      // The interceptor may store the head object it hands the relay: the relay copies it.
+      (relay as PolicyResponseRelay).ownsHeaders = false;
       routeCache.dispatch(match.variant, cache!, partition, opts, relay, probe);
     } else agent.dispatch(opts, relay);
   }

@@ -68,6 +68,23 @@ export function findBinaryDigest(digest: string, keys: readonly Uint8Array[]): n
   return found;
 }
 
+/**
+ * Whether two strings are equal, in a time that depends on `presented`'s length only: no early
+ * exit at the first differing character, and the stored string's length shows only in the
+ * result (`charCodeAt` past its end is NaN, and `NaN | 0` is 0; the lengths are XORed in).
+ */
+export function sameKey(presented: string, stored: string): boolean {
+  let diff = presented.length ^ stored.length;
+  for (let i = 0; i < presented.length; i++) diff |= presented.charCodeAt(i) ^ (stored.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+/** What a connection's last accepted key was: the presented string and its stored key's index. */
+interface Accepted {
+  presented: string;
+  index: number;
+}
+
 export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
   const keys = config.keys.map(hexToBytes);
   // The identity strings are built once: a request only picks one (cache partition, rate-limit key).
@@ -78,10 +95,34 @@ export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
     emitSafely(env.events, { type: 'auth-failure', route: ctx.route, scheme: 'apiKey', reason });
     return policyError(401, 'unauthorized', ctx.pattern);
   };
-  const check = (ctx: PolicyContext, env: PolicyEnvironment, digest: Uint8Array | string): PolicyAnswer | undefined => {
+  /**
+   * Per client connection (`ctx.connection`, Node's HTTP/1 socket), the key this stage last
+   * accepted on it: a connection's next request presenting the same string (what a keep-alive
+   * client does) is that key again, without hashing it (SHA-256 was ~2.5k of the ~22k
+   * instructions a request with apiKey + rateLimit costs over a plain one). Why this leaks
+   * nothing (bench/results/notes-policies.md, session 26): only a key that passed the digest
+   * comparison is kept, so the shortcut is taken only for a presented key that is valid, which
+   * the 200 answer says anyway; the comparison with the kept key (`sameKey`) takes a time set by
+   * the presented key's length, not by how much of it matches; a connection shared by several
+   * clients (a pooling front proxy) shows a client only whether its own key equals the one used
+   * before it, which it already knows when it is its own and learns with a 200 otherwise. Kept
+   * per stage (a table reload builds a new stage: rotated keys are not remembered) in a
+   * WeakMap, so a closed connection's entry goes with the socket: at most one per open connection.
+   */
+  const accepted = new WeakMap<object, Accepted>();
+  const check = (ctx: PolicyContext, env: PolicyEnvironment, digest: Uint8Array | string, presented: string): PolicyAnswer | undefined => {
     const index = typeof digest === 'string' ? findBinaryDigest(digest, keys) : findDigest(digest, keys);
     if (index < 0) return refuse(ctx, env, 'invalid');
     ctx.identity = identities[index]!;
+    const connection = ctx.connection;
+    if (connection !== undefined) {
+      const last = accepted.get(connection);
+      if (last === undefined) accepted.set(connection, { presented, index });
+      else {
+        last.presented = presented;
+        last.index = index;
+      }
+    }
     return undefined;
   };
   return (ctx, env) => {
@@ -97,8 +138,16 @@ export function apiKeyStage(config: ApiKeyConfig): PolicyStage {
     }
     if (presented === undefined || presented === '') return refuse(ctx, env, firstValue(ctx.headers[name]) === undefined ? 'missing' : 'ambiguous');
     if (presented.length > 4096) return refuse(ctx, env, 'invalid');
+    const connection = ctx.connection;
+    if (connection !== undefined) {
+      const last = accepted.get(connection);
+      if (last !== undefined && sameKey(presented, last.presented)) {
+        ctx.identity = identities[last.index]!;
+        return undefined;
+      }
+    }
     const digest = env.sha256(presented);
     // The Node proxy hashes synchronously: no promise, no closure per request.
-    return digest instanceof Promise ? digest.then((d) => check(ctx, env, d)) : check(ctx, env, digest);
+    return digest instanceof Promise ? digest.then((d) => check(ctx, env, d, presented)) : check(ctx, env, digest, presented);
   };
 }
