@@ -193,8 +193,11 @@ export function endToEndFromRaw(raw: readonly string[]): RawEndToEnd {
   let authority: string | undefined;
   let named: Set<string> | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = String(raw[i]).toLowerCase();
-    const value = String(raw[i + 1]);
+    // Node's rawHeaders hold strings: String() only for other callers' lists.
+    const n = raw[i];
+    const v = raw[i + 1];
+    const name = (typeof n === 'string' ? n : String(n)).toLowerCase();
+    const value = typeof v === 'string' ? v : String(v);
     if (name.charCodeAt(0) === 0x3a) {
       if (name === ':authority' && authority === undefined) authority = value;
       continue;

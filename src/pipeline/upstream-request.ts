@@ -57,6 +57,25 @@ function clientAddressText(address: string): string {
   return address.length > 7 && address.startsWith('::ffff:') && address.indexOf('.') > 0 ? address.slice(7) : address;
 }
 
+/** The last origin's host: most proxies send most requests to one target (a one-entry cache, no growth). */
+let lastOrigin = '';
+let lastHost = '';
+
+/** `http://a.svc:8080` -> `a.svc:8080` (the `Host` sent upstream). */
+function hostOf(origin: string): string {
+  if (origin !== lastOrigin) {
+    lastHost = origin.slice(origin.indexOf('//') + 2);
+    lastOrigin = origin;
+  }
+  return lastHost;
+}
+
+/** `http`, `https` as they are; anything else lower case and without a trailing `:` (`HTTPS:`). */
+function protoText(protocol: string): string {
+  if (protocol === 'http' || protocol === 'https') return protocol;
+  return (protocol.endsWith(':') ? protocol.slice(0, -1) : protocol).toLowerCase();
+}
+
 /**
  * Builds the upstream request for a match, to `target` (one of the variant's targets, chosen
  * by the balancer; default the serving variant's first). Never throws for any header input.
@@ -65,7 +84,7 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
   const template = target?.template ?? match.variant.targets[0]!.template;
   const origin = template.origin;
   const url = buildForwardUrl(match, incoming.query ?? '', template);
-  const host = origin.slice(origin.indexOf('//') + 2);
+  const host = hostOf(origin);
   let headers: HeaderRecord;
   let hostHeader: string | undefined;
   let authority: string | undefined;
@@ -102,9 +121,7 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
       else delete headers['x-forwarded-host'];
     }
     if (!(trust && headers['x-forwarded-proto'] !== undefined)) {
-      let proto = incoming.protocol ?? 'http';
-      if (proto.endsWith(':')) proto = proto.slice(0, -1);
-      headers['x-forwarded-proto'] = proto.toLowerCase();
+      headers['x-forwarded-proto'] = protoText(incoming.protocol ?? 'http');
     }
   }
 
