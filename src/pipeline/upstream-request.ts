@@ -5,6 +5,7 @@
  */
 import type { RouteMatch } from '../match/types.js';
 import type { CompiledTarget } from '../table/route.js';
+import type { TargetTemplate } from '../target/template.js';
 import { buildForwardUrl } from '../target/url.js';
 import { endToEndFromRaw, endToEndHeaders, firstValue, isFlatRawHeaders, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
 
@@ -57,17 +58,23 @@ function clientAddressText(address: string): string {
   return address.length > 7 && address.startsWith('::ffff:') && address.indexOf('.') > 0 ? address.slice(7) : address;
 }
 
-/** The last origin's host: most proxies send most requests to one target (a one-entry cache, no growth). */
-let lastOrigin = '';
+/**
+ * The last target's constants, hoisted out of the request path: its `Host` and a copy of its
+ * template without the origin, so `buildForwardUrl` returns the request-target (path and query)
+ * and the URL is the origin plus it, with no slice of a freshly joined string (which V8 must
+ * flatten first). One entry, keyed by the template object (compiled, never changed): most
+ * proxies send most requests to one target, and a miss only costs what every request cost.
+ */
+let lastTemplate: TargetTemplate | null = null;
 let lastHost = '';
+let lastLocal: TargetTemplate | null = null;
 
-/** `http://a.svc:8080` -> `a.svc:8080` (the `Host` sent upstream). */
-function hostOf(origin: string): string {
-  if (origin !== lastOrigin) {
-    lastHost = origin.slice(origin.indexOf('//') + 2);
-    lastOrigin = origin;
-  }
-  return lastHost;
+function useTemplate(template: TargetTemplate): void {
+  if (template === lastTemplate) return;
+  const origin = template.origin;
+  lastHost = origin.slice(origin.indexOf('//') + 2);
+  lastLocal = { ...template, origin: '' };
+  lastTemplate = template;
 }
 
 /** `http`, `https` as they are; anything else lower case and without a trailing `:` (`HTTPS:`). */
@@ -83,8 +90,11 @@ function protoText(protocol: string): string {
 export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: IncomingRequest<B>, options: ProxyRequestOptions = {}, target?: CompiledTarget): ProxyRequest<B> {
   const template = target?.template ?? match.variant.targets[0]!.template;
   const origin = template.origin;
-  const url = buildForwardUrl(match, incoming.query ?? '', template);
-  const host = hostOf(origin);
+  useTemplate(template);
+  const host = lastHost;
+  // The request-target: buildForwardUrl's URL without the origin (SPEC 6: the origin is always the target's).
+  const requestTarget = buildForwardUrl(match, incoming.query ?? '', lastLocal!);
+  const path = requestTarget === '' ? '/' : requestTarget;
   let headers: HeaderRecord;
   let hostHeader: string | undefined;
   let authority: string | undefined;
@@ -125,5 +135,5 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
     }
   }
 
-  return { url, origin, path: url.slice(origin.length) || '/', host, method: incoming.method, headers, body: incoming.body };
+  return { url: origin + requestTarget, origin, path, host, method: incoming.method, headers, body: incoming.body };
 }
