@@ -15,7 +15,10 @@
  *   optimizing compiler's apart (concurrent jobs may still run in the window).
  *   Slow: ~1 minute per (target, body). The dump stays in a temporary directory (printed) for
  *   `callgrind_annotate`; the JIT's code addresses in it (`???:0x...`) are named by V8's
- *   /tmp/perf-<pid>.map (`--perf-basic-prof`).
+ *   /tmp/perf-<pid>.map (`--perf-basic-prof`). `CG_REWARM=N`: the window is instead the last
+ *   1,000 requests of one load of N + 1,000 (the warm-up's end, when autocannon closes its
+ *   connections, deoptimizes ours' `dispatch`; a window on fresh connections counts it in
+ *   baseline code).
  * - strace: the proxy runs normally; after the same warm-up, `strace -f -c` is attached for
  *   3,000 requests and every syscall's count is divided by 3,000 (the per-request socket reads
  *   and writes; epoll waits follow the batching, so they move a little with the load).
@@ -59,6 +62,8 @@ if (process.env.BASE_DIST && !targets.includes('ours-base')) targets.push('ours-
 const rounds = Number(roundsArg);
 const PATHS = { small: '/small', '64k': '/big' };
 const WARMUP = 5_000;
+/** callgrind: requests before the window on the window's own connections (0: the window is a load of its own). */
+const REWARM = Number(process.env.CG_REWARM ?? 0);
 const CONNECTIONS = 10;
 
 /** Spawns `argv` and resolves with the child and its first stdout line (parsed JSON). */
@@ -90,15 +95,18 @@ function stop(child) {
   });
 }
 
-function load(url, amount) {
-  return new Promise((resolve, reject) =>
+/** `amount` requests at CONNECTIONS connections; `onResponse(count)` after each response, if given. */
+function load(url, amount, onResponse) {
+  return new Promise((resolve, reject) => {
+    let count = 0;
     // A 60 s timeout: under valgrind on a loaded machine the first requests (JIT, cold code) can take over autocannon's default 10 s.
-    autocannon({ url, connections: CONNECTIONS, amount, pipelining: 1, timeout: 60 }, (err, res) => {
+    const instance = autocannon({ url, connections: CONNECTIONS, amount, pipelining: 1, timeout: 60 }, (err, res) => {
       if (err) return reject(err);
       if (res.errors + res.timeouts + res.non2xx > 0) return reject(new Error(`${url}: ${res.errors} errors, ${res.timeouts} timeouts, ${res.non2xx} non-2xx`));
       resolve(res);
-    }),
-  );
+    });
+    if (onResponse !== undefined) instance.on('response', () => onResponse(++count));
+  });
 }
 
 /** The proxy's command line for a target (ours: bench/proxy/server.mjs, the package as users import it). */
@@ -133,9 +141,19 @@ async function instructions(target, body, upstream) {
   try {
     const url = `http://127.0.0.1:${info.port}${PATHS[body]}`;
     await load(url, WARMUP);
-    execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
     const n = 1_000;
-    await load(url, n);
+    if (REWARM > 0) {
+      // The end of a load (autocannon closing its connections) deoptimizes some of the proxy's
+      // functions (ours' dispatch: a code dependency), so a window on fresh connections counts
+      // them in baseline code. CG_REWARM=N: the window is the last n requests of one load of
+      // N + n, instrumentation switched on at the N-th response (~CONNECTIONS requests in flight).
+      await load(url, REWARM + n, (count) => {
+        if (count === REWARM) execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
+      });
+    } else {
+      execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
+      await load(url, n);
+    }
     execFileSync('callgrind_control', ['-d', String(child.pid)], { stdio: 'ignore' });
     // cg.out.<dump>-<thread>: thread 01 is the main thread.
     const dumps = readdirSync(dir).filter((f) => f.startsWith('cg.out.') && /-\d+$/.test(f));

@@ -5,6 +5,7 @@
  */
 import type { RouteMatch } from '../match/types.js';
 import type { CompiledTarget } from '../table/route.js';
+import type { TargetTemplate } from '../target/template.js';
 import { buildForwardUrl } from '../target/url.js';
 import { endToEndFromRaw, endToEndHeaders, firstValue, isFlatRawHeaders, toHeaderRecord, type HeaderRecord, type HeadersInput } from './headers.js';
 
@@ -58,14 +59,42 @@ function clientAddressText(address: string): string {
 }
 
 /**
+ * The last target's constants, hoisted out of the request path: its `Host` and a copy of its
+ * template without the origin, so `buildForwardUrl` returns the request-target (path and query)
+ * and the URL is the origin plus it, with no slice of a freshly joined string (which V8 must
+ * flatten first). One entry, keyed by the template object (compiled, never changed): most
+ * proxies send most requests to one target, and a miss only costs what every request cost.
+ */
+let lastTemplate: TargetTemplate | null = null;
+let lastHost = '';
+let lastLocal: TargetTemplate | null = null;
+
+function useTemplate(template: TargetTemplate): void {
+  if (template === lastTemplate) return;
+  const origin = template.origin;
+  lastHost = origin.slice(origin.indexOf('//') + 2);
+  lastLocal = { ...template, origin: '' };
+  lastTemplate = template;
+}
+
+/** `http`, `https` as they are; anything else lower case and without a trailing `:` (`HTTPS:`). */
+function protoText(protocol: string): string {
+  if (protocol === 'http' || protocol === 'https') return protocol;
+  return (protocol.endsWith(':') ? protocol.slice(0, -1) : protocol).toLowerCase();
+}
+
+/**
  * Builds the upstream request for a match, to `target` (one of the variant's targets, chosen
  * by the balancer; default the serving variant's first). Never throws for any header input.
  */
 export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: IncomingRequest<B>, options: ProxyRequestOptions = {}, target?: CompiledTarget): ProxyRequest<B> {
   const template = target?.template ?? match.variant.targets[0]!.template;
   const origin = template.origin;
-  const url = buildForwardUrl(match, incoming.query ?? '', template);
-  const host = origin.slice(origin.indexOf('//') + 2);
+  useTemplate(template);
+  const host = lastHost;
+  // The request-target: buildForwardUrl's URL without the origin (SPEC 6: the origin is always the target's).
+  const requestTarget = buildForwardUrl(match, incoming.query ?? '', lastLocal!);
+  const path = requestTarget === '' ? '/' : requestTarget;
   let headers: HeaderRecord;
   let hostHeader: string | undefined;
   let authority: string | undefined;
@@ -102,11 +131,9 @@ export function buildProxyRequest<B = unknown>(match: RouteMatch, incoming: Inco
       else delete headers['x-forwarded-host'];
     }
     if (!(trust && headers['x-forwarded-proto'] !== undefined)) {
-      let proto = incoming.protocol ?? 'http';
-      if (proto.endsWith(':')) proto = proto.slice(0, -1);
-      headers['x-forwarded-proto'] = proto.toLowerCase();
+      headers['x-forwarded-proto'] = protoText(incoming.protocol ?? 'http');
     }
   }
 
-  return { url, origin, path: url.slice(origin.length) || '/', host, method: incoming.method, headers, body: incoming.body };
+  return { url: origin + requestTarget, origin, path, host, method: incoming.method, headers, body: incoming.body };
 }

@@ -8,7 +8,7 @@
  * every attempt of a request: before the head goes out the hooks may discard a response (a
  * retried 503) or take over a failure (a retry), and they hear how each attempt ended.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { classifyUpstreamError, errorBody } from '../pipeline/errors.js';
 import { endToEndHeaders, endToEndPairs, type HeaderRecord } from '../pipeline/headers.js';
@@ -144,7 +144,8 @@ export class NodeResponseRelay implements Dispatcher.DispatchHandler {
       // the flat list (Node's HTTP/1 serializer takes it; the HTTP/2 compatibility API is not
       // asked to). Response rules (`onHead`) work on the record.
       const h1 = this.res.req?.httpVersionMajor !== 2;
-      const reason = h1 ? safeReason(statusMessage) : undefined;
+      // The usual reason ("OK" for 200) is what Node writes when given none: no regex check.
+      const reason = h1 && statusMessage !== STATUS_CODES[statusCode] ? safeReason(statusMessage) : undefined;
       const pairs = h1 && this.onHead === undefined ? endToEndPairs(headers) : null;
       if (pairs !== null) this.res.writeHead(statusCode, reason, pairs);
       else {
