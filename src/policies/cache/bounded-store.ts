@@ -49,6 +49,8 @@ export interface StoredEntry {
   readonly size: number;
   /** Whatever the hit path derives from the entry once (its prepared head); the store never reads it. */
   prepared?: unknown;
+  /** Whether the store holds it (`BoundedItems`). */
+  held: boolean;
 }
 
 /** What is stored of a response besides its body (undici's `CacheValue`). */
@@ -266,6 +268,11 @@ export class BoundedCacheStore {
     if (!this.held.remove(entry, entry.size)) return;
     const list = this.entries.get(entry.id);
     if (list === undefined) return;
+    // Most URLs hold one entry (an evicted miss's): no search, no splice.
+    if (list.length === 1 && list[0] === entry) {
+      this.entries.delete(entry.id);
+      return;
+    }
     const i = list.indexOf(entry);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.entries.delete(entry.id);
@@ -320,6 +327,7 @@ export class BoundedCacheStore {
           etag: head.etag,
           cacheControlDirectives: head.cacheControlDirectives as Record<string, unknown> | undefined,
           prepared: undefined,
+          held: false,
           cachedAt: head.cachedAt,
           staleAt: head.staleAt,
           deleteAt: head.deleteAt,
