@@ -96,6 +96,7 @@ export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, 
     emptyCacheKey: undefined,
     emptyCacheOrigin: undefined,
     emptyCacheQuery: undefined,
+    emptyCacheId: undefined,
   };
   return ctx;
 }
@@ -315,10 +316,11 @@ export function serveCacheHit(
   if (entry === null) {
     // Nothing at all under the key: the proxy's miss branch takes it from here (node-proxy.ts).
     if (cache.lastKeyEmpty) {
-      const c = ctx as PolicyContext & NodeCacheContext;
-      c.emptyCacheKey = key;
-      c.emptyCacheOrigin = origin;
-      c.emptyCacheQuery = ctx.query;
+      const nc = ctx as PolicyContext & NodeCacheContext;
+      nc.emptyCacheKey = key;
+      nc.emptyCacheOrigin = origin;
+      nc.emptyCacheQuery = ctx.query;
+      nc.emptyCacheId = cache.store.lastKeyId;
     }
     return false;
   }

@@ -203,7 +203,8 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;
-        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>));
+        const id = (ctx as PolicyContext & NodeCacheContext).emptyCacheId;
+        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>, id));
         return;
       }
       const partition = cachePartition(plan!, ctx!);

@@ -226,6 +226,11 @@ export class BoundedCacheStore {
   private lastPath = '';
   private lastId = ':';
 
+  /** The Map key (`origin:path`) of the last lookup: read right after it (the hit path), for `writer`'s `id`. */
+  get lastKeyId(): string {
+    return this.lastId;
+  }
+
   /**
    * Whether the last `lookup` / `lookupInvariant` found nothing at all under its key (no entry
    * of any method or variant): then undici's interceptor would only forward and store, which
@@ -310,9 +315,11 @@ export class BoundedCacheStore {
      * `storableHead` builds one per response, for ./node-miss.ts): kept as it is, not copied.
      */
     compactHeaders = false,
+    /** `origin:path` as the lookup of this same request built it (`lastKeyId`): its string and hash are reused. */
+    knownId?: string,
   ): EntrySink {
     // The key the interceptor just looked up: its string (and hash) is reused, not built again.
-    const id = this.idOf(origin, path);
+    const id = knownId !== undefined && knownId.length === origin.length + 1 + path.length ? knownId : this.idOf(origin, path);
     return new EntrySink((body, size) => {
       this.insert(
         {

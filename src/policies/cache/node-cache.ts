@@ -211,6 +211,13 @@ export interface NodeCacheContext {
   /** The upstream origin and the query that key's path was built from (with the route's first target). */
   emptyCacheOrigin?: string;
   emptyCacheQuery?: string;
+  /**
+   * The store's Map key of that lookup (`origin:key`, `BoundedCacheStore.lastId`), for the
+   * store's write: rebuilt there, it was a new ~60-character string to hash again (other
+   * requests' lookups come between a miss's lookup and its response head, so the store's
+   * one-slot memo of the last key rarely held it), plus a compare with the last key.
+   */
+  emptyCacheId?: string;
 }
 
 /**
