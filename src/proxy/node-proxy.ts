@@ -198,8 +198,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       // interceptor (./node-miss.ts stores with undici's rules). Same path: both build the
       // forward URL of this match with the variant's first target and `ctx.query` (checked:
       // same origin, same query).
-      const emptyKey =
-        request.method === 'GET' ? emptyKeyFor(ctx as PolicyContext & NodeCacheContext, request.origin, request.headers as Record<string, string | string[]>) : null;
+      const emptyKey = request.method === 'GET' ? emptyKeyFor(ctx as PolicyContext & NodeCacheContext, request.origin, request.headers as Record<string, string | string[]>) : null;
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;
