@@ -212,10 +212,9 @@ export interface NodeCacheContext {
   emptyCacheOrigin?: string;
   emptyCacheQuery?: string;
   /**
-   * The store's Map key of that lookup (`origin:key`, `BoundedCacheStore.lastId`), for the
-   * store's write: rebuilt there, it was a new ~60-character string to hash again (other
-   * requests' lookups come between a miss's lookup and its response head, so the store's
-   * one-slot memo of the last key rarely held it), plus a compare with the last key.
+   * The path string that lookup hashed as the store's inner Map key (`BoundedCacheStore.lastKeyId`),
+   * for the store's write: the write reuses that string and its kept hash (other requests'
+   * lookups come between a miss's lookup and its response head, so the store cannot remember it).
    */
   emptyCacheId?: string;
 }

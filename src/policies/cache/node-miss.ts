@@ -33,7 +33,7 @@ export class StoringHandler implements Dispatcher.DispatchHandler {
     private readonly method: string,
     /** The request headers as sent upstream: Vary and Authorization are judged on them. */
     private readonly requestHeaders: Record<string, string | string[]>,
-    /** The store's Map key the hit path's lookup built for `origin` and `key` (`NodeCacheContext.emptyCacheId`), if known. */
+    /** The path string the hit path's lookup hashed for `key` (`NodeCacheContext.emptyCacheId`), if known. */
     private readonly id?: string,
   ) {}
 
