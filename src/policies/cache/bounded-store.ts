@@ -320,8 +320,10 @@ export class BoundedCacheStore {
     /** `path` as the lookup of this same request hashed it (`lastKeyId`): its string (and kept hash) is reused. */
     knownId?: string,
   ): EntrySink {
-    // The path the lookup just hashed: that string (its hash kept) is reused.
-    const key = knownId !== undefined && knownId.length === path.length ? knownId : path;
+    // The path the lookup just hashed: that string (its hash kept) is reused. Compared whole, not
+    // by length: an entry must never be listed under another URL's path (the same object in
+    // practice, so the compare is a pointer check).
+    const key = knownId !== undefined && knownId === path ? knownId : path;
     return new EntrySink((body, size) => {
       this.insert(
         {
