@@ -88,8 +88,9 @@ export class BoundedItems<T extends Held> {
    * with the oldest item held: `evict` unlinks it from the store and calls `remove`.
    */
   add(item: T, size: number, evict: (oldest: T) => void): void {
-    // Added once: both stores add a new object per stored response.
-    if (item.held) throw new Error('BoundedItems.add: the item is already held');
+    // Both stores add a new object per stored response, so an item is added once; were one added
+    // again, it stays counted once (no throw on a response's path).
+    if (item.held) return;
     item.held = true;
     this.count++;
     this.order.push(item, this.count);
