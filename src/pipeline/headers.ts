@@ -2,6 +2,7 @@
  * Header plumbing shared by every transport (SPEC section 8). Pure: no Node built-ins, so it
  * runs in sandboxes, enclaves and edge runtimes.
  */
+import { emptyRecord } from '../policies/record.js';
 
 /** A header value as the proxy carries it: repeated headers stay separate (every Set-Cookie). */
 export type HeaderValue = string | string[];
@@ -187,21 +188,6 @@ export function endToEndPairs(headers: Record<string, string | string[] | undefi
   return out;
 }
 
-/**
- * A header record that stays in V8's fast mode. `Object.create(null)` (and `{ __proto__: null }`)
- * objects are dictionaries: every store of a new name goes through the runtime (~1,000
- * instructions each), and undici's `Object.keys` and keyed loads over the record are dictionary
- * walks too (callgrind, session 26: 7k of the 10k instructions `buildProxyRequest` cost per
- * request). An instance of this constructor is an ordinary object whose prototype has no
- * properties and a null prototype of its own: nothing is inherited (`constructor`, `toString`
- * and `__proto__` are plain own names when a request sends them), and stores of the same names
- * in the same order share one hidden class. Node's own `req.headers` is a fast-mode object too.
- * At the 22nd name V8 turns the record into a dictionary by itself: a long header list costs
- * about what it did before.
- */
-function FastRecord(): void {}
-FastRecord.prototype = Object.create(null) as object;
-
 /** What `endToEndFromRaw` returns: the end-to-end record and the first Host and `:authority` values. */
 export interface RawEndToEnd {
   headers: HeaderRecord;
@@ -218,11 +204,14 @@ export function isFlatRawHeaders(input: HeadersInput): input is readonly string[
  * `endToEndHeaders(toHeaderRecord(raw))` for Node's flat `rawHeaders` in one pass (the proxy's
  * per-request path: one record built instead of two, no walk over a dictionary-mode object),
  * with the first `Host` and `:authority` values the dropped ones would have shown, in a fast-mode
- * record (`FastRecord`). Same entries,
- * same key order (test/proxy-headers-raw.test.ts checks it against the two-step path).
+ * record (`emptyRecord`). Same entries, same key order (test/proxy-headers-raw.test.ts checks it against the two-step path).
  */
 export function endToEndFromRaw(raw: readonly string[]): RawEndToEnd {
-  const out = new (FastRecord as unknown as new () => HeaderRecord)();
+  // Fast mode, not `Object.create(null)`: a dictionary record made every new name a runtime
+  // store and undici's `Object.keys` a dictionary walk (7k of the 10k instructions
+  // `buildProxyRequest` cost per request, session 26). V8 turns it into a dictionary by itself
+  // at the 22nd name, so a long header list costs about what it did before.
+  const out = emptyRecord<HeaderValue>();
   let host: string | undefined;
   let authority: string | undefined;
   let named: Set<string> | null = null;

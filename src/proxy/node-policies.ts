@@ -46,7 +46,10 @@ export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
   const raw = req.rawHeaders;
   if (req.httpVersionMajor === 1) {
     const parsed = req.headers as Record<string, string | string[] | undefined>;
-    const out: HeaderRecord = Object.create(null) as HeaderRecord;
+    // A fast-mode record (`emptyRecord`): the same names in the same order every request share
+    // hidden classes, so each store is a cached transition and each read a stub-cache hit, where
+    // an `Object.create(null)` record is a dictionary (a hash insert per header, a rehash as it grows).
+    const out = emptyRecord<HeaderValue>();
     let i = 0;
     let same = true;
     for (const name in parsed) {
@@ -93,6 +96,7 @@ export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, 
     emptyCacheKey: undefined,
     emptyCacheOrigin: undefined,
     emptyCacheQuery: undefined,
+    emptyCacheId: undefined,
   };
   return ctx;
 }
@@ -235,19 +239,37 @@ function prepareHead(entry: StoredEntry): PreparedHead {
 }
 
 /**
- * Per plan (one per route variant, so one route name), the cache key prefix of each caller
- * (`NodeRouteCache.keyPrefix` of the partition), found by the identity string the auth stage
- * gives (the same string object for a key's every request, so its hash is cached) rather than
- * by building and hashing the partition per hit. A plan's map is cleared when full (a flood
- * of JWT subjects).
+ * Per plan (one per route variant, so one route name), what the hit path reads of it on every
+ * request, derived once: whether it caches GETs, whether its request rules add a header that
+ * asks the cache, and the cache key prefix of each caller (`NodeRouteCache.keyPrefix` of the
+ * partition), found by the identity string the auth stage gives (the same string object for a
+ * key's every request, so its hash is cached) rather than by building and hashing the
+ * partition per hit. A plan's prefix map is cleared when full (a flood of JWT subjects).
  */
-const prefixes = new WeakMap<PolicyPlan, Map<string, string>>();
+interface PlanCache {
+  readonly cachesGet: boolean;
+  readonly rulesAsk: boolean;
+  readonly prefixes: Map<string, string>;
+}
+const planCaches = new WeakMap<PolicyPlan, PlanCache>();
 const MAX_PREFIXES = 10_000;
 
-function keyPrefix(plan: PolicyPlan, ctx: PolicyContext): string {
+function planCache(plan: PolicyPlan): PlanCache {
+  let c = planCaches.get(plan);
+  if (c === undefined) {
+    const rules = plan.requestRules;
+    c = {
+      cachesGet: plan.cache !== null && plan.cache.methods.includes('GET'),
+      rulesAsk: rules !== null && ASKING.some((name) => rules.set[name] !== undefined || rules.add[name] !== undefined),
+      prefixes: new Map<string, string>(),
+    };
+    planCaches.set(plan, c);
+  }
+  return c;
+}
+
+function keyPrefix(plan: PolicyPlan, byIdentity: Map<string, string>, ctx: PolicyContext): string {
   const identity = plan.perCaller ? (ctx.identity ?? '') : '';
-  let byIdentity = prefixes.get(plan);
-  if (byIdentity === undefined) prefixes.set(plan, (byIdentity = new Map<string, string>()));
   let prefix = byIdentity.get(identity);
   if (prefix === undefined) {
     if (byIdentity.size >= MAX_PREFIXES) byIdentity.clear();
@@ -258,13 +280,10 @@ function keyPrefix(plan: PolicyPlan, ctx: PolicyContext): string {
 }
 
 /** True when the upstream request of `ctx` would carry a header asking the cache that the client's lacks. */
-function upstreamAsksTheCache(plan: PolicyPlan, ctx: PolicyContext): boolean {
-  const rules = plan.requestRules;
-  for (const name of ASKING) {
-    if (ctx.setHeaders[name] !== undefined) return true;
-    if (rules !== null && (rules.set[name] !== undefined || rules.add[name] !== undefined)) return true;
-  }
-  return false;
+function upstreamAsksTheCache(c: PlanCache, ctx: PolicyContext): boolean {
+  if (c.rulesAsk) return true;
+  const set = ctx.setHeaders;
+  return set['cache-control'] !== undefined || set['pragma'] !== undefined || set['if-none-match'] !== undefined || set['if-modified-since'] !== undefined;
 }
 
 /**
@@ -285,22 +304,23 @@ export function serveCacheHit(
   state: LogState,
   events: EventSink | undefined,
 ): boolean {
-  const config = plan.cache;
-  if (config === null || ctx.method !== 'GET' || !config.methods.includes('GET') || res.req?.httpVersionMajor !== 1) return false;
+  const c = planCache(plan);
+  if (!c.cachesGet || ctx.method !== 'GET' || res.req?.httpVersionMajor !== 1) return false;
   const target = match.variant.targets[0];
-  if (target === undefined || upstreamAsksTheCache(plan, ctx)) return false;
+  if (target === undefined || upstreamAsksTheCache(c, ctx)) return false;
   const origin = target.template.origin;
   const path = buildForwardUrl(match, ctx.query, target.template).slice(origin.length) || '/';
   const now = Date.now();
-  const key = keyPrefix(plan, ctx) + path;
+  const key = keyPrefix(plan, c.prefixes, ctx) + path;
   const entry = cache.freshEntryAt(key, origin, ctx.headers as Record<string, string | string[]>, false, now);
   if (entry === null) {
     // Nothing at all under the key: the proxy's miss branch takes it from here (node-proxy.ts).
     if (cache.lastKeyEmpty) {
-      const c = ctx as PolicyContext & NodeCacheContext;
-      c.emptyCacheKey = key;
-      c.emptyCacheOrigin = origin;
-      c.emptyCacheQuery = ctx.query;
+      const nc = ctx as PolicyContext & NodeCacheContext;
+      nc.emptyCacheKey = key;
+      nc.emptyCacheOrigin = origin;
+      nc.emptyCacheQuery = ctx.query;
+      nc.emptyCacheId = cache.store.lastKeyId;
     }
     return false;
   }

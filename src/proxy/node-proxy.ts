@@ -133,22 +133,22 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     scope: string,
     /** Something reports the exchange (access log, metrics, spans): time the upstream part. */
     timed: boolean,
-    policy?: { plan: PolicyPlan; ctx: PolicyContext },
+    /** A route with policies: its plan and this request's context (two arguments, not an object per request). */
+    plan?: PolicyPlan,
+    ctx?: PolicyContext,
   ): void {
     if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {
       // Several targets, retries or a route deadline: the attempt loop (SPEC 11), with the
       // route's request and response rules; a cached route's cache sits above the loop
       // (./node-cached-attempts.ts), on its own store under the same bounds.
       const hooks =
-        policy === undefined
+        plan === undefined || ctx === undefined
           ? undefined
           : {
-              onHead: responseHook(policy.plan, policy.ctx, options.events, () => null),
-              errorHeaders: policy.ctx.responseHeaders,
-              applyRequest: (headers: HeaderRecord) => applyRequestPolicies(policy.plan, policy.ctx, headers),
-              ...(policy.plan.cache !== null
-                ? { cache: { plan: policy.plan, ctx: policy.ctx, store: (loopStore ??= new MemoryRouteStore(options.cache)), events: options.events } }
-                : {}),
+              onHead: responseHook(plan, ctx, options.events, () => null),
+              errorHeaders: ctx.responseHeaders,
+              applyRequest: (headers: HeaderRecord) => applyRequestPolicies(plan, ctx, headers),
+              ...(plan.cache !== null ? { cache: { plan, ctx, store: (loopStore ??= new MemoryRouteStore(options.cache)), events: options.events } } : {}),
             };
       forwardWithAttempts(upstreamContext, req, res, router, scope, match, query, state, hooks);
       return;
@@ -165,7 +165,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       },
       { trustForwardedHeaders },
     );
-    if (policy !== undefined) applyRequestPolicies(policy.plan, policy.ctx, request.headers);
+    if (plan !== undefined && ctx !== undefined) applyRequestPolicies(plan, ctx, request.headers);
     const target = exposeTargets ? request.url : undefined;
     if (request.method === 'CONNECT') {
       state.error = 'method-not-supported';
@@ -176,12 +176,12 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     state.attempts = 1;
     if (state.observation !== null) state.attempt = state.observation.attempt(request.method, request.origin, request.headers);
     if (timed) state.upstreamStarted = performance.now();
-    const cache = policy?.plan.cache ?? null;
+    const cache = plan?.cache ?? null;
     const probe: CacheProbe | null = cache !== null && cache.methods.includes(request.method) ? newProbe(request.path) : null;
     const relay =
-      policy === undefined
+      plan === undefined || ctx === undefined
         ? new NodeResponseRelay(res, state, target, request.method)
-        : new PolicyResponseRelay(res, state, target, request.method, policy.plan, policy.ctx, options.events, probe);
+        : new PolicyResponseRelay(res, state, target, request.method, plan, ctx, options.events, probe);
     const opts: Dispatcher.DispatchOptions = {
       origin: request.origin,
       path: request.path,
@@ -198,15 +198,15 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       // interceptor (./node-miss.ts stores with undici's rules). Same path: both build the
       // forward URL of this match with the variant's first target and `ctx.query` (checked:
       // same origin, same query).
-      const emptyKey =
-        request.method === 'GET' ? emptyKeyFor(policy!.ctx as PolicyContext & NodeCacheContext, request.origin, request.headers as Record<string, string | string[]>) : null;
+      const emptyKey = request.method === 'GET' ? emptyKeyFor(ctx as PolicyContext & NodeCacheContext, request.origin, request.headers as Record<string, string | string[]>) : null;
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;
-        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>));
+        const id = (ctx as PolicyContext & NodeCacheContext).emptyCacheId;
+        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>, id));
         return;
       }
-      const partition = cachePartition(policy!.plan, policy!.ctx);
+      const partition = cachePartition(plan!, ctx!);
       const fresh = routeCache.fresh(match.variant, cache!, partition, request.origin, request.method, request.path, request.headers as Record<string, string | string[]>);
       if (fresh !== null) {
         relay.serveStored(fresh);
@@ -231,21 +231,36 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     scope: string,
     timed: boolean,
   ): void {
-    const method = req.method ?? 'GET';
     const ctx = nodePolicyContext(policies, req, match, path, query);
-    const go = (answer: PolicyAnswer | undefined): void => {
-      if (answer !== undefined) sendPolicyAnswer(res, answer, method, state);
-      else if (res.destroyed) return;
-      // A fresh stored response is written from the store before any upstream request is built.
-      else if (plan.cache !== null && routeCache !== undefined && !needsAttemptLoop(match) && serveCacheHit(routeCache, res, match, plan, ctx, state, options.events)) return;
-      else dispatch(req, res, match, ctx.query, state, router, scope, timed, { plan, ctx });
-    };
     const result = runPolicies(plan, ctx, policies.env);
-    if (!(result instanceof Promise)) return go(result);
-    result.then(go).catch(() => {
-      state.error = 'upstream-error';
-      sendNodeError(res, 502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], match.pattern), method);
-    });
+    // Synchronous stages (API keys, the in-process rate limit): no closure per request.
+    if (!(result instanceof Promise)) return afterPolicies(req, res, match, plan, ctx, state, router, scope, timed, result);
+    result
+      .then((answer) => afterPolicies(req, res, match, plan, ctx, state, router, scope, timed, answer))
+      .catch(() => {
+        state.error = 'upstream-error';
+        sendNodeError(res, 502, errorBody('upstream-error', ERROR_MESSAGES['upstream-error'], match.pattern), req.method ?? 'GET');
+      });
+  }
+
+  /** The stages' answer written, or the request served from the cache or dispatched. */
+  function afterPolicies(
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: RouteMatch,
+    plan: PolicyPlan,
+    ctx: PolicyContext,
+    state: LogState,
+    router: Router,
+    scope: string,
+    timed: boolean,
+    answer: PolicyAnswer | undefined,
+  ): void {
+    if (answer !== undefined) sendPolicyAnswer(res, answer, req.method ?? 'GET', state);
+    else if (res.destroyed) return;
+    // A fresh stored response is written from the store before any upstream request is built.
+    else if (plan.cache !== null && routeCache !== undefined && !needsAttemptLoop(match) && serveCacheHit(routeCache, res, match, plan, ctx, state, options.events)) return;
+    else dispatch(req, res, match, ctx.query, state, router, scope, timed, plan, ctx);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse, router: Router, fallthrough: boolean, log = onRequest, scope = ''): boolean {

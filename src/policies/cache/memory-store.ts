@@ -26,6 +26,8 @@ interface Slot {
   readonly key: string;
   readonly method: string;
   readonly entry: StoredEntry;
+  /** Whether the store holds it (`BoundedItems`). */
+  held: boolean;
 }
 
 /** Most entries under one key (its Vary variants and methods): a lookup scans them. */
@@ -89,7 +91,7 @@ export class MemoryRouteStore {
     if (at !== -1) this.unlink(slots[at]!, slots, at);
     // Vary on a header the client picks freely must not grow one key's list without end: its oldest goes.
     if (slots.length >= MAX_VARIANTS) this.unlink(slots[0]!, slots, 0);
-    const slot: Slot = { key, method, entry };
+    const slot: Slot = { key, method, entry, held: false };
     // Unlinking the key's last slot above dropped the (now empty) list from the map.
     this.byKey.set(key, slots);
     slots.push(slot);
