@@ -55,6 +55,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildTable, packPaths, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
 import { GC } from './proxy/callgrind.mjs';
+import { perfMapName, readPerfMap } from './perf-map.mjs';
 
 const PER_KIND = 10_000;
 const WARM_PASSES = 5;
@@ -295,31 +296,9 @@ function costsByKind(costs) {
   return sums;
 }
 
-/** V8's perf map (`--perf-basic-prof`): [start, size, name], sorted by start. */
-function readPerfMap(file) {
-  const entries = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
-    if (m !== null) entries.push([parseInt(m[1], 16), parseInt(m[2], 16), m[3]]);
-  }
-  return entries.sort((a, b) => a[0] - b[0]);
-}
-
 /** A callgrind function name, JIT addresses (`0x...`) named through the perf map (tier marks dropped). */
 function nameOf(fn, map) {
   const address = /^0x([0-9a-f]+)(?:'\d+)?$/.exec(fn); // 'N: callgrind's recursion depth
   if (address === null) return fn;
-  const at = parseInt(address[1], 16);
-  let lo = 0;
-  let hi = map.length - 1;
-  let best = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (map[mid][0] <= at) {
-      best = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  if (best < 0 || at >= map[best][0] + map[best][1]) return `JIT code ${fn}`;
-  return map[best][2].replace(/^JS:[*^~+]?/, 'JS:').replace(/:\d+:\d+$/, '');
+  return perfMapName(map, parseInt(address[1], 16)) ?? `JIT code ${fn}`;
 }

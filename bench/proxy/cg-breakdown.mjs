@@ -17,6 +17,7 @@
  * although it runs at many bytes per cycle.
  */
 import { readFileSync } from 'node:fs';
+import { perfMapName, readPerfMap } from '../perf-map.mjs';
 
 const [dump, mapFile, requestsArg = '1000', functionsArg = '', topArg = '0'] = process.argv.slice(2);
 if (mapFile === undefined) {
@@ -25,27 +26,8 @@ if (mapFile === undefined) {
 }
 const REQUESTS = Number(requestsArg);
 
-const map = readFileSync(mapFile, 'utf8')
-  .split('\n')
-  .map((l) => /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(l))
-  .filter((m) => m !== null)
-  .map((m) => [parseInt(m[1], 16), parseInt(m[2], 16), m[3]])
-  .sort((a, b) => a[0] - b[0]);
-
-function nameAt(address) {
-  let lo = 0;
-  let hi = map.length - 1;
-  let best = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (map[mid][0] <= address) {
-      best = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  if (best < 0 || address >= map[best][0] + map[best][1]) return 'JIT code (not in the map)';
-  return map[best][2].replace(/^JS:[*^~+]?/, 'JS:').replace(/:\d+:\d+$/, '');
-}
+const map = readPerfMap(mapFile);
+const nameAt = (address) => perfMapName(map, address) ?? 'JIT code (not in the map)';
 
 // The dump: self cost per function id, and inclusive cost per call edge (caller -> callee).
 const names = new Map();

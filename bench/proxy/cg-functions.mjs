@@ -10,7 +10,7 @@
  * then the functions where A spends most over B, and the ones where B spends most over A.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { perfMapName, readPerfMap } from '../perf-map.mjs';
 
 const [dumpA, mapA, dumpB, mapB, rowsArg = '30'] = process.argv.slice(2);
 if (dumpB === undefined || mapB === undefined) {
@@ -19,35 +19,11 @@ if (dumpB === undefined || mapB === undefined) {
 }
 const REQUESTS = 1_000;
 
-/** The perf map's [start, size, name] entries, sorted by start. */
-function readMap(file) {
-  const entries = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
-    if (m !== null) entries.push([parseInt(m[1], 16), parseInt(m[2], 16), m[3]]);
-  }
-  return entries.sort((a, b) => a[0] - b[0]);
-}
-
-function nameAt(map, address) {
-  let lo = 0;
-  let hi = map.length - 1;
-  let best = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (map[mid][0] <= address) {
-      best = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  if (best < 0 || address >= map[best][0] + map[best][1]) return 'JIT code (not in the map)';
-  // Tier markers (* optimized, ^ baseline, ~ interpreted) and the column go: one row per function.
-  return map[best][2].replace(/^JS:[*^~+]?/, 'JS:').replace(/:\d+:\d+$/, '');
-}
+const nameAt = (map, address) => perfMapName(map, address) ?? 'JIT code (not in the map)';
 
 /** Self instructions per function name. */
 function functions(dump, mapFile) {
-  const map = readMap(mapFile);
+  const map = readPerfMap(mapFile);
   const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', dump], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const out = new Map();
   for (const line of text.split('\n')) {
