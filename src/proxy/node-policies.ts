@@ -283,7 +283,8 @@ function keyPrefix(plan: PolicyPlan, byIdentity: Map<string, string>, ctx: Polic
 function upstreamAsksTheCache(c: PlanCache, ctx: PolicyContext): boolean {
   if (c.rulesAsk) return true;
   const set = ctx.setHeaders;
-  return set['cache-control'] !== undefined || set['pragma'] !== undefined || set['if-none-match'] !== undefined || set['if-modified-since'] !== undefined;
+  for (const name of ASKING) if (set[name] !== undefined) return true;
+  return false;
 }
 
 /**
