@@ -1,7 +1,7 @@
 /**
  * Optional code generation for the TypeScript matcher: the radix tree of ./node.ts emitted as
- * straight-line JavaScript, so a lookup is a chain of `charCodeAt` comparisons and
- * `startsWith` calls with every branch, route index, method mask and capture slot a constant.
+ * straight-line JavaScript, so a lookup is a chain of `charCodeAt` comparisons and literal
+ * compares (`eq`, see LOOP_AT) with every branch, route index, method mask and capture slot a constant.
  *
  * It implements exactly the interpreter's walk (./interpreter.ts: same tree, same order:
  * static, constrained, parameter, catch-all; a refused slot or a failed branch falls through
@@ -68,9 +68,19 @@ const MAX_HEIGHT = 128;
  * (25 tenants: 25 of 27 deopts), which `literal` now guards (0-1 deopts; break-even ~44M -> ~4-5M).
  */
 const MAX_NODES = 300;
-/** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here). */
+/** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here); only where `eq` does not serve (folded tables). */
 const UNROLL = 12;
-/** Literals with at least this many characters after the first are compared by the shared loop `eq`. */
+/**
+ * Case-sensitive literals with at least this many characters after the first are compared by
+ * ONE shared loop, `eq`, over their characters in one Uint16Array, not unrolled. Why: TurboFan
+ * compiles every `path.charCodeAt(i)` site to ~390 bytes (the string representation dispatch
+ * inlined), so the unrolled GitHub walk was 285 KB of machine code for a 32 KB L1i: 26.5 L1i
+ * misses per mixed lookup (medley 0.3). With `eq` (not inlined by V8: a call per literal):
+ * 7.0 misses, +156 instructions, and 0.87x the time (GitHub mixed, request-ab; gateway 16.4 ->
+ * 2.2 misses, +130 instructions, time even). An inline loop per literal instead (no call: 14.2
+ * misses, +60 instructions) timed 1.07-1.11x the `eq` form; 2 and 3 here counted the same
+ * (notes-lookup.md, Session 27).
+ */
 const LOOP_AT = 2;
 
 /** Whether this tree gets generated code (the only place that decides it). */
