@@ -77,8 +77,8 @@ if (process.argv[2] === '--child') await child(process.argv.slice(3));
 else await driver(process.argv.slice(2));
 
 /** The process under valgrind: warm up, then run the pre-window and the window on the driver's word. */
-async function child([tableName, key, kind, windowArg, dist]) {
-  const table = buildTable(tableName, PER_KIND);
+async function child([tableName, key, kind, windowArg, dist, tableModule]) {
+  const table = (tableModule ? (await import(pathToFileURL(tableModule).href)).buildTable : buildTable)(tableName, PER_KIND);
   const paths = table.corpora[kind];
   if (paths === undefined) throw new Error(`table ${tableName} has no corpus ${kind} (${Object.keys(table.corpora).join(', ')})`);
   const def = key === 'null' ? NULL_IMPL : IMPLEMENTATIONS.find((d) => d.key === key);
@@ -127,6 +127,9 @@ async function driver(argv) {
   const dist = flags.has('dist') ? resolve(flags.get('dist')) : '';
   const functions = Number(flags.get('functions') ?? 0);
   const cache = flags.has('cache');
+  // --table-module=<file.mjs>: tables from that module's `buildTable(name, perKind)` instead of bench/tables.mjs.
+  const tableModule = flags.has('table-module') ? resolve(flags.get('table-module')) : '';
+  const tables = tableModule ? (await import(pathToFileURL(tableModule).href)).buildTable : buildTable;
   const details = [];
   const dir = mkdtempSync(join(tmpdir(), 'af-lookup-counts-'));
   const script = fileURLToPath(import.meta.url);
@@ -142,13 +145,13 @@ async function driver(argv) {
     return a.length % 2 ? a[a.length >> 1] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
   };
   for (const tableName of tablesArg.split(',')) {
-    const kinds = kindsArg === 'all' ? [...Object.keys(buildTable(tableName, 10).corpora)] : kindsArg.split(',');
+    const kinds = kindsArg === 'all' ? [...Object.keys(tables(tableName, 10).corpora)] : kindsArg.split(',');
     for (const kind of kinds)
       for (const key of implsArg.split(',')) {
         const got = [];
         for (let run = 0; run < runs; run++) {
           const out = join(dir, `${tableName}-${kind}-${key}-${run}.out`);
-          got.push(await count(script, out, [tableName, key, kind, String(windowSize), dist], run === 0 ? functions : 0, cache));
+          got.push(await count(script, out, [tableName, key, kind, String(windowSize), dist, tableModule], run === 0 ? functions : 0, cache));
         }
         // Ir repeats to ~1%; mispredicts move by up to ~15% with where V8 placed the code (the
         // simulated predictor is indexed by address), hence the median of the runs.
@@ -179,7 +182,8 @@ async function count(script, out, args, functions, cache) {
     ...(cache ? ['--cache-sim=yes'] : []),
     '--instr-atstart=no',
     `--callgrind-out-file=${out}`,
-    process.execPath,
+    // NODE=<binary>: count under another Node (e.g. 22) than the one running this script.
+    process.env.NODE || process.execPath,
     '--single-threaded',
     '--no-flush-bytecode',
     // Names for JIT code (callgrind sees only addresses): /tmp/perf-<pid>.map, removed after.

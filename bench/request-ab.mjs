@@ -19,7 +19,7 @@
  * Environment: AB_BATCH=300 cuts the strings in batches of that many (as bench/lookup.mjs does;
  * default: one batch of 40,000, cold in the caches); AB_OLD_BACKEND=native|js makes "old" use
  * that backend (pass ./dist as the old dir to compare two backends of one build);
- * AB_FRESH_REQUESTS=1 (see there).
+ * AB_FRESH_REQUESTS=1 (see there); AB_NEW_DIST=<dir> makes "new" that build instead of ./dist.
  *
  * Rules (issue 18): both builds and every peer answer the WHOLE corpus first and must pick the
  * same route as new; each round cuts fresh strings (latin1Slice of one Buffer, as from Node's
@@ -38,7 +38,8 @@ const [oldDir, tableName = 'github-methods', roundsArg = '15', kind = 'mixed', b
 if (!oldDir) throw new Error('usage: node bench/request-ab.mjs <old dist dir> [table] [rounds] [kind] [backend]');
 const builds = {
   old: await import(pathToFileURL(resolve(oldDir, 'index.js')).href),
-  new: await import(new URL('../dist/index.js', import.meta.url).href),
+  // AB_NEW_DIST=<dir>: "new" is that build instead of ./dist (e.g. an esbuild bundle of a variant's src).
+  new: await import(process.env.AB_NEW_DIST ? pathToFileURL(resolve(process.env.AB_NEW_DIST, 'index.js')).href : new URL('../dist/index.js', import.meta.url).href),
 };
 // A path-only table (bench/tables.mjs) has no requests: `q` is undefined and the loops ignore it.
 const withRequests = REQUEST_TABLES.includes(tableName);

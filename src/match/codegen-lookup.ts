@@ -1,7 +1,7 @@
 /**
  * Optional code generation for the TypeScript matcher: the radix tree of ./node.ts emitted as
- * straight-line JavaScript, so a lookup is a chain of `charCodeAt` comparisons and
- * `startsWith` calls with every branch, route index, method mask and capture slot a constant.
+ * straight-line JavaScript, so a lookup is a chain of `charCodeAt` comparisons and literal
+ * compares (`eq`, see LOOP_AT) with every branch, route index, method mask and capture slot a constant.
  *
  * It implements exactly the interpreter's walk (./interpreter.ts: same tree, same order:
  * static, constrained, parameter, catch-all; a refused slot or a failed branch falls through
@@ -68,8 +68,20 @@ const MAX_HEIGHT = 128;
  * (25 tenants: 25 of 27 deopts), which `literal` now guards (0-1 deopts; break-even ~44M -> ~4-5M).
  */
 const MAX_NODES = 300;
-/** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here). */
+/** Literals up to this length are compared with unrolled `charCodeAt` (about 3x cheaper than `startsWith` here); only where `eq` does not serve (folded tables). */
 const UNROLL = 12;
+/**
+ * Case-sensitive literals with at least this many characters after the first are compared by
+ * ONE shared loop, `eq`, over their characters in one Uint16Array, not unrolled. Why: TurboFan
+ * compiles every `path.charCodeAt(i)` site to ~390 bytes (the string representation dispatch
+ * inlined), so the unrolled GitHub walk was 285 KB of machine code for a 32 KB L1i: 26.5 L1i
+ * misses per mixed lookup (medley 0.3). With `eq` (not inlined by V8: a call per literal):
+ * 7.0 misses, +156 instructions, and 0.87x the time (GitHub mixed, request-ab; gateway 16.4 ->
+ * 2.2 misses, +130 instructions, time even). An inline loop per literal instead (no call: 14.2
+ * misses, +60 instructions) timed 1.07-1.11x the `eq` form; 2 and 3 here counted the same
+ * (notes-lookup.md, Session 27).
+ */
+const LOOP_AT = 2;
 
 /** Whether this tree gets generated code (the only place that decides it). */
 export function fitsCodegen(root: Node, sizes: Map<Node, number> = new Map()): boolean {
@@ -122,6 +134,8 @@ class Emitter {
   private readonly sizes = new Map<Node, number>();
   private nextFn = 0;
   private nextVar = 0;
+  /** The characters of the literals compared by `eq`, emitted as one Uint16Array `L`. */
+  private readonly lits: number[] = [];
   /** Per `node` call under way, the subtrees it inlined (`continueAt`), still movable into functions. */
   private readonly inlined: Inlined[][] = [];
   /** Per node, the union of the method masks of every route at or below it (`methodsBelow`). */
@@ -136,7 +150,11 @@ class Emitter {
   program(root: Node): string | null {
     if (!fitsCodegen(root, this.sizes)) return null;
     const main = this.function(root, 0, 0);
-    return `"use strict";\n${this.functions.join('\n')}\nreturn ${main};`;
+    const eq =
+      this.lits.length === 0
+        ? ''
+        : `const L = new Uint16Array([${this.lits.join(',')}]);\nfunction eq(path, p, k, n) {\nfor (let i = 0; i < n; i++) if (path.charCodeAt(p + i) !== L[k + i]) return false;\nreturn true;\n}\n`;
+    return `"use strict";\n${eq}${this.functions.join('\n')}\nreturn ${main};`;
   }
 
   /** A separate function that continues at `node` with the position in `p`. */
@@ -270,6 +288,12 @@ class Emitter {
 
   /** A test that `prefix` (whose first character is already known to match) stands at `pos`. */
   private literal(prefix: string, pos: string): string {
+    if (!this.fold && prefix.length - 1 >= LOOP_AT) {
+      const k = this.lits.length;
+      for (let i = 1; i < prefix.length; i++) this.lits.push(prefix.charCodeAt(i));
+      const call = `eq(path, ${pos} + 1, ${k}, ${prefix.length - 1})`;
+      return this.boundedEnd ? call : `${pos} + ${prefix.length} <= end && ${call}`;
+    }
     if (prefix.length - 1 > UNROLL) {
       return this.fold ? `sw(path, ${JSON.stringify(prefix)}, ${pos})` : `path.startsWith(${JSON.stringify(prefix.slice(1))}, ${pos} + 1)`;
     }
