@@ -15,10 +15,7 @@ import { jsTree } from '../src/match/tree.js';
 /** Words sharing prefixes of every length, one past UNROLL (12) characters after its first. */
 const WORDS = ['r', 're', 'rep', 'repo', 'repos', 'report', 'reports', 'repository-settings-x', 'repository-settings-y', 'a', 'ab', 'abc', 'abcd'];
 
-const segmentArb = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(...WORDS) },
-  { weight: 1, arbitrary: fc.constantFrom(':id', ':name') },
-);
+const segmentArb = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...WORDS) }, { weight: 1, arbitrary: fc.constantFrom(':id', ':name') });
 const patternArb = fc.tuple(fc.array(segmentArb, { minLength: 1, maxLength: 4 }), fc.constantFrom('', '', '/*')).map(([segments, tail]) => {
   // Parameter names must differ within a pattern.
   let n = 0;
