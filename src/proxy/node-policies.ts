@@ -96,7 +96,6 @@ export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, 
     emptyCacheKey: undefined,
     emptyCacheOrigin: undefined,
     emptyCacheQuery: undefined,
-    emptyCacheId: undefined,
   };
   return ctx;
 }
@@ -321,7 +320,6 @@ export function serveCacheHit(
       nc.emptyCacheKey = key;
       nc.emptyCacheOrigin = origin;
       nc.emptyCacheQuery = ctx.query;
-      nc.emptyCacheId = cache.store.lastKeyId;
     }
     return false;
   }

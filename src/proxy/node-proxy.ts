@@ -202,8 +202,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;
-        const id = (ctx as PolicyContext & NodeCacheContext).emptyCacheId;
-        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>, id));
+        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>));
         return;
       }
       const partition = cachePartition(plan!, ctx!);
