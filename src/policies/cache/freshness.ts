@@ -132,7 +132,7 @@ function lifetime(now: number, age: number | undefined, headers: HeaderRecord, d
   if (cc['s-maxage'] !== undefined) return cc['s-maxage'] * 1000;
   if (hasInvalidDirective(cc, 'max-age')) return 0;
   if (cc['max-age'] !== undefined) return cc['max-age'] * 1000;
-  if (Object.hasOwn(headers, 'expires')) {
+  if (headers['expires'] !== undefined) {
     // An unreadable or repeated Expires means "already expired" (RFC 9111 section 5.3).
     const raw = headers['expires'];
     const expires = typeof raw === 'string' ? parseHttpDate(raw) : undefined;
@@ -169,7 +169,7 @@ function deleteAtOf(baseTime: number, cachedAt: number, cc: CacheDirectives, sta
 /** True when a response forbids a shared cache to keep or reuse what it holds (no-store, private, Set-Cookie, Vary: * or unreadable). */
 export function forbidsSharedReuse(headers: HeaderRecord, cc: CacheDirectives): boolean {
   if (headers['vary'] && varyNames(headers['vary']) === null) return true;
-  return Object.hasOwn(headers, 'set-cookie') || cc['no-store'] === true || cc.private === true;
+  return headers['set-cookie'] !== undefined || cc['no-store'] === true || cc.private === true;
 }
 
 /**
@@ -183,6 +183,13 @@ export function responseDirectives(headers: HeaderRecord): CacheDirectives {
   const v = headers['cache-control'];
   return v ? parseCacheControl(v) : NO_DIRECTIVES;
 }
+
+/*
+ * Presence is read as `headers[name] !== undefined`, not `Object.hasOwn`: a HeaderRecord holds
+ * no undefined values, and none of the names read (age, date, expires, set-cookie,
+ * authorization) is an `Object.prototype` property, so the two agree; a builtin call per name
+ * was ~0.4k instructions of every stored response.
+ */
 
 export interface StoreInput {
   readonly method: string;
@@ -214,7 +221,7 @@ export function storableHead(input: StoreInput): StoredHead | null {
   if (status < 200 || status === 206) return null;
   if (!heuristicallyCacheable(status) && !headers['expires'] && !cc.public && cc['max-age'] === undefined && cc['s-maxage'] === undefined) return null;
   // A request with credentials (RFC 9111 section 3.5).
-  if (Object.hasOwn(requestHeaders, 'authorization')) {
+  if (requestHeaders['authorization'] !== undefined) {
     if (!cc.public && !cc['s-maxage'] && !cc['must-revalidate']) return null;
     if (typeof requestHeaders['authorization'] !== 'string') return null;
     if (Array.isArray(cc['no-cache']) && cc['no-cache'].includes('authorization')) return null;
@@ -222,10 +229,10 @@ export function storableHead(input: StoreInput): StoredHead | null {
   }
   // A 304 only updates what is stored (`revalidated`); it is never stored itself.
   if (status === 304) return null;
-  const age = Object.hasOwn(headers, 'age') ? ageMs(headers['age']!) : undefined;
+  const age = headers['age'] !== undefined ? ageMs(headers['age']!) : undefined;
   if (age !== undefined && age >= MAX_RESPONSE_AGE) return null;
   // An unreadable Date is ignored (the response's age is then its Age alone); a repeated one refuses storage.
-  const date = Object.hasOwn(headers, 'date') ? responseDate(headers['date']!) : undefined;
+  const date = headers['date'] !== undefined ? responseDate(headers['date']!) : undefined;
   if (date === null) return null;
   const currentAge = Math.max(date !== undefined ? Math.max(0, now - date) : 0, age ?? 0);
   const etag = usableEtag(headers['etag']);
