@@ -66,31 +66,20 @@ describe('one key per miss through the Node proxy', () => {
     // the caller's key prefix by its second (the hit path's per-plan map keeps it).
     await get('/c/warm');
     await get('/c/warm2');
-    const lookups: string[] = [];
-    const writes: string[] = [];
-    const lookup = BoundedCacheStore.prototype.lookup;
-    const lookupInvariant = BoundedCacheStore.prototype.lookupInvariant;
-    const writer = BoundedCacheStore.prototype.writer;
+    // Spies call through: the store works as ever, and each call's arguments are kept.
+    const lookup = vi.spyOn(BoundedCacheStore.prototype, 'lookup');
+    const lookupInvariant = vi.spyOn(BoundedCacheStore.prototype, 'lookupInvariant');
+    const writer = vi.spyOn(BoundedCacheStore.prototype, 'writer');
     const keyPrefix = vi.spyOn(NodeRouteCache, 'keyPrefix');
     const keyPath = vi.spyOn(NodeRouteCache.prototype, 'keyPath');
-    BoundedCacheStore.prototype.lookup = function (this: BoundedCacheStore, ...args: Parameters<typeof lookup>) {
-      lookups.push(args[1]);
-      return lookup.apply(this, args);
-    };
-    BoundedCacheStore.prototype.lookupInvariant = function (this: BoundedCacheStore, ...args: Parameters<typeof lookupInvariant>) {
-      lookups.push(args[1]);
-      return lookupInvariant.apply(this, args);
-    };
-    BoundedCacheStore.prototype.writer = function (this: BoundedCacheStore, ...args: Parameters<typeof writer>) {
-      writes.push(args[1]);
-      return writer.apply(this, args);
-    };
     try {
       for (let i = 0; i < 5; i++) {
         const r = await get(`/c/new?u=${i}`);
         expect(r.headers['cache-status']).toBe('af-routes; fwd=uri-miss');
       }
       await settle();
+      const lookups = [...lookup.mock.calls, ...lookupInvariant.mock.calls].map((c) => c[1]);
+      const writes = writer.mock.calls.map((c) => c[1]);
       // One lookup and one write per miss, under the same key; no key built again for either.
       expect(lookups).toHaveLength(5);
       expect(writes).toEqual(lookups);
@@ -104,9 +93,9 @@ describe('one key per miss through the Node proxy', () => {
         expect(r.body.toString()).toBe(`/new?u=${i}`);
       }
     } finally {
-      BoundedCacheStore.prototype.lookup = lookup;
-      BoundedCacheStore.prototype.lookupInvariant = lookupInvariant;
-      BoundedCacheStore.prototype.writer = writer;
+      lookup.mockRestore();
+      lookupInvariant.mockRestore();
+      writer.mockRestore();
       keyPrefix.mockRestore();
       keyPath.mockRestore();
     }
