@@ -6,6 +6,7 @@
  *
  *   node bench/proxy/cg-functions.mjs <dumpA> <mapA> <dumpB> <mapB> [rows=30]
  *
+ * With CG_COUNT=N (the windows counted N requests) the counts are divided by N instead.
  * (differential.mjs prints "<dump> <map>" for each target's main thread.) Prints the totals,
  * then the functions where A spends most over B, and the ones where B spends most over A.
  */
@@ -17,7 +18,8 @@ if (dumpB === undefined || mapB === undefined) {
   console.error('usage: node bench/proxy/cg-functions.mjs <dumpA> <mapA> <dumpB> <mapB> [rows]');
   process.exit(2);
 }
-const REQUESTS = 1_000;
+/** Requests per dump: the bench's CG_COUNT (1,000 unless set). */
+const REQUESTS = Number(process.env.CG_COUNT ?? 1_000);
 
 const nameAt = (map, address) => perfMapName(map, address) ?? 'JIT code (not in the map)';
 

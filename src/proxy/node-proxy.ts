@@ -20,7 +20,7 @@ import { emptyKeyFor, NodeRouteCache, newProbe, type CacheProbe, type NodeCacheC
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import { StoringHandler } from '../policies/cache/node-miss.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
-import { nodePolicyContext, nodeSha256, PolicyResponseRelay, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
+import { nodePolicyContext, nodeRequestHeaders, nodeSha256, PolicyResponseRelay, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
@@ -165,7 +165,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       },
       { trustForwardedHeaders },
     );
-    if (plan !== undefined && ctx !== undefined) applyRequestPolicies(plan, ctx, request.headers);
+    if (plan !== undefined && ctx !== undefined) request.headers = nodeRequestHeaders(plan, ctx, request.headers);
     const target = exposeTargets ? request.url : undefined;
     if (request.method === 'CONNECT') {
       state.error = 'method-not-supported';
@@ -202,8 +202,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;
-        const id = (ctx as PolicyContext & NodeCacheContext).emptyCacheId;
-        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>, id));
+        agent.dispatch(opts, new StoringHandler(relay, routeCache.store, cache!, request.origin, emptyKey, 'GET', request.headers as Record<string, string | string[]>));
         return;
       }
       const partition = cachePartition(plan!, ctx!);

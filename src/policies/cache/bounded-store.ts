@@ -214,13 +214,6 @@ export class BoundedCacheStore {
     return this.held.stats();
   }
 
-  private lastPath = '';
-
-  /** The path of the last lookup: read right after it (the hit path), for `writer`'s `knownId`. */
-  get lastKeyId(): string {
-    return this.lastPath;
-  }
-
   private listOf(origin: string, path: string): StoredEntry[] | undefined {
     return this.entries.get(origin)?.get(path);
   }
@@ -234,7 +227,6 @@ export class BoundedCacheStore {
 
   /** The entry a request would be served from (undici's lookup rules), or undefined. */
   lookup(origin: string, path: string, method: string, headers: Record<string, HeaderValue | undefined> | undefined, now = Date.now()): StoredEntry | undefined {
-    this.lastPath = path;
     const list = this.listOf(origin, path);
     this.lastKeyEmpty = list === undefined;
     return list === undefined ? undefined : findEntry(list, method, headers, now);
@@ -246,7 +238,6 @@ export class BoundedCacheStore {
    * could be the interceptor's choice for some request headers); undefined otherwise.
    */
   lookupInvariant(origin: string, path: string, method: string, now = Date.now()): StoredEntry | undefined {
-    this.lastPath = path;
     const list = this.listOf(origin, path);
     this.lastKeyEmpty = list === undefined;
     if (list === undefined) return undefined;
@@ -317,13 +308,9 @@ export class BoundedCacheStore {
      * `storableHead` builds one per response, for ./node-miss.ts): kept as it is, not copied.
      */
     compactHeaders = false,
-    /** `path` as the lookup of this same request hashed it (`lastKeyId`): its string (and kept hash) is reused. */
-    knownId?: string,
   ): EntrySink {
-    // The path the lookup just hashed: that string (its hash kept) is reused. Compared whole, not
-    // by length: an entry must never be listed under another URL's path (the same object in
-    // practice, so the compare is a pointer check).
-    const key = knownId !== undefined && knownId === path ? knownId : path;
+    // On the miss path `path` is the very string the hit path's lookup hashed (the key left on
+    // the request's context, ./node-miss.ts): V8 keeps a string's hash, so the write hashes nothing again.
     return new EntrySink((body, size) => {
       this.insert(
         {
@@ -343,7 +330,7 @@ export class BoundedCacheStore {
           staleAt: head.staleAt,
           deleteAt: head.deleteAt,
           origin,
-          path: key,
+          path,
           size,
         },
         requestHeaders,

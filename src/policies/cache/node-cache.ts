@@ -211,12 +211,6 @@ export interface NodeCacheContext {
   /** The upstream origin and the query that key's path was built from (with the route's first target). */
   emptyCacheOrigin?: string;
   emptyCacheQuery?: string;
-  /**
-   * The path string that lookup hashed as the store's inner Map key (`BoundedCacheStore.lastKeyId`),
-   * for the store's write: the write reuses that string and its kept hash (other requests'
-   * lookups come between a miss's lookup and its response head, so the store cannot remember it).
-   */
-  emptyCacheId?: string;
 }
 
 /**

@@ -33,8 +33,6 @@ export class StoringHandler implements Dispatcher.DispatchHandler {
     private readonly method: string,
     /** The request headers as sent upstream: Vary and Authorization are judged on them. */
     private readonly requestHeaders: Record<string, string | string[]>,
-    /** The path string the hit path's lookup hashed for `key` (`NodeCacheContext.emptyCacheId`), if known. */
-    private readonly id?: string,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
@@ -67,7 +65,7 @@ export class StoringHandler implements Dispatcher.DispatchHandler {
       });
       if (head !== null) {
         const limit = Math.min(this.config.maxEntrySize, this.store.maxBytes);
-        this.sink = this.store.writer(this.origin, this.key, this.method, this.requestHeaders, head, limit, true, this.id);
+        this.sink = this.store.writer(this.origin, this.key, this.method, this.requestHeaders, head, limit, true);
       }
     }
     this.next.onResponseStart?.(controller, statusCode, headers as never, statusMessage);

@@ -40,7 +40,11 @@ export function rateLimitStage(config: RateLimitConfig): PolicyStage {
   const policy = `"default";q=${config.burst};w=${Math.max(1, seconds(config.burst / spec.refillPerMs))}`;
   const answer = (ctx: PolicyContext, env: PolicyEnvironment, key: string, result: TakeResult): PolicyAnswer | undefined => {
     ctx.responseHeaders['ratelimit-policy'] = policy;
-    ctx.responseHeaders['ratelimit'] = '"default";r=' + result.remaining + ';t=' + seconds(result.resetMs);
+    // `trim()` returns the value flattened (it has no surrounding whitespace): a concatenation is a
+    // V8 cons string, and Node's header value check (a regexp) on a cons string takes V8's
+    // runtime path, ~1.5k instructions per response (session 27), where a flat one runs the
+    // compiled regexp directly. Same characters.
+    ctx.responseHeaders['ratelimit'] = ('"default";r=' + result.remaining + ';t=' + seconds(result.resetMs)).trim();
     if (result.allowed) return undefined;
     emitSafely(env.events, { type: 'rate-limited', route: ctx.route, key });
     return policyError(429, 'rate-limited', ctx.pattern, { ...ctx.responseHeaders, 'retry-after': String(Math.max(1, seconds(result.retryAfterMs))) });
