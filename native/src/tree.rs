@@ -50,7 +50,8 @@
 //!    holds the first units of up to `FIRSTS` children itself; one with more children whose
 //!    first units span at most `DENSE_SPAN` values has a *range table* (`Tree::dense`): its
 //!    lowest first unit, the span, then per unit in the span 0 or 1 + the child's offset in
-//!    the `children` range. A node also holds its text after the first unit when short.
+//!    the `children` range; a table of a span of at most `INLINE_SPAN` is kept in the node
+//!    itself. A node also holds its text after the first unit when short.
 //! 7. Equal REGEX sources share one compiled regex (one id), so the per-lookup memo of
 //!    (regex, segment) results is shared by every branch using that REGEX.
 //!
@@ -192,8 +193,9 @@ impl std::error::Error for ShapeError {}
 #[derive(Debug, Clone, Copy)]
 #[repr(C, align(64))]
 struct Node {
-    /// Start of this node's range table in `Tree::dense` (invariant 6), or `NONE` for a node
-    /// with few children or first units spread too wide (searched instead).
+    /// Start of this node's range table in `Tree::dense` (invariant 6), `INLINE_RANGE` when
+    /// the table is in `firsts`, or `NONE` for a node with few children or first units spread
+    /// too wide (searched instead).
     dense: u32,
     /// Static text consumed on entering this node: `text[text_start..text_start + text_len]`.
     text_start: u32,
@@ -210,7 +212,8 @@ struct Node {
     /// `text[1..]` when it is at most `HEAD` units (zero-padded), else unused (the pool is read).
     head: [u16; HEAD],
     /// The first units of the static children when there are at most `FIRSTS` of them (the
-    /// rest zero), in order; else unused (range table or `Tree::first`).
+    /// rest zero), in order; a range table of a small span (`INLINE_RANGE`); else unused (range
+    /// table in `Tree::dense` or `Tree::first`).
     firsts: [u16; FIRSTS],
 }
 
@@ -218,6 +221,11 @@ struct Node {
 const HEAD: usize = 8;
 /// Children whose first units are kept in the node (`Node::firsts`): more get a range table.
 const FIRSTS: usize = 8;
+/// `Node::dense` of a node whose range table is kept in `Node::firsts` (lowest first unit,
+/// span, then one byte per unit of the span: 0 or 1 + the child's offset), for spans of at
+/// most `INLINE_SPAN` units: a tenant number's children `/`, `0`-`9` span 11.
+const INLINE_RANGE: u32 = NONE - 1;
+const INLINE_SPAN: usize = 2 * (FIRSTS - 2);
 
 /// One param edge (invariant 4): the child node and the regex it needs (`NONE`: plain).
 #[derive(Debug, Clone, Copy)]
@@ -664,6 +672,15 @@ impl Tree {
         let count = node.children_len as usize;
         if count <= FIRSTS {
             return node.firsts[..count].iter().position(|&f| f == unit).map(|i| start + i);
+        }
+        if node.dense == INLINE_RANGE {
+            // The range table kept in the node: lowest unit, span, then one byte per unit.
+            let offset = unit.wrapping_sub(node.firsts[0]) as usize;
+            if offset >= node.firsts[1] as usize {
+                return None;
+            }
+            let entry = (node.firsts[2 + offset / 2] >> ((offset & 1) * 8)) as usize & 0xFF;
+            return if entry == 0 { None } else { Some(start + entry - 1) };
         }
         if node.dense != NONE {
             let table = &self.dense[node.dense as usize..];
@@ -1248,7 +1265,16 @@ impl Builder {
             text.extend_from_slice(&b.text);
             let lowest = b.children.first().map_or(0, |&c| self.nodes[c].text[0] as usize);
             let span = b.children.last().map_or(0, |&c| self.nodes[c].text[0] as usize + 1 - lowest);
-            let dense_start = if b.children.len() > FIRSTS && span <= DENSE_SPAN {
+            let mut firsts = [0; FIRSTS];
+            let dense_start = if b.children.len() > FIRSTS && span <= INLINE_SPAN {
+                firsts[0] = lowest as u16;
+                firsts[1] = span as u16;
+                for (offset, &c) in b.children.iter().enumerate() {
+                    let at = self.nodes[c].text[0] as usize - lowest;
+                    firsts[2 + at / 2] |= (offset as u16 + 1) << ((at & 1) * 8);
+                }
+                INLINE_RANGE
+            } else if b.children.len() > FIRSTS && span <= DENSE_SPAN {
                 let start = dense.len();
                 dense.push(lowest as u16);
                 dense.push(span as u16);
@@ -1272,7 +1298,6 @@ impl Builder {
             if b.text.len() <= HEAD + 1 && !b.text.is_empty() {
                 head[..b.text.len() - 1].copy_from_slice(&b.text[1..]);
             }
-            let mut firsts = [0; FIRSTS];
             if b.children.len() <= FIRSTS {
                 for (f, &c) in firsts.iter_mut().zip(&b.children) {
                     *f = self.nodes[c].text[0];
@@ -1441,8 +1466,14 @@ mod tests {
                 }
                 if node.dense != NONE {
                     assert!(node.children_len as usize > FIRSTS && span <= DENSE_SPAN);
-                    let table = &self.dense[node.dense as usize..];
-                    assert_eq!((table[0], table[1] as usize), (firsts[0], span), "range table of {id}");
+                    if node.dense == INLINE_RANGE {
+                        assert!(span <= INLINE_SPAN);
+                        assert_eq!((node.firsts[0], node.firsts[1] as usize), (firsts[0], span), "range of {id}");
+                    } else {
+                        assert!(span > INLINE_SPAN);
+                        let table = &self.dense[node.dense as usize..];
+                        assert_eq!((table[0], table[1] as usize), (firsts[0], span), "range table of {id}");
+                    }
                     let around = firsts[0].saturating_sub(2)..=firsts[firsts.len() - 1].saturating_add(2);
                     for unit in around.chain([0, u16::MAX]) {
                         let want = firsts.iter().position(|&f| f == unit).map(|i| start + i);
