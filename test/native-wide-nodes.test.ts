@@ -35,10 +35,13 @@ const restArb = fc.string({ unit: fc.constantFrom(...'abcdefxyz0129-.'), maxLeng
 const staticArb = fc.tuple(firstArb, restArb).map(([f, r]) => f + r);
 /** A tenant-style segment: `t` and a number, so siblings share prefixes digit by digit. */
 const tenantArb = fc.nat({ max: 400 }).map((n) => `t${n}`);
-const segArb = fc.oneof({ weight: 3, arbitrary: staticArb }, { weight: 3, arbitrary: tenantArb }, { weight: 1, arbitrary: fc.constant(':') }, { weight: 1, arbitrary: fc.constant('') });
-const shapeArb = fc
-  .tuple(fc.array(segArb, { minLength: 1, maxLength: 4 }), fc.boolean())
-  .map(([segs, catchAll]) => (catchAll ? [...segs, '*'] : segs));
+const segArb = fc.oneof(
+  { weight: 3, arbitrary: staticArb },
+  { weight: 3, arbitrary: tenantArb },
+  { weight: 1, arbitrary: fc.constant(':') },
+  { weight: 1, arbitrary: fc.constant('') },
+);
+const shapeArb = fc.tuple(fc.array(segArb, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([segs, catchAll]) => (catchAll ? [...segs, '*'] : segs));
 const optionsArb = fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean() });
 
 /** A path for `shape`: parameters filled, a catch-all given 0-2 segments. */
