@@ -4,6 +4,11 @@
  *
  *   node bench/floors-lookup.mjs [table=github|gateway|tenants] [rounds=7] [kind=mixed]
  *   node bench/floors-lookup.mjs --lengths [rounds=7]
+ *   ... [--base=<dir>] [--rows=<regex>]
+ *
+ * `--base=<dir>`: also time another build (`<dir>/dist`, `<dir>/bindings`, e.g. a copy of main's)
+ * in the same process: its whole native match and its addon's `lookup` (rows `BASE ...`).
+ * `--rows=<regex>`: time only the rows whose name matches (plus ours (js) and the peers).
  *
  * Timed, per lookup, on fresh strings (cut from a Buffer with latin1Slice before each batch,
  * untimed, as Node's HTTP parser hands a path over; distinct paths from bench/tables.mjs):
@@ -35,13 +40,19 @@ import { build as esbuild } from 'esbuild';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildTable, routesObject } from './tables.mjs';
 import { loadOurs, translate } from './peers.mjs';
 
 const require = createRequire(import.meta.url);
-const args = process.argv.slice(2);
+const flags = new Map(
+  process.argv
+    .slice(2)
+    .filter((a) => /^--(base|rows)=/.test(a))
+    .map((a) => [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+);
+const args = process.argv.slice(2).filter((a) => !/^--(base|rows)=/.test(a));
 const lengthsMode = args[0] === '--lengths';
 const tableName = lengthsMode ? null : (args[0] ?? 'github');
 const rounds = Number((lengthsMode ? args[1] : args[1]) ?? 7);
@@ -297,7 +308,26 @@ const impls = [
   { name: '@medley/router', loop: loopOf('medley', 'const m = r.find(p); s ^= m === null ? -1 : m.store.id;', { r: medley }, paths) },
   { name: 'memoirist', loop: loopOf('memoirist', "const m = r.find('GET', p); s ^= m === null ? -1 : m.store.id;", { r: memoirist }, paths) },
 ];
-const { rows, sink } = time(impls);
+if (flags.has('base')) {
+  // The before of an A/B in one process: another build's dist/ and bindings/ (e.g. a copy of
+  // main's), its whole native match and its addon's lookup alone on the same shapes.
+  const base = resolve(flags.get('base'));
+  const baseOurs = await import(pathToFileURL(join(base, 'dist/index.js')).href);
+  const baseNative = baseOurs.compile(routes, { backend: 'native', ...limits });
+  const baseRaw = require(join(base, 'bindings/index.cjs')).createMatcher(rawShapes, { caseSensitive: true, ignoreTrailingSlash: false });
+  for (let j = 0; j < paths.length; j += 97) {
+    const want = raw.lookup(paths[j]);
+    if (baseRaw.lookup(paths[j]) !== want || (baseNative.match(paths[j])?.route.index ?? -1) !== want) throw new Error(`the base build differs on ${paths[j]}`);
+  }
+  impls.push(
+    { name: 'BASE ours (native)', loop: loopOf('base-native', matchBody, { r: baseNative }, paths) },
+    { name: 'BASE native lookup only', loop: loopOf('base-raw', 's ^= r.lookup(p);', { r: baseRaw }, paths) },
+  );
+}
+// `--rows=<regex>`: time only the rows whose name matches (the peers are always kept).
+const keep = flags.has('rows') ? new RegExp(flags.get('rows')) : null;
+const timed = keep ? impls.filter((i) => keep.test(i.name) || i.name === '@medley/router' || i.name === 'memoirist' || i.name === 'ours (js)') : impls;
+const { rows, sink } = time(timed);
 const peer = Math.min(...rows.filter((r) => r.name === '@medley/router' || r.name === 'memoirist').map((r) => r.ns));
 const jsNs = rows[0].ns;
 console.log(

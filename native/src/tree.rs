@@ -40,10 +40,18 @@
 //!    (which is also `Node::param`).
 //! 5. `end` and `catch_all` are set only on nodes whose full text ends at a segment boundary
 //!    (end of a static segment, after a parameter, or the root for `/*`).
-//! 6. Frozen layout: nodes are stored breadth-first, so the static children of a node are the
-//!    contiguous ids `children..children + children_len`, sorted by first code unit; all static
-//!    text lives in one pool. Param nodes are never in a `children` range. A node with more
-//!    than `DENSE_ABOVE` children also has a 128-entry table from ASCII first unit to child.
+//! 6. Frozen layout: the static children of a node are the contiguous ids
+//!    `children..children + children_len`, sorted by first code unit, followed by its param
+//!    children (never in a `children` range). These blocks are laid out depth-first (a block,
+//!    then the blocks of its nodes' subtrees, in order), and static text lives in one pool in
+//!    the same order, so the nodes, text and child tables one lookup touches below a wide
+//!    node lie close together: in a table of thousands of tenants, a tenant's subtree is a few
+//!    adjacent cache lines instead of one line per level scattered over the whole tree. A node
+//!    holds the first units of up to `FIRSTS` children itself; one with more children whose
+//!    first units span at most `DENSE_SPAN` values has a *range table* (`Tree::dense`): its
+//!    lowest first unit, the span, then per unit in the span 0 or 1 + the child's offset in
+//!    the `children` range; a table of a span of at most `INLINE_SPAN` is kept in the node
+//!    itself. A node also holds its text after the first unit when short.
 //! 7. Equal REGEX sources share one compiled regex (one id), so the per-lookup memo of
 //!    (regex, segment) results is shared by every branch using that REGEX.
 //!
@@ -177,11 +185,17 @@ impl std::fmt::Display for ShapeError {
 
 impl std::error::Error for ShapeError {}
 
-/// One frozen node (invariant 6). 32 bytes.
+/// One frozen node (invariant 6): 64 bytes, one cache line. Besides the links it carries
+/// what the walk reads next without another line: the start of its text after the first unit
+/// (`head`) and, for a node with few static children, their first units (`firsts`). A step
+/// through the tree then touches the child's line (and, below a wide node, the range table),
+/// where 32-byte nodes with the text and first units in their own arrays touched three lines.
 #[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
 struct Node {
-    /// Start of this node's 128-entry table in `Tree::dense` (child id by ASCII first code
-    /// unit, `NONE` where no child), or `NONE` for a node with few children (scanned instead).
+    /// Start of this node's range table in `Tree::dense` (invariant 6), `INLINE_RANGE` when
+    /// the table is in `firsts`, or `NONE` for a node with few children or first units spread
+    /// too wide (searched instead).
     dense: u32,
     /// Static text consumed on entering this node: `text[text_start..text_start + text_len]`.
     text_start: u32,
@@ -195,7 +209,23 @@ struct Node {
     end: u32,
     /// The catch-all route that starts here, or `NONE`.
     catch_all: u32,
+    /// `text[1..]` when it is at most `HEAD` units (zero-padded), else unused (the pool is read).
+    head: [u16; HEAD],
+    /// The first units of the static children when there are at most `FIRSTS` of them (the
+    /// rest zero), in order; a range table of a small span (`INLINE_RANGE`); else unused (range
+    /// table in `Tree::dense` or `Tree::first`).
+    firsts: [u16; FIRSTS],
 }
+
+/// Text units after the first one kept in the node (`Node::head`).
+const HEAD: usize = 8;
+/// Children whose first units are kept in the node (`Node::firsts`): more get a range table.
+const FIRSTS: usize = 8;
+/// `Node::dense` of a node whose range table is kept in `Node::firsts` (lowest first unit,
+/// span, then one byte per unit of the span: 0 or 1 + the child's offset), for spans of at
+/// most `INLINE_SPAN` units: a tenant number's children `/`, `0`-`9` span 11.
+const INLINE_RANGE: u32 = NONE - 1;
+const INLINE_SPAN: usize = 2 * (FIRSTS - 2);
 
 /// One param edge (invariant 4): the child node and the regex it needs (`NONE`: plain).
 #[derive(Debug, Clone, Copy)]
@@ -343,8 +373,8 @@ pub struct Tree {
     first: Vec<u16>,
     /// Pool of all static text.
     text: Vec<u16>,
-    /// Dense child tables of the nodes with many children (see `Node::dense`).
-    dense: Vec<u32>,
+    /// Range tables of the nodes with many children (see `Node::dense`), in layout order.
+    dense: Vec<u16>,
     /// Param edges of node `id`: `param_edges[param_start[id]..param_start[id + 1]]`.
     param_start: Vec<u32>,
     param_edges: Vec<ParamEdge>,
@@ -609,28 +639,61 @@ impl Tree {
         route
     }
 
-    #[inline(always)]
+    #[cfg(test)]
     fn node_text(&self, node: &Node) -> &[u16] {
         let start = node.text_start as usize;
         &self.text[start..start + node.text_len as usize]
     }
 
+    /// Whether the text of `child`, a static child found by [`Tree::child`] for the unit at
+    /// `pos` (so its first unit already matched), continues at `pos + 1`. A one-unit text (a
+    /// digit of a tenant number, say) is not read at all: the text pool's cache line is only
+    /// touched for the rest of a longer text.
+    #[inline(always)]
+    fn rest_of_text_at<const FOLD: bool>(&self, child: &Node, path: &[u16], pos: usize) -> bool {
+        let n = child.text_len as usize;
+        if n == 1 {
+            return true;
+        }
+        if path.len() - pos < n {
+            return false;
+        }
+        if n <= HEAD + 1 {
+            return eq::<FOLD>(&path[pos + 1..pos + n], &child.head[..n - 1]);
+        }
+        let start = child.text_start as usize;
+        eq::<FOLD>(&path[pos + 1..pos + n], &self.text[start + 1..start + n])
+    }
+
     /// The static child of `node` whose first code unit is `unit`.
     #[inline(always)]
     fn child(&self, node: &Node, unit: u16) -> Option<usize> {
-        if node.dense != NONE && unit < DENSE as u16 {
-            let child = self.dense[node.dense as usize + unit as usize];
-            return if child == NONE { None } else { Some(child as usize) };
-        }
         let start = node.children as usize;
-        let firsts = &self.first[start..start + node.children_len as usize];
-        // Children are sorted by first unit; a few are scanned, more (only reached here for a
-        // non-ASCII first unit) are searched.
-        if firsts.len() <= 8 {
-            firsts.iter().position(|&f| f == unit).map(|i| start + i)
-        } else {
-            firsts.binary_search(&unit).ok().map(|i| start + i)
+        let count = node.children_len as usize;
+        if count <= FIRSTS {
+            return node.firsts[..count].iter().position(|&f| f == unit).map(|i| start + i);
         }
+        if node.dense == INLINE_RANGE {
+            // The range table kept in the node: lowest unit, span, then one byte per unit.
+            let offset = unit.wrapping_sub(node.firsts[0]) as usize;
+            if offset >= node.firsts[1] as usize {
+                return None;
+            }
+            let entry = (node.firsts[2 + offset / 2] >> ((offset & 1) * 8)) as usize & 0xFF;
+            return if entry == 0 { None } else { Some(start + entry - 1) };
+        }
+        if node.dense != NONE {
+            let table = &self.dense[node.dense as usize..];
+            // Units below the lowest first unit wrap to a large offset: outside the span too.
+            let offset = unit.wrapping_sub(table[0]) as usize;
+            if offset >= table[1] as usize {
+                return None;
+            }
+            let entry = table[2 + offset] as usize;
+            return if entry == 0 { None } else { Some(start + entry - 1) };
+        }
+        // Many children with first units spread too wide for a range table: sorted, searched.
+        self.first[start..start + count].binary_search(&unit).ok().map(|i| start + i)
     }
 
     /// The walk for tables without constrained parameters and without guards: every slot
@@ -663,11 +726,11 @@ impl Tree {
                     }
                     let unit = if FOLD { fold(path[pos]) } else { path[pos] };
                     if let Some(child) = self.child(node, unit) {
-                        let text = self.node_text(&self.nodes[child]);
+                        let child_node = &self.nodes[child];
                         if COUNT {
-                            scratch.steps += text.len() as u64;
+                            scratch.steps += child_node.text_len as u64;
                         }
-                        if len - pos >= text.len() && eq::<FOLD>(&path[pos..pos + text.len()], text) {
+                        if self.rest_of_text_at::<FOLD>(child_node, path, pos) {
                             if node.param != NONE || node.catch_all != NONE {
                                 scratch.own_stack.push(Frame {
                                     node: id as u32,
@@ -677,7 +740,7 @@ impl Tree {
                                 });
                             }
                             id = child;
-                            pos += text.len();
+                            pos += child_node.text_len as usize;
                             continue 'walk;
                         }
                     }
@@ -797,11 +860,11 @@ impl Tree {
                     } else {
                         let unit = if FOLD { fold(path[pos]) } else { path[pos] };
                         if let Some(child) = self.child(node, unit) {
-                            let text = self.node_text(&self.nodes[child]);
+                            let child_node = &self.nodes[child];
                             if COUNT {
-                                scratch.steps += text.len() as u64;
+                                scratch.steps += child_node.text_len as u64;
                             }
-                            if len - pos >= text.len() && eq::<FOLD>(&path[pos..pos + text.len()], text) {
+                            if self.rest_of_text_at::<FOLD>(child_node, path, pos) {
                                 if self.param_start[id + 1] > self.param_start[id] || node.catch_all != NONE {
                                     stack.push(Frame {
                                         node: id as u32,
@@ -811,7 +874,7 @@ impl Tree {
                                     });
                                 }
                                 id = child;
-                                pos += text.len();
+                                pos += child_node.text_len as usize;
                                 continue 'walk;
                             }
                         }
@@ -1029,10 +1092,11 @@ impl Scratch {
 
 const ROOT: usize = 0;
 
-/// Size of a dense child table: one entry per ASCII code unit.
-const DENSE: usize = 128;
-/// Nodes with more static children than this get a dense table.
-const DENSE_ABOVE: usize = 4;
+/// Nodes with more than `FIRSTS` static children get a range table when their first units
+/// span at most this many values (every ASCII child set does: a table of 2 + span `u16`s,
+/// 26 bytes for the children `/`, `0`-`9` of a tenant-number node, where a 128-entry `u32`
+/// table took 512 bytes and a thousand of them crowded the cache).
+const DENSE_SPAN: usize = 128;
 
 /// A node while the tree is being built.
 #[derive(Debug, Clone)]
@@ -1149,7 +1213,7 @@ impl Builder {
         id
     }
 
-    /// Lays the nodes out breadth-first (invariant 6).
+    /// Lays the nodes out in depth-first order of child blocks (invariant 6).
     fn freeze(mut self, options: Options, max_params: usize, routes: usize) -> Tree {
         for i in 0..self.nodes.len() {
             let mut children = std::mem::take(&mut self.nodes[i].children);
@@ -1161,16 +1225,18 @@ impl Builder {
             constrained.sort_by(|a, b| self.sources[a.0 as usize].cmp(&self.sources[b.0 as usize]));
             self.nodes[i].constrained = constrained;
         }
-        // Breadth-first order: a node's static children are enqueued together, so they get
-        // consecutive ids; its param children are enqueued after them.
+        // A node's block (its static children, consecutive ids, then its param children) is
+        // laid out when the node is visited, in depth-first pre-order: after a block come the
+        // blocks of its first node's subtree, then its second's, and so on. Breadth-first order
+        // put each level of the tree in its own region, so a lookup in a wide table touched one
+        // distant cache line per level.
         let mut order = Vec::with_capacity(self.nodes.len());
         let mut new_id = vec![usize::MAX; self.nodes.len()];
         order.push(ROOT);
         new_id[ROOT] = 0;
-        let mut head = 0;
-        while head < order.len() {
-            let old = order[head];
-            head += 1;
+        let mut visit = vec![ROOT];
+        while let Some(old) = visit.pop() {
+            let block = order.len();
             for &c in &self.nodes[old].children {
                 new_id[c] = order.len();
                 order.push(c);
@@ -1184,6 +1250,8 @@ impl Builder {
                 new_id[p] = order.len();
                 order.push(p);
             }
+            // Reversed onto the stack: the block's first node is visited first.
+            visit.extend(order[block..].iter().rev());
         }
         let mut nodes = Vec::with_capacity(order.len());
         let mut first = Vec::with_capacity(order.len());
@@ -1195,14 +1263,24 @@ impl Builder {
             let b = &self.nodes[old];
             let text_start = text.len() as u32;
             text.extend_from_slice(&b.text);
-            let dense_start = if b.children.len() > DENSE_ABOVE {
+            let lowest = b.children.first().map_or(0, |&c| self.nodes[c].text[0] as usize);
+            let span = b.children.last().map_or(0, |&c| self.nodes[c].text[0] as usize + 1 - lowest);
+            let mut firsts = [0; FIRSTS];
+            let dense_start = if b.children.len() > FIRSTS && span <= INLINE_SPAN {
+                firsts[0] = lowest as u16;
+                firsts[1] = span as u16;
+                for (offset, &c) in b.children.iter().enumerate() {
+                    let at = self.nodes[c].text[0] as usize - lowest;
+                    firsts[2 + at / 2] |= (offset as u16 + 1) << ((at & 1) * 8);
+                }
+                INLINE_RANGE
+            } else if b.children.len() > FIRSTS && span <= DENSE_SPAN {
                 let start = dense.len();
-                dense.resize(start + DENSE, NONE);
-                for &c in &b.children {
-                    let unit = self.nodes[c].text[0] as usize;
-                    if unit < DENSE {
-                        dense[start + unit] = new_id[c] as u32;
-                    }
+                dense.push(lowest as u16);
+                dense.push(span as u16);
+                dense.resize(start + 2 + span, 0);
+                for (offset, &c) in b.children.iter().enumerate() {
+                    dense[start + 2 + self.nodes[c].text[0] as usize - lowest] = offset as u16 + 1;
                 }
                 start as u32
             } else {
@@ -1216,7 +1294,18 @@ impl Builder {
             if param != NONE {
                 param_edges.push(ParamEdge { regex: NONE, node: param });
             }
+            let mut head = [0; HEAD];
+            if b.text.len() <= HEAD + 1 && !b.text.is_empty() {
+                head[..b.text.len() - 1].copy_from_slice(&b.text[1..]);
+            }
+            if b.children.len() <= FIRSTS {
+                for (f, &c) in firsts.iter_mut().zip(&b.children) {
+                    *f = self.nodes[c].text[0];
+                }
+            }
             nodes.push(Node {
+                head,
+                firsts,
                 dense: dense_start,
                 text_start,
                 text_len: b.text.len() as u32,
@@ -1367,16 +1456,31 @@ mod tests {
                         assert_eq!(self.first[c], SLASH, "static child of param node must start with /");
                     }
                 }
+                let span = firsts.last().map_or(0, |&l| (l - firsts[0]) as usize + 1);
+                if firsts.len() <= FIRSTS {
+                    assert_eq!(&node.firsts[..firsts.len()], firsts, "first units kept in {id}");
+                    assert!(node.firsts[firsts.len()..].iter().all(|&f| f == 0));
+                }
+                if text.len() <= HEAD + 1 && !text.is_empty() {
+                    assert_eq!(&node.head[..text.len() - 1], &text[1..], "text kept in {id}");
+                }
                 if node.dense != NONE {
-                    assert!(node.children_len as usize > DENSE_ABOVE);
-                    for unit in 0..DENSE {
-                        let want =
-                            (start..start + node.children_len as usize).find(|&c| self.first[c] as usize == unit);
-                        let got = self.dense[node.dense as usize + unit];
-                        assert_eq!(want.map_or(NONE, |c| c as u32), got, "dense table of {id} at {unit}");
+                    assert!(node.children_len as usize > FIRSTS && span <= DENSE_SPAN);
+                    if node.dense == INLINE_RANGE {
+                        assert!(span <= INLINE_SPAN);
+                        assert_eq!((node.firsts[0], node.firsts[1] as usize), (firsts[0], span), "range of {id}");
+                    } else {
+                        assert!(span > INLINE_SPAN);
+                        let table = &self.dense[node.dense as usize..];
+                        assert_eq!((table[0], table[1] as usize), (firsts[0], span), "range table of {id}");
+                    }
+                    let around = firsts[0].saturating_sub(2)..=firsts[firsts.len() - 1].saturating_add(2);
+                    for unit in around.chain([0, u16::MAX]) {
+                        let want = firsts.iter().position(|&f| f == unit).map(|i| start + i);
+                        assert_eq!(self.child(node, unit), want, "range table of {id} at {unit}");
                     }
                 } else {
-                    assert!(node.children_len as usize <= DENSE_ABOVE);
+                    assert!(node.children_len as usize <= FIRSTS || span > DENSE_SPAN);
                 }
                 let edges = &self.param_edges[self.param_start[id] as usize..self.param_start[id + 1] as usize];
                 for (i, e) in edges.iter().enumerate() {
@@ -1625,8 +1729,9 @@ mod tests {
 
     #[test]
     fn wide_fan_out_with_non_ascii_first_units() {
-        // More children than the dense threshold, some starting outside ASCII (found by the
-        // sorted search instead), at the first segment and after a param.
+        // More children than the range-table threshold, some starting outside ASCII (first
+        // units spread too wide for a range table: found by the sorted search instead), at the
+        // first segment and after a param.
         let firsts =
             ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "é", "ü", "日", "😀", "ÿ", "Ā", "~", "0", "Z"];
         let mut patterns: Vec<String> = Vec::new();
@@ -1650,6 +1755,32 @@ mod tests {
         assert_eq!(lookup(&t, &p, "/zX").unwrap().pattern, "/Zx");
         assert_eq!(lookup(&t, &p, "/P/7/ÜY"), None);
         assert_eq!(lookup(&t, &p, "/P/7/üY").unwrap().pattern, "/p/:id/üy");
+    }
+
+    #[test]
+    fn range_tables_for_wide_ascii_fan_out() {
+        // Tenant-style numbers (nodes of 11 children `/`, `0`-`9`) and one node of 94 children
+        // (`!`-`~` but `/` and `:`): range tables; units in the gaps, below and above the span miss.
+        let mut patterns: Vec<String> = (0..250).map(|n| format!("/t{n}/users/:id")).collect();
+        patterns.extend((b'!'..=b'~').filter(|&c| c != b'/' && c != b':').map(|c| format!("/w/{}z", c as char)));
+        patterns.push("/t7/*".to_string());
+        let p: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let t = tree(&p, CS);
+        assert!(t.dense.len() > 2, "no range table built");
+        for n in 0..250 {
+            assert_eq!(lookup(&t, &p, &format!("/t{n}/users/x{n}")), hit(p[n], &[&format!("x{n}")], None));
+        }
+        assert_eq!(lookup(&t, &p, "/t250/users/1"), None);
+        assert_eq!(lookup(&t, &p, "/t7/users"), hit("/t7/*", &[], Some("/users")));
+        assert_eq!(lookup(&t, &p, "/t7x/users/1"), None);
+        assert_eq!(lookup(&t, &p, "/t/users/1"), None);
+        for c in (b'!'..=b'~').filter(|&c| c != b'/' && c != b':') {
+            let path = format!("/w/{}z", c as char);
+            assert_eq!(lookup(&t, &p, &path).unwrap().pattern, path);
+        }
+        for path in ["/w/ z", "/w/\u{7f}z", "/w/\u{100}z", "/w/\u{0}z"] {
+            assert_eq!(lookup(&t, &p, path), None, "{path}");
+        }
     }
 
     #[test]
