@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile, validateRoutes, type CompileOptions, type Router } from '../src/index.js';
+import type { MatcherBackend } from '../src/match/core.js';
 import { loadNativeBackend, type NativeLoad } from '../src/match/native.js';
 
 /** The native addon as this process loaded it (or why it did not). */
@@ -75,4 +76,17 @@ export function expectIssuesOfEachRouteAlone(patterns: readonly string[], target
   expect(whole.errors).toEqual(alone.flatMap((r) => r.errors));
   expect(whole.warnings).toEqual(alone.flatMap((r) => r.warnings));
   return { table, valid: whole.valid };
+}
+
+/**
+ * A backend's raw lookup materialized as a router reads it (src/match/materialize.ts): the
+ * route index, the parameter values and, for a catch-all, the remainder; null for no route.
+ */
+export function lookupParts(backend: MatcherBackend, shapes: string[][], path: string) {
+  const r = backend.lookup(path);
+  if (r < 0) return null;
+  const n = shapes[r]!.filter((s) => s.startsWith(':')).length;
+  const o = backend.offsets;
+  const params = Array.from({ length: n }, (_, i) => path.slice(o[2 * i], o[2 * i + 1]));
+  return shapes[r]!.at(-1) === '*' ? [r, params, path.slice(o[2 * n])] : [r, params];
 }

@@ -19,7 +19,7 @@ import type { BackendGuards, BackendOptions, MatcherBackend } from '../src/match
 import { OTHER_METHOD_BIT, offsetsLength } from '../src/match/core.js';
 import { loadNativeAddon, loadNativeBackend } from '../src/match/native.js';
 import { createJsBackend } from '../src/match/tree.js';
-import { describeNative } from './helpers.js';
+import { describeNative, lookupParts } from './helpers.js';
 
 const native = loadNativeBackend();
 const required = process.env.CI === 'true' || process.env.ROUTING_CORE_REQUIRE_NATIVE === '1';
@@ -70,15 +70,7 @@ describeNative('the native backend', (native) => {
     const segs = pattern.slice(1).split('/');
     return segs.map((s, i) => (s.startsWith(':') || (s === '*' && i < segs.length - 1) ? ':' : s));
   };
-  /** Lookup materialized like src/match/materialize.ts: [route, params, remainder?]. */
-  const run = (backend: MatcherBackend, shapes: string[][], path: string) => {
-    const r = backend.lookup(path);
-    if (r < 0) return null;
-    const n = shapes[r]!.filter((s) => s.startsWith(':')).length;
-    const o = backend.offsets;
-    const params = Array.from({ length: n }, (_, i) => path.slice(o[2 * i], o[2 * i + 1]));
-    return shapes[r]!.at(-1) === '*' ? [r, params, path.slice(o[2 * n])] : [r, params];
-  };
+  const run = lookupParts;
 
   describe('the native MatcherBackend', () => {
     it('is named native, owns an offsets buffer of offsetsLength(shapes), and reuses it', () => {

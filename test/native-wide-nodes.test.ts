@@ -10,19 +10,11 @@
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import type { BackendOptions, MatcherBackend } from '../src/match/core.js';
+import type { BackendOptions } from '../src/match/core.js';
 import { createJsBackend } from '../src/match/tree.js';
-import { describeNative } from './helpers.js';
+import { describeNative, lookupParts } from './helpers.js';
 
-/** Route index, parameter values and remainder, as a router would read them. */
-const run = (backend: MatcherBackend, shapes: string[][], path: string) => {
-  const r = backend.lookup(path);
-  if (r < 0) return null;
-  const n = shapes[r]!.filter((s) => s.startsWith(':')).length;
-  const o = backend.offsets;
-  const params = Array.from({ length: n }, (_, i) => path.slice(o[2 * i], o[2 * i + 1]));
-  return shapes[r]!.at(-1) === '*' ? [r, params, path.slice(o[2 * n])] : [r, params];
-};
+const run = lookupParts;
 
 // First units: digits, both cases, punctuation. Canonical static text is ASCII (core.ts), so
 // the sorted search for first units spread wider than a range table is tested in Rust
