@@ -191,6 +191,11 @@ async function continueAsync(
 /** The upstream request's headers after the stages' edits and `requestHeaders` (in place). */
 export function applyRequestPolicies(plan: PolicyPlan, ctx: PolicyContext, headers: HeaderRecord): void {
   for (const name of ctx.removeHeaders) delete headers[name];
+  addRequestPolicies(plan, ctx, headers);
+}
+
+/** The part of `applyRequestPolicies` after the removals: the stages' set headers, then `requestHeaders` (in place). */
+export function addRequestPolicies(plan: PolicyPlan, ctx: PolicyContext, headers: HeaderRecord): void {
   for (const name in ctx.setHeaders) headers[name] = ctx.setHeaders[name]!;
   if (plan.requestRules !== null) applyHeaderRules(headers, plan.requestRules);
 }
