@@ -7,7 +7,7 @@
  *        [--window=20000] [--dist=<dir>] [--runs=3] [--functions=N] [--cache] [--keep]
  *
  * tables: bench/tables.mjs names; impls: keys of bench/peers.mjs (`null` is a loop that only
- * reads the path's length: the harness's own share); kinds: corpora (static, param, miss,
+ * reads the path's length: the harness's own share; `floor` is floors-lookup.mjs's floor program); kinds: corpora (static, param, miss,
  * catch-all, mixed; default every corpus of the table); --dist: another build of the package
  * (a copy of `dist/`) for "ours" instead of ./dist (the before of an A/B); --runs: processes per
  * row (default 3; instructions repeat to ~1% in one invocation, a few % between invocations as
@@ -56,6 +56,7 @@ import { buildTable, packPaths, routesObject } from './tables.mjs';
 import { IMPLEMENTATIONS, loadOurs } from './peers.mjs';
 import { GC } from './proxy/callgrind.mjs';
 import { perfMapName, readPerfMap } from './perf-map.mjs';
+import { floorProgram } from './floors-lookup.mjs';
 
 const PER_KIND = 10_000;
 const WARM_PASSES = 5;
@@ -72,6 +73,21 @@ const COMPILER = /compiler::|turboshaft|maglev|Compile|Parser::|Parse[A-Z]/;
 const EVENTS = ['Ir', 'Bc', 'Bcm', 'Bi', 'Bim', 'I1mr', 'D1mr', 'D1mw', 'ILmr', 'DLmr', 'DLmw'];
 
 const NULL_IMPL = { name: 'null (harness loop only)', key: 'null', build: () => ({ r: null }), loop: 's ^= p.length;' };
+/**
+ * `floor`: floors-lookup.mjs's floor program (not a matcher: each path's route is known
+ * beforehand, read by its corpus index `k`), so ours' counts can be split into the floor's work
+ * and what ours adds above it (the decision, the match object's extra fields).
+ */
+const FLOOR_IMPL = {
+  name: 'floor (js): read chars once, slice params, allocate result',
+  key: 'floor',
+  build: async (ours, table, paths) => {
+    const router = ours.compile(routesObject(table.patterns), { backend: 'js', limits: { maxRoutes: 1_000_000 } });
+    const { floor, ids, routeOf, sl, E } = floorProgram((p) => router.match(p), paths);
+    return { r: { ids, R: routeOf, sl, E }, h: floor };
+  },
+  loop: 'const k = idx[j]; const m = h(p, r.ids[k], r.R[k], r.sl, r.E); s ^= m === null ? -1 : m.route.index;',
+};
 
 if (process.argv[2] === '--child') await child(process.argv.slice(3));
 else await driver(process.argv.slice(2));
@@ -81,27 +97,30 @@ async function child([tableName, key, kind, windowArg, dist, tableModule]) {
   const table = (tableModule ? (await import(pathToFileURL(tableModule).href)).buildTable : buildTable)(tableName, PER_KIND);
   const paths = table.corpora[kind];
   if (paths === undefined) throw new Error(`table ${tableName} has no corpus ${kind} (${Object.keys(table.corpora).join(', ')})`);
-  const def = key === 'null' ? NULL_IMPL : IMPLEMENTATIONS.find((d) => d.key === key);
+  const def = key === 'null' ? NULL_IMPL : key === 'floor' ? FLOOR_IMPL : IMPLEMENTATIONS.find((d) => d.key === key);
   if (def === undefined) throw new Error(`unknown implementation ${key}`);
   const ours = dist ? await import(pathToFileURL(resolve(dist, 'index.js')).href) : await loadOurs();
-  const state = await def.build(table.patterns, routesObject(table.patterns), ours, table);
+  const state = def === FLOOR_IMPL ? await def.build(ours, table, paths) : await def.build(table.patterns, routesObject(table.patterns), ours, table);
   const loop = new Function(
     'r',
     'h',
-    `/* ${def.name} */ let s = 0; return function benchLoop(batch, from, n) { for (let k = from; k < from + n; k++) { const p = batch[k]; ${def.loop} } return s; };`,
+    `/* ${def.name} */ let s = 0; return function benchLoop(batch, from, n, idx) { for (let j = from; j < from + n; j++) { const p = batch[j]; ${def.loop} } return s; };`,
   )(state.r, state.h);
   const { packed, offsets } = packPaths(paths);
   let cursor = 0;
+  // Each string's corpus index beside it (`idx`): read by the floor's loop only.
   const cut = (into, count) => {
+    into.idx ??= new Int32Array(count);
     for (let k = 0; k < count; k++) {
       into[k] = packed.latin1Slice(offsets[cursor], offsets[cursor + 1]);
+      into.idx[k] = cursor;
       if (++cursor === paths.length) cursor = 0;
     }
     return into;
   };
   let sink = 0;
   const batch = new Array(BATCH);
-  for (let done = 0; done < Math.max(WARM_PASSES * paths.length, WARM_LOOKUPS); done += BATCH) sink ^= loop(cut(batch, BATCH), 0, BATCH);
+  for (let done = 0; done < Math.max(WARM_PASSES * paths.length, WARM_LOOKUPS); done += BATCH) sink ^= loop(cut(batch, BATCH), 0, BATCH, batch.idx);
   const windowSize = Number(windowArg);
   const pre = cut(new Array(PRE), PRE);
   const win = cut(new Array(windowSize), windowSize);
@@ -111,9 +130,9 @@ async function child([tableName, key, kind, windowArg, dist, tableModule]) {
     await lines.next();
   };
   await step('ready'); // the driver switches instrumentation on
-  for (let k = 0; k < PRE; k += BATCH) sink ^= loop(pre, k, Math.min(BATCH, PRE - k));
+  for (let k = 0; k < PRE; k += BATCH) sink ^= loop(pre, k, Math.min(BATCH, PRE - k), pre.idx);
   await step('pre'); // the driver zeroes the counters
-  for (let k = 0; k < windowSize; k += BATCH) sink ^= loop(win, k, Math.min(BATCH, windowSize - k));
+  for (let k = 0; k < windowSize; k += BATCH) sink ^= loop(win, k, Math.min(BATCH, windowSize - k), win.idx);
   await step(`done ${sink & 1}`); // the driver dumps
   process.exit(0);
 }
