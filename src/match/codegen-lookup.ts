@@ -79,7 +79,9 @@ const UNROLL = 12;
  * 7.0 misses, +156 instructions, and 0.87x the time (GitHub mixed, request-ab; gateway 16.4 ->
  * 2.2 misses, +130 instructions, time even). An inline loop per literal instead (no call: 14.2
  * misses, +60 instructions) timed 1.07-1.11x the `eq` form; 2 and 3 here counted the same
- * (notes-lookup.md, Session 27).
+ * (notes-lookup.md, Session 27). `eq` compares two characters per turn (session 28: per GitHub
+ * parameter hit 1,776 -> 1,754 instructions, fewer loop-exit mispredicts; the per-character cost
+ * is the string read itself, ~25 instructions, which no form of the loop removes).
  */
 const LOOP_AT = 2;
 
@@ -158,7 +160,7 @@ class Emitter {
     const eq =
       this.lits.length === 0
         ? ''
-        : `const L = new Uint16Array([${this.lits.join(',')}]);\nfunction eq(path, p, k, n) {\nfor (let i = 0; i < n; i++) if (path.charCodeAt(p + i) !== L[k + i]) return false;\nreturn true;\n}\n`;
+        : `const L = new Uint16Array([${this.lits.join(',')}]);\nfunction eq(path, p, k, n) {\nconst l = L;\nlet i = 0;\nfor (; i + 1 < n; i += 2) if (path.charCodeAt(p + i) !== l[k + i] || path.charCodeAt(p + i + 1) !== l[k + i + 1]) return false;\nreturn i === n || path.charCodeAt(p + i) === l[k + i];\n}\n`;
     return `"use strict";\n${eq}${this.functions.join('\n')}\nreturn ${main};`;
   }
 
