@@ -46,6 +46,32 @@ describe('generated code at a parameter segment end', () => {
     expect(router.match('/u/1/n')?.params).toEqual({ id: '1', name: 'n' });
   });
 
+  it("reads no character at the root (the caller checked the path's leading `/`): `/`, `/*` and paths that do not start with `/`", () => {
+    const table = { '/': 'http://root', '/*': 'http://all', '/:id': 'http://id', '/a/*': 'http://a' };
+    const source = lookupSource(jsTree(compile(table, { backend: 'js' }).routes.map((r) => r.shape)).root, false, false, null)!;
+    const root = source.slice(source.indexOf('function n0('));
+    expect(root.slice(0, root.indexOf('const p1 = p + 1;'))).not.toContain('charCodeAt');
+    for (const ignoreTrailingSlash of [false, true]) {
+      const generated = compile(table, { backend: 'js', codegenAfter: 0, ignoreTrailingSlash });
+      const interpreted = compile(table, { backend: 'js', codegen: false, ignoreTrailingSlash });
+      for (const path of ['/', '//', '///', '/a', '/a/', '/a//b', '/x/y', '', 'a', 'a/b', '%2F']) {
+        const view = (m: ReturnType<typeof generated.match>) => (m === null ? null : { pattern: m.pattern, params: { ...m.params }, remainder: m.remainder });
+        expect(view(generated.match(path)), `${path} ${String(ignoreTrailingSlash)}`).toEqual(view(interpreted.match(path)));
+      }
+    }
+  });
+
+  it('reads no character where only parameters can follow: an empty segment is a scan that stops where it started', () => {
+    const table = { '/u/:id': 'http://u', '/u/:id/:name': 'http://n' };
+    const source = lookupSource(jsTree(compile(table, { backend: 'js' }).routes.map((r) => r.shape)).root, false, false, null)!;
+    // The only character reads left are the literal compare's (`eq`).
+    expect(source.slice(source.indexOf('function n0(')).match(/charCodeAt/g)).toBeNull();
+    const router = compile(table, { backend: 'js', codegenAfter: 0 });
+    expect(router.match('/u/7')?.params).toEqual({ id: '7' });
+    expect(router.match('/u/7/x')?.params).toEqual({ id: '7', name: 'x' });
+    for (const path of ['/u/', '/u//', '/u//x', '/u/7/', '/u/7//']) expect(router.match(path), path).toBeNull();
+  });
+
   it('answers what the interpreter answers on tables of parameters, constrained parameters and catch-alls', () => {
     fc.assert(
       fc.property(

@@ -18,7 +18,10 @@ import { measureTree, startsWithFolded, type Node } from './node.js';
 import { LONG_SEGMENT, type SegmentEnds } from './segments.js';
 import type { LinearRegex } from '../table/route.js';
 
-/** The generated entry itself (no wrapper: one call less per lookup); `p` is 0 for a whole path. */
+/**
+ * The generated entry itself (no wrapper: one call less per lookup); `p` is 0 for a whole path,
+ * which the caller has checked starts with `/` (the root's code does not read that character).
+ */
 export type GeneratedLookup = (path: string, p: number, end: number, offsets: Int32Array, method: number) => number;
 
 /**
@@ -143,10 +146,12 @@ class Emitter {
   /** Per node, the union of the method masks of every route at or below it (`methodsBelow`). */
   private readonly below = new Map<Node, number>();
   /**
-   * The parameter nodes (plain and constrained): each is entered at its segment's end, where the
-   * character, if any before `end`, is a `/` (the scan stopped at it), so their code reads none.
+   * Nodes entered where the character, if any before `end`, is known to be a `/`, so their code
+   * reads none: the parameter nodes (plain and constrained), entered at their segment's end (the
+   * scan stopped at that `/`), and the root, entered at position 0 of a path that the caller has
+   * checked starts with `/` (`GeneratedLookup`).
    */
-  private readonly afterParam = new Set<Node>();
+  private readonly atSlash = new Set<Node>();
 
   constructor(
     private readonly fold: boolean,
@@ -156,6 +161,7 @@ class Emitter {
 
   program(root: Node): string | null {
     if (!fitsCodegen(root, this.sizes)) return null;
+    this.atSlash.add(root);
     const main = this.function(root, 0, 0);
     const eq =
       this.lits.length === 0
@@ -248,11 +254,12 @@ class Emitter {
     if (node.catchAll >= 0) atEnd.push(`o[${2 * nparams}] = ${pos}; ${this.take(node.catchAll)}`);
     const alternatives: string[] = [];
     const c = `c${this.nextVar++}`;
-    // Entered at a segment's end (a parameter's node): below `end` the character is a `/`, so
-    // neither read it nor switch on it. Only a child starting with `/` and a catch-all can follow
-    // a parameter (node.ts's invariants); this saves a `charCodeAt` site (~390 bytes of
-    // optimized code) and its test per parameter a lookup passes.
-    const slash = this.afterParam.has(node);
+    // Entered at a known `/` (a parameter's node at its segment's end, or the root): below `end`
+    // the character is a `/`, so neither read it nor switch on it. Only a child starting with `/`
+    // and a catch-all can follow there (node.ts's invariants); this saves a `charCodeAt` site
+    // (~390 bytes of optimized code) and its test per parameter a lookup passes, and at the root.
+    const slash = this.atSlash.has(node);
+    let paramsOnly = false;
     const children = slash ? node.children.filter((child) => child.prefix.charCodeAt(0) === 47) : node.children;
     if (children.length > 0) {
       const cases = children.map((child) => {
@@ -276,28 +283,32 @@ class Emitter {
       const e = `e${this.nextVar++}`;
       const branches: string[] = [];
       for (const k of node.constrained) {
-        this.afterParam.add(k.node);
+        this.atSlash.add(k.node);
         const methods = this.methodsTest(node, k.node);
         branches.push(
           `if (${methods === null ? '' : `${methods} && `}se.accepts(${k.id}, rx[${k.id}], path, ${pos}, ${e})) {\no[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(k.node, e, nparams + 1, nesting + 1)}\n}`,
         );
       }
       if (node.param !== null) {
-        this.afterParam.add(node.param);
+        this.atSlash.add(node.param);
         const methods = this.methodsTest(node, node.param);
         const body = `o[${2 * nparams}] = ${pos}; o[${2 * nparams + 1}] = ${e};\n${this.continueAt(node.param, e, nparams + 1, nesting + 1)}`;
         branches.push(methods === null ? body : `if (${methods}) {\n${body}\n}`);
       }
-      alternatives.push(
-        `if (${c} !== 47) {\nlet ${e};\nif (se.known === 0) { ${e} = path.indexOf('/', ${pos}); if (${e} < 0 || ${e} > end) ${e} = end; if (${e} - ${pos} >= ${LONG_SEGMENT}) se.remember(${pos}, ${e}); } else ${e} = se.end(path, ${pos}, end);\n` +
-          `${branches.join('\n')}\n}`,
-      );
+      const scan = `let ${e};\nif (se.known === 0) { ${e} = path.indexOf('/', ${pos}); if (${e} < 0 || ${e} > end) ${e} = end; if (${e} - ${pos} >= ${LONG_SEGMENT}) se.remember(${pos}, ${e}); } else ${e} = se.end(path, ${pos}, end);\n`;
+      // A node with parameters and nothing else reads no character either: the segment is empty
+      // (no parameter matches) exactly when the scan stops where it started, at a `/`.
+      if (node.children.length === 0 && node.catchAll < 0) {
+        paramsOnly = true;
+        alternatives.push(`${scan}if (${e} !== ${pos}) {\n${branches.join('\n')}\n}`);
+      } else alternatives.push(`if (${c} !== 47) {\n${scan}${branches.join('\n')}\n}`);
     }
     if (node.catchAll >= 0)
       alternatives.push(slash ? `{ o[${2 * nparams}] = ${pos}; ${this.take(node.catchAll)} }` : `if (${c} === 47) { o[${2 * nparams}] = ${pos}; ${this.take(node.catchAll)} }`);
     let code = atEnd.length > 0 ? `if (${pos} === end) { ${atEnd.join(' ')} }\n` : '';
     if (alternatives.length > 0) {
-      const read = slash ? '' : this.fold ? `let ${c} = path.charCodeAt(${pos}); if (${c} >= 65 && ${c} <= 90) ${c} += 32;\n` : `const ${c} = path.charCodeAt(${pos});\n`;
+      const read =
+        slash || paramsOnly ? '' : this.fold ? `let ${c} = path.charCodeAt(${pos}); if (${c} >= 65 && ${c} <= 90) ${c} += 32;\n` : `const ${c} = path.charCodeAt(${pos});\n`;
       code += `if (${pos} < end) {\n${read}${alternatives.join('\n')}\n}`;
     }
     return code;
