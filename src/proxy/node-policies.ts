@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
-import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
+import { endToEndHeaders, firstValue, isHopByHop, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
 import { addRequestPolicies, applyResponsePolicies, cachePartition, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
 import { emptyRecord } from '../policies/record.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
@@ -45,6 +45,9 @@ export const nodeSha256: (text: string) => Uint8Array | string =
 export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
   const raw = req.rawHeaders;
   if (req.httpVersionMajor === 1) {
+    const socket = req.socket as object | null;
+    const last = socket === null ? undefined : lastRecords.get(socket);
+    if (last !== undefined && sameList(raw, last.raw)) return last.record;
     const parsed = req.headers as Record<string, string | string[] | undefined>;
     // A fast-mode record (`emptyRecord`): the same names in the same order every request share
     // hidden classes, so each store is a cached transition and each read a stub-cache hit, where
@@ -61,9 +64,35 @@ export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
       out[name] = raw[i + 1]!;
       i += 2;
     }
-    if (same && i === raw.length) return out;
+    if (same && i === raw.length) {
+      if (socket !== null) {
+        if (last === undefined) lastRecords.set(socket, { raw, record: out });
+        else {
+          last.raw = raw;
+          last.record = out;
+        }
+      }
+      return out;
+    }
   }
   return toHeaderRecord(raw);
+}
+
+/**
+ * Per HTTP/1 connection, its last request's raw headers and their record: a keep-alive
+ * client's next request usually repeats them exactly, and then gets the same record (the
+ * record is a function of the raw list alone, and nothing writes to it: `PolicyContext.headers`
+ * is read-only), where building it cost a megamorphic keyed store per header and Node's own
+ * record walked and checked (~1.5k instructions per request, notes-policies.md, session 28).
+ * Comparing the lists costs a length check and a string comparison per entry. A WeakMap keyed
+ * by the socket: one entry per open connection, gone with it.
+ */
+const lastRecords = new WeakMap<object, { raw: readonly string[]; record: HeaderRecord }>();
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -108,10 +137,68 @@ export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, 
  * undici's `Object.keys` a dictionary walk and key sort), which cost an apiKey route ~3k
  * instructions per request (notes-policies.md, session 27). The copy then only gets the additions.
  */
-export function nodeRequestHeaders(plan: PolicyPlan, ctx: PolicyContext, headers: HeaderRecord): HeaderRecord {
-  const out = removesAny(ctx.removeHeaders, headers) ? copyWithout(headers, ctx.removeHeaders) : headers;
+export function nodeRequestHeaders(plan: PolicyPlan, ctx: PolicyContext, headers: HeaderRecord, removed = false): HeaderRecord {
+  const out = !removed && removesAny(ctx.removeHeaders, headers) ? copyWithout(headers, ctx.removeHeaders) : headers;
   addRequestPolicies(plan, ctx, out);
   return out;
+}
+
+/**
+ * Node's `rawHeaders` without the names the stages removed (`ctx.removeHeaders`: the API key,
+ * client copies of JWT claim headers), for `buildProxyRequest`: the upstream record is then
+ * built without them, where removing them afterwards cost a copy of the record (a megamorphic
+ * keyed store per header) and the record had first got the key (a megamorphic load and store):
+ * ~2.5k instructions per apiKey request (notes-policies.md, session 28). `raw` itself when none
+ * of them is there (no copy). Null, and the caller removes afterwards (`nodeRequestHeaders`),
+ * when a removed name is one `buildProxyRequest` reads or sets (`Host`, `Cookie`,
+ * `X-Forwarded-*`, a hop-by-hop or `:` name): only for the others is removing before the same
+ * as removing after (test/policies-request-headers-copy.test.ts holds the two equal).
+ */
+export function rawWithout(raw: readonly string[], remove: readonly string[]): readonly string[] | null {
+  for (let j = 0; j < remove.length; j++) {
+    const r = remove[j]!;
+    // A stage pushes its configured name, the same string every request: checked once.
+    if (r === lastSafe) continue;
+    if (shapesUpstreamRequest(r)) return null;
+    lastSafe = r;
+  }
+  let out: string[] | null = null;
+  let k = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (namedIn(name, remove)) {
+      if (out === null) {
+        // Sized for one removal (the usual case; cut to length below), filled by index: no
+        // `slice` and no growing pushes.
+        out = new Array<string>(raw.length - 2);
+        for (; k < i; k++) out[k] = raw[k]!;
+      }
+      continue;
+    }
+    if (out !== null) {
+      out[k++] = name;
+      out[k++] = raw[i + 1]!;
+    }
+  }
+  if (out === null) return raw;
+  if (k !== out.length) out.length = k;
+  return out;
+}
+
+/** The last removed name `shapesUpstreamRequest` passed. */
+let lastSafe: string | undefined;
+
+function shapesUpstreamRequest(name: string): boolean {
+  return name === 'host' || name === 'cookie' || name.startsWith('x-forwarded-') || name.charCodeAt(0) === 0x3a || isHopByHop(name);
+}
+
+/** Whether a raw (any case) header name is one of `remove` (lower case): by length first, lower-cased only on a length match. */
+function namedIn(name: string, remove: readonly string[]): boolean {
+  for (let j = 0; j < remove.length; j++) {
+    const r = remove[j]!;
+    if (name.length === r.length && (name === r || name.toLowerCase() === r)) return true;
+  }
+  return false;
 }
 
 function removesAny(remove: readonly string[], headers: HeaderRecord): boolean {
@@ -171,8 +258,15 @@ function policyHead(
     // (`endToEndPairs`) drops: the stages' headers go into undici's own head object, replacing
     // an upstream copy where it stands and appended otherwise, the order `applyResponsePolicies`
     // gives a record.
+    // The rate-limit stage's two by constant names: a store at a constant name on undici's head
+    // (one shape per upstream's header set) is a cached transition, where a store by a variable
+    // name went through the megamorphic stub cache (~0.4k instructions per request, session 28).
     const extra = ctx.responseHeaders;
-    for (const name in extra) headers[name] = extra[name]!;
+    for (const name in extra) {
+      if (name === 'ratelimit-policy') headers['ratelimit-policy'] = extra['ratelimit-policy'];
+      else if (name === 'ratelimit') headers['ratelimit'] = extra['ratelimit'];
+      else headers[name] = extra[name]!;
+    }
     if (status !== undefined) headers['cache-status'] = status;
     return headers;
   }

@@ -20,7 +20,7 @@ import { emptyKeyFor, NodeRouteCache, newProbe, type CacheProbe, type NodeCacheC
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import { StoringHandler } from '../policies/cache/node-miss.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
-import { nodePolicyContext, nodeRequestHeaders, nodeSha256, PolicyResponseRelay, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
+import { nodePolicyContext, nodeRequestHeaders, nodeSha256, PolicyResponseRelay, rawWithout, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
@@ -154,18 +154,21 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       return;
     }
     const socket = req.socket as Socket & { encrypted?: boolean };
+    // The stages' removals (the API key) taken out of the raw headers, so the upstream record
+    // is built without them (no copy of it afterwards): null when `buildProxyRequest` reads the name.
+    const raw = ctx !== undefined && ctx.removeHeaders.length > 0 ? rawWithout(req.rawHeaders, ctx.removeHeaders) : null;
     const request = buildProxyRequest(
       match,
       {
         method: req.method ?? 'GET',
         query,
-        headers: req.rawHeaders,
+        headers: raw ?? req.rawHeaders,
         clientAddress: socket.remoteAddress ?? null,
         protocol: socket.encrypted ? 'https' : 'http',
       },
       { trustForwardedHeaders },
     );
-    if (plan !== undefined && ctx !== undefined) request.headers = nodeRequestHeaders(plan, ctx, request.headers);
+    if (plan !== undefined && ctx !== undefined) request.headers = nodeRequestHeaders(plan, ctx, request.headers, raw !== null);
     const target = exposeTargets ? request.url : undefined;
     if (request.method === 'CONNECT') {
       state.error = 'method-not-supported';
