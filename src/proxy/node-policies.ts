@@ -16,6 +16,7 @@ import type { StoredEntry } from '../policies/cache/bounded-store.js';
 import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
+import type { TargetTemplate } from '../target/template.js';
 import { buildForwardUrl } from '../target/url.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import type { LogState } from './node-access-log.js';
@@ -380,6 +381,12 @@ interface PlanCache {
   readonly cachesGet: boolean;
   readonly rulesAsk: boolean;
   readonly prefixes: Map<string, string>;
+  /**
+   * The variant's first target's template without its origin (built on first use), so
+   * `buildForwardUrl` gives the key's path (path and query) directly: building the whole URL
+   * and slicing the origin off flattened the joined string first (a copy per request).
+   */
+  local: { readonly of: TargetTemplate; readonly template: TargetTemplate } | null;
 }
 const planCaches = new WeakMap<PolicyPlan, PlanCache>();
 const MAX_PREFIXES = 10_000;
@@ -392,6 +399,7 @@ function planCache(plan: PolicyPlan): PlanCache {
       cachesGet: plan.cache !== null && plan.cache.methods.includes('GET'),
       rulesAsk: rules !== null && ASKING.some((name) => rules.set[name] !== undefined || rules.add[name] !== undefined),
       prefixes: new Map<string, string>(),
+      local: null,
     };
     planCaches.set(plan, c);
   }
@@ -443,8 +451,12 @@ export function serveCacheHit(
   if (!c.cachesGet || ctx.method !== 'GET' || res.req?.httpVersionMajor !== 1) return false;
   const target = match.variant.targets[0];
   if (target === undefined || upstreamAsksTheCache(c, ctx)) return false;
-  const origin = target.template.origin;
-  const path = buildForwardUrl(match, ctx.query, target.template).slice(origin.length) || '/';
+  const template = target.template;
+  const origin = template.origin;
+  let local = c.local;
+  if (local === null || local.of !== template) local = c.local = { of: template, template: { ...template, origin: '' } };
+  // Never empty: buildForwardUrl's path starts with '/'.
+  const path = buildForwardUrl(match, ctx.query, local.template);
   const now = Date.now();
   const key = keyPrefix(plan, c.prefixes, ctx) + path;
   const entry = cache.freshEntryAt(key, origin, ctx.headers as Record<string, string | string[]>, false, now);
