@@ -146,9 +146,18 @@ describe('nodeHeaderRecord on a keep-alive connection', () => {
       [['X-Api-Key', 'key-a']],
       [['X-Api-Key', 'key-b']],
       [['x-api-key', 'key-a']],
-      [['X-Api-Key', 'key-a'], ['Accept', '*/*']],
-      [['Accept', '*/*'], ['X-Api-Key', 'key-a']],
-      [['X-Api-Key', 'key-a'], ['X-Api-Key', 'key-a']],
+      [
+        ['X-Api-Key', 'key-a'],
+        ['Accept', '*/*'],
+      ],
+      [
+        ['Accept', '*/*'],
+        ['X-Api-Key', 'key-a'],
+      ],
+      [
+        ['X-Api-Key', 'key-a'],
+        ['X-Api-Key', 'key-a'],
+      ],
       [],
     ];
     await fc.assert(

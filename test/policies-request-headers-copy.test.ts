@@ -58,10 +58,44 @@ const router = compile({ '/api/*': 'https://users.svc:8443/v2' }, { backend: 'js
 const match: RouteMatch = router.match('/api/users/1')!;
 /** Raw names in any case, the ones `buildProxyRequest` reads among them (Host, Cookie, X-Forwarded-*, hop-by-hop, `:authority`). */
 const rawNames = fc.constantFrom(
-  'X-Api-Key', 'x-api-key', 'X-API-KEY', 'Authorization', 'x-a', 'X-B', 'Accept', '__proto__', 'constructor', '1', 'X-Claim',
-  'Host', 'Cookie', 'X-Forwarded-For', 'x-forwarded-host', 'X-Forwarded-Proto', 'Connection', 'Keep-Alive', ':authority', 'TE',
+  'X-Api-Key',
+  'x-api-key',
+  'X-API-KEY',
+  'Authorization',
+  'x-a',
+  'X-B',
+  'Accept',
+  '__proto__',
+  'constructor',
+  '1',
+  'X-Claim',
+  'Host',
+  'Cookie',
+  'X-Forwarded-For',
+  'x-forwarded-host',
+  'X-Forwarded-Proto',
+  'Connection',
+  'Keep-Alive',
+  ':authority',
+  'TE',
 );
-const removable = fc.constantFrom('x-api-key', 'authorization', 'x-a', 'x-b', 'x-claim', 'constructor', '1', 'host', 'cookie', 'x-forwarded-for', 'x-forwarded-proto', 'connection', 'keep-alive', ':authority', 'absent');
+const removable = fc.constantFrom(
+  'x-api-key',
+  'authorization',
+  'x-a',
+  'x-b',
+  'x-claim',
+  'constructor',
+  '1',
+  'host',
+  'cookie',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'connection',
+  'keep-alive',
+  ':authority',
+  'absent',
+);
 
 describe('rawWithout', () => {
   it('builds the upstream record that removing afterwards gives, entries and order', () => {

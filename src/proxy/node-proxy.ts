@@ -20,7 +20,17 @@ import { emptyKeyFor, NodeRouteCache, newProbe, type CacheProbe } from '../polic
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import { StoringHandler } from '../policies/cache/node-miss.js';
 import type { PolicyAnswer } from '../policies/types.js';
-import { nodePolicyContext, nodeRequestHeaders, type NodePolicyContext, nodeSha256, PolicyResponseRelay, rawWithout, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
+import {
+  nodePolicyContext,
+  nodeRequestHeaders,
+  type NodePolicyContext,
+  nodeSha256,
+  PolicyResponseRelay,
+  rawWithout,
+  responseHook,
+  sendPolicyAnswer,
+  serveCacheHit,
+} from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
