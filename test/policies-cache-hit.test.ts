@@ -116,6 +116,8 @@ beforeAll(async () => {
     '/rl/*': { target: upstream.url, auth: { type: 'apiKey', keys }, rateLimit: { requests: 10, per: '1h' }, cache: true },
     '/rules/*': { target: upstream.url, cache: true, responseHeaders: { set: { 'x-route': 'rules' }, remove: ['x-upstream'] } },
     '/plain/*': { target: upstream.url, cache: true },
+    // A target with a base path, a placeholder and its own query: the hit path's key path is the forwarded request-target.
+    '/tpl/:id': { target: `${upstream.url}/items/:id?v=1`, cache: true },
   });
 });
 afterAll(async () => {
@@ -191,5 +193,21 @@ describe('cache hits through the Node proxy', () => {
     const cond = await get('/plain/one', { 'cache-control': 'no-cache' });
     expect(get1.headers['cache-status']).toBe('af-routes; hit');
     expect(cond.headers['cache-status']).not.toBe('af-routes; hit');
+  });
+});
+
+describe('cache hits on a templated target', () => {
+  it('key the forwarded request-target: base path, placeholder, the target query and the request query', async () => {
+    const a1 = await get('/tpl/a?x=1');
+    const a2 = await get('/tpl/a?x=1');
+    const a3 = await get('/tpl/a?x=2');
+    const b1 = await get('/tpl/b?x=1');
+    expect(a1.headers['cache-status']).toBe('af-routes; fwd=uri-miss');
+    expect(a2.headers['cache-status']).toBe('af-routes; hit');
+    expect(a3.headers['cache-status']).toBe('af-routes; fwd=uri-miss');
+    expect(b1.headers['cache-status']).toBe('af-routes; fwd=uri-miss');
+    expect(a2.body.toString()).toBe(a1.body.toString());
+    expect(hits['/items/a']).toBe(2);
+    expect(hits['/items/b']).toBe(1);
   });
 });

@@ -7,6 +7,8 @@
  *   node bench/proxy/cg-functions.mjs <dumpA> <mapA> <dumpB> <mapB> [rows=30]
  *
  * With CG_COUNT=N (the windows counted N requests) the counts are divided by N instead.
+ * With CG_BUNDLE=1 a JS function of any bundle (`file:///.../x.js`, e.g. bench/policies.mjs's
+ * AF_ROUTES_LIB and BEFORE builds) is named without its file, so two builds' rows pair up.
  * (differential.mjs prints "<dump> <map>" for each target's main thread.) Prints the totals,
  * then the functions where A spends most over B, and the ones where B spends most over A.
  */
@@ -21,7 +23,11 @@ if (dumpB === undefined || mapB === undefined) {
 /** Requests per dump: the bench's CG_COUNT (1,000 unless set). */
 const REQUESTS = Number(process.env.CG_COUNT ?? 1_000);
 
-const nameAt = (map, address) => perfMapName(map, address) ?? 'JIT code (not in the map)';
+const BUNDLE = process.env.CG_BUNDLE === '1';
+const nameAt = (map, address) => {
+  const name = perfMapName(map, address) ?? 'JIT code (not in the map)';
+  return BUNDLE ? name.replace(/ file:\/\/\/\S+\.m?js$/, ' <bundle>') : name;
+};
 
 /** Self instructions per function name. */
 function functions(dump, mapFile) {

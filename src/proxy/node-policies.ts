@@ -9,13 +9,14 @@ import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { RouteMatch } from '../match/types.js';
 import type { ProxyErrorCode } from '../pipeline/errors.js';
-import { endToEndHeaders, firstValue, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
+import { endToEndHeaders, firstValue, isHopByHop, toHeaderRecord, type HeaderRecord, type HeaderValue } from '../pipeline/headers.js';
 import { addRequestPolicies, applyResponsePolicies, cachePartition, type PolicyPlan, type PolicyRuntime } from '../pipeline/policies.js';
 import { emptyRecord } from '../policies/record.js';
 import type { StoredEntry } from '../policies/cache/bounded-store.js';
 import { ageOf, cacheOutcome, NodeRouteCache, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
 import { cacheEventStatus, cacheStatus } from '../policies/cache/status.js';
 import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
+import type { TargetTemplate } from '../target/template.js';
 import { buildForwardUrl } from '../target/url.js';
 import { emitSafely, type EventSink } from '../telemetry/events.js';
 import type { LogState } from './node-access-log.js';
@@ -45,6 +46,9 @@ export const nodeSha256: (text: string) => Uint8Array | string =
 export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
   const raw = req.rawHeaders;
   if (req.httpVersionMajor === 1) {
+    const socket = req.socket as object | null;
+    const last = socket === null ? undefined : lastRecords.get(socket);
+    if (last !== undefined && sameList(raw, last.raw)) return last.record;
     const parsed = req.headers as Record<string, string | string[] | undefined>;
     // A fast-mode record (`emptyRecord`): the same names in the same order every request share
     // hidden classes, so each store is a cached transition and each read a stub-cache hit, where
@@ -61,9 +65,35 @@ export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
       out[name] = raw[i + 1]!;
       i += 2;
     }
-    if (same && i === raw.length) return out;
+    if (same && i === raw.length) {
+      if (socket !== null) {
+        if (last === undefined) lastRecords.set(socket, { raw, record: out });
+        else {
+          last.raw = raw;
+          last.record = out;
+        }
+      }
+      return out;
+    }
   }
   return toHeaderRecord(raw);
+}
+
+/**
+ * Per HTTP/1 connection, its last request's raw headers and their record: a keep-alive
+ * client's next request usually repeats them exactly, and then gets the same record (the
+ * record is a function of the raw list alone, and nothing writes to it: `PolicyContext.headers`
+ * is read-only), where building it cost a megamorphic keyed store per header and Node's own
+ * record walked and checked (~1.5k instructions per request, notes-policies.md, session 28).
+ * Comparing the lists costs a length check and a string comparison per entry. A WeakMap keyed
+ * by the socket: one entry per open connection, gone with it.
+ */
+const lastRecords = new WeakMap<object, { raw: readonly string[]; record: HeaderRecord }>();
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -73,17 +103,18 @@ export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
  * context keeps one shape (adding them later moved each context through three or four hidden
  * classes and grew its property store), plus the HTTP/1 connection (`PolicyContext.connection`).
  */
-export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, match: RouteMatch, path: string, query: string): PolicyContext {
+export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, match: RouteMatch, path: string, query: string): NodePolicyContext {
   const socket = req.socket as Socket & { encrypted?: boolean };
   const headers = nodeHeaderRecord(req);
-  const ctx: PolicyContext & NodeCacheContext = {
+  const socketAddress = socket.remoteAddress ?? null;
+  const ctx: NodePolicyContext = {
     route: match.variant.name,
     pattern: match.pattern,
     method: req.method ?? 'GET',
     path,
     query,
     headers,
-    clientAddress: runtime.clientAddress(socket.remoteAddress ?? null, headers),
+    clientAddress: runtime.clientAddress(socketAddress, headers),
     host: req.headers.host ?? null,
     protocol: socket.encrypted ? 'https' : 'http',
     removeHeaders: [],
@@ -96,8 +127,19 @@ export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, 
     emptyCacheKey: undefined,
     emptyCacheOrigin: undefined,
     emptyCacheQuery: undefined,
+    socketAddress,
   };
   return ctx;
+}
+
+/** The policy context of a Node request: the route cache's fields, and the socket's address (read once). */
+export interface NodePolicyContext extends PolicyContext, Omit<NodeCacheContext, 'query'> {
+  /**
+   * The socket's peer address, for the upstream request's `X-Forwarded-For` too: read once per
+   * request (`socket.remoteAddress` is a getter through `_getpeername`, ~0.5k instructions per
+   * read on a busy server's megamorphic socket shapes, session 28).
+   */
+  readonly socketAddress: string | null;
 }
 
 /**
@@ -108,10 +150,68 @@ export function nodePolicyContext(runtime: PolicyRuntime, req: IncomingMessage, 
  * undici's `Object.keys` a dictionary walk and key sort), which cost an apiKey route ~3k
  * instructions per request (notes-policies.md, session 27). The copy then only gets the additions.
  */
-export function nodeRequestHeaders(plan: PolicyPlan, ctx: PolicyContext, headers: HeaderRecord): HeaderRecord {
-  const out = removesAny(ctx.removeHeaders, headers) ? copyWithout(headers, ctx.removeHeaders) : headers;
+export function nodeRequestHeaders(plan: PolicyPlan, ctx: PolicyContext, headers: HeaderRecord, removed = false): HeaderRecord {
+  const out = !removed && removesAny(ctx.removeHeaders, headers) ? copyWithout(headers, ctx.removeHeaders) : headers;
   addRequestPolicies(plan, ctx, out);
   return out;
+}
+
+/**
+ * Node's `rawHeaders` without the names the stages removed (`ctx.removeHeaders`: the API key,
+ * client copies of JWT claim headers), for `buildProxyRequest`: the upstream record is then
+ * built without them, where removing them afterwards cost a copy of the record (a megamorphic
+ * keyed store per header) and the record had first got the key (a megamorphic load and store):
+ * ~2.5k instructions per apiKey request (notes-policies.md, session 28). `raw` itself when none
+ * of them is there (no copy). Null, and the caller removes afterwards (`nodeRequestHeaders`),
+ * when a removed name is one `buildProxyRequest` reads or sets (`Host`, `Cookie`,
+ * `X-Forwarded-*`, a hop-by-hop or `:` name): only for the others is removing before the same
+ * as removing after (test/policies-request-headers-copy.test.ts holds the two equal).
+ */
+export function rawWithout(raw: readonly string[], remove: readonly string[]): readonly string[] | null {
+  for (let j = 0; j < remove.length; j++) {
+    const r = remove[j]!;
+    // A stage pushes its configured name, the same string every request: checked once.
+    if (r === lastSafe) continue;
+    if (shapesUpstreamRequest(r)) return null;
+    lastSafe = r;
+  }
+  let out: string[] | null = null;
+  let k = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (namedIn(name, remove)) {
+      if (out === null) {
+        // Sized for one removal (the usual case; cut to length below), filled by index: no
+        // `slice` and no growing pushes.
+        out = new Array<string>(raw.length - 2);
+        for (; k < i; k++) out[k] = raw[k]!;
+      }
+      continue;
+    }
+    if (out !== null) {
+      out[k++] = name;
+      out[k++] = raw[i + 1]!;
+    }
+  }
+  if (out === null) return raw;
+  if (k !== out.length) out.length = k;
+  return out;
+}
+
+/** The last removed name `shapesUpstreamRequest` passed. */
+let lastSafe: string | undefined;
+
+function shapesUpstreamRequest(name: string): boolean {
+  return name === 'host' || name === 'cookie' || name.startsWith('x-forwarded-') || name.charCodeAt(0) === 0x3a || isHopByHop(name);
+}
+
+/** Whether a raw (any case) header name is one of `remove` (lower case): by length first, lower-cased only on a length match. */
+function namedIn(name: string, remove: readonly string[]): boolean {
+  for (let j = 0; j < remove.length; j++) {
+    const r = remove[j]!;
+    if (name.length === r.length && (name === r || name.toLowerCase() === r)) return true;
+  }
+  return false;
 }
 
 function removesAny(remove: readonly string[], headers: HeaderRecord): boolean {
@@ -171,8 +271,15 @@ function policyHead(
     // (`endToEndPairs`) drops: the stages' headers go into undici's own head object, replacing
     // an upstream copy where it stands and appended otherwise, the order `applyResponsePolicies`
     // gives a record.
+    // The rate-limit stage's two by constant names: a store at a constant name on undici's head
+    // (one shape per upstream's header set) is a cached transition, where a store by a variable
+    // name went through the megamorphic stub cache (~0.4k instructions per request, session 28).
     const extra = ctx.responseHeaders;
-    for (const name in extra) headers[name] = extra[name]!;
+    for (const name in extra) {
+      if (name === 'ratelimit-policy') headers['ratelimit-policy'] = extra['ratelimit-policy'];
+      else if (name === 'ratelimit') headers['ratelimit'] = extra['ratelimit'];
+      else headers[name] = extra[name]!;
+    }
     if (status !== undefined) headers['cache-status'] = status;
     return headers;
   }
@@ -274,6 +381,12 @@ interface PlanCache {
   readonly cachesGet: boolean;
   readonly rulesAsk: boolean;
   readonly prefixes: Map<string, string>;
+  /**
+   * The variant's first target's template without its origin (built on first use), so
+   * `buildForwardUrl` gives the key's path (path and query) directly: building the whole URL
+   * and slicing the origin off flattened the joined string first (a copy per request).
+   */
+  local: { readonly of: TargetTemplate; readonly template: TargetTemplate } | null;
 }
 const planCaches = new WeakMap<PolicyPlan, PlanCache>();
 const MAX_PREFIXES = 10_000;
@@ -286,6 +399,7 @@ function planCache(plan: PolicyPlan): PlanCache {
       cachesGet: plan.cache !== null && plan.cache.methods.includes('GET'),
       rulesAsk: rules !== null && ASKING.some((name) => rules.set[name] !== undefined || rules.add[name] !== undefined),
       prefixes: new Map<string, string>(),
+      local: null,
     };
     planCaches.set(plan, c);
   }
@@ -337,8 +451,12 @@ export function serveCacheHit(
   if (!c.cachesGet || ctx.method !== 'GET' || res.req?.httpVersionMajor !== 1) return false;
   const target = match.variant.targets[0];
   if (target === undefined || upstreamAsksTheCache(c, ctx)) return false;
-  const origin = target.template.origin;
-  const path = buildForwardUrl(match, ctx.query, target.template).slice(origin.length) || '/';
+  const template = target.template;
+  const origin = template.origin;
+  let local = c.local;
+  if (local === null || local.of !== template) local = c.local = { of: template, template: { ...template, origin: '' } };
+  // Never empty: buildForwardUrl's path starts with '/'.
+  const path = buildForwardUrl(match, ctx.query, local.template);
   const now = Date.now();
   const key = keyPrefix(plan, c.prefixes, ctx) + path;
   const entry = cache.freshEntryAt(key, origin, ctx.headers as Record<string, string | string[]>, false, now);

@@ -16,11 +16,21 @@ import { buildProxyRequest } from '../pipeline/upstream-request.js';
 import { applyRequestPolicies, cachePartition, createPolicyRuntime, policyPlan, runPolicies, type PolicyPlan } from '../pipeline/policies.js';
 import type { HeaderRecord } from '../pipeline/headers.js';
 import { BoundedCacheStore, type RouteCacheOptions } from '../policies/cache/bounded-store.js';
-import { emptyKeyFor, NodeRouteCache, newProbe, type CacheProbe, type NodeCacheContext } from '../policies/cache/node-cache.js';
+import { emptyKeyFor, NodeRouteCache, newProbe, type CacheProbe } from '../policies/cache/node-cache.js';
 import { MemoryRouteStore } from '../policies/cache/memory-store.js';
 import { StoringHandler } from '../policies/cache/node-miss.js';
-import type { PolicyAnswer, PolicyContext } from '../policies/types.js';
-import { nodePolicyContext, nodeRequestHeaders, nodeSha256, PolicyResponseRelay, responseHook, sendPolicyAnswer, serveCacheHit } from './node-policies.js';
+import type { PolicyAnswer } from '../policies/types.js';
+import {
+  nodePolicyContext,
+  nodeRequestHeaders,
+  type NodePolicyContext,
+  nodeSha256,
+  PolicyResponseRelay,
+  rawWithout,
+  responseHook,
+  sendPolicyAnswer,
+  serveCacheHit,
+} from './node-policies.js';
 import { teeEvents } from '../telemetry/tee.js';
 import { defaultObserver } from '../telemetry/observer.js';
 import { emitRouteAnswer } from '../telemetry/route-events.js';
@@ -135,7 +145,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     timed: boolean,
     /** A route with policies: its plan and this request's context (two arguments, not an object per request). */
     plan?: PolicyPlan,
-    ctx?: PolicyContext,
+    ctx?: NodePolicyContext,
   ): void {
     if (req.method !== 'CONNECT' && needsAttemptLoop(match)) {
       // Several targets, retries or a route deadline: the attempt loop (SPEC 11), with the
@@ -154,18 +164,21 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       return;
     }
     const socket = req.socket as Socket & { encrypted?: boolean };
+    // The stages' removals (the API key) taken out of the raw headers, so the upstream record
+    // is built without them (no copy of it afterwards): null when `buildProxyRequest` reads the name.
+    const raw = ctx !== undefined && ctx.removeHeaders.length > 0 ? rawWithout(req.rawHeaders, ctx.removeHeaders) : null;
     const request = buildProxyRequest(
       match,
       {
         method: req.method ?? 'GET',
         query,
-        headers: req.rawHeaders,
-        clientAddress: socket.remoteAddress ?? null,
+        headers: raw ?? req.rawHeaders,
+        clientAddress: ctx !== undefined ? ctx.socketAddress : (socket.remoteAddress ?? null),
         protocol: socket.encrypted ? 'https' : 'http',
       },
       { trustForwardedHeaders },
     );
-    if (plan !== undefined && ctx !== undefined) request.headers = nodeRequestHeaders(plan, ctx, request.headers);
+    if (plan !== undefined && ctx !== undefined) request.headers = nodeRequestHeaders(plan, ctx, request.headers, raw !== null);
     const target = exposeTargets ? request.url : undefined;
     if (request.method === 'CONNECT') {
       state.error = 'method-not-supported';
@@ -198,7 +211,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
       // interceptor (./node-miss.ts stores with undici's rules). Same path: both build the
       // forward URL of this match with the variant's first target and `ctx.query` (checked:
       // same origin, same query).
-      const emptyKey = request.method === 'GET' ? emptyKeyFor(ctx as PolicyContext & NodeCacheContext, request.origin, request.headers as Record<string, string | string[]>) : null;
+      const emptyKey = request.method === 'GET' ? emptyKeyFor(ctx!, request.origin, request.headers as Record<string, string | string[]>) : null;
       if (emptyKey !== null) {
         // `Cache-Status: ...; fwd=uri-miss`, as the interceptor's probe reports a miss.
         probe.upstream = true;
@@ -248,7 +261,7 @@ export function createNodeProxy(options: NodeProxyOptions): NodeProxy {
     res: ServerResponse,
     match: RouteMatch,
     plan: PolicyPlan,
-    ctx: PolicyContext,
+    ctx: NodePolicyContext,
     state: LogState,
     router: Router,
     scope: string,
