@@ -18,7 +18,7 @@ const COMPILER = /compiler::|turboshaft|maglev/i;
  * scavenge: 1-2k instructions per request of a window, moving with the number of scavenges in it).
  */
 export const GC =
-  /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|IterateObjectCache|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer/;
+  /Marking|Sweep|Scaveng|heap::base|Evacuat|Compact|MemoryChunk|IteratePointers|IterateObjectCache|BodyDescriptor|HeapObject::SizeFromMap|popcount|RememberedSet|SlotSet|Worklist|FreeList|PagedSpace|IncrementalMarking|GCTracer|OnMoveEvent|Pretenuring|ShouldBePromoted/;
 
 /**
  * `callgrind_annotate` of `file` (self cost per function), and its totals: `total` (PROGRAM

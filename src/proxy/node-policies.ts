@@ -46,9 +46,6 @@ export const nodeSha256: (text: string) => Uint8Array | string =
 export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
   const raw = req.rawHeaders;
   if (req.httpVersionMajor === 1) {
-    const socket = req.socket as object | null;
-    const last = socket === null ? undefined : lastRecords.get(socket);
-    if (last !== undefined && sameList(raw, last.raw)) return last.record;
     const parsed = req.headers as Record<string, string | string[] | undefined>;
     // A fast-mode record (`emptyRecord`): the same names in the same order every request share
     // hidden classes, so each store is a cached transition and each read a stub-cache hit, where
@@ -65,35 +62,9 @@ export function nodeHeaderRecord(req: IncomingMessage): HeaderRecord {
       out[name] = raw[i + 1]!;
       i += 2;
     }
-    if (same && i === raw.length) {
-      if (socket !== null) {
-        if (last === undefined) lastRecords.set(socket, { raw, record: out });
-        else {
-          last.raw = raw;
-          last.record = out;
-        }
-      }
-      return out;
-    }
+    if (same && i === raw.length) return out;
   }
   return toHeaderRecord(raw);
-}
-
-/**
- * Per HTTP/1 connection, its last request's raw headers and their record: a keep-alive
- * client's next request usually repeats them exactly, and then gets the same record (the
- * record is a function of the raw list alone, and nothing writes to it: `PolicyContext.headers`
- * is read-only), where building it cost a megamorphic keyed store per header and Node's own
- * record walked and checked (~1.5k instructions per request, notes-policies.md, session 28).
- * Comparing the lists costs a length check and a string comparison per entry. A WeakMap keyed
- * by the socket: one entry per open connection, gone with it.
- */
-const lastRecords = new WeakMap<object, { raw: readonly string[]; record: HeaderRecord }>();
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
