@@ -8,9 +8,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compile, validateRoutes, type Routes } from '../src/index.js';
+import { compile } from '../src/index.js';
 import { lookupSource } from '../src/match/codegen-lookup.js';
 import { jsTree } from '../src/match/tree.js';
+import { expectGeneratedAsInterpreted, validTable } from './helpers.js';
 
 /** Words sharing prefixes of every length, one past UNROLL (12) characters after its first. */
 const WORDS = ['r', 're', 'rep', 'repo', 'repos', 'report', 'reports', 'repository-settings-x', 'repository-settings-y', 'a', 'ab', 'abc', 'abcd'];
@@ -33,12 +34,6 @@ const pathSegmentArb = fc.oneof(
 );
 const pathArb = fc.tuple(fc.array(pathSegmentArb, { minLength: 0, maxLength: 5 }), fc.boolean()).map(([s, slash]) => '/' + s.join('/') + (slash ? '/' : ''));
 
-function cleanTable(patterns: string[], options: object): Routes {
-  const table = Object.fromEntries(patterns.map((p, i) => [p, `http://h${i}`]));
-  const bad = new Set(validateRoutes(table, options).errors.map((e) => e.pattern));
-  return Object.fromEntries(Object.entries(table).filter(([p]) => !bad.has(p)));
-}
-
 describe('generated literal compares (the shared eq loop)', () => {
   it('emits eq for a case-sensitive table and leaves short literals unrolled', () => {
     const router = compile({ '/repos/:id': 'http://a', '/re': 'http://b', '/reports/*': 'http://c' }, { backend: 'js', codegenAfter: 0 });
@@ -56,17 +51,9 @@ describe('generated literal compares (the shared eq loop)', () => {
         fc.array(pathArb, { minLength: 1, maxLength: 12 }),
         fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean() }),
         (patterns, paths, options) => {
-          const table = cleanTable(patterns, options);
+          const table = validTable(patterns, options);
           if (Object.keys(table).length === 0) return;
-          const generated = compile(table, { ...options, backend: 'js', codegenAfter: 0 });
-          const interpreted = compile(table, { ...options, backend: 'js', codegen: false });
-          expect(generated.engine).toBe('generated');
-          for (const path of patterns.map((p) => p.replace(/:\w+/g, 'v').replace('*', 'rest')).concat(paths)) {
-            const want = interpreted.match(path);
-            const got = generated.match(path);
-            const view = (m: typeof want) => (m === null ? null : { pattern: m.pattern, params: { ...m.params }, remainder: m.remainder });
-            expect(view(got), `${path} in ${JSON.stringify(Object.keys(table))} ${JSON.stringify(options)}`).toEqual(view(want));
-          }
+          expectGeneratedAsInterpreted(table, options, patterns.map((p) => p.replace(/:\w+/g, 'v').replace('*', 'rest')).concat(paths));
         },
       ),
       { numRuns: 2_000 },

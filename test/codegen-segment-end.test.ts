@@ -9,9 +9,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compile, validateRoutes, type Routes } from '../src/index.js';
+import { compile } from '../src/index.js';
 import { lookupSource } from '../src/match/codegen-lookup.js';
 import { jsTree } from '../src/match/tree.js';
+import { expectGeneratedAsInterpreted, validTable } from './helpers.js';
 
 const segmentArb = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('a', 'ab', 'abc', 'repos', 'x') },
@@ -25,12 +26,6 @@ const patternArb = fc.tuple(fc.array(segmentArb, { minLength: 1, maxLength: 5 })
 const LONG = 'z'.repeat(70);
 const pathSegmentArb = fc.oneof(fc.constantFrom('a', 'ab', 'abc', 'repos', 'x', '', '12', 'ff', 'A', LONG, `${LONG}9`), fc.stringMatching(/^[a-z0-9%]{1,4}$/));
 const pathArb = fc.tuple(fc.array(pathSegmentArb, { minLength: 0, maxLength: 6 }), fc.boolean()).map(([s, slash]) => '/' + s.join('/') + (slash ? '/' : ''));
-
-function cleanTable(patterns: string[], options: object): Routes {
-  const table = Object.fromEntries(patterns.map((p, i) => [p, `http://h${i}`]));
-  const bad = new Set(validateRoutes(table, options).errors.map((e) => e.pattern));
-  return Object.fromEntries(Object.entries(table).filter(([p]) => !bad.has(p)));
-}
 
 describe('generated code at a parameter segment end', () => {
   it("reads no character at a parameter's end: the `/` child and the catch-all follow directly", () => {
@@ -79,18 +74,10 @@ describe('generated code at a parameter segment end', () => {
         fc.array(pathArb, { minLength: 1, maxLength: 12 }),
         fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean() }),
         (patterns, paths, options) => {
-          const table = cleanTable(patterns, options);
+          const table = validTable(patterns, options);
           if (Object.keys(table).length === 0) return;
-          const generated = compile(table, { ...options, backend: 'js', codegenAfter: 0 });
-          const interpreted = compile(table, { ...options, backend: 'js', codegen: false });
-          expect(generated.engine).toBe('generated');
           const samples = patterns.map((p) => p.replace(/:\w+(\([^)]*\))?/g, '7').replace('*', 'r/s'));
-          for (const path of samples.concat(paths)) {
-            const want = interpreted.match(path);
-            const got = generated.match(path);
-            const view = (m: typeof want) => (m === null ? null : { pattern: m.pattern, params: { ...m.params }, remainder: m.remainder });
-            expect(view(got), `${path} in ${JSON.stringify(Object.keys(table))} ${JSON.stringify(options)}`).toEqual(view(want));
-          }
+          expectGeneratedAsInterpreted(table, options, samples.concat(paths));
         },
       ),
       { numRuns: 1_500 },

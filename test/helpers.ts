@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compile, validateRoutes, type CompileOptions, type Router } from '../src/index.js';
+import { compile, validateRoutes, type CompileOptions, type Router, type Routes } from '../src/index.js';
 import type { MatcherBackend } from '../src/match/core.js';
 import { loadNativeBackend, type NativeLoad } from '../src/match/native.js';
 
@@ -89,4 +89,22 @@ export function lookupParts(backend: MatcherBackend, shapes: string[][], path: s
   const o = backend.offsets;
   const params = Array.from({ length: n }, (_, i) => path.slice(o[2 * i], o[2 * i + 1]));
   return shapes[r]!.at(-1) === '*' ? [r, params, path.slice(o[2 * n])] : [r, params];
+}
+
+/** The patterns as a table (a target each), without those validation refuses under `options`: what random tables are built from. */
+export function validTable(patterns: readonly string[], options: CompileOptions): Routes {
+  const table = Object.fromEntries(patterns.map((p, i) => [p, `http://h${i}`]));
+  const bad = new Set(validateRoutes(table, options).errors.map((e) => e.pattern));
+  return Object.fromEntries(Object.entries(table).filter(([p]) => !bad.has(p)));
+}
+
+/** The generated lookup answers every path as the interpreter does: the same pattern, params and remainder. */
+export function expectGeneratedAsInterpreted(table: Routes, options: CompileOptions, paths: readonly string[]): void {
+  const generated = compile(table, { ...options, backend: 'js', codegenAfter: 0 });
+  const interpreted = compile(table, { ...options, backend: 'js', codegen: false });
+  expect(generated.engine).toBe('generated');
+  const view = (m: ReturnType<Router['match']>) => (m === null ? null : { pattern: m.pattern, params: { ...m.params }, remainder: m.remainder });
+  for (const path of paths) {
+    expect(view(generated.match(path)), `${path} in ${JSON.stringify(Object.keys(table))} ${JSON.stringify(options)}`).toEqual(view(interpreted.match(path)));
+  }
 }
