@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, validateRoutes, type CompileOptions, type Router, type Routes } from '../src/index.js';
 import type { MatcherBackend } from '../src/match/core.js';
@@ -92,14 +93,14 @@ export function lookupParts(backend: MatcherBackend, shapes: string[][], path: s
 }
 
 /** The patterns as a table (a target each), without those validation refuses under `options`: what random tables are built from. */
-export function validTable(patterns: readonly string[], options: CompileOptions): Routes {
+function validTable(patterns: readonly string[], options: CompileOptions): Routes {
   const table = Object.fromEntries(patterns.map((p, i) => [p, `http://h${i}`]));
   const bad = new Set(validateRoutes(table, options).errors.map((e) => e.pattern));
   return Object.fromEntries(Object.entries(table).filter(([p]) => !bad.has(p)));
 }
 
 /** The generated lookup answers every path as the interpreter does: the same pattern, params and remainder. */
-export function expectGeneratedAsInterpreted(table: Routes, options: CompileOptions, paths: readonly string[]): void {
+function expectGeneratedAsInterpreted(table: Routes, options: CompileOptions, paths: readonly string[]): void {
   const generated = compile(table, { ...options, backend: 'js', codegenAfter: 0 });
   const interpreted = compile(table, { ...options, backend: 'js', codegen: false });
   expect(generated.engine).toBe('generated');
@@ -107,4 +108,25 @@ export function expectGeneratedAsInterpreted(table: Routes, options: CompileOpti
   for (const path of paths) {
     expect(view(generated.match(path)), `${path} in ${JSON.stringify(Object.keys(table))} ${JSON.stringify(options)}`).toEqual(view(interpreted.match(path)));
   }
+}
+
+/**
+ * The law every emitted form of the generated lookup keeps: on random tables (the valid ones
+ * among `patterns`, both case options, with and without `ignoreTrailingSlash`) it answers what the
+ * interpreter answers, for a path made from each pattern (`sample`) and for random paths.
+ */
+export function assertGeneratedAsInterpreted(patterns: fc.Arbitrary<string>, paths: fc.Arbitrary<string>, sample: (pattern: string) => string, numRuns: number): void {
+  fc.assert(
+    fc.property(
+      fc.array(patterns, { minLength: 1, maxLength: 10 }),
+      fc.array(paths, { minLength: 1, maxLength: 12 }),
+      fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean() }),
+      (drawn, drawnPaths, options) => {
+        const table = validTable(drawn, options);
+        if (Object.keys(table).length === 0) return;
+        expectGeneratedAsInterpreted(table, options, drawn.map(sample).concat(drawnPaths));
+      },
+    ),
+    { numRuns },
+  );
 }
